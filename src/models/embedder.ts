@@ -1,0 +1,36 @@
+/** The one interface every embedding provider implements (transformers.js, HTTP, use-lite, bundles). */
+
+export interface TaskSpec {
+  name: string;
+  /** null for Base (no instruction). */
+  instruction: string | null;
+}
+
+export interface EmbedProgress {
+  kind: 'download' | 'embed';
+  model: string;
+  done: number;
+  total: number;
+  /** For downloads: the file being fetched. */
+  file?: string;
+}
+
+export interface EmbedOptions {
+  signal?: AbortSignal;
+  onProgress?: (progress: EmbedProgress) => void;
+}
+
+export interface Embedder {
+  /** Display name: the model's name in bundles, results and plots. */
+  readonly name: string;
+  /**
+   * Stable identity for the embedding cache: provider, model id, revision or weights hash, dtype, pooling,
+   * normalisation, max length. Two embedders with equal identity give equal vectors for equal texts.
+   */
+  identity(): Promise<string>;
+  /** The exact text the model sees for `query` under `instruction` (null = Base), per the model family. */
+  render(instruction: string | null, query: string): string;
+  /** Embeds already-rendered texts; row i belongs to texts[i]. Throws CancelledError when the signal aborts. */
+  embed(texts: string[], options?: EmbedOptions): Promise<Float32Array[]>;
+  dispose(): Promise<void>;
+}
