@@ -1,1 +1,115 @@
-export {};
+/** Entry point of the VS Code extension: commands, views, live mode, CodeLens. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { TaskSpec } from '../models/embedder';
+import { type AnalysisInputs, AnalysisController } from './analysis';
+import { exportResults } from './exporter';
+import { createLog, reportError } from './log';
+import { DisplacementLenses, LiveMode } from './liveMode';
+import { updateRecent } from './modelSpecs';
+import { isInstructionFile, isQueryFile, pickInstructionSet, pickModels, pickQueryFile } from './pickers';
+import { revealQuery } from './reveal';
+import { PANEL_VIEW_TYPE, ResultsViews, SIDE_VIEW_ID } from './resultsViews';
+import { readSettings } from './settings';
+
+const RECENT_MODELS = 'recentModels';
+
+export function activate(context: vscode.ExtensionContext): void {
+  const log = createLog();
+  const views: ResultsViews = new ResultsViews(context.extensionUri, log, {
+    revealQuery: (index, resultContext) => void revealQuery(index, resultContext, controller.session).catch((error) => reportError(log, error)),
+    export: (kind) => void exportResults(views, log, kind).catch((error) => reportError(log, error)),
+  });
+  const controller = new AnalysisController(context, log, views);
+  const live = new LiveMode(context, controller);
+  log.info(`Instruction Lens ${context.extension.packageJSON.version} activated (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'untrusted: Restricted Mode'})`);
+
+  /** Asks for whatever the command did not get from its context (file, selection), then runs. */
+  async function analyze(resource: vscode.Uri | undefined, extraTasks: TaskSpec[]): Promise<void> {
+    const settings = readSettings(context.globalStorageUri);
+    for (const problem of settings.modelProblems) void vscode.window.showWarningMessage(problem);
+    const file = resource?.scheme === 'file' ? resource.fsPath : activeFile();
+    let queryFile = file && isQueryFile(file) ? file : undefined;
+    let instructionSource = file && isInstructionFile(file) ? file : undefined;
+    queryFile ??= await pickQueryFile();
+    if (!queryFile) return;
+    instructionSource ??= await pickInstructionSet();
+    if (!instructionSource) return;
+    const recent = context.globalState.get<string[]>(RECENT_MODELS, []);
+    const modelIds = await pickModels({
+      configured: settings.models.map((entry) => entry.id),
+      recent,
+      trusted: settings.trusted,
+      secrets: context.secrets,
+    });
+    if (!modelIds || modelIds.length === 0) return;
+    await context.globalState.update(RECENT_MODELS, updateRecent(recent, modelIds));
+    const inputs: AnalysisInputs = { queryFile, instructionSource, modelIds, extraTasks };
+    await controller.runFromCommand(inputs);
+  }
+
+  async function analyzeSelection(): Promise<void> {
+    const editor = vscode.window.activeTextEditor;
+    const text = editor?.document.getText(editor.selection).trim();
+    if (!editor || !text) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('Select the instruction text first.'));
+      return;
+    }
+    const name = await vscode.window.showInputBox({
+      title: vscode.l10n.t('Analyze Selection as Instruction'),
+      prompt: vscode.l10n.t('Task name for this instruction'),
+      value: 'Selection',
+      validateInput: (value) => (value.trim() && value.trim() !== 'Base' ? undefined : vscode.l10n.t('Enter a task name other than Base')),
+    });
+    if (!name) return;
+    const task: TaskSpec = { name: name.trim(), instruction: text };
+    const session = controller.session;
+    if (session) {
+      const extraTasks = [...session.inputs.extraTasks.filter((other) => other.name !== task.name), task];
+      await controller.runFromCommand({ ...session.inputs, extraTasks });
+    } else {
+      await analyze(undefined, [task]);
+    }
+  }
+
+  const guarded =
+    <A extends unknown[]>(command: (...args: A) => Promise<unknown>) =>
+    (...args: A): Promise<void> =>
+      command(...args).then(
+        () => undefined,
+        (error) => reportError(log, error),
+      );
+
+  context.subscriptions.push(
+    log,
+    views,
+    controller,
+    live,
+    vscode.window.registerWebviewViewProvider(SIDE_VIEW_ID, views, { webviewOptions: { retainContextWhenHidden: false } }),
+    vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, views),
+    vscode.languages.registerCodeLensProvider(
+      [{ scheme: 'file', pattern: '**/*.instructions.{json,yaml,yml}' }],
+      new DisplacementLenses(controller),
+    ),
+    vscode.commands.registerCommand('instructionLens.analyze', guarded((resource?: vscode.Uri) => analyze(resource, []))),
+    vscode.commands.registerCommand('instructionLens.analyzeSelection', guarded(analyzeSelection)),
+    vscode.commands.registerCommand('instructionLens.export', guarded(() => exportResults(views, log))),
+    vscode.commands.registerCommand(
+      'instructionLens.toggleLiveMode',
+      guarded(async () => {
+        const on = await LiveMode.toggle();
+        void vscode.window.showInformationMessage(on ? vscode.l10n.t('Live mode is on.') : vscode.l10n.t('Live mode is off.'));
+      }),
+    ),
+    vscode.commands.registerCommand('instructionLens.showLog', () => log.show()),
+    vscode.commands.registerCommand('instructionLens.showResults', () => vscode.commands.executeCommand(`${SIDE_VIEW_ID}.focus`)),
+  );
+}
+
+function activeFile(): string | undefined {
+  const uri = vscode.window.activeTextEditor?.document.uri;
+  return uri?.scheme === 'file' && fs.existsSync(uri.fsPath) ? path.resolve(uri.fsPath) : undefined;
+}
+
+export function deactivate(): void {}

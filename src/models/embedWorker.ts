@@ -1,1 +1,199 @@
-export {};
+/**
+ * Worker thread that runs one transformers.js model (bundled to dist/embedWorker.js). The caller's thread sends
+ * `load` once, then one `batch` at a time; the worker tokenizes, runs the ONNX model, pools and normalises.
+ */
+import * as path from 'node:path';
+import { parentPort } from 'node:worker_threads';
+import { UserError } from '../engine/errors';
+import { fetchDenseLayer, loadDenseLayer } from './dense';
+import { INSTRUCTION_SEPARATOR } from './families';
+import { applyDense, type DenseLayer, maskLeadingTokens, normalizeL2, poolTokens, splitRows } from './pooling';
+import { type LoadRequest, NETWORK_FAILURE, unavailableMessage, type WorkerMessage, type WorkerRequest } from './workerProtocol';
+
+type Transformers = typeof import('@huggingface/transformers');
+
+interface Tensor {
+  data: ArrayLike<number | bigint>;
+  dims: number[];
+  type: string;
+  /** transformers.js Tensor conversion (float16 outputs arrive as raw Uint16Array bits). */
+  to(type: 'float32'): Tensor;
+}
+
+function float32(tensor: Tensor): ArrayLike<number> {
+  return (tensor.type === 'float32' ? tensor : tensor.to('float32')).data as ArrayLike<number>;
+}
+
+interface LoadedModel {
+  request: LoadRequest;
+  tokenizer: (texts: string | string[], options: Record<string, unknown>) => Record<string, Tensor>;
+  model: (inputs: Record<string, Tensor>) => Promise<Record<string, Tensor>>;
+  pooling: 'cls' | 'mean' | 'last' | 'output';
+  dense?: DenseLayer;
+  /** The tokenizer's own limit (model_max_length); the family's maxLength never exceeds it. */
+  modelMaxLength: number;
+}
+
+const port = parentPort;
+if (!port) throw new Error('embedWorker must run in a worker thread');
+
+let loaded: LoadedModel | undefined;
+
+function send(message: WorkerMessage, transfer: ArrayBuffer[] = []): void {
+  port!.postMessage(message, transfer);
+}
+
+port.on('message', (request: WorkerRequest) => {
+  if (request.type === 'load') {
+    load(request).then(
+      (model) => {
+        loaded = model;
+        send({ type: 'loaded', pooling: model.pooling, outputs: outputNames(model) });
+      },
+      (error: unknown) => send(errorMessage(error, undefined, request)),
+    );
+  } else {
+    embedBatch(request.texts).then(
+      ({ dim, data }) => send({ type: 'vectors', id: request.id, dim, data }, [data.buffer as ArrayBuffer]),
+      (error: unknown) => send(errorMessage(error, request.id, loaded?.request)),
+    );
+  }
+});
+
+function outputNames(model: LoadedModel): string[] {
+  const sessions = (model.model as unknown as { sessions: Record<string, { outputNames: string[] }> }).sessions;
+  return sessions.model?.outputNames ?? [];
+}
+
+async function load(request: LoadRequest): Promise<LoadedModel> {
+  // External to the bundle (esbuild.mjs): loaded from node_modules at run time.
+  const transformers: Transformers = require('@huggingface/transformers');
+  const { env, AutoTokenizer, AutoModel, LogLevel } = transformers;
+  // Only errors: transformers.js warns about model classes it does not know (harmless for plain encoders).
+  env.logLevel = LogLevel.ERROR;
+  env.cacheDir = request.cacheDir;
+  env.localModelPath = request.cacheDir;
+  env.allowLocalModels = true;
+  env.allowRemoteModels = !request.offline;
+  env.remoteHost = request.hubUrl;
+  const progress_callback = (info: { status: string; file?: string; loaded?: number; total?: number }): void => {
+    if (info.status === 'progress' && info.file !== undefined) {
+      send({ type: 'download', file: info.file, loaded: info.loaded ?? 0, total: info.total ?? 0 });
+    }
+  };
+  const common = { revision: request.revision, progress_callback, local_files_only: request.offline };
+  const tokenizer = await AutoTokenizer.from_pretrained(request.model, common);
+  const model = await AutoModel.from_pretrained(request.model, {
+    ...common,
+    dtype: request.dtype as 'fp32',
+  });
+  const candidate: LoadedModel = {
+    request,
+    tokenizer: tokenizer as unknown as LoadedModel['tokenizer'],
+    model: model as unknown as LoadedModel['model'],
+    pooling: 'mean',
+    modelMaxLength: (tokenizer as unknown as { model_max_length?: number }).model_max_length ?? Infinity,
+  };
+  const outputs = outputNames(candidate);
+  const hasSentence = outputs.includes('sentence_embedding');
+  const hasTokens = outputs.includes('last_hidden_state');
+  const pooling = request.pooling === 'auto' ? (hasSentence ? 'output' : 'mean') : request.pooling;
+  const name = request.displayName;
+  if (pooling === 'output' && !hasSentence) {
+    throw new UserError(
+      `model ${name} has no 'sentence_embedding' output (outputs: ${outputs.join(', ')}); use pooling mean, cls or last`,
+    );
+  }
+  if (pooling !== 'output' && !hasTokens) {
+    throw new UserError(
+      `model ${name} has no 'last_hidden_state' output to pool (outputs: ${outputs.join(', ')})` +
+        (hasSentence ? `; use pooling 'output'` : ''),
+    );
+  }
+  candidate.pooling = pooling;
+  if (request.instructionMasked) {
+    if (pooling !== 'mean') throw new UserError(`INSTRUCTOR model ${name} needs mean pooling over the text tokens`);
+    const revision = request.revision ?? 'main';
+    const folder = path.isAbsolute(request.model)
+      ? request.model
+      : path.join(request.cacheDir, request.model, ...(revision === 'main' ? [] : [revision]));
+    if (!path.isAbsolute(request.model) && !request.offline) {
+      await fetchDenseLayer(request.hubUrl, request.model, revision, folder);
+    }
+    const dense = loadDenseLayer(folder);
+    if (!dense) {
+      throw new UserError(
+        `INSTRUCTOR model ${name}: its Dense layer was not found (expected 2_Dense/config.json and ` +
+          `2_Dense/model.safetensors in ${folder}); copy the original model's 2_Dense folder there, or choose the ` +
+          `generic family to embed without the instruction masking and Dense layer`,
+      );
+    }
+    candidate.dense = dense;
+  }
+  return candidate;
+}
+
+async function embedBatch(texts: string[]): Promise<{ dim: number; data: Float32Array }> {
+  const model = loaded;
+  if (!model) throw new Error('embedWorker: batch before load');
+  const { normalize, instructionMasked } = model.request;
+  const maxLength = Math.min(model.request.maxLength, model.modelMaxLength);
+  const tokenizeOptions = { padding: true, truncation: true, max_length: maxLength };
+  let fullTexts = texts;
+  let instructionTokens: number[] | undefined;
+  if (instructionMasked) {
+    const parts = texts.map((text) => {
+      const at = text.indexOf(INSTRUCTION_SEPARATOR);
+      return at < 0 ? ['', text] : [text.slice(0, at), text.slice(at + 1)];
+    });
+    fullTexts = parts.map(([instruction, query]) => instruction + query);
+    instructionTokens = parts.map(([instruction]) => leadingInstructionTokens(model, instruction, maxLength));
+  }
+  const inputs = model.tokenizer(fullTexts, tokenizeOptions);
+  const outputs = await model.model(inputs);
+  let rows: Float32Array[];
+  if (model.pooling === 'output') {
+    const sentence = outputs.sentence_embedding;
+    rows = splitRows(float32(sentence), sentence.dims);
+  } else {
+    const hidden = outputs.last_hidden_state;
+    const mask = instructionTokens
+      ? maskLeadingTokens(inputs.attention_mask.data, inputs.attention_mask.dims, instructionTokens)
+      : inputs.attention_mask.data;
+    rows = poolTokens({ data: float32(hidden), dims: hidden.dims, mask }, model.pooling);
+  }
+  if (model.dense) rows = rows.map((row) => applyDense(model.dense!, row));
+  if (normalize) rows.forEach(normalizeL2);
+  const dim = rows[0]?.length ?? 0;
+  const data = new Float32Array(rows.length * dim);
+  rows.forEach((row, i) => data.set(row, i * dim));
+  return { dim, data };
+}
+
+/**
+ * How many leading positions of `instruction + text` belong to the instruction: the tokenizer's leading special
+ * tokens plus the instruction's own tokens. INSTRUCTOR computes len(tokenize(instruction)) - 1, which is the same
+ * for its T5 tokenizer (one trailing </s>, no leading special token); this form also holds for tokenizers that add
+ * a leading [CLS] / BOS or no special token at all.
+ */
+function leadingInstructionTokens(model: LoadedModel, instruction: string, maxLength: number): number {
+  if (instruction === '') return 0;
+  const ids = (options: Record<string, unknown>): number[] =>
+    Array.from(model.tokenizer(instruction, { ...options, truncation: true, max_length: maxLength }).input_ids.data, Number);
+  const withSpecial = ids({ add_special_tokens: true });
+  const plain = ids({ add_special_tokens: false });
+  for (let offset = 0; offset + plain.length <= withSpecial.length; offset++) {
+    if (plain.every((id, i) => withSpecial[offset + i] === id)) return offset + plain.length;
+  }
+  return withSpecial.length - 1;
+}
+
+function errorMessage(error: unknown, id: number | undefined, request: LoadRequest | undefined): WorkerMessage {
+  if (error instanceof UserError) return { type: 'error', id, message: error.message, user: true };
+  const text = error instanceof Error ? error.message : String(error);
+  const detail = error instanceof Error && error.cause instanceof Error ? `${text} (${error.cause.message})` : text;
+  if (request && id === undefined && (/not found locally|file was not found|Could not locate file|404/i.test(text) || NETWORK_FAILURE.test(detail))) {
+    return { type: 'error', id, message: unavailableMessage(request, detail), user: true };
+  }
+  return { type: 'error', id, message: error instanceof Error ? (error.stack ?? text) : text, user: false };
+}

@@ -1,0 +1,88 @@
+/** `instruction-lens analyze <bundle> --out <dir>`: the paper's analysis of an embedding bundle, without VS Code. */
+import { readBundle } from '../engine/bundle';
+import { UserError } from '../engine/errors';
+import { checkOutputDir, writeOutputs } from '../engine/outputs';
+import { runAnalysis } from '../engine/runAnalysis';
+import type { AnalysisOptions, MdsMethod, PointsMode } from '../engine/types';
+import { choiceOption, type Command, intOption, parseCommandArgs, UsageError } from './args';
+
+const POINTS_MODES: readonly PointsMode[] = ['flatten', 'centroid'];
+const MDS_METHODS: readonly MdsMethod[] = ['classical', 'smacof'];
+
+/** The analysis options, shared with `run`. */
+export const ANALYSIS_OPTIONS = {
+  k: { type: 'string' },
+  points: { type: 'string' },
+  mds: { type: 'string' },
+  reference: { type: 'string' },
+  seed: { type: 'string' },
+} as const;
+
+export const ANALYSIS_USAGE = `  --k <N>                    PCA dimension before alignment (default 200; capped at N*T-1 and the smallest d)
+  --points <mode>            flatten (default): one point per model and task is the whole aligned configuration;
+                             centroid: the mean of the aligned queries
+  --mds <method>             classical (default, deterministic) or smacof (metric MDS, seeded)
+  --reference <MODEL>        reference model for the common space (default: the one the others map onto best)
+  --seed <N>                 seed of SMACOF's random start (default 0)
+`;
+
+/** Only the options the user gave: the engine fills in its defaults for the rest. */
+export function analysisOptionsFrom(values: { [K in keyof typeof ANALYSIS_OPTIONS]?: string }): AnalysisOptions {
+  const options: AnalysisOptions = {};
+  const k = intOption(values.k, '--k', 1);
+  if (k !== undefined) options.k = k;
+  const points = choiceOption(values.points, '--points', POINTS_MODES);
+  if (points !== undefined) options.points = points;
+  const mds = choiceOption(values.mds, '--mds', MDS_METHODS);
+  if (mds !== undefined) options.mds = mds;
+  const seed = intOption(values.seed, '--seed', 0, 2 ** 32 - 1);
+  if (seed !== undefined) options.seed = seed;
+  if (values.reference !== undefined) options.reference = values.reference;
+  return options;
+}
+
+export const analyzeCommand: Command = {
+  name: 'analyze',
+  summary: 'analyse an embedding bundle: results.json, CSV tables and a self-contained report.html',
+  usage: `Usage: instruction-lens analyze <bundle> --out <dir> [options]
+
+Analyses the embeddings in <bundle> (a folder <bundle>/<model>/<task>.npy, or a .jsonl file of
+{"model", "task", "index", "vector"} lines) and writes results.json, displacement.csv, procrustes.csv
+and report.html into <dir>.
+
+Options:
+  --out, -o <dir>            output folder (created if missing)
+${ANALYSIS_USAGE}  --force                    replace results of an earlier run in <dir> (other files are never touched)
+  --help, -h                 show this help
+`,
+  async run(args, io) {
+    const { values, positionals } = parseCommandArgs(args, {
+      out: { type: 'string', short: 'o' },
+      force: { type: 'boolean' },
+      ...ANALYSIS_OPTIONS,
+    });
+    if (positionals.length === 0) throw new UsageError('missing the bundle (a folder or a .jsonl file)');
+    if (positionals.length > 1) throw new UsageError(`expected one bundle, got ${positionals.length}: ${positionals.join(' ')}`);
+    if (values.out === undefined || values.out === '') throw new UsageError('missing --out <dir>');
+    const bundlePath = positionals[0];
+    const outDir = values.out;
+    const force = values.force === true;
+
+    const options = analysisOptionsFrom(values);
+
+    // Refuse before the work, not after it.
+    await checkOutputDir(outDir, force);
+    const bundle = await readBundle(bundlePath);
+    if (options.reference !== undefined && !bundle.models.includes(options.reference)) {
+      throw new UserError(
+        `--reference: model '${options.reference}' is not in the bundle (models: ${bundle.models.join(', ')})`,
+        bundlePath,
+      );
+    }
+    io.stderr(
+      `analysing ${bundle.models.length} models x ${bundle.tasks.length} tasks x ${bundle.n} queries from ${bundlePath}\n`,
+    );
+    const result = await runAnalysis(bundle, options, io.signal);
+    for (const file of await writeOutputs(outDir, result, { force })) io.stdout(`wrote ${file}\n`);
+  },
+};

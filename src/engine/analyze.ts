@@ -1,0 +1,347 @@
+/**
+ * The analysis of METHOD.md on an embedding bundle, synchronously (see runAnalysis.ts for the worker-thread version,
+ * which calls the same stage functions in the same order and so gives bit-identical results).
+ *
+ * Stages: (A) per model: PCA (pca.ts) and displacement numbers (metrics.ts); (B) per unordered model pair: Procrustes
+ * (procrustes.ts); then the D matrix and the reference; (C) per reference (main first, then every other model in
+ * models order for the robustness check): alignment A[m][t] = S[m][t] Q_{m,ref}, points, cosine distances, 2-D map
+ * (mds.ts); finally assembly of the AnalysisResult.
+ *
+ * Points: 'flatten' = A[m][t] flattened row by row (length N*k); 'centroid' = column mean of A[m][t] (length k),
+ * computed as mean(S[m][t]) Q_{m,ref}. Order: model-major, task-minor. Cosine distance 1 - <p,q>/(|p||q|), exactly 0
+ * on the diagonal and exactly symmetric. Reference: the user's, else the column j with the smallest
+ * mean_{i != j} D[i][j] (ties: first). Robustness: for every other model r, the map made with r as reference is
+ * compared with the main map by scipy.spatial.procrustes disparity, and per model the argsort (stable) of its
+ * non-Base tasks' trajectory lengths is compared with the main map's.
+ */
+import { UserError } from './errors';
+import { gram, matmul } from './linalg';
+import { classicalMds, kruskalStress, smacofMds } from './mds';
+import { mapDisparity, modelDisplacement, TaskDisplacement } from './metrics';
+import { pcaModel } from './pca';
+import { normalisedDistance, pairIndex, procrustesPair, rotationOnto, sumOfSquares } from './procrustes';
+import {
+  AnalysisOptions,
+  AnalysisResult,
+  BASE_TASK,
+  DisplacementRow,
+  EmbeddingBundle,
+  MdsMethod,
+  PointsMode,
+  RobustnessRow,
+  TopMover,
+} from './types';
+
+export const DEFAULT_K = 200;
+
+export interface ResolvedOptions {
+  /** Effective k = min(requested, N*T - 1, min d). */
+  k: number;
+  points: PointsMode;
+  mds: MdsMethod;
+  seed: number;
+  reference?: string;
+}
+
+/** Checks the bundle's shape and the options; throws UserError. Cheap (one pass over the numbers for NaN/Inf). */
+export function resolveOptions(bundle: EmbeddingBundle, options: AnalysisOptions = {}): ResolvedOptions {
+  const { models, tasks, n, dims, embeddings } = bundle;
+  if (models.length === 0) throw new UserError('the bundle has no models', 'bundle');
+  if (tasks[0] !== BASE_TASK) throw new UserError(`the first task must be "${BASE_TASK}"`, 'bundle.tasks');
+  if (new Set(tasks).size !== tasks.length) throw new UserError('task names repeat', 'bundle.tasks');
+  if (new Set(models).size !== models.length) throw new UserError('model names repeat', 'bundle.models');
+  if (!Number.isInteger(n) || n < 3) throw new UserError(`need at least 3 queries, got ${n}`, 'bundle.n');
+  if (dims.length !== models.length || embeddings.length !== models.length)
+    throw new UserError('dims and embeddings must have one entry per model', 'bundle');
+  models.forEach((model, m) => {
+    if (!Number.isInteger(dims[m]) || dims[m] < 1) throw new UserError(`bad dimension ${dims[m]}`, `bundle.dims[${m}]`);
+    if (embeddings[m].length !== tasks.length)
+      throw new UserError(`${embeddings[m].length} task matrices for ${tasks.length} tasks`, model);
+    embeddings[m].forEach((mat, t) => {
+      const where = `${model}/${tasks[t]}`;
+      if (mat.length !== n * dims[m]) throw new UserError(`expected ${n} x ${dims[m]} numbers, got ${mat.length}`, where);
+      for (let x = 0; x < mat.length; x++)
+        if (!Number.isFinite(mat[x]))
+          throw new UserError(`non-finite value in row ${Math.floor(x / dims[m])}`, where);
+    });
+  });
+  const requested = options.k ?? DEFAULT_K;
+  if (!Number.isInteger(requested) || requested < 1) throw new UserError(`k must be a positive integer, got ${requested}`, 'k');
+  const points = options.points ?? 'flatten';
+  if (points !== 'flatten' && points !== 'centroid') throw new UserError(`unknown points mode "${points}"`, 'points');
+  const mds = options.mds ?? 'classical';
+  if (mds !== 'classical' && mds !== 'smacof') throw new UserError(`unknown MDS method "${mds}"`, 'mds');
+  const seed = options.seed ?? 0;
+  if (!Number.isInteger(seed)) throw new UserError(`seed must be an integer, got ${seed}`, 'seed');
+  if (options.reference !== undefined && !models.includes(options.reference))
+    throw new UserError(`unknown reference model "${options.reference}" (models: ${models.join(', ')})`, 'reference');
+  const k = Math.min(requested, n * tasks.length - 1, Math.min(...dims));
+  return { k, points, mds, seed, reference: options.reference };
+}
+
+export interface ModelStage {
+  /** N*T x k PCA scores (task-major rows). */
+  scores: Float64Array;
+  explainedVarianceRatio: Float64Array;
+  displacement: TaskDisplacement[];
+}
+
+/** Stage A for model m. */
+export function analyseModel(bundle: EmbeddingBundle, m: number, k: number): ModelStage {
+  const mats = bundle.embeddings[m];
+  const { scores, explainedVarianceRatio } = pcaModel(mats, bundle.n, bundle.dims[m], k);
+  const displacement = modelDisplacement(mats, bundle.n, bundle.dims[m], bundle.models[m], bundle.tasks);
+  return { scores, explainedVarianceRatio, displacement };
+}
+
+export interface MapStage {
+  /** P x 2 row-major map coordinates, P = M*T. */
+  coords: Float64Array;
+  /** P x P cosine distances. */
+  cosine: Float64Array;
+  stress: number;
+}
+
+export interface MapInputs {
+  /** Per model, its N*T x k scores. */
+  scores: readonly Float64Array[];
+  /** Q for every unordered pair i < j (pairIndex order), k x k. */
+  pairRotations: readonly Float64Array[];
+  n: number;
+  tasks: number;
+  k: number;
+  points: PointsMode;
+  mds: MdsMethod;
+  seed: number;
+}
+
+/** Stage C: points aligned onto reference `ref`, their cosine distances and the 2-D map. */
+export function mapForReference(input: MapInputs, ref: number): MapStage {
+  const { scores, pairRotations, n, tasks, k } = input;
+  const models = scores.length;
+  const p = models * tasks;
+  const len = input.points === 'flatten' ? n * k : k;
+  const pts = new Float64Array(p * len);
+  for (let m = 0; m < models; m++) {
+    const q = rotationOnto(pairRotations, m, ref, models, k);
+    const s = scores[m];
+    if (input.points === 'flatten') {
+      if (q) matmul(s, q, n * tasks, k, k, pts, m * tasks * n * k);
+      else pts.set(s, m * tasks * n * k);
+    } else {
+      const means = new Float64Array(tasks * k);
+      for (let t = 0; t < tasks; t++) {
+        for (let i = 0; i < n; i++) {
+          const o = (t * n + i) * k;
+          for (let c = 0; c < k; c++) means[t * k + c] += s[o + c];
+        }
+        for (let c = 0; c < k; c++) means[t * k + c] /= n;
+      }
+      if (q) matmul(means, q, tasks, k, k, pts, m * tasks * k);
+      else pts.set(means, m * tasks * k);
+    }
+  }
+  const g = gram(pts, p, len);
+  const norms = new Float64Array(p);
+  for (let a = 0; a < p; a++) {
+    norms[a] = Math.sqrt(g[a * p + a]);
+    if (!(norms[a] > 0)) {
+      throw new UserError(
+        `the aligned point of model #${Math.floor(a / tasks) + 1}, task #${(a % tasks) + 1} is zero: ` +
+          'its embeddings do not vary',
+        'bundle',
+      );
+    }
+  }
+  const cosine = new Float64Array(p * p);
+  for (let a = 0; a < p; a++)
+    for (let b = 0; b < a; b++) {
+      const v = 1 - g[a * p + b] / (norms[a] * norms[b]);
+      cosine[a * p + b] = v;
+      cosine[b * p + a] = v;
+    }
+  const coords = input.mds === 'classical' ? classicalMds(cosine, p) : smacofMds(cosine, p, input.seed);
+  return { coords, cosine, stress: kruskalStress(coords, cosine, p) };
+}
+
+/** Stage B result assembled: D (M x M row-major) and the reference index. */
+export function distancesAndReference(
+  models: readonly string[],
+  baseNormSq: readonly number[],
+  sigmaSums: readonly number[],
+  reference: string | undefined,
+): { distance: Float64Array; ref: number } {
+  const mCount = models.length;
+  const distance = new Float64Array(mCount * mCount);
+  for (let i = 0; i < mCount; i++)
+    for (let j = i + 1; j < mCount; j++) {
+      const sigma = sigmaSums[pairIndex(i, j, mCount)];
+      distance[i * mCount + j] = normalisedDistance(baseNormSq[i], baseNormSq[j], sigma);
+      distance[j * mCount + i] = normalisedDistance(baseNormSq[j], baseNormSq[i], sigma);
+    }
+  let ref = 0;
+  if (reference !== undefined) ref = models.indexOf(reference);
+  else if (mCount > 1) {
+    let best = Infinity;
+    for (let j = 0; j < mCount; j++) {
+      let s = 0;
+      for (let i = 0; i < mCount; i++) if (i !== j) s += distance[i * mCount + j];
+      const mean = s / (mCount - 1);
+      if (mean < best) {
+        best = mean;
+        ref = j;
+      }
+    }
+  }
+  return { distance, ref };
+}
+
+/** Squared Frobenius norm of a model's Base scores (the first N rows). */
+export function baseNormSquared(scores: Float64Array, n: number, k: number): number {
+  const s = sumOfSquares(scores, 0, n * k);
+  if (!(s > 0)) throw new UserError('the Base embeddings of a model do not vary (all PCA scores are zero)', 'bundle');
+  return s;
+}
+
+/** The order of references for stage C: main reference first, then every other model in models order. */
+export function referenceOrder(models: number, ref: number): number[] {
+  return [ref, ...Array.from({ length: models }, (_, i) => i).filter((i) => i !== ref)];
+}
+
+/** Final assembly from the stage results; `maps` is in referenceOrder. */
+export function assembleResult(
+  bundle: EmbeddingBundle,
+  opts: ResolvedOptions,
+  stages: readonly ModelStage[],
+  distance: Float64Array,
+  ref: number,
+  maps: readonly MapStage[],
+): AnalysisResult {
+  const { models, tasks, n } = bundle;
+  const mCount = models.length;
+  const tCount = tasks.length;
+  const p = mCount * tCount;
+  const main = maps[0];
+  const points = [];
+  for (let m = 0; m < mCount; m++)
+    for (let t = 0; t < tCount; t++) {
+      const a = m * tCount + t;
+      points.push({ model: models[m], task: tasks[t], x: main.coords[2 * a], y: main.coords[2 * a + 1] });
+    }
+  const displacement: DisplacementRow[] = [];
+  const topMovers: TopMover[] = [];
+  for (let m = 0; m < mCount; m++) {
+    const lengths = trajectoryLengths(main.coords, m, tCount);
+    stages[m].displacement.forEach((row, x) => {
+      const task = tasks[x + 1];
+      displacement.push({
+        model: models[m],
+        task,
+        meanCosineDistance: row.meanCosineDistance,
+        medianCosineDistance: row.medianCosineDistance,
+        p90CosineDistance: row.p90CosineDistance,
+        trajectoryLength: lengths[x],
+        shiftFraction: row.shiftFraction,
+        neighbourOverlap: row.neighbourOverlap,
+      });
+      for (const mover of row.movers) {
+        topMovers.push({
+          model: models[m],
+          task,
+          index: mover.index,
+          ...(bundle.queries ? { query: bundle.queries[mover.index] } : {}),
+          cosineDistance: mover.cosineDistance,
+          relativeMovement: mover.relativeMovement,
+          neighbourOverlap: mover.neighbourOverlap,
+        });
+      }
+    });
+  }
+  const order = referenceOrder(mCount, ref);
+  const robustness: RobustnessRow[] = [];
+  for (let x = 1; x < order.length; x++) {
+    const other = maps[x];
+    const taskOrderPreserved: Record<string, boolean> = {};
+    for (let m = 0; m < mCount; m++) {
+      const a = taskOrder(trajectoryLengths(main.coords, m, tCount));
+      const b = taskOrder(trajectoryLengths(other.coords, m, tCount));
+      taskOrderPreserved[models[m]] = a.every((v, i) => v === b[i]);
+    }
+    robustness.push({ reference: models[order[x]], disparity: mapDisparity(main.coords, other.coords, p), taskOrderPreserved });
+  }
+  const explainedVarianceRatio: Record<string, number[]> = {};
+  models.forEach((model, m) => (explainedVarianceRatio[model] = Array.from(stages[m].explainedVarianceRatio)));
+  return {
+    models: [...models],
+    tasks: [...tasks],
+    n,
+    dims: [...bundle.dims],
+    k: opts.k,
+    reference: models[ref],
+    referenceChosenBy: opts.reference === undefined ? 'auto' : 'user',
+    pointsMode: opts.points,
+    mdsMethod: opts.mds,
+    mdsStress: main.stress,
+    procrustesDistance: rows(distance, mCount),
+    cosineDistance: rows(main.cosine, p),
+    points,
+    displacement,
+    explainedVarianceRatio,
+    robustness,
+    topMovers,
+    ...(bundle.queries ? { queries: [...bundle.queries] } : {}),
+    ...(bundle.instructions ? { instructions: { ...bundle.instructions } } : {}),
+  };
+}
+
+function trajectoryLengths(coords: Float64Array, m: number, tasks: number): number[] {
+  const b = m * tasks;
+  const out: number[] = [];
+  for (let t = 1; t < tasks; t++) {
+    const dx = coords[2 * (b + t)] - coords[2 * b];
+    const dy = coords[2 * (b + t) + 1] - coords[2 * b + 1];
+    out.push(Math.sqrt(dx * dx + dy * dy));
+  }
+  return out;
+}
+
+function taskOrder(lengths: number[]): number[] {
+  return lengths.map((_, i) => i).sort((a, b) => lengths[a] - lengths[b] || a - b);
+}
+
+function rows(a: Float64Array, size: number): number[][] {
+  return Array.from({ length: size }, (_, i) => Array.from(a.subarray(i * size, (i + 1) * size)));
+}
+
+export function analyze(bundle: EmbeddingBundle, options?: AnalysisOptions): AnalysisResult {
+  const opts = resolveOptions(bundle, options);
+  const mCount = bundle.models.length;
+  const stages = bundle.models.map((_, m) => analyseModel(bundle, m, opts.k));
+  const baseNorms = stages.map((s) => baseNormSquared(s.scores, bundle.n, opts.k));
+  const pairRotations: Float64Array[] = [];
+  const sigmaSums: number[] = [];
+  for (let i = 0; i < mCount; i++)
+    for (let j = i + 1; j < mCount; j++) {
+      const pair = procrustesPair(baseScores(stages[i].scores, bundle.n, opts.k), baseScores(stages[j].scores, bundle.n, opts.k), bundle.n, opts.k);
+      pairRotations.push(pair.q);
+      sigmaSums.push(pair.sigmaSum);
+    }
+  const { distance, ref } = distancesAndReference(bundle.models, baseNorms, sigmaSums, opts.reference);
+  const input: MapInputs = {
+    scores: stages.map((s) => s.scores),
+    pairRotations,
+    n: bundle.n,
+    tasks: bundle.tasks.length,
+    k: opts.k,
+    points: opts.points,
+    mds: opts.mds,
+    seed: opts.seed,
+  };
+  const maps = referenceOrder(mCount, ref).map((r) => mapForReference(input, r));
+  return assembleResult(bundle, opts, stages, distance, ref, maps);
+}
+
+/** The Base rows (the first N) of a model's scores, as a view. */
+export function baseScores(scores: Float64Array, n: number, k: number): Float64Array {
+  return scores.subarray(0, n * k);
+}

@@ -1,0 +1,199 @@
+/**
+ * Per-model numbers that need no alignment (METHOD.md "Per-model numbers", plus the issue-2 extensions), computed in
+ * the model's own space on the raw embeddings, and the map comparison used by the robustness check.
+ *
+ * For each non-Base task t of a model (B = Base matrix, E = task matrix, rows = queries):
+ * - c_i = 1 - <B_i, E_i> / (|B_i| |E_i|); mean, median and 90th percentile (numpy's default linear interpolation).
+ * - shiftFraction = N |mean_i delta_i|^2 / sum_i |delta_i|^2 with delta_i = E_i - B_i (0 when every delta is 0):
+ *   the share of the squared displacement that is one common shift vector.
+ * - Neighbours: NN(i) = the min(10, N-1) other queries of largest cosine similarity within one task's matrix (ties:
+ *   lower index). neighbourOverlap = mean_i Jaccard(NN_Base(i), NN_t(i)).
+ * - Top movers: u_i = E_i/|E_i| - B_i/|B_i|; relativeMovement_i = |u_i - mean_{j in NN_Base(i)} u_j|, how much
+ *   query i moved differently from its Base neighbours. Up to 10 queries with the largest value (ties: lower index).
+ */
+import { UserError } from './errors';
+import { gram } from './linalg';
+
+export const NEIGHBOURS = 10;
+export const TOP_MOVERS = 10;
+
+export interface TaskDisplacement {
+  meanCosineDistance: number;
+  medianCosineDistance: number;
+  p90CosineDistance: number;
+  shiftFraction: number;
+  neighbourOverlap: number;
+  movers: { index: number; cosineDistance: number; relativeMovement: number; neighbourOverlap: number }[];
+}
+
+/** Displacement numbers of every non-Base task (tasks[1..]) of one model; mats[0] is Base. */
+export function modelDisplacement(
+  mats: Float64Array[],
+  n: number,
+  d: number,
+  modelName: string,
+  taskNames: readonly string[],
+): TaskDisplacement[] {
+  const unit = mats.map((m, t) => unitRows(m, n, d, modelName, taskNames[t]));
+  const neighbours = unit.map((u) => nearestNeighbours(u, n, d));
+  const m = Math.min(NEIGHBOURS, n - 1);
+  const out: TaskDisplacement[] = [];
+  const base = mats[0];
+  for (let t = 1; t < mats.length; t++) {
+    const task = mats[t];
+    const cos = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      let dot = 0;
+      let nb = 0;
+      let nt = 0;
+      const o = i * d;
+      for (let j = 0; j < d; j++) {
+        dot += base[o + j] * task[o + j];
+        nb += base[o + j] * base[o + j];
+        nt += task[o + j] * task[o + j];
+      }
+      cos[i] = 1 - dot / (Math.sqrt(nb) * Math.sqrt(nt));
+    }
+    const meanDelta = new Float64Array(d);
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const o = i * d;
+      for (let j = 0; j < d; j++) {
+        const delta = task[o + j] - base[o + j];
+        meanDelta[j] += delta;
+        total += delta * delta;
+      }
+    }
+    let shift = 0;
+    for (let j = 0; j < d; j++) {
+      meanDelta[j] /= n;
+      shift += meanDelta[j] * meanDelta[j];
+    }
+    const jaccard = new Float64Array(n);
+    let overlap = 0;
+    for (let i = 0; i < n; i++) {
+      let inter = 0;
+      const a = neighbours[0].subarray(i * m, (i + 1) * m);
+      const b = neighbours[t].subarray(i * m, (i + 1) * m);
+      for (let x = 0; x < m; x++) if (b.includes(a[x])) inter++;
+      jaccard[i] = inter / (2 * m - inter);
+      overlap += jaccard[i];
+    }
+    const u = new Float64Array(n * d);
+    for (let x = 0; x < n * d; x++) u[x] = unit[t][x] - unit[0][x];
+    const relative = new Float64Array(n);
+    const avg = new Float64Array(d);
+    for (let i = 0; i < n; i++) {
+      avg.fill(0);
+      for (let x = 0; x < m; x++) {
+        const o = neighbours[0][i * m + x] * d;
+        for (let j = 0; j < d; j++) avg[j] += u[o + j];
+      }
+      let s = 0;
+      for (let j = 0; j < d; j++) {
+        const r = u[i * d + j] - avg[j] / m;
+        s += r * r;
+      }
+      relative[i] = Math.sqrt(s);
+    }
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => relative[b] - relative[a] || a - b);
+    const sorted = Float64Array.from(cos).sort();
+    out.push({
+      meanCosineDistance: cos.reduce((s, v) => s + v, 0) / n,
+      medianCosineDistance: percentile(sorted, 50),
+      p90CosineDistance: percentile(sorted, 90),
+      shiftFraction: total > 0 ? (n * shift) / total : 0,
+      neighbourOverlap: overlap / n,
+      movers: order.slice(0, TOP_MOVERS).map((i) => ({
+        index: i,
+        cosineDistance: cos[i],
+        relativeMovement: relative[i],
+        neighbourOverlap: jaccard[i],
+      })),
+    });
+  }
+  return out;
+}
+
+function unitRows(m: Float64Array, n: number, d: number, model: string, task: string): Float64Array {
+  const u = new Float64Array(n * d);
+  for (let i = 0; i < n; i++) {
+    const o = i * d;
+    let s = 0;
+    for (let j = 0; j < d; j++) s += m[o + j] * m[o + j];
+    if (!(s > 0)) throw new UserError(`embedding of query ${i} is a zero vector`, `${model}/${task}`);
+    const inv = 1 / Math.sqrt(s);
+    for (let j = 0; j < d; j++) u[o + j] = m[o + j] * inv;
+  }
+  return u;
+}
+
+/** n x m row-major neighbour indices (m = min(10, n-1)), most similar first, from unit rows. */
+function nearestNeighbours(unit: Float64Array, n: number, d: number): Int32Array {
+  const m = Math.min(NEIGHBOURS, n - 1);
+  const sim = gram(unit, n, d);
+  const out = new Int32Array(n * m);
+  const idx = Array.from({ length: n - 1 }, () => 0);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0, w = 0; j < n; j++) if (j !== i) idx[w++] = j;
+    const row = i * n;
+    idx.sort((a, b) => sim[row + b] - sim[row + a] || a - b);
+    for (let x = 0; x < m; x++) out[i * m + x] = idx[x];
+  }
+  return out;
+}
+
+/** numpy.percentile(x, q) with the default 'linear' method, on ascending-sorted values. */
+export function percentile(sorted: Float64Array, q: number): number {
+  const pos = (q / 100) * (sorted.length - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.min(lo + 1, sorted.length - 1);
+  const t = pos - lo;
+  const a = sorted[lo];
+  const b = sorted[hi];
+  const diff = b - a;
+  return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
+}
+
+/**
+ * scipy.spatial.procrustes(a, b)[2] for two P x 2 maps: both centred and scaled to unit Frobenius norm, b rotated
+ * and scaled optimally onto a; the disparity is then 1 - (sigma_1 + sigma_2)^2 with sigma the singular values of
+ * a^T b, and (sigma_1 + sigma_2)^2 = ||a^T b||_F^2 + 2 |det(a^T b)|. A map whose points all coincide has no shape:
+ * disparity 0 against another such map, 1 otherwise.
+ */
+export function mapDisparity(a: Float64Array, b: Float64Array, p: number): number {
+  const sa = standardise(a, p);
+  const sb = standardise(b, p);
+  if (!sa || !sb) return sa === sb ? 0 : 1;
+  let c00 = 0, c01 = 0, c10 = 0, c11 = 0;
+  for (let i = 0; i < p; i++) {
+    c00 += sa[2 * i] * sb[2 * i];
+    c01 += sa[2 * i] * sb[2 * i + 1];
+    c10 += sa[2 * i + 1] * sb[2 * i];
+    c11 += sa[2 * i + 1] * sb[2 * i + 1];
+  }
+  const sum2 = c00 * c00 + c01 * c01 + c10 * c10 + c11 * c11 + 2 * Math.abs(c00 * c11 - c01 * c10);
+  return Math.max(0, 1 - sum2);
+}
+
+function standardise(x: Float64Array, p: number): Float64Array | null {
+  let mx = 0;
+  let my = 0;
+  for (let i = 0; i < p; i++) {
+    mx += x[2 * i];
+    my += x[2 * i + 1];
+  }
+  mx /= p;
+  my /= p;
+  const out = new Float64Array(2 * p);
+  let ss = 0;
+  for (let i = 0; i < p; i++) {
+    out[2 * i] = x[2 * i] - mx;
+    out[2 * i + 1] = x[2 * i + 1] - my;
+    ss += out[2 * i] * out[2 * i] + out[2 * i + 1] * out[2 * i + 1];
+  }
+  if (!(ss > 0)) return null;
+  const inv = 1 / Math.sqrt(ss);
+  for (let i = 0; i < 2 * p; i++) out[i] *= inv;
+  return out;
+}

@@ -1,0 +1,194 @@
+/**
+ * analyze() off the caller's thread: the same stage functions (analyze.ts) run in up to two worker threads
+ * (dist/analysisWorker.js). Stage A (per-model PCA and displacement) and stage B (per-pair Procrustes) and stage C
+ * (one map per reference) are each spread over the workers; each stage function gets the same inputs as in analyze(),
+ * so the result is bit-identical to analyze(bundle, options).
+ *
+ * Data movement: each model's matrices are copied once (compacted) and transferred to the worker that handles it;
+ * scores and rotations are written by the workers into SharedArrayBuffers that stage B and C then read in place;
+ * map coordinates and the main cosine matrix are transferred back.
+ */
+import { Worker } from 'node:worker_threads';
+import {
+  assembleResult,
+  baseNormSquared,
+  baseScores,
+  distancesAndReference,
+  MapInputs,
+  MapStage,
+  ModelStage,
+  referenceOrder,
+  resolveOptions,
+} from './analyze';
+import { CancelledError, UserError } from './errors';
+import type { TaskDisplacement } from './metrics';
+import { distPath } from './paths';
+import { AnalysisOptions, AnalysisResult, EmbeddingBundle } from './types';
+
+export const MAX_WORKERS = 2;
+
+export type WorkerRequest =
+  | { id: number; type: 'model'; bundle: EmbeddingBundle; k: number; scoresOut: Float64Array }
+  | { id: number; type: 'pair'; source: Float64Array; target: Float64Array; n: number; k: number; rotationOut: Float64Array }
+  | { id: number; type: 'map'; input: MapInputs; ref: number; wantCosine: boolean };
+
+export type WorkerReply =
+  | { id: number; type: 'model'; explainedVarianceRatio: Float64Array; displacement: TaskDisplacement[] }
+  | { id: number; type: 'pair'; sigmaSum: number }
+  | { id: number; type: 'map'; coords: Float64Array; stress: number; cosine?: Float64Array }
+  | { id: number; type: 'error'; name: string; message: string; stack?: string };
+
+type RequestBody = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
+
+type Job = { request: WorkerRequest; transfer: ArrayBuffer[]; resolve: (r: WorkerReply) => void; reject: (e: Error) => void };
+
+class WorkerPool {
+  private readonly idle: Worker[] = [];
+  private readonly all: Worker[] = [];
+  private readonly queue: Job[] = [];
+  private readonly running = new Map<number, { job: Job; worker: Worker }>();
+  private nextId = 0;
+  private failure: Error | undefined;
+
+  constructor(size: number) {
+    for (let w = 0; w < size; w++) {
+      const worker = new Worker(distPath('analysisWorker.js'));
+      worker.on('message', (reply: WorkerReply) => this.settle(worker, reply));
+      worker.on('error', (err) => this.fail(err));
+      worker.on('exit', (code) => {
+        if (!this.failure) this.fail(new Error(`analysis worker exited with code ${code}`));
+      });
+      this.all.push(worker);
+      this.idle.push(worker);
+    }
+  }
+
+  run(request: RequestBody, transfer: ArrayBuffer[] = []): Promise<WorkerReply> {
+    return new Promise((resolve, reject) => {
+      if (this.failure) return reject(this.failure);
+      this.queue.push({ request: { ...request, id: this.nextId++ } as WorkerRequest, transfer, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /** Stops every worker. */
+  close(): void {
+    this.fail(new CancelledError());
+  }
+
+  /** Stops every worker; pending and later jobs reject with `reason`. */
+  fail(reason: Error): void {
+    if (this.failure) return;
+    this.failure = reason;
+    for (const { job } of this.running.values()) job.reject(reason);
+    for (const job of this.queue) job.reject(reason);
+    this.running.clear();
+    this.queue.length = 0;
+    for (const worker of this.all) void worker.terminate();
+  }
+
+  private dispatch(): void {
+    while (this.idle.length > 0 && this.queue.length > 0) {
+      const worker = this.idle.pop()!;
+      const job = this.queue.shift()!;
+      this.running.set(job.request.id, { job, worker });
+      worker.postMessage(job.request, job.transfer);
+    }
+  }
+
+  private settle(worker: Worker, reply: WorkerReply): void {
+    const entry = this.running.get(reply.id);
+    if (!entry) return;
+    this.running.delete(reply.id);
+    this.idle.push(worker);
+    if (reply.type === 'error') {
+      const err = reply.name === 'UserError' ? new UserError(reply.message) : new Error(reply.message);
+      if (reply.name !== 'UserError' && reply.stack) err.stack = reply.stack;
+      entry.job.reject(err);
+    } else entry.job.resolve(reply);
+    this.dispatch();
+  }
+}
+
+function sharedArray(length: number): Float64Array {
+  return new Float64Array(new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT));
+}
+
+export async function runAnalysis(
+  bundle: EmbeddingBundle,
+  options: AnalysisOptions = {},
+  signal?: AbortSignal,
+): Promise<AnalysisResult> {
+  if (signal?.aborted) throw new CancelledError();
+  const opts = resolveOptions(bundle, options);
+  const { models, tasks, n, dims } = bundle;
+  const mCount = models.length;
+  const k = opts.k;
+  const rows = n * tasks.length;
+  const pool = new WorkerPool(MAX_WORKERS);
+  const onAbort = (): void => pool.fail(new CancelledError());
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    // Stage A, largest models first so that the two workers finish together.
+    const scores = models.map(() => sharedArray(rows * k));
+    const cost = (m: number): number => rows * dims[m] * Math.min(rows, dims[m]);
+    const byCost = models.map((_, m) => m).sort((a, b) => cost(b) - cost(a) || a - b);
+    const partial = new Array<{ explainedVarianceRatio: Float64Array; displacement: TaskDisplacement[] }>(mCount);
+    await Promise.all(
+      byCost.map(async (m) => {
+        const mats = bundle.embeddings[m].map((mat) => mat.slice());
+        const sub: EmbeddingBundle = { models: [models[m]], tasks, n, dims: [dims[m]], embeddings: [mats] };
+        const reply = await pool.run(
+          { type: 'model', bundle: sub, k, scoresOut: scores[m] },
+          mats.map((mat) => mat.buffer as ArrayBuffer),
+        );
+        if (reply.type === 'model') partial[m] = reply;
+      }),
+    );
+    const stages: ModelStage[] = partial.map((p, m) => ({ scores: scores[m], ...p }));
+    const baseNorms = stages.map((s) => baseNormSquared(s.scores, n, k));
+
+    // Stage B.
+    const pairRotations: Float64Array[] = [];
+    const sigmaSums: number[] = [];
+    const pairJobs: Promise<void>[] = [];
+    for (let i = 0; i < mCount; i++)
+      for (let j = i + 1; j < mCount; j++) {
+        const slot = pairRotations.length;
+        pairRotations.push(sharedArray(k * k));
+        sigmaSums.push(0);
+        pairJobs.push(
+          pool
+            .run({
+              type: 'pair',
+              source: baseScores(scores[i], n, k),
+              target: baseScores(scores[j], n, k),
+              n,
+              k,
+              rotationOut: pairRotations[slot],
+            })
+            .then((reply) => {
+              if (reply.type === 'pair') sigmaSums[slot] = reply.sigmaSum;
+            }),
+        );
+      }
+    await Promise.all(pairJobs);
+    const { distance, ref } = distancesAndReference(models, baseNorms, sigmaSums, opts.reference);
+
+    // Stage C.
+    const input: MapInputs = { scores, pairRotations, n, tasks: tasks.length, k, points: opts.points, mds: opts.mds, seed: opts.seed };
+    const order = referenceOrder(mCount, ref);
+    const maps = await Promise.all(
+      order.map(async (r, x): Promise<MapStage> => {
+        const reply = await pool.run({ type: 'map', input, ref: r, wantCosine: x === 0 });
+        if (reply.type !== 'map') throw new Error('unexpected worker reply');
+        return { coords: reply.coords, stress: reply.stress, cosine: reply.cosine ?? new Float64Array(0) };
+      }),
+    );
+    if (signal?.aborted) throw new CancelledError();
+    return assembleResult(bundle, opts, stages, distance, ref, maps);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    pool.close();
+  }
+}

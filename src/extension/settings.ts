@@ -1,0 +1,57 @@
+/** Typed access to the `instructionLens.*` settings, with Restricted Mode (untrusted workspace) applied. */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { MdsMethod, PointsMode } from '../engine/types';
+import { type ModelEntry, parseModelEntries } from './modelSpecs';
+
+export const SECTION = 'instructionLens';
+
+export interface Settings {
+  models: ModelEntry[];
+  /** Problems in the models setting, shown to the user. */
+  modelProblems: string[];
+  k: number;
+  points: PointsMode;
+  mds: MdsMethod;
+  /** Undefined: the analysis picks the reference. */
+  reference: string | undefined;
+  dtype: 'fp32' | 'fp16' | 'q8' | 'q4';
+  /** True when set, and always in an untrusted workspace. */
+  offline: boolean;
+  /** Where models are downloaded and embeddings cached. */
+  cacheFolder: string;
+  liveMode: boolean;
+  debounceMs: number;
+  trusted: boolean;
+}
+
+export function workspaceFolderPath(): string | undefined {
+  return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+}
+
+export function readSettings(globalStorage: vscode.Uri): Settings {
+  const config = vscode.workspace.getConfiguration(SECTION);
+  const trusted = vscode.workspace.isTrusted;
+  const { entries, problems } = parseModelEntries(config.get<unknown>('models'), workspaceFolderPath(), os.homedir());
+  // cacheFolder is a restricted setting: in an untrusted workspace VS Code returns only the user's own value.
+  const cacheSetting = config.get<string>('cacheFolder', '').trim();
+  const cacheFolder = cacheSetting
+    ? path.resolve(cacheSetting.startsWith('~') ? path.join(os.homedir(), cacheSetting.slice(1)) : cacheSetting)
+    : path.join(globalStorage.fsPath, 'cache');
+  const reference = config.get<string>('reference', '').trim();
+  return {
+    models: entries,
+    modelProblems: problems,
+    k: Math.max(1, Math.floor(config.get<number>('k', 200))),
+    points: config.get<PointsMode>('points', 'flatten'),
+    mds: config.get<MdsMethod>('mds', 'classical'),
+    reference: reference === '' ? undefined : reference,
+    dtype: config.get<Settings['dtype']>('dtype', 'fp32'),
+    offline: config.get<boolean>('offline', false) || !trusted,
+    cacheFolder,
+    liveMode: config.get<boolean>('liveMode', true),
+    debounceMs: Math.max(0, config.get<number>('liveDebounceMs', 600)),
+    trusted,
+  };
+}

@@ -1,0 +1,109 @@
+/** The HTML of the results webviews: strict Content-Security-Policy with a nonce, only local scripts and styles. */
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import { type ExportKind, UI_STRINGS, type UiStrings } from '../protocol';
+
+/** The only folders a results webview may load from. */
+export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
+  return {
+    enableScripts: true,
+    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')],
+  };
+}
+
+function escapeAttribute(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function translatedStrings(): UiStrings {
+  const entries = Object.entries(UI_STRINGS).map(([key, english]) => [key, vscode.l10n.t(english)]);
+  return Object.fromEntries(entries) as UiStrings;
+}
+
+const EXPORT_LABELS: Record<ExportKind, string> = {
+  'map.png': 'PNG',
+  'map.svg': 'SVG',
+  'heatmap.png': 'PNG',
+  'heatmap.svg': 'SVG',
+  'displacement.png': 'PNG',
+  'displacement.svg': 'SVG',
+  'results.json': 'results.json',
+  'displacement.csv': 'displacement.csv',
+  'procrustes.csv': 'procrustes.csv',
+  'report.html': 'report.html',
+};
+
+function exportButtons(kinds: readonly ExportKind[]): string {
+  return kinds
+    .map((kind) => `<button type="button" data-export="${kind}" title="${escapeAttribute(vscode.l10n.t('Export {0}', kind))}">${EXPORT_LABELS[kind]}</button>`)
+    .join('');
+}
+
+/**
+ * Plotly draws with SVG and sets styles through the CSSOM and `style` attributes, so style-src needs
+ * 'unsafe-inline' (styles only; scripts stay nonce-only and no eval is allowed). Images exported with
+ * Plotly.toImage pass through data: and blob: URLs.
+ */
+export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, where: 'panel' | 'view'): string {
+  const nonce = randomBytes(16).toString('base64');
+  const asset = (...segments: string[]): string => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, ...segments)).toString();
+  const csp = [
+    `default-src 'none'`,
+    `script-src 'nonce-${nonce}'`,
+    `style-src ${webview.cspSource}`,
+    `img-src ${webview.cspSource} data: blob:`,
+    `font-src ${webview.cspSource}`,
+  ].join('; ');
+  const t = vscode.l10n.t;
+  const figure = (id: string, heading: string): string => `
+    <section class="figure">
+      <header><h2>${heading}</h2><span class="exports">${exportButtons([`${id}.png`, `${id}.svg`] as ExportKind[])}</span></header>
+      <div id="${id}" class="plot"></div>
+    </section>`;
+  return `<!DOCTYPE html>
+<html lang="${escapeAttribute(vscode.env.language)}">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${asset('media', 'results.css')}">
+<title>Instruction Lens</title>
+</head>
+<body class="${where}" data-strings="${escapeAttribute(JSON.stringify(translatedStrings()))}">
+<div id="empty">${t('No analysis yet. Right-click a query file or an instruction set and choose "Analyze Instructions".')}</div>
+<main id="content">
+  <header class="top">
+    <h1 id="title"></h1>
+    <div id="status" role="status" hidden></div>
+    <p id="summary"></p>
+    <p class="exports">${t('Export')}: ${exportButtons(['results.json', 'displacement.csv', 'procrustes.csv', 'report.html'])}</p>
+  </header>
+  <div class="figures">
+    ${figure('map', t('Map of models and tasks'))}
+    ${figure('heatmap', t('Procrustes distance between models'))}
+    ${figure('displacement', t('Displacement by task'))}
+  </div>
+  <section id="movers">
+    <h2>${t('Queries that moved most')}</h2>
+    <p class="filters">
+      <label>${t('Model')} <select id="movers-model"></select></label>
+      <label>${t('Task')} <select id="movers-task"></select></label>
+    </p>
+    <table>
+      <thead><tr><th>${t('Model')}</th><th>${t('Task')}</th><th>${t('Query')}</th><th>${t('Cosine distance')}</th><th>${t('Relative movement')}</th><th>${t('Neighbour overlap')}</th></tr></thead>
+      <tbody id="movers-body"></tbody>
+    </table>
+  </section>
+  <section id="robustness">
+    <h2>${t('Robustness to the reference model')}</h2>
+    <table>
+      <thead><tr><th>${t('Reference')}</th><th>${t('Procrustes disparity to the main map')}</th><th>${t('Task order by trajectory length')}</th></tr></thead>
+      <tbody id="robustness-body"></tbody>
+    </table>
+  </section>
+</main>
+<script nonce="${nonce}" src="${asset('dist', 'plotly.min.js')}"></script>
+<script nonce="${nonce}" src="${asset('dist', 'webview.js')}"></script>
+</body>
+</html>`;
+}

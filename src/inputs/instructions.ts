@@ -1,0 +1,216 @@
+/**
+ * Instruction sets: JSON or YAML files `{ "tasks": [ { "name": "Retrieval", "instruction": "..." }, ... ] }`
+ * (schema: schemas/instructions.schema.json), or a preset name (paper-en, paper-ja). Base (no instruction) is always
+ * added first; a task named Base in the file is an error. Names and instructions are trimmed.
+ *
+ * parseInstructionDocument() also serves the VS Code extension: it never throws and returns every task it can
+ * locate (with the text range of its instruction) and every problem (with its range), for CodeLenses and
+ * diagnostics while the user edits.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { isMap, isScalar, isSeq, LineCounter, Node, parseDocument, Scalar } from 'yaml';
+import { UserError } from '../engine/errors';
+import { BASE_TASK } from '../engine/types';
+import type { TaskSpec } from '../models/embedder';
+import { jsonSyntaxError } from './json';
+import { isPresetName, PRESET_NAMES, presetTasks } from './presets';
+import { readUtf8File } from './textFile';
+
+export type InstructionFormat = 'json' | 'yaml';
+
+/** 0-based line and UTF-16 character, as in VS Code. */
+export interface TextPosition {
+  line: number;
+  character: number;
+}
+
+export interface TextRange {
+  start: TextPosition;
+  end: TextPosition;
+}
+
+export interface LocatedTask {
+  /** 0-based position in the file's task list. */
+  index: number;
+  name: string;
+  instruction: string;
+  /** The whole task entry. */
+  range: TextRange;
+  nameRange: TextRange;
+  /** The instruction value as written (quotes, or a block scalar's indicator and body, included). */
+  instructionRange: TextRange;
+}
+
+export interface InstructionProblem {
+  message: string;
+  /** 1-based line (for messages). */
+  line: number;
+  range: TextRange;
+}
+
+export interface InstructionDocument {
+  tasks: LocatedTask[];
+  problems: InstructionProblem[];
+}
+
+const TOP_LEVEL_FIELDS = ['tasks', '$schema'];
+const TASK_FIELDS = ['name', 'instruction'];
+
+export function instructionFormat(file: string): InstructionFormat | undefined {
+  const extension = path.extname(file).toLowerCase();
+  if (extension === '.json') return 'json';
+  if (extension === '.yaml' || extension === '.yml') return 'yaml';
+  return undefined;
+}
+
+/** Reads an instruction set file or a preset; returns the tasks with Base first. */
+export async function readInstructionSet(fileOrPreset: string): Promise<TaskSpec[]> {
+  if (isPresetName(fileOrPreset) && !fs.existsSync(fileOrPreset)) return presetTasks(fileOrPreset);
+  const format = instructionFormat(fileOrPreset);
+  if (!format) {
+    throw new UserError(
+      `unsupported instruction set: use a .json, .yaml or .yml file, or a preset (${PRESET_NAMES.join(', ')})`,
+      fileOrPreset,
+    );
+  }
+  const content = await readUtf8File(fileOrPreset);
+  const { tasks, problems } = parseInstructionDocument(content, format);
+  if (problems.length > 0) {
+    const [first] = problems;
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more ${problems.length === 2 ? 'problem' : 'problems'})` : '';
+    throw new UserError(first.message + more, fileOrPreset, first.line);
+  }
+  return [{ name: BASE_TASK, instruction: null }, ...tasks.map((t) => ({ name: t.name, instruction: t.instruction }))];
+}
+
+export function parseInstructionDocument(content: string, format: InstructionFormat): InstructionDocument {
+  const lineCounter = new LineCounter();
+  const position = (offset: number): TextPosition => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line: line - 1, character: col - 1 };
+  };
+  const rangeOf = (start: number, end: number): TextRange => ({ start: position(start), end: position(end) });
+  const tasks: LocatedTask[] = [];
+  const problems: InstructionProblem[] = [];
+  const problem = (message: string, start: number, end: number): void => {
+    problems.push({ message, line: position(start).line + 1, range: rangeOf(start, end) });
+  };
+  const nodeSpan = (node: Node | null | undefined, fallback: [number, number]): [number, number] =>
+    node?.range ? [node.range[0], node.range[1]] : fallback;
+
+  const document = parseDocument(content, { lineCounter, uniqueKeys: true });
+  if (content.trim() === '') {
+    problem('the file is empty; expected { "tasks": [ { "name": ..., "instruction": ... } ] }', 0, 0);
+    return { tasks, problems };
+  }
+  if (format === 'json') {
+    try {
+      JSON.parse(content);
+    } catch {
+      const syntax = jsonSyntaxError(content);
+      problem(syntax.problem, syntax.offset, syntax.offset);
+      return { tasks, problems };
+    }
+  }
+  for (const error of document.errors) {
+    const message = error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    problem(`invalid ${format === 'json' ? 'JSON' : 'YAML'}: ${message}`, error.pos[0], error.pos[1]);
+  }
+  if (document.errors.length > 0) return { tasks, problems };
+
+  const root = document.contents;
+  const whole: [number, number] = [0, content.length];
+  if (!isMap(root)) {
+    const [s, e] = nodeSpan(root, whole);
+    problem('expected a mapping with a "tasks" list', s, e);
+    return { tasks, problems };
+  }
+  let taskList: Node | null | undefined;
+  let hasTasks = false;
+  for (const pair of root.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
+    const [s, e] = nodeSpan(pair.key as Node, whole);
+    if (key === 'tasks') {
+      hasTasks = true;
+      taskList = pair.value as Node | null;
+    } else if (key === '$schema') {
+      if (!(isScalar(pair.value) && typeof pair.value.value === 'string')) problem('"$schema" must be a string', s, e);
+    } else {
+      problem(`unknown field "${key ?? '?'}" (allowed: ${TOP_LEVEL_FIELDS.join(', ')})`, s, e);
+    }
+  }
+  if (!hasTasks) {
+    const [s, e] = nodeSpan(root, whole);
+    problem('missing field "tasks" (a list of { name, instruction })', s, e);
+    return { tasks, problems };
+  }
+  if (!isSeq(taskList)) {
+    const [s, e] = nodeSpan(taskList, nodeSpan(root, whole));
+    problem('"tasks" must be a list of { name, instruction }', s, e);
+    return { tasks, problems };
+  }
+  if (taskList.items.length === 0) {
+    const [s, e] = nodeSpan(taskList, whole);
+    problem('"tasks" is empty: give at least one task besides Base', s, e);
+  }
+
+  const firstLineByName = new Map<string, number>();
+  taskList.items.forEach((item, index) => {
+    const [start, end] = nodeSpan(item as Node | null, nodeSpan(taskList as Node, whole));
+    const label = `task ${index + 1}`;
+    if (!isMap(item)) {
+      problem(`${label}: expected a mapping with "name" and "instruction"`, start, end);
+      return;
+    }
+    const fields = new Map<string, { key: [number, number]; value: Node | null }>();
+    for (const pair of item.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : '?';
+      const keySpan = nodeSpan(pair.key as Node, [start, end]);
+      if (!TASK_FIELDS.includes(key)) problem(`${label}: unknown field "${key}" (allowed: ${TASK_FIELDS.join(', ')})`, ...keySpan);
+      else fields.set(key, { key: keySpan, value: (pair.value as Node | null) ?? null });
+    }
+    const stringField = (field: string): { value: string; span: [number, number] } | undefined => {
+      const entry = fields.get(field);
+      if (!entry) {
+        problem(`${label}: missing field "${field}"`, start, end);
+        return undefined;
+      }
+      const node = entry.value;
+      const span = nodeSpan(node, entry.key);
+      if (!(isScalar(node) && typeof (node as Scalar).value === 'string')) {
+        problem(`${label}: "${field}" must be a string`, ...span);
+        return undefined;
+      }
+      const value = ((node as Scalar).value as string).trim();
+      if (value === '') {
+        problem(`${label}: "${field}" is empty`, ...span);
+        return undefined;
+      }
+      return { value, span };
+    };
+    const name = stringField('name');
+    const instruction = stringField('instruction');
+    if (name) {
+      const line = position(name.span[0]).line + 1;
+      if (name.value.toLowerCase() === BASE_TASK.toLowerCase()) {
+        problem(`${label}: "${name.value}" is reserved: Base (no instruction) is always added first`, ...name.span);
+      } else if (firstLineByName.has(name.value)) {
+        problem(`${label}: duplicate task name "${name.value}" (first on line ${firstLineByName.get(name.value)})`, ...name.span);
+      } else {
+        firstLineByName.set(name.value, line);
+      }
+    }
+    if (name && instruction) {
+      tasks.push({
+        index,
+        name: name.value,
+        instruction: instruction.value,
+        range: rangeOf(start, end),
+        nameRange: rangeOf(...name.span),
+        instructionRange: rangeOf(...instruction.span),
+      });
+    }
+  });
+  return { tasks, problems };
+}

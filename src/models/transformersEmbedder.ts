@@ -1,0 +1,369 @@
+/**
+ * In-process embedder on @huggingface/transformers (onnxruntime-node), run in a worker thread (dist/embedWorker.js)
+ * so that the caller's thread never blocks. The caller's thread plans length-sorted batches and sends them one at
+ * a time: cancelling therefore stops work within one batch.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { CancelledError, UserError } from '../engine/errors';
+import { distPath } from '../engine/paths';
+import { planBatches } from './batching';
+import type { EmbedOptions, Embedder } from './embedder';
+import { type Family, familyIdentity, type ModelConfigHints, type ModelOverrides, renderText, resolveFamily } from './families';
+import { type LoadRequest, unavailableMessage, type WorkerMessage, type WorkerRequest } from './workerProtocol';
+
+export const DTYPES = ['fp32', 'fp16', 'q8', 'q4'] as const;
+export type Dtype = (typeof DTYPES)[number];
+
+/** File-name suffix transformers.js uses for each dtype (onnx/model{suffix}.onnx). */
+const DTYPE_SUFFIX: Record<Dtype, string> = { fp32: '', fp16: '_fp16', q8: '_quantized', q4: '_q4' };
+
+export interface TransformersEmbedderOptions {
+  /** Hugging Face Hub id, or a path to a local model folder. */
+  model: string;
+  /** Hub revision (branch, tag or commit). Default "main". */
+  revision?: string;
+  dtype?: Dtype;
+  /** Where Hub downloads go. Default ~/.cache/instruction-lens/models. */
+  cacheDir?: string;
+  /** No network: only the cache folder or a local folder. */
+  offline?: boolean;
+  /** Hugging Face Hub address or mirror. Default: $HF_ENDPOINT, else https://huggingface.co/. */
+  hubUrl?: string;
+  /** Texts per model call. Default 32. */
+  batchSize?: number;
+  overrides?: ModelOverrides;
+  /** Display name. Default: the folder's basename or the Hub id. */
+  name?: string;
+}
+
+export function defaultModelCacheDir(): string {
+  return path.join(os.homedir(), '.cache', 'instruction-lens', 'models');
+}
+
+/** True when `spec` names a folder on disk (rather than a Hub id). */
+export function isLocalModelPath(spec: string): boolean {
+  if (path.isAbsolute(spec) || spec.startsWith('.') || spec.includes('\\')) return true;
+  try {
+    return fs.statSync(spec).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+export async function createTransformersEmbedder(options: TransformersEmbedderOptions): Promise<TransformersEmbedder> {
+  const dtype = options.dtype ?? 'fp32';
+  if (!DTYPES.includes(dtype)) throw new UserError(`unknown dtype "${dtype}" (one of ${DTYPES.join(', ')})`);
+  const cacheDir = path.resolve(options.cacheDir ?? defaultModelCacheDir());
+  const offline = options.offline ?? false;
+  const local = isLocalModelPath(options.model);
+  const model = local ? path.resolve(options.model) : options.model;
+  let config: ModelConfigHints | undefined;
+  let weightFiles: string[] = [];
+  if (local) {
+    if (!fs.existsSync(model) || !fs.statSync(model).isDirectory()) throw new UserError(`model folder not found`, model);
+    config = readConfig(path.join(model, 'config.json'));
+    weightFiles = onnxFilesFor(model, dtype);
+  } else {
+    if (!/^[\w.-]+(\/[\w.-]+)?$/.test(model)) {
+      throw new UserError(`"${model}" is neither a model folder nor a Hugging Face Hub id (owner/name)`);
+    }
+    const cachedFolder = path.join(cacheDir, model, ...(options.revision && options.revision !== 'main' ? [options.revision] : []));
+    const cachedConfig = path.join(cachedFolder, 'config.json');
+    if (fs.existsSync(cachedConfig)) config = readConfig(cachedConfig);
+    else if (offline) {
+      throw new UserError(
+        unavailableMessage({ model, offline, cacheDir, dtype, hubUrl: hubUrl(options.hubUrl) } as LoadRequest, `no ${path.relative(cacheDir, cachedConfig)}`),
+      );
+    }
+  }
+  const family = resolveFamily(model, config, options.overrides);
+  const name = options.name ?? (local ? path.basename(model) : model);
+  return new TransformersEmbedder({
+    name,
+    family,
+    weightFiles,
+    batchSize: options.batchSize ?? 32,
+    request: {
+      type: 'load',
+      model,
+      displayName: name,
+      revision: options.revision,
+      dtype,
+      cacheDir,
+      offline,
+      hubUrl: hubUrl(options.hubUrl),
+      pooling: family.pooling,
+      normalize: family.normalize,
+      maxLength: family.maxLength,
+      instructionMasked: family.instructionMasked ?? false,
+    },
+  });
+}
+
+function hubUrl(given: string | undefined): string {
+  const url = given ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co/';
+  return url.endsWith('/') ? url : `${url}/`;
+}
+
+function readConfig(file: string): ModelConfigHints {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new UserError('no config.json in the model folder', path.dirname(file));
+  }
+  try {
+    return JSON.parse(text) as ModelConfigHints;
+  } catch (error) {
+    throw new UserError(`config.json is not valid JSON: ${(error as Error).message}`, file);
+  }
+}
+
+/**
+ * The files whose bytes define the model for `dtype`: the ONNX graph transformers.js will read plus its
+ * external-data files, the tokenizer and config files, and INSTRUCTOR's Dense layer when present.
+ */
+function onnxFilesFor(folder: string, dtype: Dtype): string[] {
+  const onnxDir = path.join(folder, 'onnx');
+  const stem = `model${DTYPE_SUFFIX[dtype]}.onnx`;
+  const files = fs.existsSync(onnxDir) ? fs.readdirSync(onnxDir).sort() : [];
+  const used = files.filter((f) => f === stem || f.startsWith(`${stem}_data`));
+  if (!used.includes(stem)) {
+    const available = DTYPES.filter((d) => files.includes(`model${DTYPE_SUFFIX[d]}.onnx`));
+    throw new UserError(
+      `no onnx/${stem} for dtype ${dtype}` +
+        (available.length ? ` (this folder has dtype ${available.join(', ')})` : ' (no onnx/model*.onnx at all)'),
+      folder,
+    );
+  }
+  // The tokenizer and config change the vectors too.
+  const extras = ['config.json', 'tokenizer.json', 'tokenizer_config.json', '2_Dense/config.json', '2_Dense/model.safetensors']
+    .map((f) => path.join(folder, f))
+    .filter((f) => fs.existsSync(f));
+  return [...used.map((f) => path.join(onnxDir, f)), ...extras];
+}
+
+/**
+ * SHA-256 over the files (relative name + bytes). Hashing a multi-gigabyte model on every run would be slow, so
+ * each file's hash is remembered in `<cacheDir>/file-hashes.json`, keyed by path, size and modification time.
+ */
+async function sha256OfFiles(folder: string, files: string[], cacheDir: string): Promise<string> {
+  const memoFile = path.join(cacheDir, 'file-hashes.json');
+  let memo: Record<string, { size: number; mtimeMs: number; sha256: string }> = {};
+  try {
+    memo = JSON.parse(fs.readFileSync(memoFile, 'utf8'));
+  } catch {
+    // none yet, or unreadable: start afresh
+  }
+  let changed = false;
+  const hash = createHash('sha256');
+  for (const file of files) {
+    const { size, mtimeMs } = fs.statSync(file);
+    let known = memo[file];
+    if (!known || known.size !== size || known.mtimeMs !== mtimeMs) {
+      const fileHash = createHash('sha256');
+      for await (const chunk of fs.createReadStream(file)) fileHash.update(chunk as Buffer);
+      known = memo[file] = { size, mtimeMs, sha256: fileHash.digest('hex') };
+      changed = true;
+    }
+    hash.update(`${path.relative(folder, file).split(path.sep).join('/')}\0${known.sha256}\0`);
+  }
+  if (changed) {
+    fs.mkdirSync(cacheDir, { recursive: true });
+    const temp = `${memoFile}.${process.pid}.tmp`;
+    fs.writeFileSync(temp, JSON.stringify(memo));
+    fs.renameSync(temp, memoFile);
+  }
+  return hash.digest('hex');
+}
+
+interface EmbedderSetup {
+  name: string;
+  family: Family;
+  /** Local folder only: the ONNX files hashed into the identity. */
+  weightFiles: string[];
+  batchSize: number;
+  request: LoadRequest;
+}
+
+interface PendingBatch {
+  resolve: (message: WorkerMessage) => void;
+}
+
+export class TransformersEmbedder implements Embedder {
+  readonly name: string;
+  readonly family: Family;
+  private readonly setup: EmbedderSetup;
+  private identityPromise?: Promise<string>;
+  private worker?: Worker;
+  private loading?: Promise<void>;
+  private downloadListener?: EmbedOptions['onProgress'];
+  private readonly pending = new Map<number, PendingBatch>();
+  private nextId = 1;
+  /** Calls to embed() run one after another on the single worker. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private workerFailure?: Error;
+
+  constructor(setup: EmbedderSetup) {
+    this.setup = setup;
+    this.name = setup.name;
+    this.family = setup.family;
+  }
+
+  identity(): Promise<string> {
+    this.identityPromise ??= (async () => {
+      const { request, weightFiles } = this.setup;
+      const source =
+        weightFiles.length > 0
+          ? `files-sha256:${await sha256OfFiles(request.model, weightFiles, request.cacheDir)}`
+          : `hub:${request.model}@${request.revision ?? 'main'}`;
+      return `transformers.js|${source}|dtype=${request.dtype}|${familyIdentity(this.family)}`;
+    })();
+    return this.identityPromise;
+  }
+
+  render(instruction: string | null, query: string): string {
+    return renderText(this.family, instruction, query);
+  }
+
+  embed(texts: string[], options: EmbedOptions = {}): Promise<Float32Array[]> {
+    const run = this.queue.then(() => this.embedNow(texts, options));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async dispose(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    this.loading = undefined;
+    if (worker) await worker.terminate();
+  }
+
+  private async embedNow(texts: string[], options: EmbedOptions): Promise<Float32Array[]> {
+    const { signal, onProgress } = options;
+    if (signal?.aborted) throw new CancelledError();
+    const result = new Array<Float32Array>(texts.length);
+    if (texts.length === 0) return result;
+    this.downloadListener = onProgress;
+    try {
+      await this.cancellable(this.ensureLoaded(), signal);
+    } finally {
+      this.downloadListener = undefined;
+    }
+    const total = texts.length;
+    let done = 0;
+    onProgress?.({ kind: 'embed', model: this.name, done, total });
+    for (const batch of planBatches(texts, this.setup.batchSize)) {
+      if (signal?.aborted) throw new CancelledError();
+      const message = await this.cancellable(this.runBatch(batch.map((i) => texts[i])), signal);
+      batch.forEach((textIndex, row) => {
+        result[textIndex] = message.data.slice(row * message.dim, (row + 1) * message.dim);
+      });
+      done += batch.length;
+      onProgress?.({ kind: 'embed', model: this.name, done, total });
+    }
+    return result;
+  }
+
+  /** Resolves with `work`, or rejects with CancelledError as soon as the signal aborts (work continues unobserved). */
+  private cancellable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+    if (!signal) return work;
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = (): void => reject(new CancelledError());
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      work.then(
+        (value) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(value);
+        },
+        (error: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  private ensureLoaded(): Promise<void> {
+    this.loading ??= this.startWorker().catch((error: unknown) => {
+      this.loading = undefined;
+      void this.dispose();
+      throw error;
+    });
+    return this.loading;
+  }
+
+  private startWorker(): Promise<void> {
+    const script = distPath('embedWorker.js');
+    if (!fs.existsSync(script)) throw new Error(`${script} is missing: run \`npm run build\``);
+    const worker = new Worker(script);
+    this.worker = worker;
+    this.workerFailure = undefined;
+    return new Promise<void>((resolve, reject) => {
+      const fail = (error: Error): void => {
+        this.workerFailure = error;
+        reject(error);
+        for (const [, batch] of this.pending) batch.resolve({ type: 'error', message: error.message, user: false });
+        this.pending.clear();
+      };
+      worker.on('message', (message: WorkerMessage) => {
+        if (message.type === 'download') {
+          this.downloadListener?.({
+            kind: 'download',
+            model: this.name,
+            done: message.loaded,
+            total: message.total,
+            file: message.file,
+          });
+        } else if (message.type === 'loaded') {
+          worker.unref();
+          resolve();
+        } else if (message.type === 'error' && message.id === undefined) {
+          worker.unref();
+          reject(message.user ? new UserError(message.message) : new Error(message.message));
+        } else if (message.id !== undefined) {
+          const batch = this.pending.get(message.id);
+          this.pending.delete(message.id);
+          if (this.pending.size === 0) worker.unref();
+          batch?.resolve(message);
+        }
+      });
+      worker.on('error', (error) => fail(error));
+      worker.on('exit', (code) => {
+        if (this.worker === worker) {
+          this.worker = undefined;
+          this.loading = undefined;
+          fail(new Error(`embedding worker for ${this.name} exited with code ${code}`));
+        }
+      });
+      this.post(this.setup.request);
+    });
+  }
+
+  private post(request: WorkerRequest): void {
+    if (!this.worker) throw this.workerFailure ?? new Error(`embedding worker for ${this.name} is not running`);
+    this.worker.ref();
+    this.worker.postMessage(request);
+  }
+
+  private async runBatch(texts: string[]): Promise<{ dim: number; data: Float32Array }> {
+    const id = this.nextId++;
+    const message = await new Promise<WorkerMessage>((resolve) => {
+      this.pending.set(id, { resolve });
+      try {
+        this.post({ type: 'batch', id, texts });
+      } catch (error) {
+        this.pending.delete(id);
+        throw error;
+      }
+    });
+    if (message.type === 'vectors') return message;
+    if (message.type === 'error') throw message.user ? new UserError(message.message) : new Error(message.message);
+    throw new Error(`unexpected worker message ${message.type}`);
+  }
+}

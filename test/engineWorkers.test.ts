@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { analyze } from '../src/engine/analyze';
+import { CancelledError, UserError } from '../src/engine/errors';
+import { runAnalysis } from '../src/engine/runAnalysis';
+import { FIXTURE_NAMES, loadFixture } from './engineFixtures';
+
+// runAnalysis starts dist/analysisWorker.js: build with `node esbuild.mjs` first.
+describe('runAnalysis (worker threads)', () => {
+  for (const name of FIXTURE_NAMES) {
+    it(`${name}: bit-identical to analyze()`, async () => {
+      const { bundle, options } = loadFixture(name);
+      const expected = analyze(bundle, options);
+      const actual = await runAnalysis(bundle, options);
+      assert.deepEqual(actual, expected);
+      assert.equal(JSON.stringify(actual), JSON.stringify(expected));
+    });
+  }
+
+  it('does not modify or detach the caller bundle', async () => {
+    const { bundle, options } = loadFixture('cov');
+    const copy = bundle.embeddings.map((per) => per.map((e) => e.slice()));
+    await runAnalysis(bundle, options);
+    assert.deepEqual(bundle.embeddings, copy);
+  });
+
+  it('rejects a bad option with the same UserError as analyze()', async () => {
+    const { bundle } = loadFixture('cov');
+    const message = (() => {
+      try {
+        analyze(bundle, { reference: 'nope' });
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return '';
+    })();
+    await assert.rejects(runAnalysis(bundle, { reference: 'nope' }), (err: unknown) => err instanceof UserError && err.message === message);
+  });
+
+  it('a UserError raised inside a worker comes back as a UserError with the same message', async () => {
+    const { bundle } = loadFixture('gram');
+    const bad = bundle.embeddings.map((per) => per.map((e) => e.slice()));
+    bad[1][2].fill(0, 3 * bundle.dims[1], 4 * bundle.dims[1]);
+    const broken = { ...bundle, embeddings: bad };
+    assert.throws(() => analyze(broken), /m2\/STS: embedding of query 3 is a zero vector/);
+    await assert.rejects(
+      runAnalysis(broken),
+      (err: unknown) => err instanceof UserError && err.message === 'm2/STS: embedding of query 3 is a zero vector',
+    );
+  });
+
+  it('an aborted signal rejects with CancelledError, before and during the work', async () => {
+    const { bundle } = loadFixture('cov');
+    const before = new AbortController();
+    before.abort();
+    await assert.rejects(runAnalysis(bundle, {}, before.signal), CancelledError);
+    const during = new AbortController();
+    const run = runAnalysis(bundle, {}, during.signal);
+    setImmediate(() => during.abort());
+    await assert.rejects(run, CancelledError);
+  });
+});
