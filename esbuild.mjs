@@ -7,20 +7,12 @@ const production = process.argv.includes('--production');
 const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning' };
 
 // Node programs. Native and heavy runtime packages stay external: they are loaded from node_modules at run time.
-const nodeExternal = [
-  'vscode',
-  '@huggingface/transformers',
-  'onnxruntime-node',
-  '@tensorflow/tfjs-core',
-  '@tensorflow/tfjs-converter',
-  '@tensorflow/tfjs-backend-cpu',
-];
+const nodeExternal = ['vscode', '@huggingface/transformers', 'onnxruntime-node'];
 const nodeEntries = {
   extension: 'src/extension/extension.ts',
   cli: 'src/cli/main.ts',
   analysisWorker: 'src/engine/analysisWorker.ts',
   embedWorker: 'src/models/embedWorker.ts',
-  useLiteWorker: 'src/models/useLiteWorker.ts',
 };
 // Browser programs: the webview UI and the chart code inlined into report.html share webview/charts.ts.
 const browserEntries = {

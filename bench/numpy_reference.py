@@ -1,87 +1,261 @@
-"""The analysis core done with numpy/scipy: the reference the benchmark compares our engine against.
+"""The analysis of src/engine done with numpy/scipy: the reference the benchmark compares our engine against.
 
-Reads a bundle folder (<bundle>/<model>/<task>.npy, tasks.txt with the task order, Base first) and runs the same
-math as src/engine (PCA via the Gram matrix when N*T < d, every ordered Procrustes pair by SVD, the normalised
-distance D, the reference, the alignment, cosine distances of the flattened points, classical MDS), several times.
-Prints one JSON object: {"seconds": [per repetition], "threads": ..., "checksum": ...}. Loading the files is not timed.
-Usage: python3 numpy_reference.py BUNDLE K REPETITIONS
+Reads a bundle folder written by writeBundle (<bundle>/<model>/<task>.npy, models.txt and tasks.txt give the order)
+and runs, several times, the same math as src/engine/analyze.ts, stage by stage:
+  pca          per model: stack the T matrices, centre, top-k eigenpairs of the Gram matrix X X^T when N*T < d, else of
+               X^T X (scipy.linalg.eigh with subset_by_index: only the top k, as our engine), scores, sign fix,
+               explained variance ratio
+  displacement per model, raw embeddings: per-query cosine distance Base->task (mean, median, p90), shift fraction,
+               10-nearest-neighbour Jaccard overlap, relative movement and top-10 movers
+  procrustes   one SVD per unordered model pair (Q_ji = Q_ij^T), D both ways from the singular value sum, reference
+  map          alignment onto the reference, flattened points, cosine distances, classical MDS, Kruskal stress
+  robustness   the map for every other reference and its scipy.spatial.procrustes disparity against the main map,
+               task order by trajectory length per model
+"core" = pca + procrustes + map (the paper's method); "full" = all five (everything runAnalysis does).
+Loading the files is not timed. Prints one JSON object (seconds per repetition and per stage, BLAS details, D,
+reference). Usage: python3 numpy_reference.py BUNDLE [--k 200] [--reps 3] [--budget SECONDS]
+--budget stops repeating once that many seconds were spent (at least one repetition always runs).
 """
+import argparse
+import ctypes
+import glob
 import json
 import os
 import sys
 import time
 
 import numpy as np
+import scipy
+import scipy.linalg
+import scipy.spatial
+
+NEIGHBOURS = 10
+TOP_MOVERS = 10
 
 
 def load(bundle):
-    with open(os.path.join(bundle, "tasks.txt"), encoding="utf-8") as f:
-        tasks = [line.strip() for line in f if line.strip()]
-    models = sorted(m for m in os.listdir(bundle) if os.path.isdir(os.path.join(bundle, m)))
-    return models, tasks, [[np.load(os.path.join(bundle, m, t + ".npy")).astype(np.float64) for t in tasks] for m in models]
+    def lines(name):
+        with open(os.path.join(bundle, name), encoding="utf-8") as f:
+            return [line.rstrip("\n") for line in f if line.strip()]
+
+    models, tasks = lines("models.txt"), lines("tasks.txt")
+    emb = [[np.load(os.path.join(bundle, m, t + ".npy")).astype(np.float64) for t in tasks] for m in models]
+    return models, tasks, emb
 
 
-def pca_scores(mats, k):
+def top_eigh(a, k):
+    """Top-k eigenpairs of a symmetric matrix, descending (LAPACK syevr on the wanted index range only)."""
+    n = a.shape[0]
+    k = min(k, n)
+    w, v = scipy.linalg.eigh(a, subset_by_index=[n - k, n - 1], driver="evr", overwrite_a=True, check_finite=False)
+    return w[::-1], v[:, ::-1]
+
+
+def fix_signs(a):
+    """Each column's entry of largest |value| (first on ties) made positive."""
+    rows = np.argmax(np.abs(a), axis=0)
+    signs = np.sign(a[rows, np.arange(a.shape[1])])
+    signs[signs == 0] = 1
+    a *= signs
+
+
+def pca(mats, k):
     x = np.vstack(mats)
-    x = x - x.mean(axis=0)
+    x -= x.mean(axis=0)
     rows, d = x.shape
     if rows < d:
-        w, v = np.linalg.eigh(x @ x.T)
-        order = np.argsort(w)[::-1][:k]
-        scores = v[:, order] * np.sqrt(np.maximum(w[order], 0))
+        g = x @ x.T
+        trace = np.trace(g)
+        w, v = top_eigh(g, k)
+        scores = v * np.sqrt(np.maximum(w, 0))
     else:
-        w, v = np.linalg.eigh(x.T @ x)
-        order = np.argsort(w)[::-1][:k]
-        scores = x @ v[:, order]
+        c = x.T @ x
+        trace = np.trace(c)
+        w, v = top_eigh(c, k)
+        scores = x @ v
+    fix_signs(scores)
+    evr = np.maximum(w, 0) / trace if trace > 0 else np.zeros_like(w)
+    return scores, evr
+
+
+def neighbours(unit, m):
+    sim = unit @ unit.T
+    np.fill_diagonal(sim, -np.inf)
+    return np.argsort(-sim, axis=1, kind="stable")[:, :m]
+
+
+def displacement(mats):
     n = mats[0].shape[0]
-    return [scores[i * n:(i + 1) * n] for i in range(len(mats))]
+    m = min(NEIGHBOURS, n - 1)
+    unit = [e / np.linalg.norm(e, axis=1, keepdims=True) for e in mats]
+    nn = [neighbours(u, m) for u in unit]
+    base = mats[0]
+    out = []
+    for t in range(1, len(mats)):
+        e = mats[t]
+        cos = 1 - np.einsum("ij,ij->i", base, e) / (np.linalg.norm(base, axis=1) * np.linalg.norm(e, axis=1))
+        delta = e - base
+        total = np.sum(delta * delta)
+        shift = n * np.sum(delta.mean(axis=0) ** 2) / total if total > 0 else 0.0
+        inter = np.array([len(np.intersect1d(nn[0][i], nn[t][i], assume_unique=True)) for i in range(n)])
+        jaccard = inter / (2 * m - inter)
+        u = unit[t] - unit[0]
+        relative = np.linalg.norm(u - u[nn[0]].mean(axis=1), axis=1)
+        movers = np.argsort(-relative, kind="stable")[:TOP_MOVERS]
+        out.append((cos.mean(), np.median(cos), np.percentile(cos, 90), shift, jaccard.mean(), movers))
+    return out
+
+
+def procrustes_all(base):
+    m = len(base)
+    norms = [np.sum(b * b) for b in base]
+    rot = {}
+    d = np.zeros((m, m))
+    for i in range(m):
+        for j in range(i + 1, m):
+            u, sig, vt = np.linalg.svd(base[i].T @ base[j])
+            rot[i, j] = u @ vt
+            s = np.sum(sig)
+            d[i, j] = max(0.0, norms[i] + norms[j] - 2 * s) / norms[j]
+            d[j, i] = max(0.0, norms[j] + norms[i] - 2 * s) / norms[i]
+    return rot, d
+
+
+def rotation_onto(rot, m, ref):
+    if m == ref:
+        return None
+    return rot[m, ref] if m < ref else rot[ref, m].T
+
+
+def classical_mds(dist):
+    p = dist.shape[0]
+    d2 = dist * dist
+    row = d2.mean(axis=1)
+    b = -0.5 * (d2 - row[:, None] - row[None, :] + row.mean())
+    w, v = top_eigh(b, 2)
+    xy = v * np.sqrt(np.maximum(w, 0))
+    fix_signs(xy)
+    return xy
+
+
+def kruskal(xy, dist):
+    iu = np.triu_indices(dist.shape[0], 1)
+    mapped = scipy.spatial.distance.pdist(xy)
+    den = np.sum(dist[iu] ** 2)
+    return np.sqrt(np.sum((mapped - dist[iu]) ** 2) / den) if den > 0 else 0.0
+
+
+def make_map(scores, rot, ref, t_count):
+    pts = []
+    for m, s in enumerate(scores):
+        q = rotation_onto(rot, m, ref)
+        a = s if q is None else s @ q
+        pts.append(a.reshape(t_count, -1))
+    points = np.vstack(pts)
+    g = points @ points.T
+    norms = np.sqrt(np.diag(g))
+    cos = 1 - g / np.outer(norms, norms)
+    cos = (cos + cos.T) / 2
+    np.fill_diagonal(cos, 0)
+    xy = classical_mds(cos)
+    return xy, cos, kruskal(xy, cos)
+
+
+def trajectory_order(xy, m, t_count):
+    b = m * t_count
+    lengths = np.linalg.norm(xy[b + 1:b + t_count] - xy[b], axis=1)
+    return np.argsort(lengths, kind="stable")
 
 
 def analyse(emb, k):
-    scores = [pca_scores(mats, k) for mats in emb]
-    m = len(scores)
-    base = [s[0] for s in scores]
-    q = {}
-    d = np.zeros((m, m))
-    for i in range(m):
-        for j in range(m):
-            if i == j:
-                continue
-            u, sig, vt = np.linalg.svd(base[i].T @ base[j])
-            q[i, j] = u @ vt
-            d[i, j] = np.sum((base[i] @ q[i, j] - base[j]) ** 2) / np.sum(base[j] ** 2)
-    mean_to = [np.mean([d[i, j] for i in range(m) if i != j]) if m > 1 else 0.0 for j in range(m)]
+    t_count = len(emb[0])
+    n = emb[0][0].shape[0]
+    seconds = {}
+
+    start = time.perf_counter()
+    pcas = [pca(mats, k) for mats in emb]
+    seconds["pca"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    disp = [displacement(mats) for mats in emb]
+    seconds["displacement"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    scores = [p[0] for p in pcas]
+    rot, d = procrustes_all([s[:n] for s in scores])
+    m_count = len(emb)
+    mean_to = [np.mean([d[i, j] for i in range(m_count) if i != j]) if m_count > 1 else 0.0 for j in range(m_count)]
     ref = int(np.argmin(mean_to))
-    points = np.array([(s @ (q[i, ref] if i != ref else np.eye(s.shape[1]))).ravel()
-                       for i, mats in enumerate(scores) for s in mats])
-    unit = points / np.linalg.norm(points, axis=1, keepdims=True)
-    cos = 1 - unit @ unit.T
-    np.fill_diagonal(cos, 0)
-    n = cos.shape[0]
-    j = np.eye(n) - 1.0 / n
-    b = -0.5 * j @ (cos ** 2) @ j
-    w, v = np.linalg.eigh(b)
-    top = np.argsort(w)[::-1][:2]
-    xy = v[:, top] * np.sqrt(np.maximum(w[top], 0))
-    return float(np.sum(d) + np.sum(np.abs(xy)))
+    seconds["procrustes"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    main_xy, _, _ = make_map(scores, rot, ref, t_count)
+    seconds["map"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    for r in range(m_count):
+        if r == ref:
+            continue
+        xy, _, _ = make_map(scores, rot, r, t_count)
+        scipy.spatial.procrustes(main_xy, xy)
+        [np.array_equal(trajectory_order(main_xy, m, t_count), trajectory_order(xy, m, t_count)) for m in range(m_count)]
+    seconds["robustness"] = time.perf_counter() - start
+    return seconds, d, ref, disp
+
+
+def blas_info():
+    info = {"env": {k: v for k, v in os.environ.items() if k.startswith(("OPENBLAS", "OMP_", "MKL_"))}}
+    try:
+        from threadpoolctl import threadpool_info
+
+        info["threadpoolctl"] = [
+            {"api": i.get("internal_api"), "version": i.get("version"), "threads": i.get("num_threads"),
+             "architecture": i.get("architecture")} for i in threadpool_info()]
+    except ImportError:
+        pass
+    libs = glob.glob(os.path.join(os.path.dirname(np.__file__), "..", "numpy.libs", "libscipy_openblas*"))
+    if libs:
+        lib = ctypes.CDLL(libs[0])
+        for key, name in [("config", "get_config"), ("corename", "get_corename")]:
+            fn = getattr(lib, f"scipy_openblas_{name}64_", None)
+            if fn is not None:
+                fn.restype = ctypes.c_char_p
+                info[key] = fn().decode()
+        threads = getattr(lib, "scipy_openblas_get_num_threads64_", None)
+        if threads is not None:
+            info["threads"] = threads()
+    if "config" not in info:
+        blas = np.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
+        info["config"] = blas.get("openblas configuration") or blas.get("name")
+    return info
 
 
 def main():
-    bundle, k, reps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    models, tasks, emb = load(bundle)
-    k = min(k, emb[0][0].shape[0] * len(tasks) - 1, min(e[0].shape[1] for e in emb))
-    seconds = []
-    checksum = 0.0
-    for _ in range(reps):
-        start = time.perf_counter()
-        checksum = analyse(emb, k)
-        seconds.append(time.perf_counter() - start)
-    try:
-        from threadpoolctl import threadpool_info
-        threads = [{"api": i.get("internal_api"), "threads": i.get("num_threads")} for i in threadpool_info()]
-    except ImportError:
-        threads = []
-    print(json.dumps({"seconds": seconds, "threads": threads, "checksum": checksum, "numpy": np.__version__}))
+    parser = argparse.ArgumentParser()
+    parser.add_argument("bundle")
+    parser.add_argument("--k", type=int, default=200)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--budget", type=float, default=float("inf"))
+    args = parser.parse_args()
+    models, tasks, emb = load(args.bundle)
+    n = emb[0][0].shape[0]
+    k = min(args.k, n * len(tasks) - 1, min(e[0].shape[1] for e in emb))
+    runs = []
+    spent = 0.0
+    d, ref = None, 0
+    for _ in range(args.reps):
+        seconds, d, ref, _ = analyse(emb, k)
+        runs.append(seconds)
+        spent += sum(seconds.values())
+        if spent >= args.budget:
+            break
+    core = [s["pca"] + s["procrustes"] + s["map"] for s in runs]
+    full = [sum(s.values()) for s in runs]
+    print(json.dumps({
+        "numpy": np.__version__, "scipy": scipy.__version__, "python": sys.version.split()[0], "blas": blas_info(),
+        "k": k, "core": core, "full": full, "stages": runs, "reference": models[ref], "models": models,
+        "procrustesDistance": d.tolist(),
+    }))
 
 
 if __name__ == "__main__":

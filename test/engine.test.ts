@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyseModel, analyze, baseScores, resolveOptions } from '../src/engine/analyze';
 import { UserError } from '../src/engine/errors';
+import { gemm, gramOf } from '../src/engine/gemm';
 import { crossProduct, matmul, mulberry32 } from '../src/engine/linalg';
 import { classicalMds, kruskalStress } from '../src/engine/mds';
 import { procrustesPair } from '../src/engine/procrustes';
@@ -27,11 +28,12 @@ function mapDistances(result: AnalysisResult): number[][] {
 
 describe('engine against numpy/scipy fixtures', () => {
   for (const name of FIXTURE_NAMES) {
-    it(`${name}: matches the independent numpy/scipy analysis`, () => {
+    it(`${name}: matches the independent numpy/scipy analysis`, async () => {
       const fx = loadFixture(name);
-      const result = analyze(fx.bundle, fx.options);
+      const result = await analyze(fx.bundle, fx.options);
       const ex = fx.expected;
       assert.equal(result.k, ex.k);
+      assert.equal(result.warnings.length, fx.alignmentUnique ? 0 : 1, 'a warning exactly when the alignment is not unique');
       assert.equal(result.reference, ex.reference);
       assert.equal(result.referenceChosenBy, fx.options.reference === undefined ? 'auto' : 'user');
       closeMatrix(result.procrustesDistance, ex.procrustesDistance, 'D');
@@ -94,15 +96,15 @@ function randomOrthogonal(d: number, seed: number): Float64Array {
 }
 
 describe('engine properties', () => {
-  it('every pairwise Procrustes rotation is orthogonal, also when k > N (rank-deficient)', () => {
+  it('every pairwise Procrustes rotation is orthogonal, also when k > N (rank-deficient)', async () => {
     for (const name of ['cov', 'deficient']) {
       const { bundle } = loadFixture(name);
       const { k } = resolveOptions(bundle);
       if (name === 'deficient') assert.ok(k > bundle.n, 'fixture must have k > N');
-      const stages = bundle.models.map((_, m) => analyseModel(bundle, m, k));
+      const stages = await Promise.all(bundle.models.map((_, m) => analyseModel(bundle, m, k)));
       for (let i = 0; i < stages.length; i++)
         for (let j = i + 1; j < stages.length; j++) {
-          const { q } = procrustesPair(baseScores(stages[i].scores, bundle.n, k), baseScores(stages[j].scores, bundle.n, k), bundle.n, k);
+          const { q } = await procrustesPair(baseScores(stages[i].scores, bundle.n, k), baseScores(stages[j].scores, bundle.n, k), bundle.n, k);
           const qtq = crossProduct(q, q, k, k, k);
           let worst = 0;
           for (let r = 0; r < k; r++)
@@ -112,15 +114,15 @@ describe('engine properties', () => {
     }
   });
 
-  it('D has an exactly zero diagonal and is unchanged when a model space is rotated', () => {
+  it('D has an exactly zero diagonal and is unchanged when a model space is rotated', async () => {
     const { bundle, options } = loadFixture('gram-flatten');
-    const before = analyze(bundle, options);
+    const before = await analyze(bundle, options);
     before.procrustesDistance.forEach((row, i) => assert.equal(row[i], 0));
     const m = 1;
     const d = bundle.dims[m];
     const rot = randomOrthogonal(d, 99);
     const rotated = { ...bundle, embeddings: bundle.embeddings.map((per, x) => (x === m ? per.map((e) => matmul(e, rot, bundle.n, d, d)) : per)) };
-    const after = analyze(rotated, options);
+    const after = await analyze(rotated, options);
     closeMatrix(after.procrustesDistance, before.procrustesDistance, 'rotated D');
     closeMatrix(mapDistances(after), mapDistances(before), 'rotated map distances');
     after.displacement.forEach((row, x) => close(row.meanCosineDistance, before.displacement[x].meanCosineDistance, 'rotated displacement'));
@@ -141,27 +143,27 @@ describe('engine properties', () => {
     assert.ok(kruskalStress(coords, dist, p) < 1e-9);
   });
 
-  it('the same input gives the same results JSON, byte for byte', () => {
+  it('the same input gives the same results JSON, byte for byte', async () => {
     for (const name of ['cov', 'gram']) {
       const { bundle, options } = loadFixture(name);
-      assert.equal(JSON.stringify(analyze(bundle, options)), JSON.stringify(analyze(bundle, options)));
+      assert.equal(JSON.stringify(await analyze(bundle, options)), JSON.stringify(await analyze(bundle, options)));
     }
   });
 
-  it('one model: D = [[0]], that model is the reference, no robustness rows', () => {
+  it('one model: D = [[0]], that model is the reference, no robustness rows', async () => {
     const { bundle } = loadFixture('cov');
     const one = { ...bundle, models: [bundle.models[2]], dims: [bundle.dims[2]], embeddings: [bundle.embeddings[2]] };
-    const result = analyze(one);
+    const result = await analyze(one);
     assert.deepEqual(result.procrustesDistance, [[0]]);
     assert.equal(result.reference, bundle.models[2]);
     assert.deepEqual(result.robustness, []);
     assert.equal(result.points.length, bundle.tasks.length);
   });
 
-  it('copies queries and instructions through and reports who chose the reference', () => {
+  it('copies queries and instructions through and reports who chose the reference', async () => {
     const { bundle } = loadFixture('deficient');
     const instructions = { Retrieval: 'find passages' };
-    const result = analyze({ ...bundle, instructions }, { reference: 'q' });
+    const result = await analyze({ ...bundle, instructions }, { reference: 'q' });
     assert.deepEqual(result.queries, bundle.queries);
     assert.deepEqual(result.instructions, instructions);
     assert.equal(result.reference, 'q');
@@ -169,9 +171,80 @@ describe('engine properties', () => {
   });
 });
 
+describe('degenerate alignment warning', () => {
+  it('k > N warns with k, N and the remedy; k <= N gives no warning', async () => {
+    const { bundle } = loadFixture('deficient');
+    const warned = await analyze(bundle);
+    assert.ok(warned.k > bundle.n);
+    assert.deepEqual(warned.warnings, [
+      `k = ${warned.k} exceeds the number of queries (${bundle.n}): the alignment outside the span of the Base ` +
+        `embeddings is not determined by the data, so the map may change with --k; use --k ${bundle.n} or more ` +
+        `queries (at least ${warned.k}) for a unique map`,
+    ]);
+    const unique = await analyze(bundle, { k: bundle.n });
+    assert.equal(unique.k, bundle.n);
+    assert.deepEqual(unique.warnings, []);
+  });
+});
+
+/** op(A) op(B) by the textbook triple loop, row-major. */
+function naiveProduct(a: Float64Array, b: Float64Array, m: number, k: number, n: number, transA: boolean, transB: boolean): Float64Array {
+  const c = new Float64Array(m * n);
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let l = 0; l < k; l++) s += (transA ? a[l * m + i] : a[i * k + l]) * (transB ? b[j * k + l] : b[l * n + j]);
+      c[i * n + j] = s;
+    }
+  return c;
+}
+
+describe('gemm on onnxruntime', () => {
+  const rng = mulberry32(7);
+  const random = (length: number): Float64Array => Float64Array.from({ length }, () => rng() * 2 - 1);
+
+  for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]]) {
+    it(`transA=${transA} transB=${transB}: equals the triple loop, same bits every call`, async () => {
+      const [m, k, n] = [37, 129, 21];
+      const a = random(m * k);
+      const b = random(k * n);
+      const expected = naiveProduct(a, b, m, k, n, transA, transB);
+      const got = await gemm(a, b, m, k, n, { transA, transB });
+      assert.equal(got.length, m * n);
+      got.forEach((v, x) => assert.ok(Math.abs(v - expected[x]) <= 1e-12 * (1 + Math.abs(expected[x])), `entry ${x}: ${v} vs ${expected[x]}`));
+      assert.deepEqual(await gemm(a, b, m, k, n, { transA, transB }), got);
+    });
+  }
+
+  it('takes subarray views of shared memory and leaves the operands unchanged', async () => {
+    const shared = new Float64Array(new SharedArrayBuffer(8 * 200));
+    shared.set(random(200));
+    const copy = shared.slice();
+    const a = shared.subarray(10, 10 + 6 * 9);
+    const b = shared.subarray(100, 100 + 9 * 4);
+    assert.deepEqual(await gemm(a, b, 6, 9, 4), await gemm(a.slice(), b.slice(), 6, 9, 4));
+    assert.deepEqual(shared, copy);
+  });
+
+  it('gramOf is exactly symmetric and equals X X^T', async () => {
+    const x = random(30 * 50);
+    const g = await gramOf(x, 30, 50);
+    const expected = naiveProduct(x, x, 30, 50, 30, false, true);
+    for (let i = 0; i < 30; i++)
+      for (let j = 0; j < 30; j++) {
+        assert.equal(g[i * 30 + j], g[j * 30 + i]);
+        assert.ok(Math.abs(g[i * 30 + j] - expected[i * 30 + j]) <= 1e-12 * (1 + Math.abs(expected[i * 30 + j])));
+      }
+  });
+
+  it('rejects operands whose sizes do not match the shapes', async () => {
+    await assert.rejects(gemm(new Float64Array(5), new Float64Array(6), 2, 3, 2), /bad operand sizes/);
+  });
+});
+
 describe('engine input checks', () => {
   const { bundle } = loadFixture('cov');
-  const cases: [string, () => unknown, RegExp][] = [
+  const cases: [string, () => Promise<unknown>, RegExp][] = [
     ['unknown reference', () => analyze(bundle, { reference: 'nope' }), /reference: unknown reference model "nope"/],
     ['k < 1', () => analyze(bundle, { k: 0 }), /k: k must be a positive integer, got 0/],
     ['fractional k', () => analyze(bundle, { k: 2.5 }), /k must be a positive integer/],
@@ -207,8 +280,8 @@ describe('engine input checks', () => {
     ],
   ];
   for (const [what, run, message] of cases) {
-    it(`${what} -> UserError`, () => {
-      assert.throws(run, (err: unknown) => err instanceof UserError && message.test(err.message));
+    it(`${what} -> UserError`, async () => {
+      await assert.rejects(run, (err: unknown) => err instanceof UserError && message.test(err.message));
     });
   }
 });

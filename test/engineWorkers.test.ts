@@ -10,7 +10,7 @@ describe('runAnalysis (worker threads)', () => {
   for (const name of FIXTURE_NAMES) {
     it(`${name}: bit-identical to analyze()`, async () => {
       const { bundle, options } = loadFixture(name);
-      const expected = analyze(bundle, options);
+      const expected = await analyze(bundle, options);
       const actual = await runAnalysis(bundle, options);
       assert.deepEqual(actual, expected);
       assert.equal(JSON.stringify(actual), JSON.stringify(expected));
@@ -26,14 +26,11 @@ describe('runAnalysis (worker threads)', () => {
 
   it('rejects a bad option with the same UserError as analyze()', async () => {
     const { bundle } = loadFixture('cov');
-    const message = (() => {
-      try {
-        analyze(bundle, { reference: 'nope' });
-      } catch (err) {
-        return (err as Error).message;
-      }
-      return '';
-    })();
+    const message = await analyze(bundle, { reference: 'nope' }).then(
+      () => '',
+      (err: Error) => err.message,
+    );
+    assert.match(message, /unknown reference model/);
     await assert.rejects(runAnalysis(bundle, { reference: 'nope' }), (err: unknown) => err instanceof UserError && err.message === message);
   });
 
@@ -42,7 +39,7 @@ describe('runAnalysis (worker threads)', () => {
     const bad = bundle.embeddings.map((per) => per.map((e) => e.slice()));
     bad[1][2].fill(0, 3 * bundle.dims[1], 4 * bundle.dims[1]);
     const broken = { ...bundle, embeddings: bad };
-    assert.throws(() => analyze(broken), /m2\/STS: embedding of query 3 is a zero vector/);
+    await assert.rejects(analyze(broken), /m2\/STS: embedding of query 3 is a zero vector/);
     await assert.rejects(
       runAnalysis(broken),
       (err: unknown) => err instanceof UserError && err.message === 'm2/STS: embedding of query 3 is a zero vector',

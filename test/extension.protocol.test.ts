@@ -49,6 +49,7 @@ function result(): AnalysisResult {
     explainedVarianceRatio: { a: [0.6, 0.3], b: [0.5, 0.4] },
     robustness: [{ reference: 'b', disparity: 0.01, taskOrderPreserved: { a: true, b: true } }],
     topMovers: [{ model: 'a', task: 'STS', index: 2, cosineDistance: 0.3, relativeMovement: 1.2, neighbourOverlap: 0.4 }],
+    warnings: [],
     queries: ['x', 'y', 'z'],
   };
 }

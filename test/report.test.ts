@@ -60,6 +60,7 @@ function sampleResult(models: string[], tasks: string[]): AnalysisResult {
       taskOrderPreserved: Object.fromEntries(models.map((model, m) => [model, m !== 1])),
     })),
     topMovers: [{ model: models[0], task: tasks[1], index: 2, query: HOSTILE, cosineDistance: 0.2, relativeMovement: 1.5, neighbourOverlap: 0.3 }],
+    warnings: [],
     queries: ['q0', 'q1', HOSTILE, 'q3', 'q4\u2028with separator'],
     instructions: { [tasks[1]]: `Find passages <b>now</b> ${'and more words '.repeat(8)}`, [tasks[2]]: '検索クエリ'.repeat(20) },
   };

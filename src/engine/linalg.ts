@@ -415,9 +415,17 @@ function tridiagonalEigenvectors(diag: Float64Array, off: Float64Array, values: 
       for (let i = n - 3; i >= 0; i--) x[i] = (x[i] - du[i] * x[i + 1] - du2[i] * x[i + 2]) / dd[i];
       for (let o = clusterStart; o < c; o++) {
         const zo = o * n;
-        let dot = 0;
-        for (let i = 0; i < n; i++) dot += zt[zo + i] * x[i];
-        for (let i = 0; i < n; i++) x[i] -= dot * zt[zo + i];
+        let d0 = 0, d1 = 0, d2 = 0, d3 = 0; // four chains: the dot product is latency-bound otherwise
+        let i = 0;
+        for (; i + 3 < n; i += 4) {
+          d0 += zt[zo + i] * x[i];
+          d1 += zt[zo + i + 1] * x[i + 1];
+          d2 += zt[zo + i + 2] * x[i + 2];
+          d3 += zt[zo + i + 3] * x[i + 3];
+        }
+        for (; i < n; i++) d0 += zt[zo + i] * x[i];
+        const dot = d0 + d1 + (d2 + d3);
+        for (let j = 0; j < n; j++) x[j] -= dot * zt[zo + j];
       }
       let scale = 0;
       for (let i = 0; i < n; i++) scale = Math.max(scale, Math.abs(x[i]));
@@ -434,27 +442,54 @@ function tridiagonalEigenvectors(diag: Float64Array, off: Float64Array, values: 
   return transpose(zt, k, n);
 }
 
-const BACK_TRANSFORM_GROUP = 8;
-
 /**
- * z (n x k) <- H_0 H_1 ... H_{n-3} z, the reflectors stored by tridiagonalize. Works on z^T (one vector per row) in
- * groups of 8 vectors, so that a group stays in cache while every reflector streams past it once.
+ * z (n x k) <- H_0 H_1 ... H_{n-3} z, the reflectors stored by tridiagonalize. Works on z^T (one vector per row),
+ * four vectors at a time: the four stay in cache while every reflector streams past them once, and their four dot
+ * products are independent chains.
  */
 function backTransform(a: Float64Array, n: number, beta: Float64Array, z: Float64Array, k: number): Float64Array {
   const zt = transpose(z, n, k);
-  for (let c0 = 0; c0 < k; c0 += BACK_TRANSFORM_GROUP) {
-    const c1 = Math.min(k, c0 + BACK_TRANSFORM_GROUP);
+  const k4 = k - (k % 4);
+  for (let c0 = 0; c0 < k4; c0 += 4) {
+    const z0 = c0 * n;
+    const z1 = z0 + n;
+    const z2 = z1 + n;
+    const z3 = z2 + n;
     for (let r = n - 3; r >= 0; r--) {
       const b = beta[r];
       if (b === 0) continue;
       const store = r * n;
-      for (let c = c0; c < c1; c++) {
-        const zo = c * n;
-        let dot = 0;
-        for (let i = r + 1; i < n; i++) dot += a[store + i] * zt[zo + i];
-        dot *= b;
-        for (let i = r + 1; i < n; i++) zt[zo + i] -= a[store + i] * dot;
+      let d0 = 0, d1 = 0, d2 = 0, d3 = 0;
+      for (let i = r + 1; i < n; i++) {
+        const vi = a[store + i];
+        d0 += vi * zt[z0 + i];
+        d1 += vi * zt[z1 + i];
+        d2 += vi * zt[z2 + i];
+        d3 += vi * zt[z3 + i];
       }
+      d0 *= b;
+      d1 *= b;
+      d2 *= b;
+      d3 *= b;
+      for (let i = r + 1; i < n; i++) {
+        const vi = a[store + i];
+        zt[z0 + i] -= vi * d0;
+        zt[z1 + i] -= vi * d1;
+        zt[z2 + i] -= vi * d2;
+        zt[z3 + i] -= vi * d3;
+      }
+    }
+  }
+  for (let c = k4; c < k; c++) {
+    const zo = c * n;
+    for (let r = n - 3; r >= 0; r--) {
+      const b = beta[r];
+      if (b === 0) continue;
+      const store = r * n;
+      let dot = 0;
+      for (let i = r + 1; i < n; i++) dot += a[store + i] * zt[zo + i];
+      dot *= b;
+      for (let i = r + 1; i < n; i++) zt[zo + i] -= a[store + i] * dot;
     }
   }
   return transpose(zt, k, n);

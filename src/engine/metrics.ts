@@ -12,7 +12,8 @@
  *   query i moved differently from its Base neighbours. Up to 10 queries with the largest value (ties: lower index).
  */
 import { UserError } from './errors';
-import { gram } from './linalg';
+import { gramOf } from './gemm';
+import { acquire, release } from './scratch';
 
 export const NEIGHBOURS = 10;
 export const TOP_MOVERS = 10;
@@ -27,15 +28,17 @@ export interface TaskDisplacement {
 }
 
 /** Displacement numbers of every non-Base task (tasks[1..]) of one model; mats[0] is Base. */
-export function modelDisplacement(
+export async function modelDisplacement(
   mats: Float64Array[],
   n: number,
   d: number,
   modelName: string,
   taskNames: readonly string[],
-): TaskDisplacement[] {
+): Promise<TaskDisplacement[]> {
   const unit = mats.map((m, t) => unitRows(m, n, d, modelName, taskNames[t]));
-  const neighbours = unit.map((u) => nearestNeighbours(u, n, d));
+  const u = acquire(n * d);
+  const neighbours: Int32Array[] = [];
+  for (const u of unit) neighbours.push(await nearestNeighbours(u, n, d));
   const m = Math.min(NEIGHBOURS, n - 1);
   const out: TaskDisplacement[] = [];
   const base = mats[0];
@@ -79,7 +82,6 @@ export function modelDisplacement(
       jaccard[i] = inter / (2 * m - inter);
       overlap += jaccard[i];
     }
-    const u = new Float64Array(n * d);
     for (let x = 0; x < n * d; x++) u[x] = unit[t][x] - unit[0][x];
     const relative = new Float64Array(n);
     const avg = new Float64Array(d);
@@ -112,11 +114,13 @@ export function modelDisplacement(
       })),
     });
   }
+  release(u, ...unit);
   return out;
 }
 
+/** Rows scaled to unit length, in a scratch buffer (see scratch.ts). */
 function unitRows(m: Float64Array, n: number, d: number, model: string, task: string): Float64Array {
-  const u = new Float64Array(n * d);
+  const u = acquire(n * d);
   for (let i = 0; i < n; i++) {
     const o = i * d;
     let s = 0;
@@ -128,18 +132,35 @@ function unitRows(m: Float64Array, n: number, d: number, model: string, task: st
   return u;
 }
 
-/** n x m row-major neighbour indices (m = min(10, n-1)), most similar first, from unit rows. */
-function nearestNeighbours(unit: Float64Array, n: number, d: number): Int32Array {
+/**
+ * n x m row-major neighbour indices (m = min(10, n-1)), most similar first (ties: lower index), from unit rows. Each
+ * row keeps its m best in an insertion-sorted list while scanning j upwards: a later j enters only when strictly more
+ * similar, which is the stable order.
+ */
+async function nearestNeighbours(unit: Float64Array, n: number, d: number): Promise<Int32Array> {
   const m = Math.min(NEIGHBOURS, n - 1);
-  const sim = gram(unit, n, d);
+  const sim = await gramOf(unit, n, d, acquire(n * n));
   const out = new Int32Array(n * m);
-  const idx = Array.from({ length: n - 1 }, () => 0);
+  const best = new Float64Array(m);
   for (let i = 0; i < n; i++) {
-    for (let j = 0, w = 0; j < n; j++) if (j !== i) idx[w++] = j;
     const row = i * n;
-    idx.sort((a, b) => sim[row + b] - sim[row + a] || a - b);
-    for (let x = 0; x < m; x++) out[i * m + x] = idx[x];
+    const o = i * m;
+    let size = 0;
+    for (let j = 0; j < n; j++) {
+      if (j === i) continue;
+      const s = sim[row + j];
+      if (size === m && !(s > best[m - 1])) continue;
+      let at = size < m ? size++ : m - 1;
+      while (at > 0 && s > best[at - 1]) {
+        best[at] = best[at - 1];
+        out[o + at] = out[o + at - 1];
+        at--;
+      }
+      best[at] = s;
+      out[o + at] = j;
+    }
   }
+  release(sim);
   return out;
 }
 

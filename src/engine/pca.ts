@@ -4,11 +4,14 @@
  * The T matrices (N x d each) are stacked into X (N*T x d), X is centred by its column mean, and the scores on the
  * top-k principal axes are returned (S = X_c W_k, N*T x k, task-major rows like the stack). When N*T < d the
  * eigenproblem is solved on the Gram matrix X_c X_c^T (S = U_k sqrt(lambda_k)), otherwise on the d x d matrix
- * X_c^T X_c; a d x d matrix is never built when N*T < d. Component signs: the entry of largest absolute value in
+ * X_c^T X_c; a d x d matrix is never built when N*T < d. The products (Gram or covariance, and the projection
+ * X_c W_k) run on onnxruntime's Gemm (gemm.ts). Component signs: the entry of largest absolute value in
  * each score column (ties: lowest row) is made positive. Explained variance ratio = the k eigenvalues / the sum of
  * all eigenvalues (the trace, i.e. the total variance of the centred stack).
  */
-import { gram, matmul, symmetricEigenTop, transpose } from './linalg';
+import { gemm, gramOf, mirrorLower } from './gemm';
+import { symmetricEigenTop } from './linalg';
+import { acquire, release } from './scratch';
 
 export interface ModelPca {
   /** N*T x k row-major; rows task-major (task t, query i at row t*N + i). */
@@ -16,10 +19,19 @@ export interface ModelPca {
   explainedVarianceRatio: Float64Array;
 }
 
-export function pcaModel(mats: Float64Array[], n: number, d: number, k: number): ModelPca {
+export async function pcaModel(mats: Float64Array[], n: number, d: number, k: number): Promise<ModelPca> {
   const rows = n * mats.length;
-  const x = new Float64Array(rows * d);
-  mats.forEach((m, t) => x.set(m, t * n * d));
+  const x = acquire(rows * d);
+  try {
+    mats.forEach((m, t) => x.set(m, t * n * d));
+    return await centredPca(x, rows, d, k);
+  } finally {
+    release(x);
+  }
+}
+
+/** PCA of the stack x (rows x d), centred in place. */
+async function centredPca(x: Float64Array, rows: number, d: number, k: number): Promise<ModelPca> {
   const mean = new Float64Array(d);
   for (let r = 0; r < rows; r++) {
     const o = r * d;
@@ -34,9 +46,10 @@ export function pcaModel(mats: Float64Array[], n: number, d: number, k: number):
   let values: Float64Array;
   let trace = 0;
   if (rows < d) {
-    const g = gram(x, rows, d);
+    const g = await gramOf(x, rows, d, acquire(rows * rows));
     for (let r = 0; r < rows; r++) trace += g[r * rows + r];
     const eig = symmetricEigenTop(g, rows, k);
+    release(g);
     values = eig.values;
     scores = eig.vectors;
     for (let c = 0; c < k; c++) {
@@ -44,11 +57,13 @@ export function pcaModel(mats: Float64Array[], n: number, d: number, k: number):
       for (let r = 0; r < rows; r++) scores[r * k + c] *= root;
     }
   } else {
-    const cov = gram(transpose(x, rows, d), d, rows);
+    const cov = await gemm(x, x, d, rows, d, { transA: true, out: acquire(d * d) });
+    mirrorLower(cov, d);
     for (let j = 0; j < d; j++) trace += cov[j * d + j];
     const eig = symmetricEigenTop(cov, d, k);
+    release(cov);
     values = eig.values;
-    scores = matmul(x, eig.vectors, rows, d, k);
+    scores = await gemm(x, eig.vectors, rows, d, k);
   }
   fixSigns(scores, rows, k);
   const explainedVarianceRatio = new Float64Array(k);

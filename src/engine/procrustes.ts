@@ -6,7 +6,8 @@
  * ||S_i Q - S_j||^2 = ||S_i||^2 + ||S_j||^2 - 2 sum(Sigma): D[i][j] = max(0, that) / ||S_j||^2, D[i][i] = 0.
  * A rank-deficient M (k > N) still gives an orthogonal Q: the SVD completes the null directions deterministically.
  */
-import { crossProduct, svd } from './linalg';
+import { gemm } from './gemm';
+import { svd } from './linalg';
 
 export interface PairAlignment {
   /** Q_ij (k x k row-major) for the pair's first model as source. */
@@ -15,12 +16,12 @@ export interface PairAlignment {
   sigmaSum: number;
 }
 
-export function procrustesPair(si: Float64Array, sj: Float64Array, n: number, k: number): PairAlignment {
+export async function procrustesPair(si: Float64Array, sj: Float64Array, n: number, k: number): Promise<PairAlignment> {
   // Column-major M_ij is the row-major buffer of M_ji = S_j^T S_i.
-  const mColumnMajor = crossProduct(sj, si, n, k, k);
+  const mColumnMajor = await gemm(sj, si, k, n, k, { transA: true });
   const { u, s, v } = svd(mColumnMajor, k, k);
   // Column-major U and V are the row-major buffers of U^T and V^T, so Q = U V^T = (U^T)^T (V^T).
-  const q = crossProduct(u, v, k, k, k);
+  const q = await gemm(u, v, k, k, k, { transA: true });
   let sigmaSum = 0;
   for (let l = 0; l < k; l++) sigmaSum += s[l];
   return { q, sigmaSum };
@@ -42,18 +43,17 @@ export function pairIndex(i: number, j: number, models: number): number {
   return i * models - (i * (i + 1)) / 2 + (j - i - 1);
 }
 
-/** Q_{m,ref} (k x k) from the stored pair rotations; null when m = ref (identity). */
+/**
+ * Q_{m,ref} from the stored pair rotations: the stored k x k matrix and whether Q_{m,ref} is its transpose
+ * (Q_ji = Q_ij^T); null when m = ref (identity).
+ */
 export function rotationOnto(
   pairs: readonly Float64Array[],
   m: number,
   ref: number,
   models: number,
-  k: number,
-): Float64Array | null {
+): { q: Float64Array; transposed: boolean } | null {
   if (m === ref) return null;
-  if (m < ref) return pairs[pairIndex(m, ref, models)];
-  const q = pairs[pairIndex(ref, m, models)];
-  const t = new Float64Array(k * k);
-  for (let r = 0; r < k; r++) for (let c = 0; c < k; c++) t[c * k + r] = q[r * k + c];
-  return t;
+  if (m < ref) return { q: pairs[pairIndex(m, ref, models)], transposed: false };
+  return { q: pairs[pairIndex(ref, m, models)], transposed: true };
 }

@@ -102,6 +102,11 @@ export interface AnalysisResult {
   robustness: RobustnessRow[];
   /** Up to 10 per (model, non-Base task), largest relativeMovement first. */
   topMovers: TopMover[];
+  /**
+   * Caveats about this result, one plain sentence each; always present, [] when there are none. Currently: k greater
+   * than the number of queries, where the Procrustes alignment (and so the map) is not unique.
+   */
+  warnings: string[];
   queries?: string[];
   instructions?: Record<string, string>;
 }

@@ -7,16 +7,18 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { writeFileAtomic } from '../engine/atomicWrite';
+import { readBundle } from '../engine/bundle';
 import { UserError } from '../engine/errors';
 import { RESULTS_FILE, resultsJson } from '../engine/outputs';
 import { runAnalysis } from '../engine/runAnalysis';
 import { type AnalysisResult, BASE_TASK } from '../engine/types';
-import { readInstructionSet } from '../inputs/instructions';
-import { readQueries } from '../inputs/queries';
+import { instructionFormat, parseInstructionDocument, readInstructionSet } from '../inputs/instructions';
+import { parseQueries, readQueries } from '../inputs/queries';
 import { EmbeddingCache } from '../models/cache';
 import type { EmbedProgress, Embedder, TaskSpec } from '../models/embedder';
 import { embedAll } from '../models/pipeline';
 import { createEmbedder, parseEndpointSpec } from '../models/registry';
+import { analysisResultProblem } from '../protocol';
 import { isCancellation, type Log, reportError, timed } from './log';
 import { LatestOnly } from './latestOnly';
 import { type ModelEntry, restrictedModeRefusal } from './modelSpecs';
@@ -82,8 +84,48 @@ export class AnalysisController implements vscode.Disposable {
         try {
           await this.execute(inputs, undefined, run, (message) => progress.report({ message }), true);
         } catch (error) {
-          if (run.isCurrent() || !isCancellation(error)) reportError(this.log, error);
+          reportError(this.log, error);
           if (this.currentSession) this.setStale(false);
+        } finally {
+          this.runs.finish(run.signal);
+        }
+      },
+    );
+  }
+
+  /**
+   * Opens saved work without embedding anything (allowed in Restricted Mode): a results.json written before, or an
+   * embedding bundle (folder of .npy files or .jsonl), which is analysed.
+   */
+  async openSaved(target: string): Promise<void> {
+    const runId = ++this.runCounter;
+    const title = path.basename(target);
+    // The views now follow saved work: live mode and the CodeLenses stop following the previous analysis.
+    this.runs.cancel();
+    this.currentSession = undefined;
+    this.changed.fire();
+    if ((await fs.stat(target)).isFile() && target.toLowerCase().endsWith('.json')) {
+      const result = await timed(this.log, `open ${target}`, () => readResultsFile(target));
+      this.views.show(result, { runId, title, outputDir: path.dirname(target) }, { reveal: true });
+      return;
+    }
+    const settings = readSettings(this.context.globalStorageUri);
+    await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Instruction Lens'), cancellable: true },
+      async (progress, token) => {
+        const run = this.runs.start();
+        token.onCancellationRequested(() => this.runs.cancel());
+        try {
+          progress.report({ message: vscode.l10n.t('Reading inputs…') });
+          const bundle = await timed(this.log, `read bundle ${target}`, () => readBundle(target));
+          progress.report({ message: vscode.l10n.t('Analysing…') });
+          const result = await timed(this.log, 'analysis', () =>
+            runAnalysis(bundle, { k: settings.k, points: settings.points, mds: settings.mds, reference: settings.reference }, run.signal),
+          );
+          if (!run.isCurrent()) return;
+          const outputDir = await this.writeResults(result, runId);
+          this.log.info(`run ${runId}: ${RESULTS_FILE} written to ${outputDir}`);
+          this.views.show(result, { runId, title, outputDir }, { reveal: true });
         } finally {
           this.runs.finish(run.signal);
         }
@@ -160,7 +202,7 @@ export class AnalysisController implements vscode.Disposable {
     report(vscode.l10n.t('Reading inputs…'));
     const sameInputs = liveTasks !== undefined && this.currentSession?.inputs === inputs;
     const queries = sameInputs ? this.currentSession!.queries : await timed(this.log, 'read queries', () => readQueryTexts(inputs.queryFile, this.log));
-    const tasks = liveTasks ?? withExtraTasks(await timed(this.log, 'read instructions', () => readInstructionSet(inputs.instructionSource)), inputs.extraTasks);
+    const tasks = liveTasks ?? withExtraTasks(await timed(this.log, 'read instructions', () => readTasks(inputs.instructionSource)), inputs.extraTasks);
     this.log.info(`${queries.length} queries, tasks ${tasks.map((task) => task.name).join(', ')}`);
 
     const embedders = await this.loadModels(inputs.modelIds, settings, report);
@@ -180,7 +222,6 @@ export class AnalysisController implements vscode.Disposable {
     this.log.info(`run ${runId}: ${RESULTS_FILE} written to ${outputDir}; total ${Math.round(performance.now() - started)} ms`);
 
     this.currentSession = { inputs, queries, tasks, result, outputDir, stale: false };
-    this.context.workspaceState.update('lastInputs', inputs);
     this.views.show(
       result,
       {
@@ -278,8 +319,36 @@ function progressMessage(progress: EmbedProgress): string {
   return vscode.l10n.t('Embedding with {0}: {1}/{2}', progress.model, progress.done, progress.total);
 }
 
+async function readResultsFile(file: string): Promise<AnalysisResult> {
+  let value: unknown;
+  try {
+    value = JSON.parse(await fs.readFile(file, 'utf8'));
+  } catch (error) {
+    throw new UserError(`cannot read results: ${error instanceof Error ? error.message : String(error)}`, file);
+  }
+  const problem = analysisResultProblem(value);
+  if (problem) throw new UserError(`not an Instruction Lens results file: ${problem}`, file);
+  return value as AnalysisResult;
+}
+
+/** The text of `file` when it is open in an editor with unsaved changes: what the user sees is what is analysed. */
+function unsavedText(file: string): string | undefined {
+  const document = vscode.workspace.textDocuments.find((doc) => doc.uri.scheme === 'file' && path.resolve(doc.uri.fsPath) === path.resolve(file));
+  return document?.isDirty ? document.getText() : undefined;
+}
+
+async function readTasks(source: string): Promise<TaskSpec[]> {
+  const text = unsavedText(source);
+  const format = instructionFormat(source);
+  if (text === undefined || !format) return readInstructionSet(source);
+  const { tasks, problems } = parseInstructionDocument(text, format);
+  if (problems.length > 0) throw new UserError(problems[0].message, source, problems[0].line);
+  return [{ name: BASE_TASK, instruction: null }, ...tasks.map(({ name, instruction }) => ({ name, instruction }))];
+}
+
 async function readQueryTexts(file: string, log: Log): Promise<string[]> {
-  const { queries, duplicates } = await readQueries(file);
+  const text = unsavedText(file);
+  const { queries, duplicates } = text === undefined ? await readQueries(file) : parseQueries(text, file);
   for (const duplicate of duplicates) log.warn(`${file}: duplicate query kept once (lines ${duplicate.lines.join(', ')}): ${duplicate.text}`);
   return queries;
 }

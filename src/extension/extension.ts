@@ -14,6 +14,7 @@ import { PANEL_VIEW_TYPE, ResultsViews, SIDE_VIEW_ID } from './resultsViews';
 import { readSettings } from './settings';
 
 const RECENT_MODELS = 'recentModels';
+const LAST_MODELS = 'lastModels';
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = createLog();
@@ -40,11 +41,13 @@ export function activate(context: vscode.ExtensionContext): void {
     const modelIds = await pickModels({
       configured: settings.models.map((entry) => entry.id),
       recent,
+      checked: context.globalState.get<string[]>(LAST_MODELS, []),
       trusted: settings.trusted,
       secrets: context.secrets,
     });
     if (!modelIds || modelIds.length === 0) return;
     await context.globalState.update(RECENT_MODELS, updateRecent(recent, modelIds));
+    await context.globalState.update(LAST_MODELS, modelIds);
     const inputs: AnalysisInputs = { queryFile, instructionSource, modelIds, extraTasks };
     await controller.runFromCommand(inputs);
   }
@@ -100,6 +103,22 @@ export function activate(context: vscode.ExtensionContext): void {
       guarded(async () => {
         const on = await LiveMode.toggle();
         void vscode.window.showInformationMessage(on ? vscode.l10n.t('Live mode is on.') : vscode.l10n.t('Live mode is off.'));
+      }),
+    ),
+    vscode.commands.registerCommand(
+      'instructionLens.openResults',
+      guarded(async (resource?: vscode.Uri) => {
+        const target =
+          resource?.fsPath ??
+          (
+            await vscode.window.showOpenDialog({
+              canSelectFiles: true,
+              canSelectFolders: true,
+              canSelectMany: false,
+              filters: { [vscode.l10n.t('Results or embedding bundle')]: ['json', 'jsonl', 'ndjson'] },
+            })
+          )?.[0]?.fsPath;
+        if (target) await controller.openSaved(target);
       }),
     ),
     vscode.commands.registerCommand('instructionLens.showLog', () => log.show()),

@@ -62,6 +62,8 @@ interface ModelItem extends vscode.QuickPickItem {
 export interface ModelPickOptions {
   configured: string[];
   recent: string[];
+  /** Checked when the pick opens: the models of the last analysis. */
+  checked: string[];
   trusted: boolean;
   secrets: vscode.SecretStorage;
 }
@@ -89,7 +91,7 @@ function modelItem(id: string, trusted: boolean): ModelItem {
  */
 export async function pickModels(options: ModelPickOptions): Promise<string[] | undefined> {
   const extra: string[] = [];
-  let checked = new Set<string>(options.recent.length > 0 ? [options.recent[0]] : [USE_LITE]);
+  let checked = new Set<string>(options.checked.length > 0 ? options.checked : [USE_LITE]);
   for (;;) {
     const ids = [...new Set([...extra, ...orderModelChoices(options.configured, options.recent)])];
     const addItems: ModelItem[] = [

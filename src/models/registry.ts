@@ -38,7 +38,7 @@ export function parseEndpointSpec(spec: string): { model: string; baseUrl: strin
 export async function createEmbedder(spec: string, options: CreateEmbedderOptions = {}): Promise<Embedder> {
   const trimmed = spec.trim();
   if (trimmed === '') throw new UserError('empty model id');
-  if (trimmed === USE_LITE_SPEC) return await createUseLiteEmbedder();
+  if (trimmed === USE_LITE_SPEC) return createUseLiteEmbedder({ cacheDir: options.cacheDir, batchSize: options.batchSize });
   const endpoint = parseEndpointSpec(trimmed);
   if (endpoint) {
     const host = new URL(endpoint.baseUrl).hostname;

@@ -111,32 +111,34 @@ export async function startCodeServer(
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...options.env },
   });
+  // Even if the test process ends abruptly (timeout, Ctrl+C), take the whole group down with it.
+  const killGroup = (): void => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', killGroup);
   let log = '';
   child.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
   const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    try {
-      process.kill(-child.pid, 'SIGTERM');
-    } catch {
-      return;
-    }
-    const timer = setTimeout(() => {
+    if (child.pid === undefined) return;
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       try {
-        process.kill(-child.pid!, 'SIGKILL');
+        process.kill(-child.pid, 'SIGTERM');
       } catch {
-        // already gone
+        // group already gone
       }
-    }, 5_000);
-    await exited;
-    clearTimeout(timer);
-    // Children that outlived the leader (extension host, file watcher): the group still exists until they end.
-    try {
-      process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      // group empty
+      const timer = setTimeout(killGroup, 5_000);
+      await exited;
+      clearTimeout(timer);
     }
+    // Children that outlive the leader (extension host, file watcher) still belong to the group.
+    killGroup();
+    process.removeListener('exit', killGroup);
   };
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;

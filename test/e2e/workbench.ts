@@ -118,8 +118,10 @@ async function isChecked(checkbox: Locator): Promise<boolean> {
 
 /** F1, type the title, click the row whose label is exactly the title; retries the activation races. */
 export async function runCommand(page: Page, title: string): Promise<void> {
+  let attempt = 0;
   await waitFor(`command "${title}"`, async () => {
-    await page.keyboard.press('Escape');
+    // Not before the first attempt: Escape would clear an editor selection the command may need.
+    if (attempt++ > 0) await page.keyboard.press('Escape');
     await page.keyboard.press('F1');
     await quickInput(page).locator('input').waitFor({ timeout: 10_000 });
     await page.keyboard.type(title);

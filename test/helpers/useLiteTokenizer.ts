@@ -1,4 +1,6 @@
 /**
+ * Test reference: an independent reimplementation of the tokenizer the TF.js model was used with, to check the
+ * tokenizer.json that src/models/useLiteOnnx.ts generates for transformers.js.
  * SentencePiece-style unigram tokenizer for the Universal Sentence Encoder lite vocabulary (vocab.json:
  * [piece, log-probability] pairs). It reproduces the tokenizer of @tensorflow-models/universal-sentence-encoder,
  * including its tie-breaking, so that token ids match what the TF.js model was used with:

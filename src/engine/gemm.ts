@@ -1,0 +1,181 @@
+/**
+ * Float64 matrix products on onnxruntime-node's CPU Gemm kernel (BLAS-class, ~15x the JS loops in linalg.ts).
+ *
+ * One single-node ONNX graph per (transA, transB) variant, Y = op(A) op(B) with dynamic shapes, built in memory by a
+ * tiny protobuf encoder below; its session is created once per thread and reused. Sessions run with one intra-op and
+ * one inter-op thread, sequential execution and graph optimisation off, so a product of given shapes always takes
+ * the same code path and gives the same bits on every thread (our parallelism is runAnalysis's worker threads).
+ */
+import * as ort from 'onnxruntime-node';
+import { acquire, release } from './scratch';
+
+export interface GemmOptions {
+  /** Use A^T: A is given as k x m. */
+  transA?: boolean;
+  /** Use B^T: B is given as n x k. */
+  transB?: boolean;
+  /** Receives C (m x n elements, e.g. a subarray view); a new array when absent. */
+  out?: Float64Array;
+}
+
+/**
+ * C (m x n, row-major) = op(A) op(B), op(A) m x k, op(B) k x n, both row-major as given (A is k x m when transA,
+ * B is n x k when transB). Operands and `out` may be views (subarrays); onnxruntime reads and writes them in place.
+ * SharedArrayBuffer-backed arrays, which onnxruntime refuses, go through scratch copies.
+ */
+export async function gemm(
+  a: Float64Array,
+  b: Float64Array,
+  m: number,
+  k: number,
+  n: number,
+  options: GemmOptions = {},
+): Promise<Float64Array> {
+  const transA = options.transA ?? false;
+  const transB = options.transB ?? false;
+  const out = options.out ?? new Float64Array(m * n);
+  if (a.length !== m * k || b.length !== k * n || out.length !== m * n)
+    throw new Error(`gemm: bad operand sizes for ${m} x ${k} x ${n}`);
+  if (m === 0 || n === 0) return out;
+  if (k === 0) return out.fill(0);
+  const session = await gemmSession(transA, transB);
+  const scratch: Float64Array[] = [];
+  const unshared = (x: Float64Array): Float64Array => {
+    if (!(x.buffer instanceof SharedArrayBuffer)) return x;
+    const copy = acquire(x.length);
+    copy.set(x);
+    scratch.push(copy);
+    return copy;
+  };
+  try {
+    const y = unshared(out);
+    await session.run(
+      {
+        A: new ort.Tensor('float64', unshared(a), transA ? [k, m] : [m, k]),
+        B: new ort.Tensor('float64', unshared(b), transB ? [n, k] : [k, n]),
+      },
+      { Y: new ort.Tensor('float64', y, [m, n]) },
+    );
+    if (y !== out) out.set(y);
+    return out;
+  } finally {
+    release(...scratch);
+  }
+}
+
+/**
+ * G (n x n) = X X^T for X (n x len) row-major, exactly symmetric: the lower triangle of the product is mirrored onto
+ * the upper one. Into `out` when given.
+ */
+export async function gramOf(x: Float64Array, n: number, len: number, out?: Float64Array): Promise<Float64Array> {
+  const g = await gemm(x, x, n, len, n, { transB: true, out });
+  mirrorLower(g, n);
+  return g;
+}
+
+/** Copies the lower triangle of the n x n row-major matrix onto its upper triangle. */
+export function mirrorLower(g: Float64Array, n: number): void {
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) g[i * n + j] = g[j * n + i];
+}
+
+const sessions = new Map<string, Promise<ort.InferenceSession>>();
+
+function gemmSession(transA: boolean, transB: boolean): Promise<ort.InferenceSession> {
+  const key = `${+transA}${+transB}`;
+  let session = sessions.get(key);
+  if (!session) {
+    session = ort.InferenceSession.create(gemmModel(transA, transB), {
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'disabled',
+      enableCpuMemArena: false,
+    });
+    sessions.set(key, session);
+    session.catch(() => sessions.delete(key));
+  }
+  return session;
+}
+
+// --- ONNX ModelProto encoder (onnx.proto field numbers), only what one Gemm node needs. ---
+
+const TENSOR_DOUBLE = 11;
+const ATTRIBUTE_INT = 2;
+const OPSET = 13;
+const IR_VERSION = 8;
+
+type Field = Uint8Array;
+
+function varint(value: number): number[] {
+  const out: number[] = [];
+  while (value > 0x7f) {
+    out.push((value & 0x7f) | 0x80);
+    value = Math.floor(value / 128);
+  }
+  out.push(value);
+  return out;
+}
+
+function intField(field: number, value: number): Field {
+  return Uint8Array.from([...varint(field << 3), ...varint(value)]);
+}
+
+function bytesField(field: number, ...parts: Field[]): Field {
+  const length = parts.reduce((s, p) => s + p.length, 0);
+  const head = [...varint((field << 3) | 2), ...varint(length)];
+  const out = new Uint8Array(head.length + length);
+  out.set(head);
+  let at = head.length;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function stringField(field: number, value: string): Field {
+  return bytesField(field, new TextEncoder().encode(value));
+}
+
+/** ValueInfoProto of a rank-2 double tensor with named dynamic dimensions. */
+function matrixInfo(name: string, rows: string, cols: string): Field {
+  const dim = (param: string): Field => bytesField(1, stringField(2, param));
+  const tensorType = bytesField(1, intField(1, TENSOR_DOUBLE), bytesField(2, dim(rows), dim(cols)));
+  return concat(stringField(1, name), bytesField(2, tensorType));
+}
+
+function gemmModel(transA: boolean, transB: boolean): Uint8Array {
+  const attribute = (name: string, value: number): Field =>
+    bytesField(5, stringField(1, name), intField(20, ATTRIBUTE_INT), intField(3, value));
+  const node = bytesField(
+    1,
+    stringField(1, 'A'),
+    stringField(1, 'B'),
+    stringField(2, 'Y'),
+    stringField(3, 'gemm'),
+    stringField(4, 'Gemm'),
+    attribute('transA', +transA),
+    attribute('transB', +transB),
+  );
+  const input = (name: string, rows: string, cols: string): Field => bytesField(11, matrixInfo(name, rows, cols));
+  const graph = bytesField(
+    7,
+    node,
+    stringField(2, 'gemm'),
+    input('A', transA ? 'k' : 'm', transA ? 'm' : 'k'),
+    input('B', transB ? 'n' : 'k', transB ? 'k' : 'n'),
+    bytesField(12, matrixInfo('Y', 'm', 'n')),
+  );
+  const opset = bytesField(8, stringField(1, ''), intField(2, OPSET));
+  return concat(intField(1, IR_VERSION), stringField(2, 'instruction-lens'), graph, opset);
+}
+
+function concat(...parts: Field[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
