@@ -28,7 +28,10 @@ export interface AnalysisScenario {
   reps: number;
   /** Stop repeating once this many seconds were spent on one side (at least one repetition always runs). */
   budgetSeconds: number;
-  /** One repetition of ours is stopped (runAnalysis's AbortSignal) after this many seconds; the result is then "> cap". */
+  /**
+   * One repetition of ours is stopped (runAnalysis's AbortSignal) after max(capSeconds, 2 x numpy's median) seconds,
+   * so that a stopped run still decides a 1.5x target; the result is then "> cap".
+   */
   capSeconds: number;
   /** Also run the single-thread stage breakdown. */
   breakdown: boolean;
@@ -60,6 +63,7 @@ export interface AnalysisOutcome {
   ours: Summary;
   /** Set when our repetition was stopped at capSeconds: `ours` and the ratios are then lower bounds. */
   oursCapped?: boolean;
+  capSeconds?: number;
   /** The faster of numpy with 1 and with 2 BLAS threads (by median full time); the ratios use this one. */
   numpy?: { full: Summary; core: Summary; run: NumpyRun; threads: number };
   /** numpy full time per BLAS thread count. */
@@ -110,38 +114,50 @@ export async function benchAnalysis(scenario: AnalysisScenario, log: (line: stri
       outcome.skipped = `numpy comparison skipped: ${missing}`;
       log(`  ${outcome.skipped}`);
     } else {
-      // On a loaded machine two BLAS threads can be much slower than one (threads wait for each other's time
-      // slices), so both are measured and the faster one is numpy's figure.
+      // On a loaded machine two BLAS threads can be much slower than one (each waits for the other's time slice),
+      // so both are measured and the faster one is numpy's figure. Two threads get one repetition first, and the
+      // rest only when that one beats the one-thread median.
       outcome.numpyByThreads = {};
+      const numpyArgs = (reps: number): string[] => [bundleDir, '--k', '200', '--reps', String(reps), '--budget', String(scenario.budgetSeconds)];
+      const merge = (a: NumpyRun | undefined, b: NumpyRun): NumpyRun =>
+        a ? { ...b, full: [...a.full, ...b.full], core: [...a.core, ...b.core], stages: [...a.stages, ...b.stages] } : b;
+      const runs: Record<string, NumpyRun> = {};
       for (const threads of [1, 2]) {
         log(`  numpy/scipy reference (OPENBLAS_NUM_THREADS=${threads})`);
-        const run = (await runNumpy(
-          [bundleDir, '--k', '200', '--reps', String(scenario.reps), '--budget', String(scenario.budgetSeconds)],
-          { OPENBLAS_NUM_THREADS: String(threads) },
-        )) as NumpyRun;
+        const env = { OPENBLAS_NUM_THREADS: String(threads) };
+        let run = (await runNumpy(numpyArgs(threads === 1 ? scenario.reps : 1), env)) as NumpyRun;
+        if (threads === 2 && scenario.reps > 1 && run.full[0] < summarize(runs['1'].full).median) {
+          run = merge(run, (await runNumpy(numpyArgs(scenario.reps - 1), env)) as NumpyRun);
+        }
+        runs[String(threads)] = run;
+        log(`    full: ${run.full.map((x) => x.toFixed(2)).join(', ')} s`);
+      }
+      numpyOneThread = runs['1'].stages[0];
+      for (const threads of [1, 2]) {
+        const run = runs[String(threads)];
         const full = summarize(run.full);
         outcome.numpyByThreads[String(threads)] = full;
-        log(`    full: ${run.full.map((x) => x.toFixed(2)).join(', ')} s`);
-        if (threads === 1) numpyOneThread = run.stages[0];
         if (!outcome.numpy || full.median < outcome.numpy.full.median) outcome.numpy = { full, core: summarize(run.core), run, threads };
       }
     }
 
-    log('  runAnalysis (worker threads)');
+    const cap = Math.max(scenario.capSeconds, 2 * (outcome.numpy?.full.median ?? 0));
+    outcome.capSeconds = cap;
+    log(`  runAnalysis (worker threads; a repetition is stopped after ${cap.toFixed(0)} s)`);
     const times: number[] = [];
     let result: AnalysisResult | undefined;
     let spent = 0;
     for (let r = 0; r < scenario.reps && (r === 0 || spent < scenario.budgetSeconds); r++) {
       const start = performance.now();
       const stop = new AbortController();
-      const timer = setTimeout(() => stop.abort(), scenario.capSeconds * 1000);
+      const timer = setTimeout(() => stop.abort(), cap * 1000);
       try {
         result = await runAnalysis(bundle, {}, stop.signal);
       } catch (error) {
         if (!(error instanceof CancelledError)) throw error;
         outcome.oursCapped = true;
-        times.push(scenario.capSeconds);
-        log(`    rep ${r + 1}: stopped after ${scenario.capSeconds} s (cap)`);
+        times.push(cap);
+        log(`    rep ${r + 1}: stopped after ${cap.toFixed(0)} s (cap)`);
         break;
       } finally {
         clearTimeout(timer);

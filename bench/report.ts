@@ -101,7 +101,7 @@ export function renderMarkdown(r: Results): string {
         ? `max rel. err ${a.check.maxRelativeError.toExponential(1)} ${a.check.maxRelativeError <= 1e-6 ? '(ok ≤ 1e-6)' : '(**> 1e-6**)'}; reference ${a.check.referenceAgrees ? 'same' : `**differs** (${a.check.ourReference} vs ${a.check.numpyReference})`}`
         : '—';
       push(
-        `| ${a.scenario.name} | ${fmt(a.sizeMiB.float64)} MiB | ${a.oursCapped ? `> ${a.scenario.capSeconds} s (stopped at the cap)` : seconds(a.ours)} | ${a.numpy ? seconds(a.numpy.full) : a.skipped} | ${a.numpy ? seconds(a.numpy.core) : '—'} | ${a.numpy ? `${a.numpy.threads} (${fmt(a.numpyByThreads!['1'].median)} s / ${fmt(a.numpyByThreads!['2'].median)} s)` : '—'} | ${a.ratio ? (a.oursCapped ? '> ' : '') + ratio(a.ratio) : '—'} | ${a.ratioVsCore ? (a.oursCapped ? '> ' : '') + ratio(a.ratioVsCore) : '—'} | ${check} |`,
+        `| ${a.scenario.name} | ${fmt(a.sizeMiB.float64)} MiB | ${a.oursCapped ? `> ${fmt(a.capSeconds ?? a.scenario.capSeconds)} s (stopped at the cap)` : seconds(a.ours)} | ${a.numpy ? seconds(a.numpy.full) : a.skipped} | ${a.numpy ? seconds(a.numpy.core) : '—'} | ${a.numpy ? `${a.numpy.threads} (${fmt(a.numpyByThreads!['1'].median)} s / ${fmt(a.numpyByThreads!['2'].median)} s)` : '—'} | ${a.ratio ? (a.oursCapped ? '> ' : '') + ratio(a.ratio) : '—'} | ${a.ratioVsCore ? (a.oursCapped ? '> ' : '') + ratio(a.ratioVsCore) : '—'} | ${check} |`,
       );
     }
     push('');

@@ -151,29 +151,62 @@ export interface TopEigen {
  * as LAPACK dstein), then the k vectors are back-transformed through the reflectors. Cost ~ 2/3 n^3 + 2 n^2 k.
  */
 export function symmetricEigenTop(a: Float64Array, n: number, k: number): TopEigen {
-  k = Math.min(k, n);
+  const { values, tridiagonalVectors, beta } = tridiagonalEigenTop(a, n, k);
+  return { values, vectors: backTransform(a, n, beta, tridiagonalVectors, values.length) };
+}
+
+export interface TridiagonalEigen {
+  /** The min(k, n) largest eigenvalues, descending. */
+  values: Float64Array;
+  /** n x k row-major: eigenvectors of the tridiagonal T (not yet back-transformed). */
+  tridiagonalVectors: Float64Array;
+  /** Reflector factors; reflector r is stored in `a`'s row r, columns r+1..n-1: H_r = I - beta[r] v v^T. */
+  beta: Float64Array;
+}
+
+/**
+ * symmetricEigenTop up to the back-transformation, which the caller applies: A = H T H^T with H = H_0 ... H_{n-3},
+ * so A's eigenvectors are H z for T's eigenvectors z (see gemmEigen.ts for a blocked version on onnxruntime).
+ */
+export function tridiagonalEigenTop(a: Float64Array, n: number, k: number): TridiagonalEigen {
   const diag = new Float64Array(n);
   const off = new Float64Array(n); // off[i] = T[i+1][i]; off[n-1] = 0
   const beta = new Float64Array(n);
   tridiagonalize(a, n, diag, off, beta);
+  return { ...tridiagonalTop(diag, off, k), beta };
+}
+
+/** The min(k, n) largest eigenvalues (descending) of the tridiagonal (diag, off) and their unit eigenvectors. */
+export function tridiagonalTop(
+  diag: Float64Array,
+  off: Float64Array,
+  k: number,
+): { values: Float64Array; tridiagonalVectors: Float64Array } {
   const all = tridiagonalEigenvalues(diag, off);
   all.sort((x, y) => y - x);
-  const values = all.slice(0, k);
-  const vectors = backTransform(a, n, beta, tridiagonalEigenvectors(diag, off, values), k);
-  return { values, vectors };
+  const values = all.slice(0, Math.min(k, diag.length));
+  return { values, tridiagonalVectors: tridiagonalEigenvectors(diag, off, values) };
 }
 
 /**
  * Lower triangle of `a` -> T (diag, off); reflector k is stored in row k, columns k+1..n-1, with beta[k]. The
  * rank-2 update of step k is applied lazily, fused with the matrix-vector product of step k+1, so the trailing
- * triangle is streamed once per step.
+ * triangle is streamed once per step. With `start` > 0, columns 0..start-1 were already reduced by a caller (the
+ * blocked version in gemmEigen.ts) and the trailing triangle is fully updated.
  */
-function tridiagonalize(a: Float64Array, n: number, diag: Float64Array, off: Float64Array, beta: Float64Array): void {
+export function tridiagonalize(
+  a: Float64Array,
+  n: number,
+  diag: Float64Array,
+  off: Float64Array,
+  beta: Float64Array,
+  start = 0,
+): void {
   let v = new Float64Array(n);
   let w = new Float64Array(n);
   let vp = new Float64Array(n); // pending update A -= vp wp^T + wp vp^T on indices >= k (zero at first)
   let wp = new Float64Array(n);
-  for (let k = 0; k < n - 2; k++) {
+  for (let k = start; k < n - 2; k++) {
     const s = k + 1;
     for (let i = k; i < n; i++) a[i * n + k] -= vp[i] * wp[k] + wp[i] * vp[k];
     diag[k] = a[k * n + k];

@@ -10,7 +10,7 @@
  * all eigenvalues (the trace, i.e. the total variance of the centred stack).
  */
 import { gemm, gramOf, mirrorLower } from './gemm';
-import { symmetricEigenTop } from './linalg';
+import { symmetricEigenTopGemm } from './gemmEigen';
 import { acquire, release } from './scratch';
 
 export interface ModelPca {
@@ -48,7 +48,7 @@ async function centredPca(x: Float64Array, rows: number, d: number, k: number): 
   if (rows < d) {
     const g = await gramOf(x, rows, d, acquire(rows * rows));
     for (let r = 0; r < rows; r++) trace += g[r * rows + r];
-    const eig = symmetricEigenTop(g, rows, k);
+    const eig = await symmetricEigenTopGemm(g, rows, k);
     release(g);
     values = eig.values;
     scores = eig.vectors;
@@ -60,7 +60,7 @@ async function centredPca(x: Float64Array, rows: number, d: number, k: number): 
     const cov = await gemm(x, x, d, rows, d, { transA: true, out: acquire(d * d) });
     mirrorLower(cov, d);
     for (let j = 0; j < d; j++) trace += cov[j * d + j];
-    const eig = symmetricEigenTop(cov, d, k);
+    const eig = await symmetricEigenTopGemm(cov, d, k);
     release(cov);
     values = eig.values;
     scores = await gemm(x, eig.vectors, rows, d, k);

@@ -106,7 +106,7 @@ export class AnalysisController implements vscode.Disposable {
     this.changed.fire();
     if ((await fs.stat(target)).isFile() && target.toLowerCase().endsWith('.json')) {
       const result = await timed(this.log, `open ${target}`, () => readResultsFile(target));
-      this.views.show(result, { runId, title, outputDir: path.dirname(target) }, { reveal: true });
+      this.views.show(result, { runId, title, outputDir: path.dirname(target) }, { reveal: true, resultsFile: target });
       return;
     }
     const settings = readSettings(this.context.globalStorageUri);
@@ -125,7 +125,7 @@ export class AnalysisController implements vscode.Disposable {
           if (!run.isCurrent()) return;
           const outputDir = await this.writeResults(result, runId);
           this.log.info(`run ${runId}: ${RESULTS_FILE} written to ${outputDir}`);
-          this.views.show(result, { runId, title, outputDir }, { reveal: true });
+          this.views.show(result, { runId, title, outputDir }, { reveal: true, resultsFile: path.join(outputDir, RESULTS_FILE) });
         } finally {
           this.runs.finish(run.signal);
         }
@@ -231,7 +231,7 @@ export class AnalysisController implements vscode.Disposable {
         instructionSource: inputs.instructionSource,
         outputDir,
       },
-      { reveal: interactive },
+      { reveal: interactive, resultsFile: path.join(outputDir, RESULTS_FILE) },
     );
     this.changed.fire();
   }

@@ -18,7 +18,8 @@ const LAST_MODELS = 'lastModels';
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = createLog();
-  const views: ResultsViews = new ResultsViews(context.extensionUri, log, {
+  const storageDir = (context.storageUri ?? context.globalStorageUri).fsPath;
+  const views: ResultsViews = new ResultsViews(context.extensionUri, storageDir, log, {
     revealQuery: (index, resultContext) => void revealQuery(index, resultContext, controller.session).catch((error) => reportError(log, error)),
     export: (kind) => void exportResults(views, log, kind).catch((error) => reportError(log, error)),
   });

@@ -2,7 +2,10 @@
  * The two places results are drawn: a webview panel beside the editor (restored after a reload by a serializer)
  * and a webview view in the bottom panel that follows the last analysis. Both get the same messages.
  */
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { writeFileAtomic } from '../engine/atomicWrite';
 import type { AnalysisResult } from '../engine/types';
 import {
   type ExportKind,
@@ -13,12 +16,19 @@ import {
   parseWebviewState,
   type ResultContext,
   type WebviewMessage,
+  analysisResultProblem,
 } from '../protocol';
 import type { Log } from './log';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
 export const PANEL_VIEW_TYPE = 'instructionLens.results';
 export const SIDE_VIEW_ID = 'instructionLens.resultsView';
+
+/**
+ * Which result the views showed last, kept in the extension's storage folder. A webview's own saved state can lag
+ * behind (VS Code persists it lazily), so after a reload the host restores from this pointer.
+ */
+const LATEST_POINTER = 'latest-result.json';
 
 export interface ResultsViewEvents {
   revealQuery(index: number, context: ResultContext): void;
@@ -41,6 +51,7 @@ export class ResultsViews implements vscode.WebviewViewProvider, vscode.WebviewP
 
   constructor(
     private readonly extensionUri: vscode.Uri,
+    private readonly storageDir: string,
     private readonly log: Log,
     private readonly events: ResultsViewEvents,
   ) {}
@@ -49,9 +60,13 @@ export class ResultsViews implements vscode.WebviewViewProvider, vscode.WebviewP
     return this.latest;
   }
 
-  /** Shows a result in the panel (opened beside the active editor when closed) and in the side view. */
-  show(result: AnalysisResult, context: ResultContext, options: { reveal: boolean }): void {
+  /**
+   * Shows a result in the panel (opened beside the active editor when closed) and in the side view. `resultsFile`
+   * is where the result is saved, so that a reloaded window shows it again.
+   */
+  show(result: AnalysisResult, context: ResultContext, options: { reveal: boolean; resultsFile?: string }): void {
     this.latest = { result, context };
+    if (options.resultsFile) void this.rememberLatest(context, options.resultsFile);
     this.status = { type: 'status', state: 'idle' };
     if (!this.panel && options.reveal) this.createPanel();
     else if (this.panel && options.reveal && !this.panel.visible) this.panel.reveal(vscode.ViewColumn.Beside, true);
@@ -77,6 +92,14 @@ export class ResultsViews implements vscode.WebviewViewProvider, vscode.WebviewP
 
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
+    if (!this.latest) {
+      // A reloaded window: show the result shown last, once read.
+      void this.restoreLatest().then((restored) => {
+        if (!restored || this.latest) return;
+        this.latest = restored;
+        this.broadcast({ type: 'show', ...restored });
+      });
+    }
     view.webview.options = webviewOptions(this.extensionUri);
     view.webview.html = webviewHtml(view.webview, this.extensionUri, 'view');
     this.disposables.push(
@@ -88,10 +111,29 @@ export class ResultsViews implements vscode.WebviewViewProvider, vscode.WebviewP
   }
 
   async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
-    // The webview redraws itself from its saved state; keep it as the latest result unless a newer one exists.
-    const saved = parseWebviewState(state);
-    if (saved && !this.latest) this.latest = saved;
+    // The webview redraws itself from its saved state at once; the host then sends the result shown last, which
+    // is newer when the saved state lagged behind.
+    this.latest ??= (await this.restoreLatest()) ?? parseWebviewState(state);
     this.adoptPanel(panel);
+  }
+
+  private async rememberLatest(context: ResultContext, resultsFile: string): Promise<void> {
+    try {
+      await fs.mkdir(this.storageDir, { recursive: true });
+      await writeFileAtomic(path.join(this.storageDir, LATEST_POINTER), JSON.stringify({ context, resultsFile }));
+    } catch (error) {
+      this.log.warn(`could not remember the latest result: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private async restoreLatest(): Promise<{ result: AnalysisResult; context: ResultContext } | undefined> {
+    try {
+      const pointer = JSON.parse(await fs.readFile(path.join(this.storageDir, LATEST_POINTER), 'utf8')) as { context: ResultContext; resultsFile: string };
+      const result: unknown = JSON.parse(await fs.readFile(pointer.resultsFile, 'utf8'));
+      return analysisResultProblem(result) === undefined ? { result: result as AnalysisResult, context: pointer.context } : undefined;
+    } catch {
+      return undefined; // nothing shown before in this workspace, or the files were removed
+    }
   }
 
   private createPanel(): void {
