@@ -22,6 +22,8 @@ export interface Results {
   host?: HostOutcome;
   memory?: MemoryOutcome;
   totalSeconds?: number;
+  /** false while the run is still going (the file is rewritten after every section). */
+  finished?: boolean;
 }
 
 export const TARGETS = { analysis: 1.5, embedding: 1.15, incremental: 0.25, hostP99Ms: 50, memory: 3 };
@@ -48,6 +50,7 @@ export function renderMarkdown(r: Results): string {
       'The machine is shared with other jobs: see the load averages; treat the figures as provisional.',
     '',
   );
+  if (!r.finished) push('**Unfinished run**: the sections below are the ones measured so far.', '');
   push('## Machine', '');
   push(`- CPU: ${m.cpu}, ${m.cores} cores; memory ${m.memoryGiB.toFixed(1)} GiB; ${m.platform}`);
   push(`- Node ${m.node}; date ${m.date}; whole run ${r.totalSeconds ? fmt(r.totalSeconds / 60) + ' min' : '?'}`);

@@ -1,7 +1,8 @@
 /**
  * `npm run bench` = build, then `node out/bench/run.js [--quick] [--only analysis,embedding,incremental,host,memory]
  * [--out FILE]`. Prints a table per section and writes BENCHMARKS.md (a full run of every section) or, for --quick
- * and --only runs, out/bench/BENCHMARKS-partial.md, so a smoke run never replaces the real results.
+ * and --only runs, out/bench/BENCHMARKS-partial.md, so a smoke run never replaces the real results. The file is
+ * rewritten after every section, so a stopped run keeps what it measured (marked unfinished).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -49,8 +50,21 @@ async function main(): Promise<void> {
   const log = (line: string): void => console.log(line);
   const started = Date.now();
   const results: Results = { machine: machineInfo(), quick, sections: only, loadAverages: [] };
+  const complete = !quick && only.length === SECTIONS.length;
+  const file = out ?? (complete ? path.join(packageRoot(), 'BENCHMARKS.md') : path.join(packageRoot(), 'out', 'bench', 'BENCHMARKS-partial.md'));
+  // Written after every section (so a long run that is stopped keeps what it measured), atomically.
+  const save = (): string => {
+    results.totalSeconds = (Date.now() - started) / 1000;
+    const markdown = renderMarkdown(results);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const temp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(temp, markdown);
+    fs.renameSync(temp, file);
+    return markdown;
+  };
   const note = (label: string): void => {
     results.loadAverages.push({ label, load: os.loadavg() });
+    if (label !== 'start') save();
   };
   note('start');
   if (only.includes('analysis')) {
@@ -82,15 +96,8 @@ async function main(): Promise<void> {
     results.memory = await benchMemory(quick, log) as MemoryOutcome;
     note('after memory');
   }
-  results.totalSeconds = (Date.now() - started) / 1000;
-  const markdown = renderMarkdown(results);
-  console.log(`\n${markdown}`);
-  const complete = !quick && only.length === SECTIONS.length;
-  const file = out ?? (complete ? path.join(packageRoot(), 'BENCHMARKS.md') : path.join(packageRoot(), 'out', 'bench', 'BENCHMARKS-partial.md'));
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const temp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(temp, markdown);
-  fs.renameSync(temp, file);
+  results.finished = true;
+  console.log(`\n${save()}`);
   console.log(`written: ${file}`);
 }
 

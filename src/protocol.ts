@@ -133,6 +133,7 @@ export function analysisResultProblem(value: unknown): string | undefined {
     return 'robustness must be an array of {reference, disparity}';
   }
   if (!isOptional(value.queries, (x): x is string[] => isArrayOf(x, isString))) return 'queries must be a string array';
+  if (!isArrayOf(value.warnings, isString)) return 'warnings must be a string array';
   return undefined;
 }
 

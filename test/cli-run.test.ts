@@ -42,6 +42,10 @@ describe('instruction-lens run', () => {
       'Base.npy', 'Classification.npy', 'Clustering.npy', 'Reranking.npy', 'Retrieval.npy', 'STS.npy',
     ]);
     assert.match(run.stderr, new RegExp(`embedding cache: 0 hits, ${queryCount * 6} misses`));
+    // GloVe is 100-d, so k = 100 > N: the alignment is not unique and the user is told.
+    assert.equal(result.k, 100);
+    assert.match(run.stderr, new RegExp(`warning: k = 100 exceeds the number of queries \\(${queryCount}\\)`));
+    assert.deepEqual(result.warnings.length, 1);
   });
 
   test('analyze on the written bundle gives byte-identical results.json', async () => {

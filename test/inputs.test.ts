@@ -38,6 +38,7 @@ test('txt: BOM, CRLF, comments and blank lines skipped, duplicates reported and 
   const file = write('q.txt', '\uFEFF# comment\r\nfirst query\r\n\r\n  second query  \r\nfirst query\r\nthird query\r\n#x\r\nsecond query');
   const result = await readQueries(file);
   assert.deepEqual(result.queries, ['first query', 'second query', 'third query']);
+  assert.deepEqual(result.lines, [2, 4, 6]);
   assert.equal(result.ids, undefined);
   assert.deepEqual(result.duplicates, [
     { text: 'first query', lines: [2, 5] },
@@ -52,6 +53,7 @@ test('jsonl: text or query field, ids, string lines, blank lines', async () => {
   );
   const result = await readQueries(file);
   assert.deepEqual(result.queries, ['alpha', 'beta', 'gamma']);
+  assert.deepEqual(result.lines, [1, 3, 4]);
   assert.deepEqual(result.ids, ['a', '2', 'c']);
   assert.deepEqual(result.duplicates, [{ text: 'alpha', lines: [1, 5] }]);
   const plain = await readQueries(write('s.jsonl', '"one"\n"two"\n"three"\n'));
@@ -65,6 +67,7 @@ test('csv: header with text and id, quoted fields with commas, quotes and newlin
   );
   const result = await readQueries(file);
   assert.deepEqual(result.queries, ['hello, world', 'a query\nover two lines', 'she said "hi"']);
+  assert.deepEqual(result.lines, [2, 3, 5]);
   assert.deepEqual(result.ids, ['1', '2', '3']);
   assert.deepEqual(result.duplicates, [{ text: 'hello, world', lines: [2, 6] }]);
 });

@@ -154,13 +154,20 @@ describe('report.html', () => {
     assert.match(html, /<h2>Queries that moved most relative to their neighbours<\/h2>/);
     assert.doesNotMatch(html, /\d{4}-\d{2}-\d{2}/, 'no date');
   });
+
+  test('warnings are shown, escaped', () => {
+    const html = renderReport({ ...result, warnings: ['k = 9 exceeds <the> number of queries'] }, assets);
+    assert.match(html, /<p class="warning" role="note">k = 9 exceeds &lt;the&gt; number of queries<\/p>/);
+    assert.doesNotMatch(renderReport(result, assets), /class="warning"/);
+  });
 });
 
-describe('report.html in headless Chromium', { skip: !fs.existsSync(CHROMIUM) && `${CHROMIUM} is not installed` }, () => {
+describe('report.html in headless Chromium', () => {
   let browser: Browser;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'il-report-'));
 
   before(async () => {
+    assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is not installed: apt-get install chromium (.ci/run does)`);
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({
       executablePath: CHROMIUM,

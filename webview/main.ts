@@ -91,6 +91,15 @@ function renderSummary(result: AnalysisResult, context: ResultContext): void {
     `MDS: ${result.mdsMethod} (stress ${formatNumber(result.mdsStress)})`,
   ];
   byId('summary').textContent = parts.join(' · ');
+  byId('warnings').replaceChildren(
+    ...result.warnings.map((warning) => {
+      const note = document.createElement('p');
+      note.className = 'warning';
+      note.setAttribute('role', 'note');
+      note.textContent = warning;
+      return note;
+    }),
+  );
 }
 
 /** The filter selects of the top-movers table: keep the user's choice when the new result still has it. */

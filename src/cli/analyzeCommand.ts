@@ -83,6 +83,7 @@ ${ANALYSIS_USAGE}  --force                    replace results of an earlier run 
       `analysing ${bundle.models.length} models x ${bundle.tasks.length} tasks x ${bundle.n} queries from ${bundlePath}\n`,
     );
     const result = await runAnalysis(bundle, options, io.signal);
+    for (const warning of result.warnings) io.stderr(`warning: ${warning}\n`);
     for (const file of await writeOutputs(outDir, result, { force })) io.stdout(`wrote ${file}\n`);
   },
 };

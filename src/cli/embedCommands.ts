@@ -194,6 +194,7 @@ ${EMBED_USAGE}${ANALYSIS_USAGE}  --help, -h                 show this help
     io.stderr(`analysing ${bundle.models.length} models x ${bundle.tasks.length} tasks x ${bundle.n} queries\n`);
     // The stored (float32) values, so that `analyze` on the written bundle reproduces these results exactly.
     const result = await runAnalysis(bundleAsStored(bundle), options, io.signal);
+    for (const warning of result.warnings) io.stderr(`warning: ${warning}\n`);
     for (const file of await writeOutputs(out, result, { force })) io.stdout(`wrote ${file}\n`);
   },
 };

@@ -70,8 +70,8 @@ export async function symmetricEigenTopGemm(a: Float64Array, n: number, k: numbe
 async function reducePanels(a: Float64Array, n: number, diag: Float64Array, off: Float64Array, beta: Float64Array): Promise<number> {
   let c0 = 0;
   if (n - UNBLOCKED < PANEL) return 0;
-  const vp = new Float64Array(n * PANEL); // v_l of the panel, row i at i * PANEL + l (zero above its support)
-  const wp = new Float64Array(n * PANEL);
+  const vp = new Float64Array(PANEL * n); // v_l of the panel at l * n + i (zero above its support)
+  const wp = new Float64Array(PANEL * n);
   const v = new Float64Array(n);
   const w = new Float64Array(n);
   for (; n - c0 - PANEL >= UNBLOCKED; c0 += PANEL) {
@@ -81,13 +81,14 @@ async function reducePanels(a: Float64Array, n: number, diag: Float64Array, off:
       const k = c0 + j;
       const s = k + 1;
       // Column k (rows >= k) gets the panel's pending updates.
-      for (let i = k; i < n; i++) {
-        let u = 0;
-        const ri = i * PANEL;
-        const rk = k * PANEL;
-        for (let l = 0; l < j; l++) u += vp[ri + l] * wp[rk + l] + wp[ri + l] * vp[rk + l];
-        a[i * n + k] -= u;
+      w.fill(0, k, n);
+      for (let l = 0; l < j; l++) {
+        const o = l * n;
+        const wk = wp[o + k];
+        const vk = vp[o + k];
+        for (let i = k; i < n; i++) w[i] += vp[o + i] * wk + wp[o + i] * vk;
       }
+      for (let i = k; i < n; i++) a[i * n + k] -= w[i];
       diag[k] = a[k * n + k];
       let tail = 0;
       for (let i = s + 1; i < n; i++) tail += a[i * n + k] * a[i * n + k];
@@ -108,13 +109,14 @@ async function reducePanels(a: Float64Array, n: number, diag: Float64Array, off:
       symmetricProduct(a, n, s, v, w);
       // Pending updates: w -= sum_l v_l (w_l . v) + w_l (v_l . v), over rows >= s.
       for (let l = 0; l < j; l++) {
+        const o = l * n;
         let wv = 0;
         let vv = 0;
         for (let i = s; i < n; i++) {
-          wv += wp[i * PANEL + l] * v[i];
-          vv += vp[i * PANEL + l] * v[i];
+          wv += wp[o + i] * v[i];
+          vv += vp[o + i] * v[i];
         }
-        for (let i = s; i < n; i++) w[i] -= vp[i * PANEL + l] * wv + wp[i * PANEL + l] * vv;
+        for (let i = s; i < n; i++) w[i] -= vp[o + i] * wv + wp[o + i] * vv;
       }
       let pv = 0;
       for (let i = s; i < n; i++) {
@@ -124,25 +126,23 @@ async function reducePanels(a: Float64Array, n: number, diag: Float64Array, off:
       const half = 0.5 * b * pv;
       for (let i = s; i < n; i++) w[i] -= half * v[i];
       const store = k * n;
-      for (let i = s; i < n; i++) {
-        a[store + i] = v[i];
-        vp[i * PANEL + j] = v[i];
-        wp[i * PANEL + j] = w[i];
-      }
+      for (let i = s; i < n; i++) a[store + i] = v[i];
+      vp.set(v.subarray(s, n), j * n + s);
+      wp.set(w.subarray(s, n), j * n + s);
     }
     // A22 -= V W^T + W V^T on rows and columns >= c1, lower triangle.
     const c1 = c0 + PANEL;
     const m = n - c1;
     const left = acquire(m * 2 * PANEL);
     const right = acquire(m * 2 * PANEL);
-    for (let i = 0; i < m; i++) {
-      const src = (c1 + i) * PANEL;
-      const dst = i * 2 * PANEL;
-      for (let l = 0; l < PANEL; l++) {
-        left[dst + l] = vp[src + l];
-        left[dst + PANEL + l] = wp[src + l];
-        right[dst + l] = wp[src + l];
-        right[dst + PANEL + l] = vp[src + l];
+    for (let l = 0; l < PANEL; l++) {
+      const o = l * n + c1;
+      for (let i = 0; i < m; i++) {
+        const dst = i * 2 * PANEL + l;
+        left[dst] = vp[o + i];
+        left[dst + PANEL] = wp[o + i];
+        right[dst] = wp[o + i];
+        right[dst + PANEL] = vp[o + i];
       }
     }
     const p = await gemm(left, right, m, 2 * PANEL, m, { transB: true, out: acquire(m * m) });

@@ -1,5 +1,6 @@
 /** Click on a row of the top-movers table: open the query file at that query's line. */
 import * as vscode from 'vscode';
+import { parseQueries } from '../inputs/queries';
 import type { ResultContext } from '../protocol';
 import type { Session } from './analysis';
 
@@ -7,7 +8,7 @@ export async function revealQuery(index: number, context: ResultContext, session
   if (!context.queryFile) return;
   const document = await vscode.workspace.openTextDocument(vscode.Uri.file(context.queryFile));
   const query = session?.inputs.queryFile === context.queryFile ? session.queries[index] : undefined;
-  const target = findQueryLine(document, query);
+  const target = queryLine(document, index, query);
   const editor = await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.One, preview: true });
   if (target === undefined) return;
   const range = document.lineAt(Math.min(target, document.lineCount - 1)).range;
@@ -15,7 +16,14 @@ export async function revealQuery(index: number, context: ResultContext, session
   editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
 }
 
-function findQueryLine(document: vscode.TextDocument, query: string | undefined): number | undefined {
+/** The 0-based line of query `index` as the file reads now; by text search when the file no longer parses. */
+function queryLine(document: vscode.TextDocument, index: number, query: string | undefined): number | undefined {
+  try {
+    const line = parseQueries(document.getText(), document.uri.fsPath).lines[index];
+    if (line !== undefined) return line - 1;
+  } catch {
+    // A half-edited file: fall back to finding the text.
+  }
   if (!query) return undefined;
   const offset = document.getText().indexOf(query);
   return offset < 0 ? undefined : document.positionAt(offset).line;

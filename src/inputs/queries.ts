@@ -25,6 +25,8 @@ export interface DuplicateQuery {
 
 export interface QueryFile {
   queries: string[];
+  /** 1-based line where each kept query starts; parallel to `queries`. */
+  lines: number[];
   /** Present when the file gives ids; parallel to `queries`. */
   ids?: string[];
   duplicates: DuplicateQuery[];
@@ -219,6 +221,7 @@ function collect(entries: Entry[], file: string): QueryFile {
   }
   const result: QueryFile = {
     queries: kept.map((e) => e.text),
+    lines: kept.map((e) => e.line),
     duplicates: [...firstByText.values()].filter((d) => d.lines.length > 1),
   };
   if (withId > 0) {

@@ -59,6 +59,7 @@ models compare on one common map (PCA, pairwise orthogonal Procrustes on Base, a
 <table class="summary"><tbody>
 ${summary.map(([name, value]) => `<tr><th scope="row">${name}</th><td>${value}</td></tr>`).join('\n')}
 </tbody></table>
+${result.warnings.map((warning) => `<p class="warning" role="note">${escapeHtml(warning)}</p>`).join('\n')}
 
 <section>
 <div id="map" class="chart chart-map"></div>
@@ -240,4 +241,5 @@ tbody tr:nth-child(even) { background: var(--stripe); }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 table.summary th { font-weight: 600; }
 #render-error { color: #cf222e; }
+.warning { border-left: 4px solid #bf8700; padding: 6px 12px; max-width: 80ch; }
 `;
