@@ -60,6 +60,9 @@ async function main(): Promise<void> {
     const temp = `${file}.${process.pid}.tmp`;
     fs.writeFileSync(temp, markdown);
     fs.renameSync(temp, file);
+    // The raw figures beside it, so the Markdown can be re-rendered (report.ts) without re-running.
+    fs.mkdirSync(path.join(packageRoot(), 'out', 'bench'), { recursive: true });
+    fs.writeFileSync(path.join(packageRoot(), 'out', 'bench', `${path.basename(file, '.md')}.json`), JSON.stringify(results, null, 1));
     return markdown;
   };
   const note = (label: string): void => {

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { analyseModel, analyze, baseScores, resolveOptions } from '../src/engine/analyze';
 import { UserError } from '../src/engine/errors';
 import { gemm, gramOf } from '../src/engine/gemm';
-import { crossProduct, matmul, mulberry32 } from '../src/engine/linalg';
+import { symmetricEigenTopGemm } from '../src/engine/gemmEigen';
+import { crossProduct, matmul, mulberry32, symmetricEigenTop } from '../src/engine/linalg';
 import { classicalMds, kruskalStress } from '../src/engine/mds';
 import { procrustesPair } from '../src/engine/procrustes';
 import { AnalysisResult } from '../src/engine/types';
@@ -226,15 +227,28 @@ describe('gemm on onnxruntime', () => {
     assert.deepEqual(shared, copy);
   });
 
-  it('gramOf is exactly symmetric and equals X X^T', async () => {
-    const x = random(30 * 50);
-    const g = await gramOf(x, 30, 50);
-    const expected = naiveProduct(x, x, 30, 50, 30, false, true);
-    for (let i = 0; i < 30; i++)
-      for (let j = 0; j < 30; j++) {
-        assert.equal(g[i * 30 + j], g[j * 30 + i]);
-        assert.ok(Math.abs(g[i * 30 + j] - expected[i * 30 + j]) <= 1e-12 * (1 + Math.abs(expected[i * 30 + j])));
-      }
+  it('gramOf is exactly symmetric and equals X X^T, in one product and in row blocks', async () => {
+    for (const [n, len] of [[30, 50], [1100, 9]]) {
+      const x = random(n * len);
+      const g = await gramOf(x, n, len);
+      const expected = naiveProduct(x, x, n, len, n, false, true);
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < n; j++) {
+          assert.equal(g[i * n + j], g[j * n + i]);
+          assert.ok(Math.abs(g[i * n + j] - expected[i * n + j]) <= 1e-12 * (1 + Math.abs(expected[i * n + j])), `${n}: [${i}][${j}]`);
+        }
+    }
+  });
+
+  it('the blocked (WY) eigen back-transformation gives the eigenpairs of the JS solver', async () => {
+    const n = 150; // 148 reflectors: three blocks of 64, the last partial
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j <= i; j++) a[i * n + j] = a[j * n + i] = rng() - 0.5 + (i === j ? 0.02 * i : 0);
+    const expected = symmetricEigenTop(a.slice(), n, 40);
+    const got = await symmetricEigenTopGemm(a.slice(), n, 40);
+    assert.deepEqual(got.values, expected.values);
+    got.vectors.forEach((v, x) => assert.ok(Math.abs(v - expected.vectors[x]) < 1e-12, `vector entry ${x}: ${v} vs ${expected.vectors[x]}`));
   });
 
   it('rejects operands whose sizes do not match the shapes', async () => {

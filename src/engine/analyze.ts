@@ -1,6 +1,8 @@
 /**
- * The analysis of METHOD.md on an embedding bundle, synchronously (see runAnalysis.ts for the worker-thread version,
- * which calls the same stage functions in the same order and so gives bit-identical results).
+ * The analysis of METHOD.md on an embedding bundle, on the calling thread (see runAnalysis.ts for the worker-thread
+ * version, which calls the same stage functions in the same order and so gives bit-identical results). The heavy
+ * products run on onnxruntime's single-threaded Gemm (gemm.ts), hence async; large temporaries come from scratch.ts.
+ * A map per reference costs one S Q product per model and one Gram of the points, all on Gemm.
  *
  * Stages: (A) per model: PCA (pca.ts) and displacement numbers (metrics.ts); (B) per unordered model pair: Procrustes
  * (procrustes.ts); then the D matrix and the reference; (C) per reference (main first, then every other model in

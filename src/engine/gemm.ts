@@ -1,5 +1,5 @@
 /**
- * Float64 matrix products on onnxruntime-node's CPU Gemm kernel (BLAS-class, ~15x the JS loops in linalg.ts).
+ * Float64 matrix products on onnxruntime-node's CPU Gemm kernel (BLAS-class, about 10x the JS loops in linalg.ts).
  *
  * One single-node ONNX graph per (transA, transB) variant, Y = op(A) op(B) with dynamic shapes, built in memory by a
  * tiny protobuf encoder below; its session is created once per thread and reused. Sessions run with one intra-op and
@@ -63,14 +63,38 @@ export async function gemm(
   }
 }
 
+/** Rows per block of gramOf's block-lower-triangular split (at most 8 blocks). */
+const GRAM_BLOCK_ROWS = 256;
+
 /**
- * G (n x n) = X X^T for X (n x len) row-major, exactly symmetric: the lower triangle of the product is mirrored onto
- * the upper one. Into `out` when given.
+ * G (n x n) = X X^T for X (n x len) row-major, exactly symmetric: the lower triangle is computed and mirrored onto
+ * the upper one. Rows go in up to 8 blocks of equal size; block b is one product of its rows with rows 0..end of
+ * block b, so about (B+1)/(2B) of the full product's work is done. The split depends on n only (same bits on every
+ * thread). Into `out` when given.
  */
-export async function gramOf(x: Float64Array, n: number, len: number, out?: Float64Array): Promise<Float64Array> {
-  const g = await gemm(x, x, n, len, n, { transB: true, out });
-  mirrorLower(g, n);
-  return g;
+export async function gramOf(
+  x: Float64Array,
+  n: number,
+  len: number,
+  out: Float64Array = new Float64Array(n * n),
+): Promise<Float64Array> {
+  const blocks = Math.min(8, Math.floor(n / GRAM_BLOCK_ROWS));
+  if (blocks < 2) {
+    await gemm(x, x, n, len, n, { transB: true, out });
+  } else {
+    const strip = acquire(Math.ceil(n / blocks) * n);
+    for (let b = 0; b < blocks; b++) {
+      const r0 = Math.round((n * b) / blocks);
+      const r1 = Math.round((n * (b + 1)) / blocks);
+      const rows = r1 - r0;
+      const part = strip.subarray(0, rows * r1);
+      await gemm(x.subarray(r0 * len, r1 * len), x.subarray(0, r1 * len), rows, len, r1, { transB: true, out: part });
+      for (let i = 0; i < rows; i++) out.set(part.subarray(i * r1, i * r1 + r0 + i + 1), (r0 + i) * n);
+    }
+    release(strip);
+  }
+  mirrorLower(out, n);
+  return out;
 }
 
 /** Copies the lower triangle of the n x n row-major matrix onto its upper triangle. */

@@ -173,40 +173,23 @@ export function tridiagonalEigenTop(a: Float64Array, n: number, k: number): Trid
   const off = new Float64Array(n); // off[i] = T[i+1][i]; off[n-1] = 0
   const beta = new Float64Array(n);
   tridiagonalize(a, n, diag, off, beta);
-  return { ...tridiagonalTop(diag, off, k), beta };
-}
-
-/** The min(k, n) largest eigenvalues (descending) of the tridiagonal (diag, off) and their unit eigenvectors. */
-export function tridiagonalTop(
-  diag: Float64Array,
-  off: Float64Array,
-  k: number,
-): { values: Float64Array; tridiagonalVectors: Float64Array } {
   const all = tridiagonalEigenvalues(diag, off);
   all.sort((x, y) => y - x);
-  const values = all.slice(0, Math.min(k, diag.length));
-  return { values, tridiagonalVectors: tridiagonalEigenvectors(diag, off, values) };
+  const values = all.slice(0, Math.min(k, n));
+  return { values, tridiagonalVectors: tridiagonalEigenvectors(diag, off, values), beta };
 }
 
 /**
  * Lower triangle of `a` -> T (diag, off); reflector k is stored in row k, columns k+1..n-1, with beta[k]. The
  * rank-2 update of step k is applied lazily, fused with the matrix-vector product of step k+1, so the trailing
- * triangle is streamed once per step. With `start` > 0, columns 0..start-1 were already reduced by a caller (the
- * blocked version in gemmEigen.ts) and the trailing triangle is fully updated.
+ * triangle is streamed once per step.
  */
-export function tridiagonalize(
-  a: Float64Array,
-  n: number,
-  diag: Float64Array,
-  off: Float64Array,
-  beta: Float64Array,
-  start = 0,
-): void {
+function tridiagonalize(a: Float64Array, n: number, diag: Float64Array, off: Float64Array, beta: Float64Array): void {
   let v = new Float64Array(n);
   let w = new Float64Array(n);
   let vp = new Float64Array(n); // pending update A -= vp wp^T + wp vp^T on indices >= k (zero at first)
   let wp = new Float64Array(n);
-  for (let k = start; k < n - 2; k++) {
+  for (let k = 0; k < n - 2; k++) {
     const s = k + 1;
     for (let i = k; i < n; i++) a[i * n + k] -= vp[i] * wp[k] + wp[i] * vp[k];
     diag[k] = a[k * n + k];

@@ -9,7 +9,7 @@
  * each score column (ties: lowest row) is made positive. Explained variance ratio = the k eigenvalues / the sum of
  * all eigenvalues (the trace, i.e. the total variance of the centred stack).
  */
-import { gemm, gramOf, mirrorLower } from './gemm';
+import { gemm, gramOf } from './gemm';
 import { symmetricEigenTopGemm } from './gemmEigen';
 import { acquire, release } from './scratch';
 
@@ -57,8 +57,15 @@ async function centredPca(x: Float64Array, rows: number, d: number, k: number): 
       for (let r = 0; r < rows; r++) scores[r * k + c] *= root;
     }
   } else {
-    const cov = await gemm(x, x, d, rows, d, { transA: true, out: acquire(d * d) });
-    mirrorLower(cov, d);
+    // X^T X as the Gram of X^T's rows (gramOf computes only the lower triangle).
+    const xt = acquire(d * rows);
+    const tile = 32;
+    for (let r0 = 0; r0 < rows; r0 += tile)
+      for (let j0 = 0; j0 < d; j0 += tile)
+        for (let r = r0; r < Math.min(rows, r0 + tile); r++)
+          for (let j = j0; j < Math.min(d, j0 + tile); j++) xt[j * rows + r] = x[r * d + j];
+    const cov = await gramOf(xt, d, rows, acquire(d * d));
+    release(xt);
     for (let j = 0; j < d; j++) trace += cov[j * d + j];
     const eig = await symmetricEigenTopGemm(cov, d, k);
     release(cov);
