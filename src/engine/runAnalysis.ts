@@ -4,7 +4,7 @@
  * (one map per reference) are each spread over the workers; each stage function gets the same inputs as in analyze(),
  * so the result is bit-identical to analyze(bundle, options).
  *
- * Data movement: each model's matrices are copied once (compacted) and transferred to the worker that handles it;
+ * Data movement: each model's matrices are copied once into shared memory (sharedCopy) for the worker that handles it;
  * scores and rotations are written by the workers into SharedArrayBuffers that stage B and C then read in place;
  * map coordinates and the main cosine matrix are transferred back.
  */
@@ -40,7 +40,7 @@ export type WorkerReply =
 
 type RequestBody = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
 
-type Job = { request: WorkerRequest; transfer: ArrayBuffer[]; resolve: (r: WorkerReply) => void; reject: (e: Error) => void };
+type Job = { request: WorkerRequest; resolve: (r: WorkerReply) => void; reject: (e: Error) => void };
 
 class WorkerPool {
   private readonly idle: Worker[] = [];
@@ -63,10 +63,10 @@ class WorkerPool {
     }
   }
 
-  run(request: RequestBody, transfer: ArrayBuffer[] = []): Promise<WorkerReply> {
+  run(request: RequestBody): Promise<WorkerReply> {
     return new Promise((resolve, reject) => {
       if (this.failure) return reject(this.failure);
-      this.queue.push({ request: { ...request, id: this.nextId++ } as WorkerRequest, transfer, resolve, reject });
+      this.queue.push({ request: { ...request, id: this.nextId++ } as WorkerRequest, resolve, reject });
       this.dispatch();
     });
   }
@@ -92,7 +92,7 @@ class WorkerPool {
       const worker = this.idle.pop()!;
       const job = this.queue.shift()!;
       this.running.set(job.request.id, { job, worker });
-      worker.postMessage(job.request, job.transfer);
+      worker.postMessage(job.request);
     }
   }
 
@@ -112,6 +112,24 @@ class WorkerPool {
 
 function sharedArray(length: number): Float64Array {
   return new Float64Array(new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT));
+}
+
+/** Elements copied between two returns to the event loop: 8 MB, a few milliseconds. */
+const COPY_SLICE = 1 << 20;
+
+/**
+ * A copy of `source` in shared memory, made a slice at a time with a return to the event loop before each slice:
+ * the caller may be the VS Code extension host's thread, and one synchronous copy of a paper-scale bundle (about
+ * 260 MB) would stall it for a second or more. The caller's arrays are never detached or changed.
+ */
+async function sharedCopy(source: Float64Array, signal: AbortSignal | undefined): Promise<Float64Array> {
+  const copy = sharedArray(source.length);
+  for (let start = 0; start < source.length; start += COPY_SLICE) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (signal?.aborted) throw new CancelledError();
+    copy.set(source.subarray(start, Math.min(start + COPY_SLICE, source.length)), start);
+  }
+  return copy;
 }
 
 export async function runAnalysis(
@@ -134,17 +152,20 @@ export async function runAnalysis(
     const cost = (m: number): number => rows * dims[m] * Math.min(rows, dims[m]);
     const byCost = models.map((_, m) => m).sort((a, b) => cost(b) - cost(a) || a - b);
     const partial = new Array<{ explainedVarianceRatio: Float64Array; displacement: TaskDisplacement[] }>(mCount);
-    await Promise.all(
-      byCost.map(async (m) => {
-        const mats = bundle.embeddings[m].map((mat) => mat.slice());
-        const sub: EmbeddingBundle = { models: [models[m]], tasks, n, dims: [dims[m]], embeddings: [mats] };
-        const reply = await pool.run(
-          { type: 'model', bundle: sub, k, scoresOut: scores[m] },
-          mats.map((mat) => mat.buffer as ArrayBuffer),
-        );
-        if (reply.type === 'model') partial[m] = reply;
-      }),
-    );
+    // Each model's matrices are copied into shared memory a slice at a time (see sharedCopy) and its job starts as
+    // soon as they are there, so the workers begin while later models are still being copied.
+    const modelJobs: Promise<void>[] = [];
+    for (const m of byCost) {
+      const mats: Float64Array[] = [];
+      for (const mat of bundle.embeddings[m]) mats.push(await sharedCopy(mat, signal));
+      const sub: EmbeddingBundle = { models: [models[m]], tasks, n, dims: [dims[m]], embeddings: [mats] };
+      modelJobs.push(
+        pool.run({ type: 'model', bundle: sub, k, scoresOut: scores[m] }).then((reply) => {
+          if (reply.type === 'model') partial[m] = reply;
+        }),
+      );
+    }
+    await Promise.all(modelJobs);
     const stages: ModelStage[] = partial.map((p, m) => ({ scores: scores[m], ...p }));
     const baseNorms = stages.map((s) => baseNormSquared(s.scores, n, k));
 
