@@ -56,4 +56,19 @@ describe('runAnalysis (worker threads)', () => {
     setImmediate(() => during.abort());
     await assert.rejects(run, CancelledError);
   });
+
+  it('runs after a cancelled or failed run and while another run is under way (the kept worker pool)', async () => {
+    const { bundle, options } = loadFixture('gram');
+    const expected = JSON.stringify(await analyze(bundle, options));
+    const cancelled = new AbortController();
+    const doomed = runAnalysis(bundle, options, cancelled.signal);
+    setImmediate(() => cancelled.abort());
+    await assert.rejects(doomed, CancelledError);
+    await assert.rejects(runAnalysis(bundle, { reference: 'nope' }), UserError);
+    // Two at once: one borrows the kept pool, the other starts its own; both must be right.
+    const [first, second] = await Promise.all([runAnalysis(bundle, options), runAnalysis(bundle, options)]);
+    assert.equal(JSON.stringify(first), expected);
+    assert.equal(JSON.stringify(second), expected);
+    assert.equal(JSON.stringify(await runAnalysis(bundle, options)), expected);
+  });
 });

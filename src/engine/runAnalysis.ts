@@ -71,6 +71,18 @@ class WorkerPool {
     });
   }
 
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  /** Whether the workers keep the process alive: yes while a call uses them, no while the pool waits for the next. */
+  keepAlive(on: boolean): void {
+    for (const worker of this.all) {
+      if (on) worker.ref();
+      else worker.unref();
+    }
+  }
+
   /** Stops every worker. */
   close(): void {
     this.fail(new CancelledError());
@@ -110,6 +122,29 @@ class WorkerPool {
   }
 }
 
+/**
+ * The pool kept between calls: live mode re-analyses after every pause in typing, and two fresh workers that each
+ * load onnxruntime cost more than a small analysis itself. A call borrows it (or starts its own pool when another
+ * call has it) and gives it back only after a clean finish; a pool that failed or was cancelled is closed.
+ */
+let sparePool: WorkerPool | undefined;
+
+function borrowPool(): WorkerPool {
+  const pool = sparePool && !sparePool.failed ? sparePool : new WorkerPool(MAX_WORKERS);
+  sparePool = undefined;
+  pool.keepAlive(true);
+  return pool;
+}
+
+function givePoolBack(pool: WorkerPool): void {
+  if (sparePool || pool.failed) {
+    pool.close();
+    return;
+  }
+  pool.keepAlive(false);
+  sparePool = pool;
+}
+
 function sharedArray(length: number): Float64Array {
   return new Float64Array(new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT));
 }
@@ -143,7 +178,8 @@ export async function runAnalysis(
   const mCount = models.length;
   const k = opts.k;
   const rows = n * tasks.length;
-  const pool = new WorkerPool(MAX_WORKERS);
+  const pool = borrowPool();
+  let finished = false;
   const onAbort = (): void => pool.fail(new CancelledError());
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
@@ -207,9 +243,12 @@ export async function runAnalysis(
       }),
     );
     if (signal?.aborted) throw new CancelledError();
-    return assembleResult(bundle, opts, stages, distance, ref, maps);
+    const result = assembleResult(bundle, opts, stages, distance, ref, maps);
+    finished = true;
+    return result;
   } finally {
     signal?.removeEventListener('abort', onAbort);
-    pool.close();
+    if (finished) givePoolBack(pool);
+    else pool.close();
   }
 }
