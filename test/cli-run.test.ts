@@ -70,6 +70,31 @@ describe('instruction-lens run', () => {
     assert.doesNotMatch(run.stderr, /embedding \d+\/\d+/);
   });
 
+  test('a bundle is a model source: the same queries and instructions give the same analysis', async () => {
+    const fromBundle = path.join(work, 'from-bundle');
+    const run = await cli('run', '--queries', queries, '--instructions', 'paper-en', '--models', `bundle:${path.join(out, 'embeddings')}`, '--out', fromBundle, '--cache', path.join(work, 'cache-bundle'));
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(fs.readFileSync(path.join(fromBundle, 'results.json'), 'utf8'), fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
+  });
+
+  test('a bundle that lacks an instruction or a query is refused with a clear message', async () => {
+    const other = path.join(work, 'other.instructions.json');
+    fs.writeFileSync(other, JSON.stringify({ tasks: [{ name: 'Summary', instruction: 'Summarise the query.' }] }));
+    const bundleSpec = `bundle:${path.join(out, 'embeddings')}`;
+    const run = await cli('run', '--queries', queries, '--instructions', other, '--models', bundleSpec, '--out', path.join(work, 'o-other'));
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /has no embeddings for the instruction "Summarise the query\."/);
+    assertNoStack(run.stderr);
+    const extra = path.join(work, 'extra.txt');
+    fs.writeFileSync(extra, `${fs.readFileSync(queries, 'utf8')}\na query the bundle never saw\n`);
+    const missing = await cli('run', '--queries', extra, '--instructions', 'paper-en', '--models', bundleSpec, '--out', path.join(work, 'o-extra'));
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /has no embedding of the query "a query the bundle never saw"/);
+    const unknown = await cli('run', '--queries', queries, '--instructions', 'paper-en', '--models', `${bundleSpec}#nobody`, '--out', path.join(work, 'o-unknown'));
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /no model "nobody" in this bundle \(models: glove-6B-100d-sif-50k\)/);
+  });
+
   test('embed writes a bundle only', async () => {
     const bundle = path.join(work, 'bundle');
     const instructions = path.join(root, 'examples', 'paper-en.instructions.json');

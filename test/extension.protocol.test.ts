@@ -11,6 +11,7 @@ import {
   modelKind,
   orderModelChoices,
   parseModelEntries,
+  resolveModelId,
   restrictedModeRefusal,
   updateRecent,
 } from '../src/extension/modelSpecs';
@@ -117,6 +118,9 @@ test('model ids: kinds, Restricted Mode refusals, settings parsing with relative
   assert.equal(modelKind('./models/glove'), 'folder');
   assert.equal(modelKind('~/models/glove'), 'folder');
   assert.equal(modelKind('openai:bge-m3@http://10.0.0.2:8000'), 'endpoint');
+  assert.equal(modelKind('bundle:/data/run1/embeddings#e5'), 'bundle');
+  assert.equal(restrictedModeRefusal('bundle:./embeddings'), undefined);
+  assert.equal(resolveModelId('bundle:embeddings#e5', '/ws', '/home/u'), 'bundle:/ws/embeddings#e5');
   assert.equal(restrictedModeRefusal('Xenova/bge-small-en-v1.5'), 'download');
   assert.equal(restrictedModeRefusal('openai:bge-m3@http://127.0.0.1:8000'), 'endpoint');
   assert.equal(restrictedModeRefusal('use-lite'), undefined);

@@ -50,7 +50,8 @@ const EMBED_USAGE = `  --queries, -q <file>       queries: .txt (one per line, #
                              paper-en, paper-ja. Base (no instruction) is always added.
   --models, -m <ids>         comma-separated model ids (default use-lite): a Hugging Face Hub id, a local model
                              folder, use-lite (built-in, offline), or openai:NAME@BASEURL (OpenAI-compatible
-                             /v1/embeddings; API key from INSTRUCTION_LENS_API_KEY or OPENAI_API_KEY)
+                             /v1/embeddings; API key from INSTRUCTION_LENS_API_KEY or OPENAI_API_KEY), or
+                             bundle:PATH[#MODEL] (embeddings computed elsewhere, matched by query and instruction)
   --cache <dir>              Hub downloads and the embedding cache (default ${path.join('~', '.cache', 'instruction-lens')})
   --offline                  no network: Hub models only from the cache, endpoints only on this machine
   --dtype <d>                ONNX weights for transformers.js models: fp32 (default), fp16, q8, q4

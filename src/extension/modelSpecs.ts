@@ -3,12 +3,13 @@
  * in an untrusted workspace. Pure: no VS Code API, so it is unit-tested directly.
  */
 import * as path from 'node:path';
+import { BUNDLE_SPEC_PREFIX, parseBundleSpec } from '../models/bundleEmbedder';
 
 export const USE_LITE = 'use-lite';
 
 /** One entry of `instructionLens.models`: an id plus optional per-model settings. */
 export interface ModelEntry {
-  /** `use-lite`, a Hub id (owner/name), a local folder, or `openai:NAME@BASEURL`. */
+  /** `use-lite`, a Hub id (owner/name), a local folder, `openai:NAME@BASEURL` or `bundle:PATH[#MODEL]`. */
   id: string;
   dtype?: 'fp32' | 'fp16' | 'q8' | 'q4';
   overrides?: {
@@ -20,11 +21,12 @@ export interface ModelEntry {
   };
 }
 
-export type ModelKind = 'use-lite' | 'endpoint' | 'folder' | 'hub';
+export type ModelKind = 'use-lite' | 'endpoint' | 'bundle' | 'folder' | 'hub';
 
 export function modelKind(id: string): ModelKind {
   if (id === USE_LITE) return 'use-lite';
   if (id.startsWith('openai:')) return 'endpoint';
+  if (id.startsWith(BUNDLE_SPEC_PREFIX)) return 'bundle';
   if (path.isAbsolute(id) || id.startsWith('.') || id.startsWith('~') || id.includes('\\')) return 'folder';
   return 'hub';
 }
@@ -77,6 +79,11 @@ export function parseModelEntries(
 }
 
 export function resolveModelId(id: string, baseFolder: string | undefined, home: string): string {
+  const bundle = parseBundleSpec(id);
+  if (bundle) {
+    const folder = resolveModelId(path.isAbsolute(bundle.path) ? bundle.path : `./${bundle.path}`, baseFolder, home);
+    return `${BUNDLE_SPEC_PREFIX}${folder}${bundle.model === undefined ? '' : `#${bundle.model}`}`;
+  }
   if (modelKind(id) !== 'folder') return id;
   if (id === '~' || id.startsWith('~/')) return path.join(home, id.slice(1));
   return baseFolder && !path.isAbsolute(id) ? path.resolve(baseFolder, id) : path.resolve(id);

@@ -75,6 +75,7 @@ function modelItem(id: string, trusted: boolean): ModelItem {
     folder: vscode.l10n.t('local folder'),
     hub: vscode.l10n.t('Hugging Face Hub'),
     endpoint: vscode.l10n.t('OpenAI-compatible endpoint'),
+    bundle: vscode.l10n.t('embedding bundle'),
   } as const;
   const refused = !trusted && restrictedModeRefusal(id) !== undefined;
   return {

@@ -1,10 +1,12 @@
 /**
- * Model spec -> Embedder. A spec is `use-lite`, `openai:NAME@BASEURL`, a local model folder, or a Hugging Face
- * Hub id. The display name is the folder's basename, the Hub id, or the endpoint's model name.
+ * Model spec -> Embedder. A spec is `use-lite`, `openai:NAME@BASEURL`, `bundle:PATH[#MODEL]` (embeddings computed
+ * elsewhere), a local model folder, or a Hugging Face Hub id. The display name is the folder's basename, the Hub id,
+ * the endpoint's model name, or the bundle's model name.
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { UserError } from '../engine/errors';
+import { createBundleEmbedder, parseBundleSpec } from './bundleEmbedder';
 import type { Embedder } from './embedder';
 import type { ModelOverrides } from './families';
 import { HttpEmbedder } from './httpEmbedder';
@@ -38,6 +40,8 @@ export function parseEndpointSpec(spec: string): { model: string; baseUrl: strin
 export async function createEmbedder(spec: string, options: CreateEmbedderOptions = {}): Promise<Embedder> {
   const trimmed = spec.trim();
   if (trimmed === '') throw new UserError('empty model id');
+  const bundle = parseBundleSpec(trimmed);
+  if (bundle) return createBundleEmbedder(bundle.path, bundle.model);
   if (trimmed === USE_LITE_SPEC) return createUseLiteEmbedder({ cacheDir: options.cacheDir, batchSize: options.batchSize });
   const endpoint = parseEndpointSpec(trimmed);
   if (endpoint) {
