@@ -68,6 +68,26 @@ export const UI_STRINGS = {
   orderKept: 'task order kept for every model',
   orderChanged: 'task order changed for',
   computing: 'Computing…',
+  // Chart labels (webview/charts.ts); report.html uses the English ones.
+  chartMapTitle: 'Figure 1. Models and tasks on one map',
+  chartMdsAxis1: 'MDS dimension 1',
+  chartMdsAxis2: 'MDS dimension 2',
+  chartModel: 'Model',
+  chartTask: 'Task',
+  chartHeatmapTitle: 'Figure 2. Normalised Procrustes distance D (row mapped onto column)',
+  chartHeatmapHover: 'source %{y} mapped onto %{x}',
+  chartSourceAxis: 'source model i',
+  chartTargetAxis: 'target model j',
+  chartBarsTitle: 'How far each instruction moves queries (mean cosine distance to Base)',
+  chartBarsAxis: 'mean cosine distance to Base',
+  chartTaskAxis: 'task',
+  hoverTask: 'task',
+  hoverNoInstruction: 'no instruction',
+  hoverInstruction: 'instruction',
+  hoverMeanDisplacement: 'mean displacement',
+  hoverTrajectoryLength: 'trajectory length',
+  hoverMean: 'mean',
+  hoverMedian: 'median',
 } as const;
 export type UiStrings = Record<keyof typeof UI_STRINGS, string>;
 

@@ -4,6 +4,7 @@
  * No DOM or Node API is used outside renderFigure, so the figure builders can be tested anywhere.
  */
 import type { AnalysisResult } from '../src/engine/types';
+import { UI_STRINGS, type UiStrings } from '../src/protocol';
 
 export interface ChartTheme {
   foreground: string;
@@ -78,7 +79,7 @@ export function escapeHtml(text: string): string {
 }
 
 /** Figure 1: one point per (model, task); colour = model, marker = task; a line from each Base to each task point. */
-export function mapFigure(result: AnalysisResult, theme: ChartTheme): Figure {
+export function mapFigure(result: AnalysisResult, theme: ChartTheme, strings: UiStrings = UI_STRINGS): Figure {
   const pointAt = new Map(result.points.map((p) => [`${p.model}\u0000${p.task}`, p]));
   const displacementAt = new Map(result.displacement.map((d) => [`${d.model}\u0000${d.task}`, d]));
   const data: Trace[] = [];
@@ -117,7 +118,7 @@ export function mapFigure(result: AnalysisResult, theme: ChartTheme): Figure {
       x.push(point.x);
       y.push(point.y);
       symbols.push(taskSymbol(t));
-      text.push(pointHoverText(result, model, task, displacementAt.get(`${model}\u0000${task}`)));
+      text.push(pointHoverText(result, model, task, displacementAt.get(`${model}\u0000${task}`), strings));
     });
     data.push({
       type: 'scatter',
@@ -152,19 +153,19 @@ export function mapFigure(result: AnalysisResult, theme: ChartTheme): Figure {
     data,
     layout: {
       ...baseLayout(theme),
-      title: { text: 'Figure 1. Models and tasks on one map' },
-      xaxis: axis(theme, 'MDS dimension 1'),
-      yaxis: { ...axis(theme, 'MDS dimension 2'), scaleanchor: 'x', scaleratio: 1 },
+      title: { text: strings.chartMapTitle },
+      xaxis: axis(theme, strings.chartMdsAxis1),
+      yaxis: { ...axis(theme, strings.chartMdsAxis2), scaleanchor: 'x', scaleratio: 1 },
       hovermode: 'closest',
-      legend: { title: { text: 'Model' }, x: 1.02, y: 1, yanchor: 'top' },
-      legend2: { title: { text: 'Task' }, x: 1.02, y: 0, yanchor: 'bottom' },
+      legend: { title: { text: strings.chartModel }, x: 1.02, y: 1, yanchor: 'top' },
+      legend2: { title: { text: strings.chartTask }, x: 1.02, y: 0, yanchor: 'bottom' },
       margin: { l: 60, r: 20, t: 50, b: 50 },
     },
   };
 }
 
 /** Figure 2: the normalised Procrustes distance D (row = source model i mapped onto column j), values as text. */
-export function heatmapFigure(result: AnalysisResult, theme: ChartTheme): Figure {
+export function heatmapFigure(result: AnalysisResult, theme: ChartTheme, strings: UiStrings = UI_STRINGS): Figure {
   const names = result.models.map(escapeHtml);
   return {
     data: [
@@ -175,7 +176,7 @@ export function heatmapFigure(result: AnalysisResult, theme: ChartTheme): Figure
         y: names,
         text: result.procrustesDistance.map((row) => row.map(formatNumber)),
         texttemplate: '%{text}',
-        hovertemplate: 'source %{y} mapped onto %{x}<br>D = %{text}<extra></extra>',
+        hovertemplate: `${strings.chartHeatmapHover}<br>D = %{text}<extra></extra>`,
         colorscale: 'Viridis',
         colorbar: { title: { text: 'D' } },
         meta: { kind: 'heatmap' },
@@ -183,16 +184,16 @@ export function heatmapFigure(result: AnalysisResult, theme: ChartTheme): Figure
     ],
     layout: {
       ...baseLayout(theme),
-      title: { text: 'Figure 2. Normalised Procrustes distance D (row mapped onto column)' },
-      xaxis: { ...axis(theme, 'target model j'), type: 'category', showgrid: false },
-      yaxis: { ...axis(theme, 'source model i'), type: 'category', autorange: 'reversed', showgrid: false },
+      title: { text: strings.chartHeatmapTitle },
+      xaxis: { ...axis(theme, strings.chartTargetAxis), type: 'category', showgrid: false },
+      yaxis: { ...axis(theme, strings.chartSourceAxis), type: 'category', autorange: 'reversed', showgrid: false },
       margin: { l: 160, r: 20, t: 50, b: 140 },
     },
   };
 }
 
 /** Mean cosine distance to Base per task (x) and model (one bar series per model). */
-export function displacementFigure(result: AnalysisResult, theme: ChartTheme): Figure {
+export function displacementFigure(result: AnalysisResult, theme: ChartTheme, strings: UiStrings = UI_STRINGS): Figure {
   const tasks = result.tasks.slice(1);
   const data: Trace[] = result.models.map((model, m) => {
     const rows = tasks.map((task) => result.displacement.find((d) => d.model === model && d.task === task));
@@ -203,7 +204,7 @@ export function displacementFigure(result: AnalysisResult, theme: ChartTheme): F
       y: rows.map((row) => row?.meanCosineDistance ?? null),
       customdata: rows.map((row) => [row?.medianCosineDistance ?? null, row?.p90CosineDistance ?? null]),
       hovertemplate:
-        `<b>${escapeHtml(model)}</b><br>%{x}<br>mean %{y:.4f}<br>median %{customdata[0]:.4f}<br>p90 %{customdata[1]:.4f}<extra></extra>`,
+        `<b>${escapeHtml(model)}</b><br>%{x}<br>${strings.hoverMean} %{y:.4f}<br>${strings.hoverMedian} %{customdata[0]:.4f}<br>p90 %{customdata[1]:.4f}<extra></extra>`,
       marker: { color: modelColor(theme, m) },
       meta: { kind: 'bars', model },
     };
@@ -212,11 +213,11 @@ export function displacementFigure(result: AnalysisResult, theme: ChartTheme): F
     data,
     layout: {
       ...baseLayout(theme),
-      title: { text: 'How far each instruction moves queries (mean cosine distance to Base)' },
+      title: { text: strings.chartBarsTitle },
       barmode: 'group',
-      xaxis: { ...axis(theme, 'task'), type: 'category' },
-      yaxis: { ...axis(theme, 'mean cosine distance to Base'), rangemode: 'tozero' },
-      legend: { title: { text: 'Model' } },
+      xaxis: { ...axis(theme, strings.chartTaskAxis), type: 'category' },
+      yaxis: { ...axis(theme, strings.chartBarsAxis), rangemode: 'tozero' },
+      legend: { title: { text: strings.chartModel } },
       margin: { l: 60, r: 20, t: 50, b: 60 },
     },
   };
@@ -238,17 +239,18 @@ function pointHoverText(
   model: string,
   task: string,
   displacement: AnalysisResult['displacement'][number] | undefined,
+  strings: UiStrings,
 ): string {
-  const lines = [`<b>${escapeHtml(model)}</b>`, `task: ${escapeHtml(task)}`];
+  const lines = [`<b>${escapeHtml(model)}</b>`, `${strings.hoverTask}: ${escapeHtml(task)}`];
   if (task === result.tasks[0]) {
-    lines[1] += ' (no instruction)';
+    lines[1] += ` (${strings.hoverNoInstruction})`;
   } else {
     const instruction = result.instructions?.[task];
-    if (instruction !== undefined) lines.push(...wrap(`instruction: ${instruction}`, 60).map(escapeHtml));
+    if (instruction !== undefined) lines.push(...wrap(`${strings.hoverInstruction}: ${instruction}`, 60).map(escapeHtml));
   }
   if (displacement) {
-    lines.push(`mean displacement: ${formatNumber(displacement.meanCosineDistance)}`);
-    lines.push(`trajectory length: ${formatNumber(displacement.trajectoryLength)}`);
+    lines.push(`${strings.hoverMeanDisplacement}: ${formatNumber(displacement.meanCosineDistance)}`);
+    lines.push(`${strings.hoverTrajectoryLength}: ${formatNumber(displacement.trajectoryLength)}`);
   }
   return lines.join('<br>');
 }

@@ -65,9 +65,9 @@ function themeFromVsCode(): ChartTheme {
 async function drawFigures(result: AnalysisResult): Promise<void> {
   const theme = themeFromVsCode();
   await Promise.all([
-    renderFigure(figureElements.map, mapFigure(result, theme)),
-    renderFigure(figureElements.heatmap, heatmapFigure(result, theme)),
-    renderFigure(figureElements.displacement, displacementFigure(result, theme)),
+    renderFigure(figureElements.map, mapFigure(result, theme, strings)),
+    renderFigure(figureElements.heatmap, heatmapFigure(result, theme, strings)),
+    renderFigure(figureElements.displacement, displacementFigure(result, theme, strings)),
   ]);
   document.body.dataset.theme = theme.background;
 }
