@@ -78,20 +78,24 @@ export function smacofMds(dist: Float64Array, p: number, seed: number): Float64A
     stress = updated;
     if (converged) break;
   }
-  let mx = 0;
-  let my = 0;
-  for (let i = 0; i < p; i++) {
-    mx += x[2 * i];
-    my += x[2 * i + 1];
-  }
-  mx /= p;
-  my /= p;
+  const [mx, my] = centroid2d(x, p);
   for (let i = 0; i < p; i++) {
     x[2 * i] -= mx;
     x[2 * i + 1] -= my;
   }
   fixAxisSigns(x, p);
   return x;
+}
+
+/** Mean of p points stored as (x, y) pairs. */
+export function centroid2d(x: Float64Array, p: number): [number, number] {
+  let mx = 0;
+  let my = 0;
+  for (let i = 0; i < p; i++) {
+    mx += x[2 * i];
+    my += x[2 * i + 1];
+  }
+  return [mx / p, my / p];
 }
 
 function rawStress(x: Float64Array, dist: Float64Array, p: number): number {

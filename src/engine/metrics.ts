@@ -13,6 +13,7 @@
  */
 import { UserError } from './errors';
 import { gramOf } from './gemm';
+import { centroid2d } from './mds';
 import { acquire, release } from './scratch';
 
 export const NEIGHBOURS = 10;
@@ -198,14 +199,7 @@ export function mapDisparity(a: Float64Array, b: Float64Array, p: number): numbe
 }
 
 function standardise(x: Float64Array, p: number): Float64Array | null {
-  let mx = 0;
-  let my = 0;
-  for (let i = 0; i < p; i++) {
-    mx += x[2 * i];
-    my += x[2 * i + 1];
-  }
-  mx /= p;
-  my /= p;
+  const [mx, my] = centroid2d(x, p);
   const out = new Float64Array(2 * p);
   let ss = 0;
   for (let i = 0; i < p; i++) {
