@@ -2,11 +2,12 @@
  * Float64 matrix products on onnxruntime-node's CPU Gemm kernel (BLAS-class, about 10x the JS loops in linalg.ts).
  *
  * One single-node ONNX graph per (transA, transB) variant, Y = op(A) op(B) with dynamic shapes, built in memory by a
- * tiny protobuf encoder below; its session is created once per thread and reused. Sessions run with one intra-op and
+ * minimal ONNX writer (onnxWriter.ts); its session is created once per thread and reused. Sessions run with one intra-op and
  * one inter-op thread, sequential execution and graph optimisation off, so a product of given shapes always takes
  * the same code path and gives the same bits on every thread (our parallelism is runAnalysis's worker threads).
  */
 import * as ort from 'onnxruntime-node';
+import { encodeOnnxModel, ONNX_DOUBLE, type OnnxValueInfo } from './onnxWriter';
 import { acquire, release } from './scratch';
 
 export interface GemmOptions {
@@ -121,85 +122,17 @@ function gemmSession(transA: boolean, transB: boolean): Promise<ort.InferenceSes
   return session;
 }
 
-// --- ONNX ModelProto encoder (onnx.proto field numbers), only what one Gemm node needs. ---
-
-const TENSOR_DOUBLE = 11;
-const ATTRIBUTE_INT = 2;
-const OPSET = 13;
-const IR_VERSION = 8;
-
-type Field = Uint8Array;
-
-function varint(value: number): number[] {
-  const out: number[] = [];
-  while (value > 0x7f) {
-    out.push((value & 0x7f) | 0x80);
-    value = Math.floor(value / 128);
-  }
-  out.push(value);
-  return out;
-}
-
-function intField(field: number, value: number): Field {
-  return Uint8Array.from([...varint(field << 3), ...varint(value)]);
-}
-
-function bytesField(field: number, ...parts: Field[]): Field {
-  const length = parts.reduce((s, p) => s + p.length, 0);
-  const head = [...varint((field << 3) | 2), ...varint(length)];
-  const out = new Uint8Array(head.length + length);
-  out.set(head);
-  let at = head.length;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-function stringField(field: number, value: string): Field {
-  return bytesField(field, new TextEncoder().encode(value));
-}
-
-/** ValueInfoProto of a rank-2 double tensor with named dynamic dimensions. */
-function matrixInfo(name: string, rows: string, cols: string): Field {
-  const dim = (param: string): Field => bytesField(1, stringField(2, param));
-  const tensorType = bytesField(1, intField(1, TENSOR_DOUBLE), bytesField(2, dim(rows), dim(cols)));
-  return concat(stringField(1, name), bytesField(2, tensorType));
-}
-
+/** A model of one Gemm node on float64 matrices with named dynamic dimensions. */
 function gemmModel(transA: boolean, transB: boolean): Uint8Array {
-  const attribute = (name: string, value: number): Field =>
-    bytesField(5, stringField(1, name), intField(20, ATTRIBUTE_INT), intField(3, value));
-  const node = bytesField(
-    1,
-    stringField(1, 'A'),
-    stringField(1, 'B'),
-    stringField(2, 'Y'),
-    stringField(3, 'gemm'),
-    stringField(4, 'Gemm'),
-    attribute('transA', +transA),
-    attribute('transB', +transB),
+  const matrix = (name: string, rows: string, cols: string): OnnxValueInfo => ({ name, type: ONNX_DOUBLE, shape: [rows, cols] });
+  return encodeOnnxModel(
+    {
+      name: 'gemm',
+      nodes: [{ op: 'Gemm', inputs: ['A', 'B'], outputs: ['Y'], name: 'gemm', attributes: { transA: +transA, transB: +transB } }],
+      initializers: [],
+      inputs: [transA ? matrix('A', 'k', 'm') : matrix('A', 'm', 'k'), transB ? matrix('B', 'n', 'k') : matrix('B', 'k', 'n')],
+      outputs: [matrix('Y', 'm', 'n')],
+    },
+    { opset: 13, irVersion: 8, producerName: 'instruction-lens', producerVersion: '1' },
   );
-  const input = (name: string, rows: string, cols: string): Field => bytesField(11, matrixInfo(name, rows, cols));
-  const graph = bytesField(
-    7,
-    node,
-    stringField(2, 'gemm'),
-    input('A', transA ? 'k' : 'm', transA ? 'm' : 'k'),
-    input('B', transB ? 'n' : 'k', transB ? 'k' : 'n'),
-    bytesField(12, matrixInfo('Y', 'm', 'n')),
-  );
-  const opset = bytesField(8, stringField(1, ''), intField(2, OPSET));
-  return concat(intField(1, IR_VERSION), stringField(2, 'instruction-lens'), graph, opset);
-}
-
-function concat(...parts: Field[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -14,7 +14,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { UserError } from '../engine/errors';
 import { packageRoot } from '../engine/paths';
-import { encodeOnnxModel } from './onnxWriter';
+import { encodeOnnxModel } from '../engine/onnxWriter';
 import { readTfjsWeights } from './tfjsWeights';
 import { buildUseLiteGraph } from './useLiteGraph';
 

@@ -7,7 +7,8 @@
 /** TensorProto.DataType values. */
 export const ONNX_FLOAT = 1;
 export const ONNX_INT64 = 7;
-export type OnnxElementType = typeof ONNX_FLOAT | typeof ONNX_INT64;
+export const ONNX_DOUBLE = 11;
+export type OnnxElementType = typeof ONNX_FLOAT | typeof ONNX_INT64 | typeof ONNX_DOUBLE;
 
 export interface OnnxTensor {
   name: string;
