@@ -4,7 +4,7 @@ import { analyseModel, analyze, baseScores, resolveOptions } from '../src/engine
 import { UserError } from '../src/engine/errors';
 import { gemm, gramOf } from '../src/engine/gemm';
 import { symmetricEigenTopGemm } from '../src/engine/gemmEigen';
-import { crossProduct, matmul, mulberry32, symmetricEigenTop } from '../src/engine/linalg';
+import { mulberry32, symmetricEigenTop } from '../src/engine/linalg';
 import { classicalMds, kruskalStress } from '../src/engine/mds';
 import { procrustesPair } from '../src/engine/procrustes';
 import { AnalysisResult } from '../src/engine/types';
@@ -106,7 +106,7 @@ describe('engine properties', () => {
       for (let i = 0; i < stages.length; i++)
         for (let j = i + 1; j < stages.length; j++) {
           const { q } = await procrustesPair(baseScores(stages[i].scores, bundle.n, k), baseScores(stages[j].scores, bundle.n, k), bundle.n, k);
-          const qtq = crossProduct(q, q, k, k, k);
+          const qtq = await gemm(q, q, k, k, k, { transA: true });
           let worst = 0;
           for (let r = 0; r < k; r++)
             for (let c = 0; c < k; c++) worst = Math.max(worst, Math.abs(qtq[r * k + c] - (r === c ? 1 : 0)));
@@ -122,7 +122,10 @@ describe('engine properties', () => {
     const m = 1;
     const d = bundle.dims[m];
     const rot = randomOrthogonal(d, 99);
-    const rotated = { ...bundle, embeddings: bundle.embeddings.map((per, x) => (x === m ? per.map((e) => matmul(e, rot, bundle.n, d, d)) : per)) };
+    const embeddings = await Promise.all(
+      bundle.embeddings.map((per, x) => (x === m ? Promise.all(per.map((e) => gemm(e, rot, bundle.n, d, d))) : per)),
+    );
+    const rotated = { ...bundle, embeddings };
     const after = await analyze(rotated, options);
     closeMatrix(after.procrustesDistance, before.procrustesDistance, 'rotated D');
     closeMatrix(mapDistances(after), mapDistances(before), 'rotated map distances');

@@ -1,129 +1,19 @@
 /**
- * Dense linear algebra on flat Float64Arrays (row-major unless a name says otherwise): Gram products, a symmetric
- * eigensolver for the top k eigenpairs and a full SVD. Every routine is deterministic: the same input gives the
+ * Dense linear algebra on flat Float64Arrays (row-major unless a name says otherwise): a symmetric eigensolver for
+ * the top k eigenpairs and a full SVD (matrix products run on onnxruntime: gemm.ts). Every routine is deterministic: the same input gives the
  * same bits, whichever thread runs it.
  */
 
 const EPS = 2 ** -52;
 
-/** C (p x q) = A^T B for A (n x p), B (n x q). */
-export function crossProduct(a: Float64Array, b: Float64Array, n: number, p: number, q: number): Float64Array {
-  return dotProducts(transpose(a, n, p), 0, p, transpose(b, n, q), 0, q, n);
-}
-
-/** C (n x q) = A B for A (n x p), B (p x q). `out` (at `outOffset`) receives the product when given. */
-export function matmul(
-  a: Float64Array,
-  b: Float64Array,
-  n: number,
-  p: number,
-  q: number,
-  out: Float64Array = new Float64Array(n * q),
-  outOffset = 0,
-): Float64Array {
-  return dotProducts(a, 0, n, transpose(b, p, q), 0, q, p, out, outOffset);
-}
-
 /** B (cols x rows) = A^T for A (rows x cols). */
-export function transpose(a: Float64Array, rows: number, cols: number): Float64Array {
+function transpose(a: Float64Array, rows: number, cols: number): Float64Array {
   const t = new Float64Array(rows * cols);
   for (let i = 0; i < rows; i++) {
     const ai = i * cols;
     for (let j = 0; j < cols; j++) t[j * rows + i] = a[ai + j];
   }
   return t;
-}
-
-const CHUNK = 512;
-
-/**
- * C (n x q, row-major, at outOffset) = X Y^T for X (n x len) and Y (q x len), both row-major: every entry is a dot
- * product of two contiguous rows. Blocked: 4 x 4 tiles of rows over chunks of 512 columns, so the 8 row segments stay
- * in L1 and 16 products accumulate in registers. With `symmetric` (X = Y, n = q) only tiles on or below the diagonal
- * are computed and the lower triangle is mirrored, so the result is exactly symmetric. Each entry is summed chunk by
- * chunk, each chunk in column order: the same bits on every thread.
- */
-export function dotProducts(
-  x: Float64Array,
-  xOffset: number,
-  n: number,
-  y: Float64Array,
-  yOffset: number,
-  q: number,
-  len: number,
-  out: Float64Array = new Float64Array(n * q),
-  outOffset = 0,
-  symmetric = false,
-): Float64Array {
-  out.fill(0, outOffset, outOffset + n * q);
-  const n4 = n - (n % 4);
-  const q4 = q - (q % 4);
-  for (let l0 = 0; l0 < len; l0 += CHUNK) {
-    const l1 = Math.min(len, l0 + CHUNK);
-    for (let i0 = 0; i0 < n4; i0 += 4) {
-      const a0 = xOffset + i0 * len;
-      const a1 = a0 + len;
-      const a2 = a1 + len;
-      const a3 = a2 + len;
-      const jEnd = symmetric ? i0 + 4 : q4;
-      for (let j0 = 0; j0 < jEnd; j0 += 4) {
-        const b0 = yOffset + j0 * len;
-        const b1 = b0 + len;
-        const b2 = b1 + len;
-        const b3 = b2 + len;
-        let s00 = 0, s01 = 0, s02 = 0, s03 = 0;
-        let s10 = 0, s11 = 0, s12 = 0, s13 = 0;
-        let s20 = 0, s21 = 0, s22 = 0, s23 = 0;
-        let s30 = 0, s31 = 0, s32 = 0, s33 = 0;
-        for (let l = l0; l < l1; l++) {
-          const x0 = x[a0 + l], x1 = x[a1 + l], x2 = x[a2 + l], x3 = x[a3 + l];
-          const y0 = y[b0 + l], y1 = y[b1 + l], y2 = y[b2 + l], y3 = y[b3 + l];
-          s00 += x0 * y0; s01 += x0 * y1; s02 += x0 * y2; s03 += x0 * y3;
-          s10 += x1 * y0; s11 += x1 * y1; s12 += x1 * y2; s13 += x1 * y3;
-          s20 += x2 * y0; s21 += x2 * y1; s22 += x2 * y2; s23 += x2 * y3;
-          s30 += x3 * y0; s31 += x3 * y1; s32 += x3 * y2; s33 += x3 * y3;
-        }
-        let o = outOffset + i0 * q + j0;
-        out[o] += s00; out[o + 1] += s01; out[o + 2] += s02; out[o + 3] += s03;
-        o += q;
-        out[o] += s10; out[o + 1] += s11; out[o + 2] += s12; out[o + 3] += s13;
-        o += q;
-        out[o] += s20; out[o + 1] += s21; out[o + 2] += s22; out[o + 3] += s23;
-        o += q;
-        out[o] += s30; out[o + 1] += s31; out[o + 2] += s32; out[o + 3] += s33;
-      }
-      // Columns left over when q is not a multiple of 4 (never in the symmetric case, where jEnd <= n4).
-      for (let j = jEnd; j < (symmetric ? jEnd : q); j++) {
-        const b = yOffset + j * len;
-        for (let i = i0; i < i0 + 4; i++) {
-          const a = xOffset + i * len;
-          let s = 0;
-          for (let l = l0; l < l1; l++) s += x[a + l] * y[b + l];
-          out[outOffset + i * q + j] += s;
-        }
-      }
-    }
-    for (let i = n4; i < n; i++) {
-      const a = xOffset + i * len;
-      const jEnd = symmetric ? i + 1 : q;
-      for (let j = 0; j < jEnd; j++) {
-        const b = yOffset + j * len;
-        let s = 0;
-        for (let l = l0; l < l1; l++) s += x[a + l] * y[b + l];
-        out[outOffset + i * q + j] += s;
-      }
-    }
-  }
-  if (symmetric) {
-    // Diagonal tiles computed both triangles with identical products; the lower triangle is authoritative.
-    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) out[outOffset + i * q + j] = out[outOffset + j * q + i];
-  }
-  return out;
-}
-
-/** G (n x n) = X X^T for X (n x len) row-major, exactly symmetric (see dotProducts). */
-export function gram(x: Float64Array, n: number, len: number, xOffset = 0): Float64Array {
-  return dotProducts(x, xOffset, n, x, xOffset, n, len, new Float64Array(n * n), 0, true);
 }
 
 /** Deterministic PRNG (mulberry32); returns floats in [0, 1). Mirrored in test/fixtures/make_engine_fixtures.py. */
