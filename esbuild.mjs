@@ -40,6 +40,8 @@ await Promise.all([
     target: 'es2022',
   }),
 ]);
+// The engine's WebAssembly kernels (committed, rebuilt by scripts/build-wasm.sh), next to the workers that load them.
+copyFileSync('src/engine/kernels/linalg.wasm', 'dist/linalg.wasm');
 // Plotly is loaded by the webview and inlined into report.html from this copy.
 copyFileSync('node_modules/plotly.js-dist/plotly.js', 'dist/plotly.js');
 // report.html inlines a minified Plotly (about half the size). Minified once; redone only when plotly changes.

@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { analyze } from '../src/engine/analyze';
 import { runAnalysis } from '../src/engine/runAnalysis';
 import { presetTasks } from '../src/inputs/presets';
-import { EmbeddingCache } from '../src/models/cache';
+import { EmbeddingCache, SESSION_MEMORY_BYTES } from '../src/models/cache';
 import type { EmbeddingBundle } from '../src/engine/types';
 import type { Embedder, TaskSpec } from '../src/models/embedder';
 import { embedAll } from '../src/models/pipeline';
@@ -58,7 +58,8 @@ export async function benchIncremental(quick: boolean, log: (line: string) => vo
     const cold: { embed: number; analysis: number }[] = [];
     const update: { embed: number; analysis: number }[] = [];
     for (let r = 0; r < reps; r++) {
-      const cache = new EmbeddingCache(path.join(dir, `cache-${r}`));
+      // As the extension's live mode: one cache instance across runs, with its in-memory layer.
+      const cache = new EmbeddingCache(path.join(dir, `cache-${r}`), { memoryBytes: SESSION_MEMORY_BYTES });
       cold.push(await run(cache, tasks));
       const changed = tasks.map((t, i) => (i === tasks.length - 1 ? { ...t, instruction: `${t.instruction} Variant ${r + 1}.` } : t));
       update.push(await run(cache, changed));

@@ -139,3 +139,40 @@ test('concurrent writers: two processes writing overlapping keys while a reader 
   walk(dir);
   assert.deepEqual(leftovers, []);
 });
+
+test('the in-memory layer serves vectors it read or wrote, drops the least recently used, and is off by default', async () => {
+  const dim = 64;
+  const bytes = dim * 4;
+  const texts = ['one', 'two', 'three'];
+  const vectors = texts.map((t) => deterministicVector(t, dim));
+  const dir = freshDir('memory');
+  // Room for two vectors.
+  const cache = new EmbeddingCache(dir, { memoryBytes: 2 * bytes });
+  await cache.setMany('m', texts.slice(0, 2), vectors.slice(0, 2));
+  vectors[0][0] += 1; // the caller's array changes after set: the kept copy must not
+  await cache.getMany('m', ['one']); // 'one' is now the most recently used, so 'two' goes first
+  await cache.set('m', 'three', vectors[2]);
+  for (const text of texts) fs.rmSync(cache.fileFor('m', text));
+
+  const back = await cache.getMany('m', texts);
+  assertEqualVectors(back[0]!, deterministicVector('one', dim), 'one from memory');
+  assert.equal(back[1], undefined, 'two was dropped from memory and its file is gone');
+  assertEqualVectors(back[2]!, vectors[2], 'three from memory');
+  assert.deepEqual(cache.stats, { hits: 3, misses: 1, corrupt: 0, writes: 3 });
+
+  // Disk only by default: the same files gone are misses.
+  const diskOnly = new EmbeddingCache(freshDir('memory-off'));
+  await diskOnly.setMany('m', texts, vectors);
+  assert.equal((await diskOnly.getMany('m', texts)).filter(Boolean).length, 3);
+  for (const text of texts) fs.rmSync(diskOnly.fileFor('m', text));
+  assert.deepEqual(await diskOnly.getMany('m', texts), [undefined, undefined, undefined]);
+
+  // Read from disk into memory: a vector read once survives its file.
+  const writer = new EmbeddingCache(freshDir('memory-read'));
+  await writer.setMany('m', texts, vectors);
+  const reader = new EmbeddingCache(writer.dir, { memoryBytes: 10 * bytes });
+  await reader.getMany('m', texts);
+  for (const text of texts) fs.rmSync(reader.fileFor('m', text));
+  const again = await reader.getMany('m', texts);
+  texts.forEach((text, i) => assertEqualVectors(again[i]!, vectors[i], `${text} after its file was removed`));
+});

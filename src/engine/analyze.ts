@@ -22,6 +22,7 @@ import { classicalMds, kruskalStress, smacofMds } from './mds';
 import { mapDisparity, modelDisplacement, TaskDisplacement } from './metrics';
 import { pcaModel } from './pca';
 import { acquire, release, trimScratch } from './scratch';
+import { releaseKernels } from './wasm';
 import { normalisedDistance, pairIndex, procrustesPair, rotationOnto, sumOfSquares } from './procrustes';
 import {
   AnalysisOptions,
@@ -344,6 +345,7 @@ export async function analyze(bundle: EmbeddingBundle, options?: AnalysisOptions
     return await analyzeStages(bundle, options);
   } finally {
     trimScratch();
+    releaseKernels();
   }
 }
 

@@ -19,6 +19,7 @@ import { createInterface } from 'node:readline';
 import { tempSiblingPath } from './atomicWrite';
 import { UserError } from './errors';
 import { encodeNpyFloat32, parseNpy } from './npy';
+import { sharedFloat64 } from './shared';
 import { BASE_TASK, type EmbeddingBundle } from './types';
 
 const MIN_QUERIES = 3;
@@ -52,7 +53,13 @@ export async function readBundle(bundlePath: string): Promise<EmbeddingBundle> {
 export function bundleAsStored(bundle: EmbeddingBundle): EmbeddingBundle {
   const stored: EmbeddingBundle = {
     ...bundle,
-    embeddings: bundle.embeddings.map((byTask) => byTask.map((matrix) => new Float64Array(new Float32Array(matrix)))),
+    embeddings: bundle.embeddings.map((byTask) =>
+      byTask.map((matrix) => {
+        const rounded = sharedFloat64(matrix.length);
+        rounded.set(new Float32Array(matrix));
+        return rounded;
+      }),
+    ),
   };
   if (bundle.queries) stored.queries = bundle.queries.map(queryLine);
   return stored;
@@ -386,7 +393,7 @@ async function readJsonlBundle(file: string): Promise<EmbeddingBundle> {
           file,
         );
       }
-      const data = new Float64Array(n * dim);
+      const data = sharedFloat64(n * dim);
       matrix.rows.forEach((vector, i) => data.set(vector as Float64Array, i * dim));
       row.push(data);
     }

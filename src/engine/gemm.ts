@@ -114,7 +114,7 @@ function gemmSession(transA: boolean, transB: boolean): Promise<ort.InferenceSes
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'disabled',
-      enableCpuMemArena: false,
+      enableCpuMemArena: true,
     });
     sessions.set(key, session);
     session.catch(() => sessions.delete(key));

@@ -36,15 +36,19 @@ export async function modelDisplacement(
   modelName: string,
   taskNames: readonly string[],
 ): Promise<TaskDisplacement[]> {
-  const unit = mats.map((m, t) => unitRows(m, n, d, modelName, taskNames[t]));
+  // Two unit-row buffers (Base and the current task) rather than one per task: this runs in a worker per model at
+  // once, and at d = 4096 each buffer is 6.5 MB per 200 queries (peak memory, issue 5).
+  const unitBase = unitRows(mats[0], n, d, modelName, taskNames[0], acquire(n * d));
+  const unitTask = acquire(n * d);
   const u = acquire(n * d);
-  const neighbours: Int32Array[] = [];
-  for (const u of unit) neighbours.push(await nearestNeighbours(u, n, d));
+  const baseNeighbours = await nearestNeighbours(unitBase, n, d);
   const m = Math.min(NEIGHBOURS, n - 1);
   const out: TaskDisplacement[] = [];
   const base = mats[0];
   for (let t = 1; t < mats.length; t++) {
     const task = mats[t];
+    unitRows(task, n, d, modelName, taskNames[t], unitTask);
+    const taskNeighbours = await nearestNeighbours(unitTask, n, d);
     const cos = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       let dot = 0;
@@ -77,19 +81,19 @@ export async function modelDisplacement(
     let overlap = 0;
     for (let i = 0; i < n; i++) {
       let inter = 0;
-      const a = neighbours[0].subarray(i * m, (i + 1) * m);
-      const b = neighbours[t].subarray(i * m, (i + 1) * m);
+      const a = baseNeighbours.subarray(i * m, (i + 1) * m);
+      const b = taskNeighbours.subarray(i * m, (i + 1) * m);
       for (let x = 0; x < m; x++) if (b.includes(a[x])) inter++;
       jaccard[i] = inter / (2 * m - inter);
       overlap += jaccard[i];
     }
-    for (let x = 0; x < n * d; x++) u[x] = unit[t][x] - unit[0][x];
+    for (let x = 0; x < n * d; x++) u[x] = unitTask[x] - unitBase[x];
     const relative = new Float64Array(n);
     const avg = new Float64Array(d);
     for (let i = 0; i < n; i++) {
       avg.fill(0);
       for (let x = 0; x < m; x++) {
-        const o = neighbours[0][i * m + x] * d;
+        const o = baseNeighbours[i * m + x] * d;
         for (let j = 0; j < d; j++) avg[j] += u[o + j];
       }
       let s = 0;
@@ -115,13 +119,12 @@ export async function modelDisplacement(
       })),
     });
   }
-  release(u, ...unit);
+  release(u, unitBase, unitTask);
   return out;
 }
 
-/** Rows scaled to unit length, in a scratch buffer (see scratch.ts). */
-function unitRows(m: Float64Array, n: number, d: number, model: string, task: string): Float64Array {
-  const u = acquire(n * d);
+/** Rows of `m` scaled to unit length, into `u` (n x d). */
+function unitRows(m: Float64Array, n: number, d: number, model: string, task: string, u: Float64Array): Float64Array {
   for (let i = 0; i < n; i++) {
     const o = i * d;
     let s = 0;

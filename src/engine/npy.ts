@@ -4,6 +4,7 @@
  * Header versions 1.0, 2.0 and 3.0 are read; 1.0 is written.
  */
 import { UserError } from './errors';
+import { sharedFloat64 } from './shared';
 
 export interface NpyMatrix {
   rows: number;
@@ -125,16 +126,24 @@ export function encodeNpyFloat32(rows: number, cols: number, data: ArrayLike<num
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** Little-endian float32/float64 bytes widened to float64. Typed-array views are native order, so on the (usual) little-endian host the bytes are copied into an aligned buffer and viewed. */
+/**
+ * Little-endian float32/float64 bytes widened to float64, in shared memory (see shared.ts). Typed-array views are
+ * native order, so on the (usual) little-endian host the bytes are viewed directly (copied to an aligned buffer
+ * only when they are not aligned) and widened into the result.
+ */
 function readLittleEndian(bytes: Buffer, itemSize: 4 | 8): Float64Array {
   const count = bytes.length / itemSize;
+  const data = sharedFloat64(count);
   if (LITTLE_ENDIAN_HOST) {
-    const aligned = new Uint8Array(bytes.length);
-    aligned.set(bytes);
-    return itemSize === 4 ? new Float64Array(new Float32Array(aligned.buffer)) : new Float64Array(aligned.buffer);
+    if (itemSize === 8) {
+      new Uint8Array(data.buffer).set(bytes);
+      return data;
+    }
+    const aligned = bytes.byteOffset % 4 === 0 ? bytes : Uint8Array.prototype.slice.call(bytes);
+    data.set(new Float32Array(aligned.buffer, aligned.byteOffset, count));
+    return data;
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-  const data = new Float64Array(count);
   for (let i = 0; i < count; i++) data[i] = itemSize === 4 ? view.getFloat32(i * 4, true) : view.getFloat64(i * 8, true);
   return data;
 }

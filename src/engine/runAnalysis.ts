@@ -4,7 +4,8 @@
  * (one map per reference) are each spread over the workers; each stage function gets the same inputs as in analyze(),
  * so the result is bit-identical to analyze(bundle, options).
  *
- * Data movement: each model's matrices are copied once into shared memory (sharedCopy) for the worker that handles it;
+ * Data movement: the workers read each model's matrices in shared memory, in place when the bundle is there already
+ * (readBundle, embedAll), otherwise from a copy (sharedCopy) dropped when the model's job ends;
  * scores and rotations are written by the workers into SharedArrayBuffers that stage B and C then read in place;
  * map coordinates and the main cosine matrix are transferred back.
  */
@@ -23,6 +24,7 @@ import {
 import { CancelledError, UserError } from './errors';
 import type { TaskDisplacement } from './metrics';
 import { distPath } from './paths';
+import { isShared, sharedFloat64 } from './shared';
 import { AnalysisOptions, AnalysisResult, EmbeddingBundle } from './types';
 
 export const MAX_WORKERS = 2;
@@ -145,20 +147,18 @@ function givePoolBack(pool: WorkerPool): void {
   sparePool = pool;
 }
 
-function sharedArray(length: number): Float64Array {
-  return new Float64Array(new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT));
-}
-
 /** Elements copied between two returns to the event loop: 8 MB, a few milliseconds. */
 const COPY_SLICE = 1 << 20;
 
 /**
- * A copy of `source` in shared memory, made a slice at a time with a return to the event loop before each slice:
+ * `source` itself when it is in shared memory already (readBundle and embedAll put it there), otherwise a copy in
+ * shared memory, made a slice at a time with a return to the event loop before each slice:
  * the caller may be the VS Code extension host's thread, and one synchronous copy of a paper-scale bundle (about
  * 260 MB) would stall it for a second or more. The caller's arrays are never detached or changed.
  */
 async function sharedCopy(source: Float64Array, signal: AbortSignal | undefined): Promise<Float64Array> {
-  const copy = sharedArray(source.length);
+  if (isShared(source)) return source;
+  const copy = sharedFloat64(source.length);
   for (let start = 0; start < source.length; start += COPY_SLICE) {
     await new Promise<void>((resolve) => setImmediate(resolve));
     if (signal?.aborted) throw new CancelledError();
@@ -184,7 +184,7 @@ export async function runAnalysis(
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     // Stage A, largest models first so that the two workers finish together.
-    const scores = models.map(() => sharedArray(rows * k));
+    const scores = models.map(() => sharedFloat64(rows * k));
     const cost = (m: number): number => rows * dims[m] * Math.min(rows, dims[m]);
     const byCost = models.map((_, m) => m).sort((a, b) => cost(b) - cost(a) || a - b);
     const partial = new Array<{ explainedVarianceRatio: Float64Array; displacement: TaskDisplacement[] }>(mCount);
@@ -195,11 +195,13 @@ export async function runAnalysis(
       const mats: Float64Array[] = [];
       for (const mat of bundle.embeddings[m]) mats.push(await sharedCopy(mat, signal));
       const sub: EmbeddingBundle = { models: [models[m]], tasks, n, dims: [dims[m]], embeddings: [mats] };
-      modelJobs.push(
-        pool.run({ type: 'model', bundle: sub, k, scoresOut: scores[m] }).then((reply) => {
-          if (reply.type === 'model') partial[m] = reply;
-        }),
-      );
+      const job = pool.run({ type: 'model', bundle: sub, k, scoresOut: scores[m] }).then((reply) => {
+        if (reply.type === 'model') partial[m] = reply;
+      });
+      // A job may fail while later models are still being copied, before Promise.all below listens: mark its
+      // rejection handled now (Promise.all still rejects with it) so that it is not an unhandled rejection.
+      job.catch(() => undefined);
+      modelJobs.push(job);
     }
     await Promise.all(modelJobs);
     const stages: ModelStage[] = partial.map((p, m) => ({ scores: scores[m], ...p }));
@@ -212,7 +214,7 @@ export async function runAnalysis(
     for (let i = 0; i < mCount; i++)
       for (let j = i + 1; j < mCount; j++) {
         const slot = pairRotations.length;
-        pairRotations.push(sharedArray(k * k));
+        pairRotations.push(sharedFloat64(k * k));
         sigmaSums.push(0);
         pairJobs.push(
           pool

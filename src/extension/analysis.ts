@@ -14,7 +14,7 @@ import { runAnalysis } from '../engine/runAnalysis';
 import { type AnalysisResult, BASE_TASK } from '../engine/types';
 import { instructionFormat, parseInstructionDocument, readInstructionSet } from '../inputs/instructions';
 import { parseQueries, readQueries } from '../inputs/queries';
-import { EmbeddingCache } from '../models/cache';
+import { EmbeddingCache, SESSION_MEMORY_BYTES } from '../models/cache';
 import type { EmbedProgress, Embedder, TaskSpec } from '../models/embedder';
 import { embedAll } from '../models/pipeline';
 import { createEmbedder, parseEndpointSpec } from '../models/registry';
@@ -60,6 +60,7 @@ export class AnalysisController implements vscode.Disposable {
   private readonly runs = new LatestOnly();
   private runCounter = 0;
   private currentSession: Session | undefined;
+  private cache: EmbeddingCache | undefined;
   private readonly changed = new vscode.EventEmitter<void>();
   /** Fires when the session's result or staleness changes (CodeLens refresh). */
   readonly onDidChange = this.changed.event;
@@ -206,7 +207,7 @@ export class AnalysisController implements vscode.Disposable {
     this.log.info(`${queries.length} queries, tasks ${tasks.map((task) => task.name).join(', ')}`);
 
     const embedders = await this.loadModels(inputs.modelIds, settings, report);
-    const cache = new EmbeddingCache(path.join(settings.cacheFolder, 'embeddings'));
+    const cache = this.embeddingCache(path.join(settings.cacheFolder, 'embeddings'));
     const onProgress = (progress: EmbedProgress): void => report(progressMessage(progress));
     const { bundle, stats } = await timed(this.log, 'embed', () =>
       embedAll({ queries, tasks, embedders, cache, signal: run.signal, onProgress }),
@@ -234,6 +235,15 @@ export class AnalysisController implements vscode.Disposable {
       { reveal: interactive, resultsFile: path.join(outputDir, RESULTS_FILE) },
     );
     this.changed.fire();
+  }
+
+  /**
+   * One cache instance per folder, kept across runs: it holds recent vectors in memory too, so a live update reads
+   * from disk only what it did not see in the previous run.
+   */
+  private embeddingCache(dir: string): EmbeddingCache {
+    if (this.cache?.dir !== dir) this.cache = new EmbeddingCache(dir, { memoryBytes: SESSION_MEMORY_BYTES });
+    return this.cache;
   }
 
   /** Creates the embedders, or reuses the previous run's when nothing about the models changed. */

@@ -9,6 +9,11 @@
  * - Corruption: a file whose size, magic or checksum is wrong is a miss (counted as `corrupt`); the recomputed
  *   vector replaces it. A wrong vector is never returned.
  * - Concurrent writers (processes or calls): equal keys hold equal vectors, and renames replace whole files.
+ *
+ * An instance can also keep the vectors it reads or writes in memory, least recently used dropped first, up to
+ * `memoryBytes`: the extension keeps one instance across live updates, so re-analysing after an edit reads only the
+ * edited task's vectors from disk or the model (issue 5's incremental target). Vectors in memory were checked when they
+ * were read or written, so they need no checksum; the layer is off (0 bytes) unless asked for.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -30,10 +35,27 @@ export interface CacheStats {
   writes: number;
 }
 
+/** The in-memory layer of a long-lived instance (the extension's): 1000 queries x 8 tasks x 8 models at d = 1024 fit. */
+export const SESSION_MEMORY_BYTES = 256 * 1024 * 1024;
+
+export interface CacheOptions {
+  /** Bytes of vectors also kept in memory by this instance (most recently used kept); default 0 (disk only). */
+  memoryBytes?: number;
+}
+
 export class EmbeddingCache {
   readonly stats: CacheStats = { hits: 0, misses: 0, corrupt: 0, writes: 0 };
+  private readonly memoryLimit: number;
+  /** key -> vector, in order of last use (Map keeps insertion order). */
+  private readonly memory = new Map<string, Float32Array>();
+  private memoryUsed = 0;
 
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    options: CacheOptions = {},
+  ) {
+    this.memoryLimit = options.memoryBytes ?? 0;
+  }
 
   static key(identity: string, text: string): string {
     return createHash('sha256').update(identity).update('\0').update(text).digest('hex');
@@ -53,8 +75,12 @@ export class EmbeddingCache {
     const shard = shardOf(identity);
     return mapLimited(texts, PARALLEL_IO, async (text) => {
       const key = EmbeddingCache.key(identity, text);
-      const vector = await this.read(this.pathOf(shard, key), key);
-      if (vector) this.stats.hits++;
+      const inMemory = this.recall(key);
+      const vector = inMemory ?? (await this.read(this.pathOf(shard, key), key));
+      if (vector) {
+        this.stats.hits++;
+        if (!inMemory) this.remember(key, vector);
+      }
       else this.stats.misses++;
       return vector;
     });
@@ -70,6 +96,7 @@ export class EmbeddingCache {
     const made = new Set<string>();
     await mapLimited(texts, PARALLEL_IO, async (text, i) => {
       const key = EmbeddingCache.key(identity, text);
+      this.remember(key, Float32Array.from(vectors[i]));
       const file = this.pathOf(shard, key);
       const folder = path.dirname(file);
       if (!made.has(folder)) {
@@ -88,6 +115,32 @@ export class EmbeddingCache {
         if (!(code === 'EPERM' || code === 'EACCES' || code === 'EBUSY') || !fs.existsSync(file)) throw error;
       }
     });
+  }
+
+  /** The vector of `key` kept in memory, now marked as the most recently used. */
+  private recall(key: string): Float32Array | undefined {
+    const vector = this.memory.get(key);
+    if (vector) {
+      this.memory.delete(key);
+      this.memory.set(key, vector);
+    }
+    return vector;
+  }
+
+  private remember(key: string, vector: Float32Array): void {
+    if (vector.byteLength > this.memoryLimit) return;
+    const previous = this.memory.get(key);
+    if (previous) {
+      this.memory.delete(key);
+      this.memoryUsed -= previous.byteLength;
+    }
+    this.memory.set(key, vector);
+    this.memoryUsed += vector.byteLength;
+    for (const [oldest, dropped] of this.memory) {
+      if (this.memoryUsed <= this.memoryLimit) break;
+      this.memory.delete(oldest);
+      this.memoryUsed -= dropped.byteLength;
+    }
   }
 
   private pathOf(shard: string, key: string): string {

@@ -5,6 +5,7 @@
  */
 import { BASE_TASK, type EmbeddingBundle } from '../engine/types';
 import { CancelledError, UserError } from '../engine/errors';
+import { sharedFloat64 } from '../engine/shared';
 import type { EmbeddingCache } from './cache';
 import type { EmbedProgress, Embedder, TaskSpec } from './embedder';
 
@@ -61,7 +62,7 @@ export async function embedAll(options: EmbedAllOptions): Promise<EmbedAllResult
     dims.push(dim);
     embeddings.push(
       rendered.map((texts) => {
-        const matrix = new Float64Array(queries.length * dim);
+        const matrix = sharedFloat64(queries.length * dim);
         texts.forEach((text, row) => matrix.set(vectors.get(text)!, row * dim));
         return matrix;
       }),

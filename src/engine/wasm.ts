@@ -1,0 +1,91 @@
+/**
+ * The WebAssembly kernels of kernels/linalg.c (built by scripts/build-wasm.sh, copied to dist/ by esbuild.mjs): one
+ * instance per thread, compiled synchronously on first use (the module is small). Arrays are copied into the
+ * module's memory for a call and out of it afterwards; the copies cost a few milliseconds where the kernels cost
+ * hundreds.
+ */
+import * as fs from 'node:fs';
+import { distPath } from './paths';
+
+// Node has the WebAssembly API as a global; its types come with TypeScript's DOM library, which this project does
+// not load: the part used here.
+declare namespace WebAssembly {
+  class Module {
+    constructor(bytes: Uint8Array);
+  }
+  class Instance {
+    constructor(module: Module, imports: object);
+    readonly exports: object;
+  }
+  interface Memory {
+    readonly buffer: ArrayBuffer;
+    grow(pages: number): number;
+  }
+  interface Global {
+    readonly value: unknown;
+  }
+}
+
+/** Byte offsets of arrays of doubles in the module's memory. */
+type Ptr = number;
+
+export interface Kernels {
+  tridiagonalize(a: Ptr, n: number, diag: Ptr, off: Ptr, beta: Ptr, work: Ptr): void;
+  /** 0, or 1 when the QL iteration did not converge. */
+  tridiagonal_eigenvalues(d: Ptr, e: Ptr, n: number): number;
+  tridiagonal_eigenvectors(diag: Ptr, off: Ptr, n: number, values: Ptr, k: number, zt: Ptr, work: Ptr): void;
+  /** 0, or 1 when the QR iteration did not converge. */
+  svd(a: Ptr, m: number, n: number, s: Ptr, u: Ptr, v: Ptr, e: Ptr, work: Ptr): number;
+}
+
+interface Instance {
+  kernels: Kernels;
+  memory: WebAssembly.Memory;
+  heapBase: number;
+}
+
+let loaded: Instance | undefined;
+
+function instance(): Instance {
+  if (!loaded) {
+    const module = new WebAssembly.Module(fs.readFileSync(distPath('linalg.wasm')));
+    const exports = new WebAssembly.Instance(module, {}).exports as unknown as Kernels & {
+      memory: WebAssembly.Memory;
+      __heap_base: WebAssembly.Global;
+    };
+    loaded = { kernels: exports, memory: exports.memory, heapBase: Number(exports.__heap_base.value) };
+  }
+  return loaded;
+}
+
+const PAGE = 65536;
+
+/**
+ * Lays out arrays of the given lengths (in doubles) one after another in the module's memory, growing it when
+ * needed, and returns the kernels with each array's view and byte offset, zero-filled (the SVD, like LINPACK's,
+ * relies on zeros it never writes). The views stay
+ * valid until the next call of heap() on this thread (growing the memory detaches them).
+ */
+export function heap(lengths: readonly number[]): { kernels: Kernels; views: Float64Array[]; at: Ptr[] } {
+  const { kernels, memory, heapBase } = instance();
+  const base = Math.ceil(heapBase / 16) * 16;
+  const at: Ptr[] = [];
+  let end = base;
+  for (const length of lengths) {
+    at.push(end);
+    end += Math.ceil(length / 2) * 16; // 16-byte aligned starts for the SIMD loads
+  }
+  if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / PAGE));
+  const views = lengths.map((length, i) => new Float64Array(memory.buffer, at[i], length).fill(0));
+  return { kernels, views, at };
+}
+
+/**
+ * Drops this thread's instance, and with it its memory, which only grows (to n^2 doubles for the largest
+ * eigenproblem, 134 MB at n = 4096). analyze() calls it when it finishes, as it trims its scratch memory; the
+ * analysis workers keep theirs between jobs like their scratch buffers, since fresh pages are slow to touch on
+ * some machines (a page fault per 4 KiB).
+ */
+export function releaseKernels(): void {
+  loaded = undefined;
+}

@@ -1,0 +1,104 @@
+/**
+ * The WebAssembly kernels (src/engine/kernels/linalg.c) through linalg.ts: the committed binary is the build of the
+ * committed source, and the SVD and the symmetric eigensolver satisfy their defining equations on shapes that take
+ * every branch (odd sizes for the SIMD tails, m > n, rank-deficient, repeated eigenvalues).
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { mulberry32, svd, symmetricEigenTop } from '../src/engine/linalg';
+import { distPath, packageRoot } from '../src/engine/paths';
+
+const KERNELS = path.join(packageRoot(), 'src', 'engine', 'kernels');
+
+describe('WebAssembly kernels', () => {
+  it('linalg.wasm was built from the committed linalg.c and is the one in dist/', () => {
+    const source = fs.readFileSync(path.join(KERNELS, 'linalg.c'));
+    const recorded = fs.readFileSync(path.join(KERNELS, 'linalg.wasm.source-sha256'), 'utf8').trim();
+    assert.equal(createHash('sha256').update(source).digest('hex'), recorded, 'linalg.c changed: run scripts/build-wasm.sh');
+    assert.ok(fs.readFileSync(distPath('linalg.wasm')).equals(fs.readFileSync(path.join(KERNELS, 'linalg.wasm'))));
+  });
+
+  it('svd: A = U S V^T with orthonormal U and V, descending s, for square, tall, odd and rank-deficient A', () => {
+    const rng = mulberry32(11);
+    const cases: [number, number, number][] = [
+      [1, 1, 1],
+      [2, 2, 2],
+      [5, 5, 5],
+      [9, 4, 4],
+      [33, 17, 17],
+      [64, 64, 64],
+      [41, 41, 7], // rank 7
+      [30, 12, 0], // zero matrix
+    ];
+    for (const [m, n, rank] of cases) {
+      // Column-major A = L R with L m x rank, R rank x n.
+      const l = Float64Array.from({ length: m * rank }, () => rng() - 0.5);
+      const r = Float64Array.from({ length: rank * n }, () => rng() - 0.5);
+      const a = new Float64Array(m * n);
+      for (let j = 0; j < n; j++)
+        for (let i = 0; i < m; i++) {
+          let t = 0;
+          for (let x = 0; x < rank; x++) t += l[x * m + i] * r[j * rank + x];
+          a[j * m + i] = t;
+        }
+      const before = a.slice();
+      const { u, s, v } = svd(a, m, n);
+      const label = `${m} x ${n}, rank ${rank}`;
+      assert.deepEqual(a, before, `${label}: input unchanged`);
+      for (let x = 1; x < n; x++) assert.ok(s[x] <= s[x - 1] && s[x] >= 0, `${label}: s descending, non-negative`);
+      for (let x = rank; x < n; x++) assert.ok(s[x] <= 1e-13 * Math.max(1, s[0]), `${label}: s[${x}] = ${s[x]} should vanish`);
+      const scale = Math.max(1, s[0]);
+      for (let i = 0; i < m; i++)
+        for (let j = 0; j < n; j++) {
+          let t = 0;
+          for (let x = 0; x < n; x++) t += u[x * m + i] * s[x] * v[x * n + j];
+          assert.ok(Math.abs(t - a[j * m + i]) <= 1e-13 * scale, `${label}: (U S V^T)[${i}][${j}]`);
+        }
+      const orthonormal = (q: Float64Array, rows: number, name: string): void => {
+        for (let p = 0; p < n; p++)
+          for (let c = 0; c < n; c++) {
+            let t = 0;
+            for (let i = 0; i < rows; i++) t += q[p * rows + i] * q[c * rows + i];
+            assert.ok(Math.abs(t - (p === c ? 1 : 0)) <= 1e-13, `${label}: ${name}^T ${name} [${p}][${c}] = ${t}`);
+          }
+      };
+      orthonormal(u, m, 'U');
+      orthonormal(v, n, 'V');
+    }
+  });
+
+  it('symmetric eigensolver: A v = lambda v and orthonormal vectors, also for a repeated eigenvalue', () => {
+    const rng = mulberry32(12);
+    for (const n of [3, 8, 57, 120]) {
+      // A = Q diag(lambda) Q^T with a repeated eigenvalue (a cluster), Q from the SVD of a random matrix.
+      const { u: q } = svd(Float64Array.from({ length: n * n }, () => rng() - 0.5), n, n);
+      const lambda = Float64Array.from({ length: n }, (_, i) => (i % 3 === 1 ? 2 : 1 + i / n));
+      const a = new Float64Array(n * n);
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < n; j++) {
+          let t = 0;
+          for (let x = 0; x < n; x++) t += q[x * n + i] * lambda[x] * q[x * n + j];
+          a[i * n + j] = t;
+        }
+      const k = Math.min(n, 25);
+      const { values, vectors } = symmetricEigenTop(a.slice(), n, k);
+      const sorted = Float64Array.from(lambda).sort().reverse();
+      for (let c = 0; c < k; c++) {
+        assert.ok(Math.abs(values[c] - sorted[c]) <= 1e-13 * 2, `n ${n}: value ${c}: ${values[c]} vs ${sorted[c]}`);
+        for (let i = 0; i < n; i++) {
+          let t = 0;
+          for (let j = 0; j < n; j++) t += a[i * n + j] * vectors[j * k + c];
+          assert.ok(Math.abs(t - values[c] * vectors[i * k + c]) <= 1e-12, `n ${n}: (A v - lambda v)[${i}] of vector ${c}`);
+        }
+        for (let d = 0; d <= c; d++) {
+          let t = 0;
+          for (let i = 0; i < n; i++) t += vectors[i * k + c] * vectors[i * k + d];
+          assert.ok(Math.abs(t - (c === d ? 1 : 0)) <= 1e-12, `n ${n}: v${c} . v${d} = ${t}`);
+        }
+      }
+    }
+  });
+});
