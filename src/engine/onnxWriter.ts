@@ -27,8 +27,6 @@ export interface OnnxNode {
   outputs: string[];
   name: string;
   attributes?: Record<string, OnnxAttribute>;
-  /** Operator set domain; absent = the default ONNX domain. */
-  domain?: string;
 }
 
 export interface OnnxValueInfo {
@@ -48,8 +46,6 @@ export interface OnnxGraph {
 
 export interface OnnxModelInfo {
   opset: number;
-  /** Other operator sets the nodes use, e.g. onnxruntime's contrib ops: { domain: 'com.microsoft', version: 1 }. */
-  extraOpsets?: { domain: string; version: number }[];
   irVersion: number;
   producerName: string;
   producerVersion: string;
@@ -132,7 +128,6 @@ function nodeProto(node: OnnxNode): Message {
   for (const output of node.outputs) message.string(2, output);
   message.string(3, node.name).string(4, node.op);
   for (const [name, value] of Object.entries(node.attributes ?? {})) message.message(5, attributeProto(name, value));
-  if (node.domain) message.string(7, node.domain);
   return message;
 }
 
@@ -163,6 +158,5 @@ export function encodeOnnxModel(graph: OnnxGraph, info: OnnxModelInfo): Buffer {
     .string(3, info.producerVersion)
     .message(7, graphProto(graph))
     .message(8, new Message().string(1, '').varint(2, info.opset));
-  for (const { domain, version } of info.extraOpsets ?? []) model.message(8, new Message().string(1, domain).varint(2, version));
   return Buffer.concat(model.chunks, model.length);
 }
