@@ -1,11 +1,13 @@
 /**
  * Worker thread for runAnalysis.ts: runs one stage function of analyze.ts per message and posts the result.
- * Inputs it shares with the other worker (scores, rotations) arrive as SharedArrayBuffer-backed arrays; its own
- * outputs are written into shared arrays given by the caller or transferred back, never copied twice.
+ * Inputs it shares with the other worker (scores, rotations) arrive as SharedArrayBuffer-backed arrays; scores and
+ * rotations it computes go back in shared arrays it allocates, map results are transferred back: nothing is copied
+ * twice.
  */
 import { parentPort } from 'node:worker_threads';
 import { analyseModel, mapForReference } from './analyze';
 import { procrustesPair } from './procrustes';
+import { sharedFloat64 } from './shared';
 import type { WorkerReply, WorkerRequest } from './runAnalysis';
 
 const port = parentPort;
@@ -17,12 +19,16 @@ async function handle(request: WorkerRequest): Promise<void> {
   try {
     if (request.type === 'model') {
       const stage = await analyseModel(request.bundle, 0, request.k);
-      request.scoresOut.set(stage.scores);
-      reply({ id: request.id, type: 'model', explainedVarianceRatio: stage.explainedVarianceRatio, displacement: stage.displacement });
+      reply({
+        id: request.id,
+        type: 'model',
+        scores: inSharedMemory(stage.scores),
+        explainedVarianceRatio: stage.explainedVarianceRatio,
+        displacement: stage.displacement,
+      });
     } else if (request.type === 'pair') {
       const pair = await procrustesPair(request.source, request.target, request.n, request.k);
-      request.rotationOut.set(pair.q);
-      reply({ id: request.id, type: 'pair', sigmaSum: pair.sigmaSum });
+      reply({ id: request.id, type: 'pair', rotation: inSharedMemory(pair.q), sigmaSum: pair.sigmaSum });
     } else {
       const map = await mapForReference(request.input, request.ref);
       const transfer = [map.coords.buffer as ArrayBuffer];
@@ -36,6 +42,13 @@ async function handle(request: WorkerRequest): Promise<void> {
     const e = err instanceof Error ? err : new Error(String(err));
     reply({ id: request.id, type: 'error', name: e.name, message: e.message, stack: e.stack });
   }
+}
+
+/** A copy of `a` in shared memory: posted back, it is shared with the caller and the other worker, not copied. */
+function inSharedMemory(a: Float64Array): Float64Array {
+  const shared = sharedFloat64(a.length);
+  shared.set(a);
+  return shared;
 }
 
 function reply(message: WorkerReply, transfer: ArrayBuffer[] = []): void {

@@ -6,7 +6,8 @@
  *
  * Data movement: the workers read each model's matrices in shared memory, in place when the bundle is there already
  * (readBundle, embedAll), otherwise from a copy (sharedCopy) dropped when the model's job ends;
- * scores and rotations are written by the workers into SharedArrayBuffers that stage B and C then read in place;
+ * the workers put scores and rotations into SharedArrayBuffers they allocate (so that this thread, possibly the
+ * extension host's, never touches their fresh pages) and that stages B and C then read in place;
  * map coordinates and the main cosine matrix are transferred back.
  */
 import { Worker } from 'node:worker_threads';
@@ -30,13 +31,13 @@ import { AnalysisOptions, AnalysisResult, EmbeddingBundle } from './types';
 export const MAX_WORKERS = 2;
 
 export type WorkerRequest =
-  | { id: number; type: 'model'; bundle: EmbeddingBundle; k: number; scoresOut: Float64Array }
-  | { id: number; type: 'pair'; source: Float64Array; target: Float64Array; n: number; k: number; rotationOut: Float64Array }
+  | { id: number; type: 'model'; bundle: EmbeddingBundle; k: number }
+  | { id: number; type: 'pair'; source: Float64Array; target: Float64Array; n: number; k: number }
   | { id: number; type: 'map'; input: MapInputs; ref: number; wantCosine: boolean };
 
 export type WorkerReply =
-  | { id: number; type: 'model'; explainedVarianceRatio: Float64Array; displacement: TaskDisplacement[] }
-  | { id: number; type: 'pair'; sigmaSum: number }
+  | { id: number; type: 'model'; scores: Float64Array; explainedVarianceRatio: Float64Array; displacement: TaskDisplacement[] }
+  | { id: number; type: 'pair'; rotation: Float64Array; sigmaSum: number }
   | { id: number; type: 'map'; coords: Float64Array; stress: number; cosine?: Float64Array }
   | { id: number; type: 'error'; name: string; message: string; stack?: string };
 
@@ -184,7 +185,7 @@ export async function runAnalysis(
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     // Stage A, largest models first so that the two workers finish together.
-    const scores = models.map(() => sharedFloat64(rows * k));
+    const scores = new Array<Float64Array>(mCount);
     const cost = (m: number): number => rows * dims[m] * Math.min(rows, dims[m]);
     const byCost = models.map((_, m) => m).sort((a, b) => cost(b) - cost(a) || a - b);
     const partial = new Array<{ explainedVarianceRatio: Float64Array; displacement: TaskDisplacement[] }>(mCount);
@@ -195,8 +196,10 @@ export async function runAnalysis(
       const mats: Float64Array[] = [];
       for (const mat of bundle.embeddings[m]) mats.push(await sharedCopy(mat, signal));
       const sub: EmbeddingBundle = { models: [models[m]], tasks, n, dims: [dims[m]], embeddings: [mats] };
-      const job = pool.run({ type: 'model', bundle: sub, k, scoresOut: scores[m] }).then((reply) => {
-        if (reply.type === 'model') partial[m] = reply;
+      const job = pool.run({ type: 'model', bundle: sub, k }).then((reply) => {
+        if (reply.type !== 'model') return;
+        scores[m] = reply.scores;
+        partial[m] = { explainedVarianceRatio: reply.explainedVarianceRatio, displacement: reply.displacement };
       });
       // A job may fail while later models are still being copied, before Promise.all below listens: mark its
       // rejection handled now (Promise.all still rejects with it) so that it is not an unhandled rejection.
@@ -214,7 +217,7 @@ export async function runAnalysis(
     for (let i = 0; i < mCount; i++)
       for (let j = i + 1; j < mCount; j++) {
         const slot = pairRotations.length;
-        pairRotations.push(sharedFloat64(k * k));
+        pairRotations.push(new Float64Array(0)); // replaced by the worker's shared array
         sigmaSums.push(0);
         pairJobs.push(
           pool
@@ -224,10 +227,11 @@ export async function runAnalysis(
               target: baseScores(scores[j], n, k),
               n,
               k,
-              rotationOut: pairRotations[slot],
             })
             .then((reply) => {
-              if (reply.type === 'pair') sigmaSums[slot] = reply.sigmaSum;
+              if (reply.type !== 'pair') return;
+              pairRotations[slot] = reply.rotation;
+              sigmaSums[slot] = reply.sigmaSum;
             }),
         );
       }

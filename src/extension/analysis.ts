@@ -55,6 +55,9 @@ export interface Session {
 
 const KEPT_RUNS = 20;
 
+/** A run started by LatestOnly: aborted when a newer one starts or on Cancel. */
+type Run = { signal: AbortSignal; isCurrent: () => boolean };
+
 export class AnalysisController implements vscode.Disposable {
   private models: LoadedModels | undefined;
   private readonly runs = new LatestOnly();
@@ -77,21 +80,14 @@ export class AnalysisController implements vscode.Disposable {
 
   /** A run started by a command: progress notification with Cancel, errors as notifications. */
   async runFromCommand(inputs: AnalysisInputs): Promise<void> {
-    await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Instruction Lens'), cancellable: true },
-      async (progress, token) => {
-        const run = this.runs.start();
-        token.onCancellationRequested(() => this.runs.cancel());
-        try {
-          await this.execute(inputs, undefined, run, (message) => progress.report({ message }), true);
-        } catch (error) {
-          reportError(this.log, error);
-          if (this.currentSession) this.setStale(false);
-        } finally {
-          this.runs.finish(run.signal);
-        }
-      },
-    );
+    await this.withCancellableProgress(async (run, report) => {
+      try {
+        await this.execute(inputs, undefined, run, report, true);
+      } catch (error) {
+        reportError(this.log, error);
+        if (this.currentSession) this.setStale(false);
+      }
+    });
   }
 
   /**
@@ -111,22 +107,29 @@ export class AnalysisController implements vscode.Disposable {
       return;
     }
     const settings = readSettings(this.context.globalStorageUri);
+    await this.withCancellableProgress(async (run, report) => {
+      report(vscode.l10n.t('Reading inputs…'));
+      const bundle = await timed(this.log, `read bundle ${target}`, () => readBundle(target));
+      report(vscode.l10n.t('Analysing…'));
+      const result = await timed(this.log, 'analysis', () =>
+        runAnalysis(bundle, { k: settings.k, points: settings.points, mds: settings.mds, reference: settings.reference }, run.signal),
+      );
+      if (!run.isCurrent()) return;
+      const outputDir = await this.writeResults(result, runId);
+      this.log.info(`run ${runId}: ${RESULTS_FILE} written to ${outputDir}`);
+      this.views.show(result, { runId, title, outputDir }, { reveal: true, resultsFile: path.join(outputDir, RESULTS_FILE) });
+    });
+  }
+
+  /** Runs `work` as the current run under a progress notification whose Cancel button aborts it. */
+  private async withCancellableProgress(work: (run: Run, report: (message: string) => void) => Promise<void>): Promise<void> {
     await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Instruction Lens'), cancellable: true },
       async (progress, token) => {
         const run = this.runs.start();
         token.onCancellationRequested(() => this.runs.cancel());
         try {
-          progress.report({ message: vscode.l10n.t('Reading inputs…') });
-          const bundle = await timed(this.log, `read bundle ${target}`, () => readBundle(target));
-          progress.report({ message: vscode.l10n.t('Analysing…') });
-          const result = await timed(this.log, 'analysis', () =>
-            runAnalysis(bundle, { k: settings.k, points: settings.points, mds: settings.mds, reference: settings.reference }, run.signal),
-          );
-          if (!run.isCurrent()) return;
-          const outputDir = await this.writeResults(result, runId);
-          this.log.info(`run ${runId}: ${RESULTS_FILE} written to ${outputDir}`);
-          this.views.show(result, { runId, title, outputDir }, { reveal: true, resultsFile: path.join(outputDir, RESULTS_FILE) });
+          await work(run, (message) => progress.report({ message }));
         } finally {
           this.runs.finish(run.signal);
         }
@@ -186,7 +189,7 @@ export class AnalysisController implements vscode.Disposable {
   private async execute(
     inputs: AnalysisInputs,
     liveTasks: TaskSpec[] | undefined,
-    run: { signal: AbortSignal; isCurrent: () => boolean },
+    run: Run,
     report: (message: string) => void,
     interactive: boolean,
   ): Promise<void> {
