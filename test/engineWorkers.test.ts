@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { analyze } from '../src/engine/analyze';
 import { CancelledError, UserError } from '../src/engine/errors';
-import { runAnalysis } from '../src/engine/runAnalysis';
+import { prewarmAnalysis, runAnalysis } from '../src/engine/runAnalysis';
 import { FIXTURE_NAMES, loadFixture } from './engineFixtures';
 
 // runAnalysis starts dist/analysisWorker.js: build with `node esbuild.mjs` first.
@@ -16,6 +18,22 @@ describe('runAnalysis (worker threads)', () => {
       assert.equal(JSON.stringify(actual), JSON.stringify(expected));
     });
   }
+
+  it('a prewarmed pool (workers that analysed a small bundle) gives results bit-identical to analyze()', async () => {
+    const { bundle, options } = loadFixture('gram');
+    prewarmAnalysis();
+    prewarmAnalysis(); // a pool is waiting: nothing more starts
+    assert.deepEqual(await runAnalysis(bundle, options), await analyze(bundle, options));
+  });
+
+  it('a prewarmed pool does not keep the process alive', () => {
+    const runAnalysisModule = path.join(__dirname, '..', 'src', 'engine', 'runAnalysis.js');
+    const child = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(runAnalysisModule)}).prewarmAnalysis()`], {
+      timeout: 60_000,
+      encoding: 'utf8',
+    });
+    assert.equal(child.status, 0, `exit status ${child.status}, signal ${child.signal}: ${child.stderr}`);
+  });
 
   it('does not modify or detach the caller bundle', async () => {
     const { bundle, options } = loadFixture('cov');
@@ -55,6 +73,25 @@ describe('runAnalysis (worker threads)', () => {
     const run = runAnalysis(bundle, {}, during.signal);
     setImmediate(() => during.abort());
     await assert.rejects(run, CancelledError);
+  });
+
+  it('a failing or cancelled run, also while a worker is inside onnxruntime, never takes the process down', async () => {
+    // Stopping a thread inside onnxruntime's native code aborts the process; the pool lets busy workers finish.
+    const { bundle } = loadFixture('gram');
+    const bad = bundle.embeddings.map((per) => per.map((e) => e.slice()));
+    bad[1][2].fill(0, 0, bundle.dims[1]); // a zero vector: model m2's job fails while the other worker computes
+    for (let round = 0; round < 20; round++) {
+      await assert.rejects(runAnalysis({ ...bundle, embeddings: bad }), UserError);
+    }
+    for (let delayMs = 0; delayMs < 40; delayMs += 2) {
+      const controller = new AbortController();
+      const run = runAnalysis(bundle, {}, controller.signal);
+      setTimeout(() => controller.abort(), delayMs);
+      await run.then(
+        () => undefined, // finished before the abort
+        (err: unknown) => assert.ok(err instanceof CancelledError, String(err)),
+      );
+    }
   });
 
   it('runs after a cancelled or failed run and while another run is under way (the kept worker pool)', async () => {

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { bundleAsStored, writeBundle } from '../engine/bundle';
 import { UserError } from '../engine/errors';
 import { checkOutputDir, writeOutputs } from '../engine/outputs';
-import { runAnalysis } from '../engine/runAnalysis';
+import { prewarmAnalysis, runAnalysis } from '../engine/runAnalysis';
 import type { EmbeddingBundle } from '../engine/types';
 import { readInstructionSet } from '../inputs/instructions';
 import { readQueries } from '../inputs/queries';
@@ -186,6 +186,7 @@ ${EMBED_USAGE}${ANALYSIS_USAGE}  --help, -h                 show this help
     if (!force && (await isNonEmptyFolder(bundleDir))) {
       throw new UserError('an earlier run\'s bundle is here; not overwriting it (use --force to replace it)', bundleDir);
     }
+    prewarmAnalysis(); // the analysis workers start while the models embed
     const bundle = await embedRequest(request, io);
     if (options.reference !== undefined && !bundle.models.includes(options.reference)) {
       throw new UsageError(`--reference: '${options.reference}' is not one of the models (${bundle.models.join(', ')})`);

@@ -5,7 +5,8 @@
  * twice.
  */
 import { parentPort } from 'node:worker_threads';
-import { analyseModel, mapForReference } from './analyze';
+import { analyseModel, analyze, mapForReference } from './analyze';
+import { mulberry32 } from './linalg';
 import { procrustesPair } from './procrustes';
 import { sharedFloat64 } from './shared';
 import type { WorkerReply, WorkerRequest } from './runAnalysis';
@@ -29,6 +30,9 @@ async function handle(request: WorkerRequest): Promise<void> {
     } else if (request.type === 'pair') {
       const pair = await procrustesPair(request.source, request.target, request.n, request.k);
       reply({ id: request.id, type: 'pair', rotation: inSharedMemory(pair.q), sigmaSum: pair.sigmaSum });
+    } else if (request.type === 'warm') {
+      await warmUp();
+      reply({ id: request.id, type: 'warm' });
     } else {
       const map = await mapForReference(request.input, request.ref);
       const transfer = [map.coords.buffer as ArrayBuffer];
@@ -42,6 +46,18 @@ async function handle(request: WorkerRequest): Promise<void> {
     const e = err instanceof Error ? err : new Error(String(err));
     reply({ id: request.id, type: 'error', name: e.name, message: e.message, stack: e.stack });
   }
+}
+
+/**
+ * A whole analysis of a small seeded bundle on this thread: loads onnxruntime and the kernels and gets V8 to compile
+ * the engine's loops, which the first real analysis would otherwise run unoptimised.
+ */
+async function warmUp(): Promise<void> {
+  const rng = mulberry32(1);
+  const n = 40;
+  const dims = [24, 16, 32];
+  const embeddings = dims.map((d) => [0, 1, 2].map(() => Float64Array.from({ length: n * d }, () => rng() - 0.5)));
+  await analyze({ models: ['a', 'b', 'c'], tasks: ['Base', 't1', 't2'], n, dims, embeddings }, { k: 8 });
 }
 
 /** A copy of `a` in shared memory: posted back, it is shared with the caller and the other worker, not copied. */

@@ -33,12 +33,14 @@ export const MAX_WORKERS = 2;
 export type WorkerRequest =
   | { id: number; type: 'model'; bundle: EmbeddingBundle; k: number }
   | { id: number; type: 'pair'; source: Float64Array; target: Float64Array; n: number; k: number }
-  | { id: number; type: 'map'; input: MapInputs; ref: number; wantCosine: boolean };
+  | { id: number; type: 'map'; input: MapInputs; ref: number; wantCosine: boolean }
+  | { id: number; type: 'warm' };
 
 export type WorkerReply =
   | { id: number; type: 'model'; scores: Float64Array; explainedVarianceRatio: Float64Array; displacement: TaskDisplacement[] }
   | { id: number; type: 'pair'; rotation: Float64Array; sigmaSum: number }
   | { id: number; type: 'map'; coords: Float64Array; stress: number; cosine?: Float64Array }
+  | { id: number; type: 'warm' }
   | { id: number; type: 'error'; name: string; message: string; stack?: string };
 
 type RequestBody = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
@@ -91,15 +93,23 @@ class WorkerPool {
     this.fail(new CancelledError());
   }
 
-  /** Stops every worker; pending and later jobs reject with `reason`. */
+  /**
+   * Rejects running, pending and later jobs with `reason` and stops the workers: idle ones now, busy ones when their
+   * current job ends (settle). Terminating a thread while it is inside onnxruntime's native code aborts the whole
+   * process (the binding throws a C++ exception as the thread's environment goes away), so a busy worker is left to
+   * finish, and keeps the process alive until then.
+   */
   fail(reason: Error): void {
     if (this.failure) return;
     this.failure = reason;
-    for (const { job } of this.running.values()) job.reject(reason);
+    for (const { job, worker } of this.running.values()) {
+      job.reject(reason);
+      worker.ref();
+    }
     for (const job of this.queue) job.reject(reason);
-    this.running.clear();
     this.queue.length = 0;
-    for (const worker of this.all) void worker.terminate();
+    for (const worker of this.idle) void worker.terminate();
+    this.idle.length = 0;
   }
 
   private dispatch(): void {
@@ -115,6 +125,10 @@ class WorkerPool {
     const entry = this.running.get(reply.id);
     if (!entry) return;
     this.running.delete(reply.id);
+    if (this.failure) {
+      void worker.terminate(); // its job was rejected by fail()
+      return;
+    }
     this.idle.push(worker);
     if (reply.type === 'error') {
       const err = reply.name === 'UserError' ? new UserError(reply.message) : new Error(reply.message);
@@ -137,6 +151,25 @@ function borrowPool(): WorkerPool {
   sparePool = undefined;
   pool.keepAlive(true);
   return pool;
+}
+
+/**
+ * Starts the worker pool ahead of a run: the extension and the CLI call it before embedding, which takes seconds, and
+ * meanwhile the workers start and analyse a small bundle each, so that onnxruntime and the kernels are loaded and V8
+ * has compiled the engine's loops (a first small analysis took about 1 s instead of 0.2 s without this). Nothing
+ * happens when a started pool is waiting already.
+ */
+export function prewarmAnalysis(): void {
+  if (sparePool && !sparePool.failed) return;
+  const pool = new WorkerPool(MAX_WORKERS);
+  // The warm-up keeps the process alive until it ends (a process must not exit while a worker is inside
+  // onnxruntime: see fail()); then a pool still waiting does not. A failed warm-up leaves a failed pool, which
+  // borrowPool replaces.
+  const warmUps = Array.from({ length: MAX_WORKERS }, () => pool.run({ type: 'warm' }));
+  void Promise.allSettled(warmUps).then(() => {
+    if (sparePool === pool) pool.keepAlive(false);
+  });
+  sparePool = pool;
 }
 
 function givePoolBack(pool: WorkerPool): void {

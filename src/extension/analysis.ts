@@ -10,7 +10,7 @@ import { writeFileAtomic } from '../engine/atomicWrite';
 import { readBundle } from '../engine/bundle';
 import { UserError } from '../engine/errors';
 import { RESULTS_FILE, resultsJson } from '../engine/outputs';
-import { runAnalysis } from '../engine/runAnalysis';
+import { prewarmAnalysis, runAnalysis } from '../engine/runAnalysis';
 import { type AnalysisResult, BASE_TASK } from '../engine/types';
 import { instructionFormat, parseInstructionDocument, readInstructionSet } from '../inputs/instructions';
 import { parseQueries, readQueries } from '../inputs/queries';
@@ -201,6 +201,7 @@ export class AnalysisController implements vscode.Disposable {
         `${settings.trusted ? '' : ' (Restricted Mode: offline)'}`,
     );
     checkRestrictedMode(inputs.modelIds, settings);
+    prewarmAnalysis(); // the analysis workers start while the models load and embed
     if (interactive) this.views.setStatus('computing');
 
     report(vscode.l10n.t('Reading inputs…'));
