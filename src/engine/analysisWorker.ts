@@ -1,14 +1,14 @@
 /**
  * Worker thread for runAnalysis.ts: runs one stage function of analyze.ts per message and posts the result.
  * Inputs it shares with the other worker (scores, rotations) arrive as SharedArrayBuffer-backed arrays; scores and
- * rotations it computes go back in shared arrays it allocates, map results are transferred back: nothing is copied
- * twice.
+ * rotations it computes go back in shared arrays it allocates (posted, they are shared with the caller and the other
+ * worker, not copied), map results are transferred back: nothing is copied twice.
  */
 import { parentPort } from 'node:worker_threads';
 import { analyseModel, analyze, mapForReference } from './analyze';
 import { mulberry32 } from './linalg';
 import { procrustesPair } from './procrustes';
-import { sharedFloat64 } from './shared';
+import { sharedCopyOf } from './shared';
 import type { WorkerReply, WorkerRequest } from './runAnalysis';
 
 const port = parentPort;
@@ -23,13 +23,13 @@ async function handle(request: WorkerRequest): Promise<void> {
       reply({
         id: request.id,
         type: 'model',
-        scores: inSharedMemory(stage.scores),
+        scores: sharedCopyOf(stage.scores),
         explainedVarianceRatio: stage.explainedVarianceRatio,
         displacement: stage.displacement,
       });
     } else if (request.type === 'pair') {
       const pair = await procrustesPair(request.source, request.target, request.n, request.k);
-      reply({ id: request.id, type: 'pair', rotation: inSharedMemory(pair.q), sigmaSum: pair.sigmaSum });
+      reply({ id: request.id, type: 'pair', rotation: sharedCopyOf(pair.q), sigmaSum: pair.sigmaSum });
     } else if (request.type === 'warm') {
       await warmUp();
       reply({ id: request.id, type: 'warm' });
@@ -58,13 +58,6 @@ async function warmUp(): Promise<void> {
   const dims = [24, 16, 32];
   const embeddings = dims.map((d) => [0, 1, 2].map(() => Float64Array.from({ length: n * d }, () => rng() - 0.5)));
   await analyze({ models: ['a', 'b', 'c'], tasks: ['Base', 't1', 't2'], n, dims, embeddings }, { k: 8 });
-}
-
-/** A copy of `a` in shared memory: posted back, it is shared with the caller and the other worker, not copied. */
-function inSharedMemory(a: Float64Array): Float64Array {
-  const shared = sharedFloat64(a.length);
-  shared.set(a);
-  return shared;
 }
 
 function reply(message: WorkerReply, transfer: ArrayBuffer[] = []): void {

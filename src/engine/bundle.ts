@@ -19,7 +19,7 @@ import { createInterface } from 'node:readline';
 import { tempSiblingPath } from './atomicWrite';
 import { UserError } from './errors';
 import { encodeNpyFloat32, parseNpy } from './npy';
-import { sharedFloat64 } from './shared';
+import { sharedCopyOf, sharedFloat64 } from './shared';
 import { BASE_TASK, type EmbeddingBundle } from './types';
 
 const MIN_QUERIES = 3;
@@ -53,13 +53,7 @@ export async function readBundle(bundlePath: string): Promise<EmbeddingBundle> {
 export function bundleAsStored(bundle: EmbeddingBundle): EmbeddingBundle {
   const stored: EmbeddingBundle = {
     ...bundle,
-    embeddings: bundle.embeddings.map((byTask) =>
-      byTask.map((matrix) => {
-        const rounded = sharedFloat64(matrix.length);
-        rounded.set(new Float32Array(matrix));
-        return rounded;
-      }),
-    ),
+    embeddings: bundle.embeddings.map((byTask) => byTask.map((matrix) => sharedCopyOf(new Float32Array(matrix)))),
   };
   if (bundle.queries) stored.queries = bundle.queries.map(queryLine);
   return stored;

@@ -4,7 +4,7 @@
  * Header versions 1.0, 2.0 and 3.0 are read; 1.0 is written.
  */
 import { UserError } from './errors';
-import { sharedFloat64 } from './shared';
+import { sharedCopyOf, sharedFloat64 } from './shared';
 
 export interface NpyMatrix {
   rows: number;
@@ -133,14 +133,13 @@ const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  */
 function readLittleEndian(bytes: Buffer, itemSize: 4 | 8): Float64Array {
   const count = bytes.length / itemSize;
+  if (LITTLE_ENDIAN_HOST && itemSize === 4) {
+    const aligned = bytes.byteOffset % 4 === 0 ? bytes : Uint8Array.prototype.slice.call(bytes);
+    return sharedCopyOf(new Float32Array(aligned.buffer, aligned.byteOffset, count));
+  }
   const data = sharedFloat64(count);
   if (LITTLE_ENDIAN_HOST) {
-    if (itemSize === 8) {
-      new Uint8Array(data.buffer).set(bytes);
-      return data;
-    }
-    const aligned = bytes.byteOffset % 4 === 0 ? bytes : Uint8Array.prototype.slice.call(bytes);
-    data.set(new Float32Array(aligned.buffer, aligned.byteOffset, count));
+    new Uint8Array(data.buffer).set(bytes);
     return data;
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);

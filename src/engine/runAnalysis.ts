@@ -218,10 +218,9 @@ export async function runAnalysis(
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     // Stage A, largest models first so that the two workers finish together.
-    const scores = new Array<Float64Array>(mCount);
     const cost = (m: number): number => rows * dims[m] * Math.min(rows, dims[m]);
     const byCost = models.map((_, m) => m).sort((a, b) => cost(b) - cost(a) || a - b);
-    const partial = new Array<{ explainedVarianceRatio: Float64Array; displacement: TaskDisplacement[] }>(mCount);
+    const stages = new Array<ModelStage>(mCount);
     // Each model's matrices are copied into shared memory a slice at a time (see sharedCopy) and its job starts as
     // soon as they are there, so the workers begin while later models are still being copied.
     const modelJobs: Promise<void>[] = [];
@@ -231,8 +230,8 @@ export async function runAnalysis(
       const sub: EmbeddingBundle = { models: [models[m]], tasks, n, dims: [dims[m]], embeddings: [mats] };
       const job = pool.run({ type: 'model', bundle: sub, k }).then((reply) => {
         if (reply.type !== 'model') return;
-        scores[m] = reply.scores;
-        partial[m] = { explainedVarianceRatio: reply.explainedVarianceRatio, displacement: reply.displacement };
+        const { scores, explainedVarianceRatio, displacement } = reply;
+        stages[m] = { scores, explainedVarianceRatio, displacement };
       });
       // A job may fail while later models are still being copied, before Promise.all below listens: mark its
       // rejection handled now (Promise.all still rejects with it) so that it is not an unhandled rejection.
@@ -240,7 +239,7 @@ export async function runAnalysis(
       modelJobs.push(job);
     }
     await Promise.all(modelJobs);
-    const stages: ModelStage[] = partial.map((p, m) => ({ scores: scores[m], ...p }));
+    const scores = stages.map((stage) => stage.scores);
     const baseNorms = stages.map((s) => baseNormSquared(s.scores, n, k));
 
     // Stage B.

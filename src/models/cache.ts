@@ -80,8 +80,7 @@ export class EmbeddingCache {
       if (vector) {
         this.stats.hits++;
         if (!inMemory) this.remember(key, vector);
-      }
-      else this.stats.misses++;
+      } else this.stats.misses++;
       return vector;
     });
   }
