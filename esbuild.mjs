@@ -11,7 +11,7 @@ const nodeExternal = ['vscode', '@huggingface/transformers', 'onnxruntime-node']
 const nodeEntries = {
   extension: 'src/extension/extension.ts',
   cli: 'src/cli/main.ts',
-  analysisWorker: 'src/engine/analysisWorker.ts',
+  analysisWorker: 'src/engine/method/analysisWorker.ts',
   embedWorker: 'src/models/embedWorker.ts',
 };
 // Browser programs: the webview UI and the chart code inlined into report.html share webview/charts.ts.

@@ -6,10 +6,10 @@
  *      node out/bench/engine-scale.js [--queries N] [--whole-only] [--sync-only | --workers-only]
  */
 import { performance } from 'node:perf_hooks';
-import { analyseModel, analyze, resolveOptions } from '../src/engine/analyze';
-import { mulberry32 } from '../src/engine/linalg';
-import { procrustesPair } from '../src/engine/procrustes';
-import { runAnalysis } from '../src/engine/runAnalysis';
+import { analyseModel, analyze, resolveOptions } from '../src/engine/method/analyze';
+import { mulberry32 } from '../src/engine/kernels/linalg';
+import { procrustesPair } from '../src/engine/method/procrustes';
+import { runAnalysis } from '../src/engine/method/runAnalysis';
 import { EmbeddingBundle } from '../src/engine/types';
 
 const DIMS = [384, 384, 512, 768, 768, 768, 1024, 1024, 1024, 1024, 1536, 1536, 2048, 2560, 3584, 4096, 4096, 1024];

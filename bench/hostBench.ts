@@ -8,7 +8,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { runAnalysis } from '../src/engine/runAnalysis';
+import { runAnalysis } from '../src/engine/method/runAnalysis';
 import { presetTasks } from '../src/inputs/presets';
 import type { Embedder } from '../src/models/embedder';
 import { embedAll } from '../src/models/pipeline';

@@ -8,7 +8,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { writeBundle } from '../src/engine/bundle';
+import { writeBundle } from '../src/engine/io/bundle';
 import { PAPER_DIMS, embeddingBytes, syntheticBundle } from './synthetic';
 import { summarize, type Summary } from './stats';
 

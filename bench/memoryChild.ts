@@ -8,8 +8,8 @@
  * Elsewhere maxRSS is used.
  */
 import * as fs from 'node:fs';
-import { readBundle } from '../src/engine/bundle';
-import { runAnalysis } from '../src/engine/runAnalysis';
+import { readBundle } from '../src/engine/io/bundle';
+import { runAnalysis } from '../src/engine/method/runAnalysis';
 
 function peakKiB(): number {
   try {

@@ -1,7 +1,7 @@
 /** Bench inputs from the repository's examples: N English queries and the shared models' folders. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { packageRoot } from '../src/engine/paths';
+import { packageRoot } from '../src/engine/io/paths';
 
 /** The example queries, extended deterministically to `count` by joining two of them ("A, compared with B"). */
 export function benchQueries(count: number): string[] {

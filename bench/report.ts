@@ -1,7 +1,7 @@
 /** The benchmark results as Markdown (printed, and written to BENCHMARKS.md). */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { packageRoot } from '../src/engine/paths';
+import { packageRoot } from '../src/engine/io/paths';
 import type { AnalysisOutcome } from './analysisBench';
 import { STAGES } from './analysisBench';
 import type { EmbeddingOutcome } from './embeddingBench';

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { packageRoot } from '../src/engine/paths';
+import { packageRoot } from '../src/engine/io/paths';
 import { analysisScenarios, benchAnalysis, type AnalysisOutcome } from './analysisBench';
 import { benchEmbedding, type EmbeddingOutcome } from './embeddingBench';
 import { benchHost, type HostOutcome } from './hostBench';

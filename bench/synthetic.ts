@@ -4,7 +4,7 @@
  * noise. Each task moves the latent queries by a common shift (translation of the cloud) and by query-specific
  * movement, with a per-model sensitivity, so displacement, shift fraction and neighbour overlap all vary.
  */
-import { mulberry32 } from '../src/engine/linalg';
+import { mulberry32 } from '../src/engine/kernels/linalg';
 import type { EmbeddingBundle } from '../src/engine/types';
 
 export const PAPER_TASKS = ['Base', 'Retrieval', 'Reranking', 'STS', 'Classification', 'Clustering'];

@@ -8,10 +8,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { compareCodePoints, readBundle, bundleAsStored, writeBundle } from '../src/engine/bundle';
+import { compareCodePoints, readBundle, bundleAsStored, writeBundle } from '../src/engine/io/bundle';
 import { UserError } from '../src/engine/errors';
-import { encodeNpyFloat32, parseNpy } from '../src/engine/npy';
-import { packageRoot } from '../src/engine/paths';
+import { encodeNpyFloat32, parseNpy } from '../src/engine/io/npy';
+import { packageRoot } from '../src/engine/io/paths';
 import type { EmbeddingBundle } from '../src/engine/types';
 
 const fixtures = path.join(packageRoot(), 'test', 'fixtures');

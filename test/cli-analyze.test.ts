@@ -8,8 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { displacementCsv, procrustesCsv } from '../src/engine/outputs';
-import { packageRoot } from '../src/engine/paths';
+import { displacementCsv, procrustesCsv } from '../src/engine/io/outputs';
+import { packageRoot } from '../src/engine/io/paths';
 import type { AnalysisResult } from '../src/engine/types';
 import { assertNoStack, cli, type CliRun, cliWith, tempDir } from './helpers/cli';
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { packageRoot } from '../src/engine/paths';
+import { packageRoot } from '../src/engine/io/paths';
 import type { AnalysisResult } from '../src/engine/types';
 import { assertNoStack, cli, tempDir } from './helpers/cli';
 

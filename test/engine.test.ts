@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { analyseModel, analyze, baseScores, resolveOptions } from '../src/engine/analyze';
+import { analyseModel, analyze, baseScores, resolveOptions } from '../src/engine/method/analyze';
 import { UserError } from '../src/engine/errors';
-import { gemm, gramOf } from '../src/engine/gemm';
-import { symmetricEigenTopGemm } from '../src/engine/gemmEigen';
-import { mulberry32, symmetricEigenTop } from '../src/engine/linalg';
-import { classicalMds, kruskalStress } from '../src/engine/mds';
-import { procrustesPair } from '../src/engine/procrustes';
+import { gemm, gramOf } from '../src/engine/kernels/gemm';
+import { symmetricEigenTopGemm } from '../src/engine/kernels/gemmEigen';
+import { mulberry32, symmetricEigenTop } from '../src/engine/kernels/linalg';
+import { classicalMds, kruskalStress } from '../src/engine/method/mds';
+import { procrustesPair } from '../src/engine/method/procrustes';
 import { AnalysisResult } from '../src/engine/types';
 import { FIXTURE_NAMES, loadFixture } from './engineFixtures';
 

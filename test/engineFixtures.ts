@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { packageRoot } from '../src/engine/paths';
+import { packageRoot } from '../src/engine/io/paths';
 import { AnalysisOptions, EmbeddingBundle } from '../src/engine/types';
 
 /** A bundle and numpy/scipy's expected results, written by test/fixtures/make_engine_fixtures.py. */

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { analyze } from '../src/engine/analyze';
+import { analyze } from '../src/engine/method/analyze';
 import { CancelledError, UserError } from '../src/engine/errors';
-import { prewarmAnalysis, runAnalysis } from '../src/engine/runAnalysis';
+import { prewarmAnalysis, runAnalysis } from '../src/engine/method/runAnalysis';
 import { FIXTURE_NAMES, loadFixture } from './engineFixtures';
 
 // runAnalysis starts dist/analysisWorker.js: build with `node esbuild.mjs` first.
@@ -27,7 +27,7 @@ describe('runAnalysis (worker threads)', () => {
   });
 
   it('a prewarmed pool does not keep the process alive', () => {
-    const runAnalysisModule = path.join(__dirname, '..', 'src', 'engine', 'runAnalysis.js');
+    const runAnalysisModule = path.join(__dirname, '..', 'src', 'engine', 'method', 'runAnalysis.js');
     const child = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(runAnalysisModule)}).prewarmAnalysis()`], {
       timeout: 60_000,
       encoding: 'utf8',

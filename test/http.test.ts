@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
 import { CancelledError, UserError } from '../src/engine/errors';
-import { packageRoot } from '../src/engine/paths';
+import { packageRoot } from '../src/engine/io/paths';
 import { HttpEmbedder } from '../src/models/httpEmbedder';
 import { createEmbedder } from '../src/models/registry';
 import { createTransformersEmbedder, type TransformersEmbedder } from '../src/models/transformersEmbedder';

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { packageRoot } from '../src/engine/paths';
+import { packageRoot } from '../src/engine/io/paths';
 import { UserError } from '../src/engine/errors';
 import { readQueries } from '../src/inputs/queries';
 import { parseInstructionDocument, readInstructionSet, TextRange } from '../src/inputs/instructions';

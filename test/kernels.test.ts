@@ -8,8 +8,8 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { mulberry32, svd, symmetricEigenTop } from '../src/engine/linalg';
-import { distPath, packageRoot } from '../src/engine/paths';
+import { mulberry32, svd, symmetricEigenTop } from '../src/engine/kernels/linalg';
+import { distPath, packageRoot } from '../src/engine/io/paths';
 
 const KERNELS = path.join(packageRoot(), 'src', 'engine', 'kernels');
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { packageRoot } from '../src/engine/paths';
+import { packageRoot } from '../src/engine/io/paths';
 import { loadDenseLayer } from '../src/models/dense';
 import { applyDense, maskLeadingTokens, normalizeL2, poolTokens, splitRows, type TokenPooling } from '../src/models/pooling';
 

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { UserError } from '../src/engine/errors';
-import { packageRoot } from '../src/engine/paths';
+import { packageRoot } from '../src/engine/io/paths';
 import { createEmbedder, parseEndpointSpec } from '../src/models/registry';
 
 const GLOVE = path.resolve(packageRoot(), '../shared/models/glove-6B-100d-sif-50k');

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { CancelledError, UserError } from '../src/engine/errors';
-import { packageRoot } from '../src/engine/paths';
+import { packageRoot } from '../src/engine/io/paths';
 import type { EmbedProgress } from '../src/models/embedder';
 import { createTransformersEmbedder, type TransformersEmbedder } from '../src/models/transformersEmbedder';
 import { cosine } from './helpers/vectors';

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { CancelledError, UserError } from '../src/engine/errors';
-import { packageRoot } from '../src/engine/paths';
+import { packageRoot } from '../src/engine/io/paths';
 import { EmbeddingCache } from '../src/models/cache';
 import type { EmbedOptions, Embedder, TaskSpec } from '../src/models/embedder';
 import { embedAll } from '../src/models/pipeline';

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { packageRoot } from '../src/engine/paths';
+import { packageRoot } from '../src/engine/io/paths';
 import { renderReport } from '../src/report/report';
 import type { AnalysisResult } from '../src/engine/types';
 import { displacementFigure, heatmapFigure, LIGHT_THEME, mapFigure, type Trace } from '../webview/charts';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { packageRoot } from '../src/engine/paths';
+import { packageRoot } from '../src/engine/io/paths';
 import { PRESETS } from '../src/inputs/presets';
 import { prepareUseLiteOnnx, useLiteSource } from '../src/models/useLiteOnnx';
 import { UNKNOWN_ID, UseLiteTokenizer, UseLiteVocabulary } from './helpers/useLiteTokenizer';

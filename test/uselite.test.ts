@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CancelledError, UserError } from '../src/engine/errors';
-import { packageRoot } from '../src/engine/paths';
+import { packageRoot } from '../src/engine/io/paths';
 import { PRESETS } from '../src/inputs/presets';
 import type { EmbedProgress, Embedder } from '../src/models/embedder';
 import { createUseLiteEmbedder, USE_LITE_DIMENSION } from '../src/models/useLite';

@@ -1,8 +1,8 @@
 /** `instruction-lens analyze <bundle> --out <dir>`: the paper's analysis of an embedding bundle, without VS Code. */
-import { readBundle } from '../engine/bundle';
+import { readBundle } from '../engine/io/bundle';
 import { UserError } from '../engine/errors';
-import { checkOutputDir, writeOutputs } from '../engine/outputs';
-import { runAnalysis } from '../engine/runAnalysis';
+import { checkOutputDir, writeOutputs } from '../engine/io/outputs';
+import { runAnalysis } from '../engine/method/runAnalysis';
 import type { AnalysisOptions, MdsMethod, PointsMode } from '../engine/types';
 import { choiceOption, type Command, intOption, parseCommandArgs, UsageError } from './args';
 

@@ -5,10 +5,10 @@
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { bundleAsStored, writeBundle } from '../engine/bundle';
+import { bundleAsStored, writeBundle } from '../engine/io/bundle';
 import { UserError } from '../engine/errors';
-import { checkOutputDir, writeOutputs } from '../engine/outputs';
-import { prewarmAnalysis, runAnalysis } from '../engine/runAnalysis';
+import { checkOutputDir, writeOutputs } from '../engine/io/outputs';
+import { prewarmAnalysis, runAnalysis } from '../engine/method/runAnalysis';
 import type { EmbeddingBundle } from '../engine/types';
 import { readInstructionSet } from '../inputs/instructions';
 import { readQueries } from '../inputs/queries';

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CancelledError, UserError } from '../engine/errors';
-import { packageRoot } from '../engine/paths';
+import { packageRoot } from '../engine/io/paths';
 import { analyzeCommand } from './analyzeCommand';
 import { embedCommand, runCommand } from './embedCommands';
 import { type CliIo, type Command, UsageError } from './args';

@@ -6,11 +6,11 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { writeFileAtomic } from '../engine/atomicWrite';
-import { readBundle } from '../engine/bundle';
+import { writeFileAtomic } from '../engine/io/atomicWrite';
+import { readBundle } from '../engine/io/bundle';
 import { UserError } from '../engine/errors';
-import { RESULTS_FILE, resultsJson } from '../engine/outputs';
-import { prewarmAnalysis, runAnalysis } from '../engine/runAnalysis';
+import { RESULTS_FILE, resultsJson } from '../engine/io/outputs';
+import { prewarmAnalysis, runAnalysis } from '../engine/method/runAnalysis';
 import { type AnalysisResult, BASE_TASK } from '../engine/types';
 import { instructionFormat, parseInstructionDocument, readInstructionSet } from '../inputs/instructions';
 import { parseQueries, readQueries } from '../inputs/queries';

@@ -1,8 +1,8 @@
 /** Export: figure images (drawn by the webview with Plotly.toImage), results.json, the CSV tables, report.html. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { writeFileAtomic } from '../engine/atomicWrite';
-import { displacementCsv, procrustesCsv, resultsJson } from '../engine/outputs';
+import { writeFileAtomic } from '../engine/io/atomicWrite';
+import { displacementCsv, procrustesCsv, resultsJson } from '../engine/io/outputs';
 import type { AnalysisResult } from '../engine/types';
 import { EXPORT_KINDS, type ExportKind, type FigureId, type ImageFormat } from '../protocol';
 import { renderReport } from '../report/report';

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { writeFileAtomic } from '../engine/atomicWrite';
+import { writeFileAtomic } from '../engine/io/atomicWrite';
 import type { AnalysisResult } from '../engine/types';
 import {
   type ExportKind,

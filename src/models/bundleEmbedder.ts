@@ -5,7 +5,7 @@
  * instructions.json): a query or instruction the bundle does not hold is a clear error, never a wrong vector.
  */
 import { createHash } from 'node:crypto';
-import { readBundle } from '../engine/bundle';
+import { readBundle } from '../engine/io/bundle';
 import { UserError } from '../engine/errors';
 import { BASE_TASK } from '../engine/types';
 import type { Embedder } from './embedder';

@@ -5,7 +5,7 @@
  */
 import { BASE_TASK, type EmbeddingBundle } from '../engine/types';
 import { CancelledError, UserError } from '../engine/errors';
-import { sharedFloat64 } from '../engine/shared';
+import { sharedFloat64 } from '../engine/kernels/shared';
 import type { EmbeddingCache } from './cache';
 import type { EmbedProgress, Embedder, TaskSpec } from './embedder';
 

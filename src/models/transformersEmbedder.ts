@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CancelledError, UserError } from '../engine/errors';
-import { distPath } from '../engine/paths';
+import { distPath } from '../engine/io/paths';
 import { planBatches } from './batching';
 import type { EmbedOptions, Embedder } from './embedder';
 import { type Family, familyIdentity, type ModelConfigHints, type ModelOverrides, renderText, resolveFamily } from './families';

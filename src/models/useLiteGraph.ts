@@ -14,7 +14,7 @@
  * Every constant (sizes, scales, epsilons, the 128-token limit, the timing signal's frequencies) is read from the
  * package, not restated here.
  */
-import { type OnnxAttribute, type OnnxGraph, type OnnxNode, type OnnxTensor, ONNX_FLOAT, ONNX_INT64 } from '../engine/onnxWriter';
+import { type OnnxAttribute, type OnnxGraph, type OnnxNode, type OnnxTensor, ONNX_FLOAT, ONNX_INT64 } from '../engine/kernels/onnxWriter';
 import type { TfjsWeights } from './tfjsWeights';
 
 const KONA = 'module_apply_default/Encoder_en/KonaTransformer';

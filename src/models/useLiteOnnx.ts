@@ -13,8 +13,8 @@ import { readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { UserError } from '../engine/errors';
-import { packageRoot } from '../engine/paths';
-import { encodeOnnxModel } from '../engine/onnxWriter';
+import { packageRoot } from '../engine/io/paths';
+import { encodeOnnxModel } from '../engine/kernels/onnxWriter';
 import { readTfjsWeights } from './tfjsWeights';
 import { buildUseLiteGraph } from './useLiteGraph';
 

@@ -5,7 +5,7 @@
  * result always gives the same bytes.
  */
 import * as fs from 'node:fs';
-import { distPath } from '../engine/paths';
+import { distPath } from '../engine/io/paths';
 import type { AnalysisResult } from '../engine/types';
 import { formatNumber } from '../../webview/charts';
 

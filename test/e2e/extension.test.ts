@@ -11,10 +11,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { analyze } from '../../src/engine/analyze';
-import { readBundle } from '../../src/engine/bundle';
-import { resultsJson } from '../../src/engine/outputs';
-import { packageRoot } from '../../src/engine/paths';
+import { analyze } from '../../src/engine/method/analyze';
+import { readBundle } from '../../src/engine/io/bundle';
+import { resultsJson } from '../../src/engine/io/outputs';
+import { packageRoot } from '../../src/engine/io/paths';
 import type { AnalysisResult } from '../../src/engine/types';
 import {
   type CodeServerDirs,

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { packageRoot } from '../../src/engine/paths';
+import { packageRoot } from '../../src/engine/io/paths';
 
 const bin = path.join(packageRoot(), 'bin', 'instruction-lens.js');
 

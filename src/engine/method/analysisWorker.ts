@@ -6,9 +6,9 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { analyseModel, analyze, mapForReference } from './analyze';
-import { mulberry32 } from './linalg';
+import { mulberry32 } from '../kernels/linalg';
 import { procrustesPair } from './procrustes';
-import { sharedCopyOf } from './shared';
+import { sharedCopyOf } from '../kernels/shared';
 import type { WorkerReply, WorkerRequest } from './runAnalysis';
 
 const port = parentPort;

@@ -4,10 +4,10 @@
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { renderReport } from '../report/report';
+import { renderReport } from '../../report/report';
 import { writeFileAtomic } from './atomicWrite';
-import { UserError } from './errors';
-import type { AnalysisResult } from './types';
+import { UserError } from '../errors';
+import type { AnalysisResult } from '../types';
 
 export const RESULTS_FILE = 'results.json';
 export const DISPLACEMENT_FILE = 'displacement.csv';

@@ -16,13 +16,13 @@
  * compared with the main map by scipy.spatial.procrustes disparity, and per model the argsort (stable) of its
  * non-Base tasks' trajectory lengths is compared with the main map's.
  */
-import { UserError } from './errors';
-import { gemm, gramOf } from './gemm';
+import { UserError } from '../errors';
+import { gemm, gramOf } from '../kernels/gemm';
 import { classicalMds, kruskalStress, smacofMds } from './mds';
 import { mapDisparity, modelDisplacement, TaskDisplacement } from './metrics';
 import { pcaModel } from './pca';
-import { acquire, release, trimScratch } from './scratch';
-import { releaseKernels } from './wasm';
+import { acquire, release, trimScratch } from '../kernels/scratch';
+import { releaseKernels } from '../kernels/wasm';
 import { normalisedDistance, pairIndex, procrustesPair, rotationOnto, sumOfSquares } from './procrustes';
 import {
   AnalysisOptions,
@@ -34,7 +34,7 @@ import {
   PointsMode,
   RobustnessRow,
   TopMover,
-} from './types';
+} from '../types';
 
 export const DEFAULT_K = 200;
 

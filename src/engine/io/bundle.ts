@@ -17,10 +17,10 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { tempSiblingPath } from './atomicWrite';
-import { UserError } from './errors';
+import { UserError } from '../errors';
 import { encodeNpyFloat32, parseNpy } from './npy';
-import { sharedCopyOf, sharedFloat64 } from './shared';
-import { BASE_TASK, type EmbeddingBundle } from './types';
+import { sharedCopyOf, sharedFloat64 } from '../kernels/shared';
+import { BASE_TASK, type EmbeddingBundle } from '../types';
 
 const MIN_QUERIES = 3;
 const QUERIES_FILE = 'queries.txt';

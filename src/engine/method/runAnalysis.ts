@@ -22,11 +22,11 @@ import {
   referenceOrder,
   resolveOptions,
 } from './analyze';
-import { CancelledError, UserError } from './errors';
+import { CancelledError, UserError } from '../errors';
 import type { TaskDisplacement } from './metrics';
-import { distPath } from './paths';
-import { isShared, sharedFloat64 } from './shared';
-import { AnalysisOptions, AnalysisResult, EmbeddingBundle } from './types';
+import { distPath } from '../io/paths';
+import { isShared, sharedFloat64 } from '../kernels/shared';
+import { AnalysisOptions, AnalysisResult, EmbeddingBundle } from '../types';
 
 export const MAX_WORKERS = 2;
 

@@ -11,10 +11,10 @@
  * - Top movers: u_i = E_i/|E_i| - B_i/|B_i|; relativeMovement_i = |u_i - mean_{j in NN_Base(i)} u_j|, how much
  *   query i moved differently from its Base neighbours. Up to 10 queries with the largest value (ties: lower index).
  */
-import { UserError } from './errors';
-import { gramOf } from './gemm';
+import { UserError } from '../errors';
+import { gramOf } from '../kernels/gemm';
 import { centroid2d } from './mds';
-import { acquire, release } from './scratch';
+import { acquire, release } from '../kernels/scratch';
 
 export const NEIGHBOURS = 10;
 export const TOP_MOVERS = 10;

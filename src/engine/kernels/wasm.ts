@@ -1,11 +1,11 @@
 /**
- * The WebAssembly kernels of kernels/linalg.c (built by scripts/build-wasm.sh, copied to dist/ by esbuild.mjs): one
+ * The WebAssembly kernels of linalg.c (built by scripts/build-wasm.sh, copied to dist/ by esbuild.mjs): one
  * instance per thread, compiled synchronously on first use (the module is small). Arrays are copied into the
  * module's memory for a call and out of it afterwards; the copies cost a few milliseconds where the kernels cost
  * hundreds.
  */
 import * as fs from 'node:fs';
-import { distPath } from './paths';
+import { distPath } from '../io/paths';
 
 // Node has the WebAssembly API as a global; its types come with TypeScript's DOM library, which this project does
 // not load: the part used here.

@@ -11,7 +11,7 @@
  *   is centred.
  * Both: each axis is flipped so that its coordinate of largest absolute value (ties: lowest point) is positive.
  */
-import { mulberry32, symmetricEigenTop } from './linalg';
+import { mulberry32, symmetricEigenTop } from '../kernels/linalg';
 
 export const SMACOF_MAX_ITERATIONS = 300;
 export const SMACOF_RELATIVE_TOLERANCE = 1e-6;

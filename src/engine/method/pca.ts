@@ -9,9 +9,9 @@
  * each score column (ties: lowest row) is made positive. Explained variance ratio = the k eigenvalues / the sum of
  * all eigenvalues (the trace, i.e. the total variance of the centred stack).
  */
-import { gemm, gramOf } from './gemm';
-import { symmetricEigenTopGemm } from './gemmEigen';
-import { acquire, release } from './scratch';
+import { gemm, gramOf } from '../kernels/gemm';
+import { symmetricEigenTopGemm } from '../kernels/gemmEigen';
+import { acquire, release } from '../kernels/scratch';
 
 export interface ModelPca {
   /** N*T x k row-major; rows task-major (task t, query i at row t*N + i). */

@@ -1,6 +1,6 @@
 /**
  * Dense linear algebra on flat Float64Arrays (row-major unless a name says otherwise): a symmetric eigensolver for
- * the top k eigenpairs and a full SVD. The O(n^3) loops run as WebAssembly (kernels/linalg.c via wasm.ts), matrix
+ * the top k eigenpairs and a full SVD. The O(n^3) loops run as WebAssembly (linalg.c via wasm.ts), matrix
  * products on onnxruntime (gemm.ts). Every routine is deterministic: the same input gives the
  * same bits, whichever thread runs it.
  */
@@ -71,7 +71,7 @@ export function tridiagonalEigenTop(a: Float64Array, n: number, k: number): Trid
 
 /**
  * Lower triangle of `a` -> T (diag, off); reflector k is stored in row k, columns k+1..n-1, with beta[k]
- * (kernels/linalg.c: the rank-2 updates fused with the next step's matrix-vector product).
+ * (linalg.c: the rank-2 updates fused with the next step's matrix-vector product).
  */
 function tridiagonalize(a: Float64Array, n: number, diag: Float64Array, off: Float64Array, beta: Float64Array): void {
   const {
@@ -87,7 +87,7 @@ function tridiagonalize(a: Float64Array, n: number, diag: Float64Array, off: Flo
   beta.set(wbeta);
 }
 
-/** All eigenvalues of the symmetric tridiagonal (diag, off), unsorted: implicit QL (kernels/linalg.c). */
+/** All eigenvalues of the symmetric tridiagonal (diag, off), unsorted: implicit QL (linalg.c). */
 function tridiagonalEigenvalues(diag: Float64Array, off: Float64Array): Float64Array {
   const n = diag.length;
   const {
@@ -103,7 +103,7 @@ function tridiagonalEigenvalues(diag: Float64Array, off: Float64Array): Float64A
 
 /**
  * Unit eigenvectors (n x k row-major) of the tridiagonal for the given eigenvalues (descending), by inverse
- * iteration with re-orthogonalisation within clusters, as LAPACK dstein does (kernels/linalg.c).
+ * iteration with re-orthogonalisation within clusters, as LAPACK dstein does (linalg.c).
  */
 function tridiagonalEigenvectors(diag: Float64Array, off: Float64Array, values: Float64Array): Float64Array {
   const n = diag.length;
@@ -184,7 +184,7 @@ export interface Svd {
 
 /**
  * Full SVD A = U diag(s) V^T of an m x n matrix (m >= n) given column-major (not modified): Householder
- * bidiagonalisation and implicit-shift QR (LINPACK dsvdc, as in JAMA; kernels/linalg.c). U and V stay orthogonal
+ * bidiagonalisation and implicit-shift QR (LINPACK dsvdc, as in JAMA; linalg.c). U and V stay orthogonal
  * when A is rank-deficient: null directions are completed by the Householder reflectors, deterministically.
  */
 export function svd(aIn: Float64Array, m: number, n: number): Svd {

@@ -6,8 +6,8 @@
  * ||S_i Q - S_j||^2 = ||S_i||^2 + ||S_j||^2 - 2 sum(Sigma): D[i][j] = max(0, that) / ||S_j||^2, D[i][i] = 0.
  * A rank-deficient M (k > N) still gives an orthogonal Q: the SVD completes the null directions deterministically.
  */
-import { gemm } from './gemm';
-import { svd } from './linalg';
+import { gemm } from '../kernels/gemm';
+import { svd } from '../kernels/linalg';
 
 export interface PairAlignment {
   /** Q_ij (k x k row-major) for the pair's first model as source. */

@@ -3,8 +3,8 @@
  * limited to what an embedding matrix is: a 2-D, C-ordered, little-endian float32 or float64 array.
  * Header versions 1.0, 2.0 and 3.0 are read; 1.0 is written.
  */
-import { UserError } from './errors';
-import { sharedCopyOf, sharedFloat64 } from './shared';
+import { UserError } from '../errors';
+import { sharedCopyOf, sharedFloat64 } from '../kernels/shared';
 
 export interface NpyMatrix {
   rows: number;
