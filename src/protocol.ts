@@ -88,6 +88,17 @@ export const UI_STRINGS = {
   hoverTrajectoryLength: 'trajectory length',
   hoverMean: 'mean',
   hoverMedian: 'median',
+  // Evaluation charts (webview/evaluationCharts.ts).
+  chartPerformanceTitle: 'Task performance',
+  chartDeltaMatrixTitle: 'Every instruction on every kind: change against Base ([home kind], * interval excludes 0)',
+  chartDisplacementVsPerformanceTitle: 'Does moving more mean helping more?',
+  chartDeltaVsBase: 'change against Base',
+  chartBaseLine: 'Base',
+  chartScore: 'score',
+  chartKindAxis: 'kind (main metric)',
+  correlationMore: 'On {kind}, instructions that move queries more help more: ρ = {rho}, n = {n}',
+  correlationLess: 'On {kind}, instructions that move queries more help less: ρ = {rho}, n = {n}',
+  correlationUndefined: 'On {kind}, the correlation is undefined (n = {n})',
 } as const;
 export type UiStrings = Record<keyof typeof UI_STRINGS, string>;
 

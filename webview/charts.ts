@@ -22,7 +22,11 @@ export type TraceMeta =
   | { kind: 'trajectory'; model: string; task: string }
   | { kind: 'taskLegend'; task: string }
   | { kind: 'heatmap' }
-  | { kind: 'bars'; model: string };
+  | { kind: 'bars'; model: string }
+  | { kind: 'scores'; model: string; evalKind: string }
+  | { kind: 'baseLine'; model: string; evalKind: string }
+  | { kind: 'deltaMatrix'; model: string }
+  | { kind: 'displacementVsPerformance'; model: string; evalKind: string };
 
 export interface Trace {
   type: 'scatter' | 'heatmap' | 'bar';
@@ -272,7 +276,7 @@ function wrap(text: string, width: number): string[] {
   return lines.flatMap((line) => (line.length <= width ? [line] : line.match(new RegExp(`.{1,${width}}`, 'gsu')) ?? []));
 }
 
-function baseLayout(theme: ChartTheme): Record<string, unknown> {
+export function baseLayout(theme: ChartTheme): Record<string, unknown> {
   return {
     paper_bgcolor: theme.background,
     plot_bgcolor: theme.background,
@@ -282,7 +286,7 @@ function baseLayout(theme: ChartTheme): Record<string, unknown> {
   };
 }
 
-function axis(theme: ChartTheme, title: string): Record<string, unknown> {
+export function axis(theme: ChartTheme, title: string): Record<string, unknown> {
   return {
     title: { text: title },
     gridcolor: theme.gridColor,
