@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import { distPath } from '../engine/io/paths';
 import type { AnalysisResult } from '../engine/types';
 import { formatNumber } from '../../webview/charts';
+import { escapeHtml, table } from './html';
 
 export interface ReportAssets {
   /** Plotly's browser bundle (minified). */
@@ -131,23 +132,6 @@ function embedJson(value: unknown): string {
 /** Script text inlined in a <script> element: `</script` inside strings or comments must not close it. */
 function inlineScript(code: string): string {
   return code.replace(/<\/(script)/gi, '<\\/$1');
-}
-
-export function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
-
-function table(headers: string[], rows: string[][], numericFrom: number): string {
-  const head = headers.map((h, i) => `<th${i >= numericFrom ? ' class="num"' : ''}>${h}</th>`).join('');
-  const body = rows
-    .map((cells) => `<tr>${cells.map((c, i) => (i >= numericFrom ? `<td class="num">${c}</td>` : `<td>${c}</td>`)).join('')}</tr>`)
-    .join('\n');
-  return `<div class="table-wrap"><table>\n<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody></table></div>`;
 }
 
 function displacementTable(result: AnalysisResult): string {

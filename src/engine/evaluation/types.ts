@@ -91,3 +91,23 @@ export interface DisplacementVsPerformanceRow {
   /** Number of cells. */
   n: number;
 }
+
+/**
+ * One row of results.json `leaderboard`: for each (model, kind) with two or more tasks of that home kind (wordings of
+ * one instruction), each wording ranked by the kind's main metric, with its paired difference to the best.
+ */
+export interface LeaderboardRow {
+  model: string;
+  kind: EvalKind;
+  metric: EvalMetric;
+  task: string;
+  /** 1 = best (ties: task order). */
+  rank: number;
+  value: number;
+  /** value - best value (0 for the best), with its 95% paired-bootstrap interval. */
+  differenceToBest: number;
+  differenceCiLow: number;
+  differenceCiHigh: number;
+  /** The interval excludes 0 (never for the best). */
+  significant: boolean;
+}
