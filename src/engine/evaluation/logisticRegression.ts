@@ -1,0 +1,119 @@
+/**
+ * L2-regularised multinomial logistic regression of EVAL.md ("classification"): minimise
+ *   sum_i [ logsumexp(W f_i + b) - (W f_i + b)_{y_i} ] + ||W||^2 / (2C),  C = 1, the intercept b not penalised,
+ * with one weight row per class (the symmetric parameterisation of scikit-learn's multinomial LogisticRegression; for
+ * two classes it equals sklearn's binary model with C doubled), from W = 0, b = 0, by L-BFGS to ||gradient||_2 < 1e-6.
+ *
+ * The features f_i are given row-major (rows x width); classification.ts passes either the vectors themselves or
+ * their coordinates in an orthonormal basis of the training rows' span (the optimum W lies in that span, so the
+ * objective, its optimum and the gradient norm are the same there).
+ */
+import { minimizeLbfgs } from './lbfgs';
+
+export const REGULARISATION_C = 1;
+export const GRADIENT_TOLERANCE = 1e-6;
+
+export interface LogisticModel {
+  classes: number;
+  width: number;
+  /** classes x width, row-major. */
+  weights: Float64Array;
+  /** One intercept per class. */
+  intercepts: Float64Array;
+  gradientNorm: number;
+  iterations: number;
+}
+
+/** Fits the model to `rows` feature rows with labels in 0..classes-1. */
+export function fitLogistic(features: Float64Array, rows: number, width: number, labels: Int32Array, classes: number): LogisticModel {
+  const weightCount = classes * width;
+  const logits = new Float64Array(rows * classes);
+  const objective = (theta: Float64Array, gradient: Float64Array): number => {
+    const weights = theta.subarray(0, weightCount);
+    const intercepts = theta.subarray(weightCount);
+    linearScores(features, rows, width, weights, intercepts, classes, logits);
+    let loss = 0;
+    // Residuals P - Y overwrite the logits row by row.
+    for (let i = 0; i < rows; i++) {
+      const row = logits.subarray(i * classes, (i + 1) * classes);
+      const lse = logSumExp(row);
+      loss += lse - row[labels[i]];
+      for (let k = 0; k < classes; k++) row[k] = Math.exp(row[k] - lse);
+      row[labels[i]] -= 1;
+    }
+    let penalty = 0;
+    for (let x = 0; x < weightCount; x++) {
+      penalty += weights[x] * weights[x];
+      gradient[x] = weights[x] / REGULARISATION_C;
+    }
+    gradient.fill(0, weightCount);
+    for (let i = 0; i < rows; i++) {
+      const f = i * width;
+      for (let k = 0; k < classes; k++) {
+        const r = logits[i * classes + k];
+        gradient[weightCount + k] += r;
+        if (r === 0) continue;
+        const w = k * width;
+        for (let j = 0; j < width; j++) gradient[w + j] += r * features[f + j];
+      }
+    }
+    return loss + penalty / (2 * REGULARISATION_C);
+  };
+  const { x, gradientNorm, iterations } = minimizeLbfgs(objective, new Float64Array(weightCount + classes), {
+    tolerance: GRADIENT_TOLERANCE,
+  });
+  return { classes, width, weights: x.slice(0, weightCount), intercepts: x.slice(weightCount), gradientNorm, iterations };
+}
+
+/** Class probabilities (rows x classes) of feature rows. */
+export function predictProbabilities(model: LogisticModel, features: Float64Array, rows: number): Float64Array {
+  const { classes } = model;
+  const out = new Float64Array(rows * classes);
+  linearScores(features, rows, model.width, model.weights, model.intercepts, classes, out);
+  for (let i = 0; i < rows; i++) {
+    const row = out.subarray(i * classes, (i + 1) * classes);
+    const lse = logSumExp(row);
+    for (let k = 0; k < classes; k++) row[k] = Math.exp(row[k] - lse);
+  }
+  return out;
+}
+
+/** The most probable class of each row; a tie goes to the lower class index. */
+export function argmaxRows(scores: Float64Array, rows: number, classes: number): Int32Array {
+  const out = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) {
+    let best = 0;
+    for (let k = 1; k < classes; k++) if (scores[i * classes + k] > scores[i * classes + best]) best = k;
+    out[i] = best;
+  }
+  return out;
+}
+
+/** out (rows x classes) = F W^T + b. */
+function linearScores(
+  features: Float64Array,
+  rows: number,
+  width: number,
+  weights: Float64Array,
+  intercepts: Float64Array,
+  classes: number,
+  out: Float64Array,
+): void {
+  for (let i = 0; i < rows; i++) {
+    const f = i * width;
+    for (let k = 0; k < classes; k++) {
+      const w = k * width;
+      let s = intercepts[k];
+      for (let j = 0; j < width; j++) s += weights[w + j] * features[f + j];
+      out[i * classes + k] = s;
+    }
+  }
+}
+
+function logSumExp(row: Float64Array): number {
+  let max = -Infinity;
+  for (let k = 0; k < row.length; k++) if (row[k] > max) max = row[k];
+  let sum = 0;
+  for (let k = 0; k < row.length; k++) sum += Math.exp(row[k] - max);
+  return max + Math.log(sum);
+}
