@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { UserError } from '../src/engine/errors';
 import { resampleIndices, SplitMix64 } from '../src/engine/evaluation/bootstrap';
-import { crossValidate, macroF1, scoreClassification, stratifiedFolds } from '../src/engine/evaluation/classification';
+import { classifierFeatures, crossValidate, macroF1, scoreClassification, stratifiedFolds } from '../src/engine/evaluation/classification';
 import { adjustedRandIndex, vMeasure } from '../src/engine/evaluation/clusterAgreement';
 import { bestRun, kMeansRuns, scoreClustering } from '../src/engine/evaluation/clustering';
 import { knnPredictions } from '../src/engine/evaluation/knn';
@@ -129,7 +129,8 @@ describe('classification against scikit-learn', () => {
       const labels = Int32Array.from(c.labels);
       assert.deepEqual(Array.from(stratifiedFolds(labels, c.labelCount)), c.folds);
       const gram = await gramOf(vectors, c.n, c.d);
-      const cv = crossValidate(vectors, gram, c.n, c.d, labels, c.labelCount);
+      const { features, width } = await classifierFeatures(vectors, gram, c.n, c.d);
+      const cv = crossValidate(features, width, c.n, labels, c.labelCount);
       assert.deepEqual(Array.from(cv.predictions), c.cvPredictions);
       cv.probabilities.forEach((p, x) => close(p, c.cvProbabilities![x], PROBABILITY_TOLERANCE, `probability ${x}`));
       const score = await scoreClassification(vectors, c.n, c.d, labels, c.labelCount);

@@ -4,29 +4,52 @@
  * accuracy (knn.ts). The bootstrap re-scores the fixed cross-validated predictions.
  *
  * Choices EVAL.md leaves open (docs/EVALUATION.md "Classification"):
- * - When d exceeds the number of training rows, the model is fitted on the rows' coordinates in an orthonormal basis
- *   of their span, from the eigendecomposition of their Gram matrix G = U diag(l) U^T: coordinates G[:, train] U
- *   diag(l)^-1/2. The optimum W lies in that span (its gradient condition puts it there), so the fit is the same
- *   model in r <= rows dimensions instead of d; directions with l <= 1e-12 l_max (duplicate rows, rounding) are
- *   dropped, which moves no logit by more than rounding.
+ * - When d > n, the model is fitted on the rows' coordinates in an orthonormal basis of the span of all n rows, from
+ *   the eigendecomposition of their Gram matrix G = U diag(l) U^T (coordinates G U diag(l)^-1/2). At the optimum,
+ *   W = -C (P - Y)^T X_train lies in the span of the fold's training rows, which this span contains, and every
+ *   gradient lies there too: the objective, its optimum, the predictions and the gradient norm are those of the
+ *   d-dimensional problem, in r <= n dimensions, with one factorisation for all five folds. Directions with
+ *   l <= 1e-12 l_max (duplicate rows, rounding) are dropped: the regularisation keeps W's component there of the
+ *   order of l, so no logit moves by more than about 1e-10.
  * - Macro-F1 is scikit-learn's f1_score(average='macro', zero_division=0): the mean over the labels present in the
  *   true or predicted labels of 2PR / (P + R), a precision or recall of 0/0 being 0, an F of 0/0 being 0.
  */
 import { UserError } from '../errors';
-import { gramOf } from '../kernels/gemm';
+import { gemm, gramOf } from '../kernels/gemm';
 import { symmetricEigenTop } from '../kernels/linalg';
 import { knnPredictions } from './knn';
 import { argmaxRows, fitLogistic, predictProbabilities } from './logisticRegression';
 import type { KindScore } from './scorer';
 
 export const FOLDS = 5;
-/** Eigen-directions of the training Gram matrix below this share of the largest eigenvalue are dropped. */
+/** Eigen-directions of the Gram matrix below this share of the largest eigenvalue are dropped. */
 const SPAN_TOLERANCE = 1e-12;
 
 /** Fold of each query: within each label, queries in row order get folds 0, 1, 2, 3, 4, 0, 1, ... */
 export function stratifiedFolds(labels: Int32Array, labelCount: number): Int32Array {
   const seen = new Int32Array(labelCount);
   return labels.map((label) => seen[label]++ % FOLDS);
+}
+
+/**
+ * The rows the model is fitted on: the vectors themselves when d <= n, else their coordinates in an orthonormal
+ * basis of the span of all n rows (see the top): Z = G U diag(l)^-1/2 for G = U diag(l) U^T, one product on the Gemm
+ * kernel (so identical rows get identical coordinates). Row-major n x width.
+ */
+export async function classifierFeatures(
+  vectors: Float64Array,
+  gram: Float64Array,
+  n: number,
+  d: number,
+): Promise<{ features: Float64Array; width: number }> {
+  if (d <= n) return { features: vectors, width: d };
+  const { values, vectors: u } = symmetricEigenTop(gram.slice(), n, n);
+  let width = 0;
+  while (width < n && values[width] > SPAN_TOLERANCE * values[0]) width++;
+  const basis = new Float64Array(n * width);
+  for (let a = 0; a < n; a++)
+    for (let c = 0; c < width; c++) basis[a * width + c] = u[a * n + c] / Math.sqrt(values[c]);
+  return { features: await gemm(gram, basis, n, n, width), width };
 }
 
 export interface CrossValidation {
@@ -37,18 +60,8 @@ export interface CrossValidation {
   folds: Int32Array;
 }
 
-/**
- * Cross-validated logistic-regression predictions. `gram` is the n x n Gram matrix of the vectors (used when d
- * exceeds a fold's training rows).
- */
-export function crossValidate(
-  vectors: Float64Array,
-  gram: Float64Array,
-  n: number,
-  d: number,
-  labels: Int32Array,
-  labelCount: number,
-): CrossValidation {
+/** Cross-validated logistic-regression predictions from the n feature rows (n x width). */
+export function crossValidate(features: Float64Array, width: number, n: number, labels: Int32Array, labelCount: number): CrossValidation {
   const folds = stratifiedFolds(labels, labelCount);
   const predictions = new Int32Array(n);
   const probabilities = new Float64Array(n * labelCount);
@@ -57,10 +70,8 @@ export function crossValidate(
     const train: number[] = [];
     for (let i = 0; i < n; i++) (folds[i] === fold ? test : train).push(i);
     if (test.length === 0) continue;
-    const { features, width } = d <= train.length ? rowsOf(vectors, d, train, test) : spanCoordinates(gram, n, train, test);
-    const trainLabels = Int32Array.from(train, (i) => labels[i]);
-    const model = fitLogistic(features, train.length, width, trainLabels, labelCount);
-    const p = predictProbabilities(model, features.subarray(train.length * width), test.length);
+    const model = fitLogistic(rowsOf(features, width, train), train.length, width, Int32Array.from(train, (i) => labels[i]), labelCount);
+    const p = predictProbabilities(model, rowsOf(features, width, test), test.length);
     const predicted = argmaxRows(p, test.length, labelCount);
     test.forEach((i, t) => {
       predictions[i] = predicted[t];
@@ -70,40 +81,11 @@ export function crossValidate(
   return { predictions, probabilities, folds };
 }
 
-/** Feature rows: the training rows, then the test rows. */
-interface FoldFeatures {
-  features: Float64Array;
-  width: number;
-}
-
-function rowsOf(vectors: Float64Array, d: number, train: number[], test: number[]): FoldFeatures {
-  const rows = [...train, ...test];
-  const features = new Float64Array(rows.length * d);
-  rows.forEach((i, r) => features.set(vectors.subarray(i * d, (i + 1) * d), r * d));
-  return { features, width: d };
-}
-
-/** Coordinates of the training and test rows in an orthonormal basis of the training rows' span (see the top). */
-function spanCoordinates(gram: Float64Array, n: number, train: number[], test: number[]): FoldFeatures {
-  const m = train.length;
-  const trainGram = new Float64Array(m * m);
-  for (let a = 0; a < m; a++) for (let b = 0; b <= a; b++) trainGram[a * m + b] = gram[train[a] * n + train[b]];
-  const { values, vectors: u } = symmetricEigenTop(trainGram, m, m);
-  let width = 0;
-  while (width < m && values[width] > SPAN_TOLERANCE * values[0]) width++;
-  const scale = Float64Array.from(values.subarray(0, width), (l) => 1 / Math.sqrt(l));
-  const rows = [...train, ...test];
-  const features = new Float64Array(rows.length * width);
-  const column = new Float64Array(width);
-  rows.forEach((i, r) => {
-    column.fill(0);
-    for (let a = 0; a < m; a++) {
-      const g = gram[i * n + train[a]];
-      for (let c = 0; c < width; c++) column[c] += g * u[a * m + c];
-    }
-    for (let c = 0; c < width; c++) features[r * width + c] = column[c] * scale[c];
-  });
-  return { features, width };
+/** The given rows of a row-major matrix of `width` columns. */
+function rowsOf(matrix: Float64Array, width: number, rows: number[]): Float64Array {
+  const out = new Float64Array(rows.length * width);
+  rows.forEach((i, r) => out.set(matrix.subarray(i * width, (i + 1) * width), r * width));
+  return out;
 }
 
 /** Share of queries whose prediction equals their label. */
@@ -164,7 +146,8 @@ export async function scoreClassification(
 ): Promise<KindScore> {
   checkClassificationLabels(labels, labelCount, labelNames);
   const gram = await gramOf(vectors, n, d);
-  const { predictions } = crossValidate(vectors, gram, n, d, labels, labelCount);
+  const { features, width } = await classifierFeatures(vectors, gram, n, d);
+  const { predictions } = crossValidate(features, width, n, labels, labelCount);
   const neighbours = knnPredictions(gram, n, labels, labelCount);
   const correct = Uint8Array.from(predictions, (p, i) => (p === labels[i] ? 1 : 0));
   return {

@@ -35,11 +35,11 @@ export function fitLogistic(features: Float64Array, rows: number, width: number,
     let loss = 0;
     // Residuals P - Y overwrite the logits row by row.
     for (let i = 0; i < rows; i++) {
-      const row = logits.subarray(i * classes, (i + 1) * classes);
-      const lse = logSumExp(row);
-      loss += lse - row[labels[i]];
-      for (let k = 0; k < classes; k++) row[k] = Math.exp(row[k] - lse);
-      row[labels[i]] -= 1;
+      const at = i * classes;
+      const lse = logSumExp(logits, at, classes);
+      loss += lse - logits[at + labels[i]];
+      for (let k = 0; k < classes; k++) logits[at + k] = Math.exp(logits[at + k] - lse);
+      logits[at + labels[i]] -= 1;
     }
     let penalty = 0;
     for (let x = 0; x < weightCount; x++) {
@@ -71,9 +71,9 @@ export function predictProbabilities(model: LogisticModel, features: Float64Arra
   const out = new Float64Array(rows * classes);
   linearScores(features, rows, model.width, model.weights, model.intercepts, classes, out);
   for (let i = 0; i < rows; i++) {
-    const row = out.subarray(i * classes, (i + 1) * classes);
-    const lse = logSumExp(row);
-    for (let k = 0; k < classes; k++) row[k] = Math.exp(row[k] - lse);
+    const at = i * classes;
+    const lse = logSumExp(out, at, classes);
+    for (let k = 0; k < classes; k++) out[at + k] = Math.exp(out[at + k] - lse);
   }
   return out;
 }
@@ -110,10 +110,11 @@ function linearScores(
   }
 }
 
-function logSumExp(row: Float64Array): number {
+/** log sum exp of values[at .. at + count - 1]. */
+function logSumExp(values: Float64Array, at: number, count: number): number {
   let max = -Infinity;
-  for (let k = 0; k < row.length; k++) if (row[k] > max) max = row[k];
+  for (let k = at; k < at + count; k++) if (values[k] > max) max = values[k];
   let sum = 0;
-  for (let k = 0; k < row.length; k++) sum += Math.exp(row[k] - max);
+  for (let k = at; k < at + count; k++) sum += Math.exp(values[k] - max);
   return max + Math.log(sum);
 }
