@@ -195,6 +195,20 @@ describe('label metrics in their degenerate cases', () => {
 });
 
 describe('label-based kinds: properties', () => {
+  it('identical rows get identical similarities, also across gramOf blocks (the tie rules rely on it)', async () => {
+    const n = 600; // two blocks of gramOf
+    const d = 48;
+    const { vectors } = separated(1, n, d, 1, 4);
+    const copies = [3, 290, 599];
+    for (const c of copies.slice(1)) vectors.copyWithin(c * d, copies[0] * d, (copies[0] + 1) * d);
+    const gram = await gramOf(vectors, n, d);
+    for (let q = 0; q < n; q++)
+      for (const c of copies.slice(1)) {
+        assert.equal(gram[q * n + c], gram[q * n + copies[0]], `G[${q}][${c}]`);
+        assert.equal(gram[c * n + q], gram[copies[0] * n + q], `G[${c}][${q}]`);
+      }
+  });
+
   it('perfectly separated clusters score accuracy, macro-F1, kNN accuracy, V-measure and ARI 1', async () => {
     for (const d of [12, 300]) {
       const { vectors, labels, n } = separated(4, 15, d, 0.05, d);
