@@ -130,7 +130,7 @@ describe('classification against scikit-learn', () => {
       assert.deepEqual(Array.from(stratifiedFolds(labels, c.labelCount)), c.folds);
       const gram = await gramOf(vectors, c.n, c.d);
       const { features, width } = await classifierFeatures(vectors, gram, c.n, c.d);
-      const cv = crossValidate(features, width, c.n, labels, c.labelCount);
+      const cv = await crossValidate(features, width, c.n, labels, c.labelCount);
       assert.deepEqual(Array.from(cv.predictions), c.cvPredictions);
       cv.probabilities.forEach((p, x) => close(p, c.cvProbabilities![x], PROBABILITY_TOLERANCE, `probability ${x}`));
       const score = await scoreClassification(vectors, c.n, c.d, labels, c.labelCount);

@@ -61,7 +61,13 @@ export interface CrossValidation {
 }
 
 /** Cross-validated logistic-regression predictions from the n feature rows (n x width). */
-export function crossValidate(features: Float64Array, width: number, n: number, labels: Int32Array, labelCount: number): CrossValidation {
+export async function crossValidate(
+  features: Float64Array,
+  width: number,
+  n: number,
+  labels: Int32Array,
+  labelCount: number,
+): Promise<CrossValidation> {
   const folds = stratifiedFolds(labels, labelCount);
   const predictions = new Int32Array(n);
   const probabilities = new Float64Array(n * labelCount);
@@ -70,8 +76,8 @@ export function crossValidate(features: Float64Array, width: number, n: number, 
     const train: number[] = [];
     for (let i = 0; i < n; i++) (folds[i] === fold ? test : train).push(i);
     if (test.length === 0) continue;
-    const model = fitLogistic(rowsOf(features, width, train), train.length, width, Int32Array.from(train, (i) => labels[i]), labelCount);
-    const p = predictProbabilities(model, rowsOf(features, width, test), test.length);
+    const model = await fitLogistic(rowsOf(features, width, train), train.length, width, Int32Array.from(train, (i) => labels[i]), labelCount);
+    const p = await predictProbabilities(model, rowsOf(features, width, test), test.length);
     const predicted = argmaxRows(p, test.length, labelCount);
     test.forEach((i, t) => {
       predictions[i] = predicted[t];
@@ -147,7 +153,7 @@ export async function scoreClassification(
   checkClassificationLabels(labels, labelCount, labelNames);
   const gram = await gramOf(vectors, n, d);
   const { features, width } = await classifierFeatures(vectors, gram, n, d);
-  const { predictions } = crossValidate(features, width, n, labels, labelCount);
+  const { predictions } = await crossValidate(features, width, n, labels, labelCount);
   const neighbours = knnPredictions(gram, n, labels, labelCount);
   const correct = Uint8Array.from(predictions, (p, i) => (p === labels[i] ? 1 : 0));
   return {

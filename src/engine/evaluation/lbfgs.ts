@@ -11,8 +11,8 @@
  * safeguarded secant steps on phi' (which increases along the line for a convex phi).
  */
 
-/** f(x), writing the gradient into `gradient`. */
-export type Objective = (x: Float64Array, gradient: Float64Array) => number;
+/** f(x), writing the gradient into `gradient` (asynchronous: the products may run on the Gemm kernel). */
+export type Objective = (x: Float64Array, gradient: Float64Array) => Promise<number>;
 
 export interface LbfgsOptions {
   /** Stop when ||gradient||_2 < tolerance. */
@@ -35,13 +35,13 @@ const CURVATURE = 0.9;
 const MAX_LINE_STEPS = 60;
 
 /** Minimises `objective` from `start` (not modified). */
-export function minimizeLbfgs(objective: Objective, start: Float64Array, options: LbfgsOptions): LbfgsResult {
+export async function minimizeLbfgs(objective: Objective, start: Float64Array, options: LbfgsOptions): Promise<LbfgsResult> {
   const size = start.length;
   const memory = options.memory ?? 10;
   const maxIterations = options.maxIterations ?? 20000;
   const x = Float64Array.from(start);
   const g = new Float64Array(size);
-  let f = objective(x, g);
+  let f = await objective(x, g);
   const sHistory: Float64Array[] = [];
   const yHistory: Float64Array[] = [];
   const rho: number[] = [];
@@ -63,7 +63,7 @@ export function minimizeLbfgs(objective: Objective, start: Float64Array, options
       slope = -gradientNorm * gradientNorm;
     }
     const firstStep = sHistory.length === 0 ? Math.min(1, 1 / gradientNorm) : 1;
-    const step = lineSearch(objective, x, f, slope, direction, firstStep, trial, trialGradient);
+    const step = await lineSearch(objective, x, f, slope, direction, firstStep, trial, trialGradient);
     if (step === null) {
       if (sHistory.length === 0) throw new Error(`L-BFGS: line search failed at gradient norm ${gradientNorm}`);
       sHistory.length = yHistory.length = rho.length = 0;
@@ -123,7 +123,7 @@ function twoLoopDirection(
  * Finds a step a along `direction` meeting the conditions above; on success `trial` = x + a p, `trialGradient` its
  * gradient, and the return value is f there. Null when no step is found in MAX_LINE_STEPS evaluations.
  */
-function lineSearch(
+async function lineSearch(
   objective: Objective,
   x: Float64Array,
   f0: number,
@@ -132,7 +132,7 @@ function lineSearch(
   firstStep: number,
   trial: Float64Array,
   trialGradient: Float64Array,
-): number | null {
+): Promise<number | null> {
   let low = 0;
   let lowSlope = slope0;
   let high = Infinity;
@@ -140,7 +140,7 @@ function lineSearch(
   let step = firstStep;
   for (let evaluation = 0; evaluation < MAX_LINE_STEPS; evaluation++) {
     for (let i = 0; i < x.length; i++) trial[i] = x[i] + step * direction[i];
-    const f = objective(trial, trialGradient);
+    const f = await objective(trial, trialGradient);
     const slope = dot(trialGradient, direction);
     const decreases = slope <= ARMIJO * slope0 || f <= f0 + ARMIJO * step * slope0;
     if (decreases && Math.abs(slope) <= -CURVATURE * slope0) return f;
