@@ -12,10 +12,17 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { UserError } from '../src/engine/errors';
 import { resampleIndices, SplitMix64 } from '../src/engine/evaluation/bootstrap';
-import { classifierFeatures, crossValidate, macroF1, scoreClassification, stratifiedFolds } from '../src/engine/evaluation/classification';
+import {
+  classifierFeatures,
+  crossValidate,
+  macroF1,
+  scoreClassification,
+  stratifiedFolds,
+} from '../src/engine/evaluation/classification';
 import { adjustedRandIndex, vMeasure } from '../src/engine/evaluation/clusterAgreement';
 import { bestRun, kMeansRuns, scoreClustering } from '../src/engine/evaluation/clustering';
 import { knnPredictions } from '../src/engine/evaluation/knn';
+import { fitLogistic, GRADIENT_TOLERANCE } from '../src/engine/evaluation/logisticRegression';
 import { gramOf } from '../src/engine/kernels/gemm';
 import { packageRoot } from '../src/engine/io/paths';
 
@@ -92,9 +99,17 @@ function replicatesOf(mainOn: (sample: Int32Array) => number, resamples: Int32Ar
 }
 
 /** Unit-norm rows: `perLabel` noisy copies of one random direction per label (noise well under the separation). */
-function separated(labelCount: number, perLabel: number, d: number, noise: number, seed: number): { vectors: Float64Array; labels: Int32Array; n: number } {
+function separated(
+  labelCount: number,
+  perLabel: number,
+  d: number,
+  noise: number,
+  seed: number,
+): { vectors: Float64Array; labels: Int32Array; n: number } {
   const stream = new SplitMix64(seed);
-  const gaussian = (): number => Math.sqrt(-2 * Math.log(1 - stream.nextUniform())) * Math.cos(2 * Math.PI * stream.nextUniform());
+  // Box-Muller normal deviates.
+  const gaussian = (): number =>
+    Math.sqrt(-2 * Math.log(1 - stream.nextUniform())) * Math.cos(2 * Math.PI * stream.nextUniform());
   const centres = Array.from({ length: labelCount }, () => Float64Array.from({ length: d }, gaussian));
   const n = labelCount * perLabel;
   const labels = Int32Array.from({ length: n }, (_, i) => i % labelCount);
@@ -124,7 +139,7 @@ function shuffled(labels: Int32Array, seed: number): Int32Array {
 
 describe('classification against scikit-learn', () => {
   for (const c of fixture.cases.filter((x) => x.cvPredictions !== undefined)) {
-    it(`${c.name} (n ${c.n}, d ${c.d}, ${c.labelCount} labels): folds, CV predictions and probabilities, metrics`, async () => {
+    it(`${c.name} (n ${c.n}, d ${c.d}, ${c.labelCount} labels): folds, CV predictions, probabilities, metrics`, async () => {
       const vectors = normalised(c.raw, c.n, c.d);
       const labels = Int32Array.from(c.labels);
       assert.deepEqual(Array.from(stratifiedFolds(labels, c.labelCount)), c.folds);
@@ -140,9 +155,41 @@ describe('classification against scikit-learn', () => {
       close(score.values[2], c.kNNAccuracy, TOLERANCE, 'kNNAccuracy');
       const resamples = resampleIndices(c.resampleSeed, c.n, c.resamples.length / c.n);
       assert.deepEqual(Array.from(resamples), c.resamples, 'bootstrap.ts draws the fixture resamples');
-      replicatesOf(score.mainOn, resamples, c.n).forEach((r, b) => close(r, c.accuracyReplicates![b], TOLERANCE, `replicate ${b}`));
+      const replicates = replicatesOf(score.mainOn, resamples, c.n);
+      replicates.forEach((r, b) => close(r, c.accuracyReplicates![b], TOLERANCE, `replicate ${b}`));
     });
   }
+});
+
+describe('logistic regression: the stopping rule', () => {
+  it('the fitted model has a gradient norm below 1e-6 (recomputed here, in d dimensions)', async () => {
+    const c = fixture.cases[0];
+    const vectors = normalised(c.raw, c.n, c.d);
+    const train = c.labels.map((_, i) => i).filter((i) => c.folds![i] !== 0);
+    const x = new Float64Array(train.length * c.d);
+    train.forEach((i, r) => x.set(vectors.subarray(i * c.d, (i + 1) * c.d), r * c.d));
+    const y = Int32Array.from(train, (i) => c.labels[i]);
+    const K = c.labelCount;
+    const { weights, intercepts } = await fitLogistic(x, train.length, c.d, y, K);
+    const gradient = Float64Array.from(weights); // ||W||^2 / 2 with C = 1
+    const interceptGradient = new Float64Array(K);
+    for (let r = 0; r < train.length; r++) {
+      const logits = Array.from({ length: K }, (_, k) => {
+        let s = intercepts[k];
+        for (let j = 0; j < c.d; j++) s += weights[k * c.d + j] * x[r * c.d + j];
+        return s;
+      });
+      const max = Math.max(...logits);
+      const z = logits.reduce((a, l) => a + Math.exp(l - max), 0);
+      for (let k = 0; k < K; k++) {
+        const residual = Math.exp(logits[k] - max) / z - (y[r] === k ? 1 : 0);
+        interceptGradient[k] += residual;
+        for (let j = 0; j < c.d; j++) gradient[k * c.d + j] += residual * x[r * c.d + j];
+      }
+    }
+    const norm = Math.hypot(...gradient, ...interceptGradient);
+    assert.ok(norm < GRADIENT_TOLERANCE, `gradient norm ${norm}`);
+  });
 });
 
 describe('kNN against the reference rule', () => {
@@ -157,7 +204,7 @@ describe('kNN against the reference rule', () => {
 
 describe('clustering against the reference k-means and scikit-learn', () => {
   for (const c of fixture.cases) {
-    it(`${c.name} (n ${c.n}, d ${c.d}, K ${c.labelCount}): every run's seeds and assignments, the best run, V-measure, ARI`, async () => {
+    it(`${c.name} (n ${c.n}, d ${c.d}, K ${c.labelCount}): each run's seeds and assignments, best run, V, ARI`, async () => {
       const vectors = normalised(c.raw, c.n, c.d);
       const labels = Int32Array.from(c.labels);
       const gram = await gramOf(vectors, c.n, c.d);
@@ -176,7 +223,8 @@ describe('clustering against the reference k-means and scikit-learn', () => {
       close(score.values[0], c.vMeasure, TOLERANCE, 'vMeasure');
       close(score.values[1], c.ARI, TOLERANCE, 'ARI');
       const resamples = Int32Array.from(c.resamples);
-      replicatesOf(score.mainOn, resamples, c.n).forEach((r, b) => close(r, c.vMeasureReplicates[b], TOLERANCE, `replicate ${b}`));
+      const replicates = replicatesOf(score.mainOn, resamples, c.n);
+      replicates.forEach((r, b) => close(r, c.vMeasureReplicates[b], TOLERANCE, `replicate ${b}`));
     });
   }
 });

@@ -76,7 +76,8 @@ export async function crossValidate(
     const train: number[] = [];
     for (let i = 0; i < n; i++) (folds[i] === fold ? test : train).push(i);
     if (test.length === 0) continue;
-    const model = await fitLogistic(rowsOf(features, width, train), train.length, width, Int32Array.from(train, (i) => labels[i]), labelCount);
+    const trainLabels = Int32Array.from(train, (i) => labels[i]);
+    const model = await fitLogistic(rowsOf(features, width, train), train.length, width, trainLabels, labelCount);
     const p = await predictProbabilities(model, rowsOf(features, width, test), test.length);
     const predicted = argmaxRows(p, test.length, labelCount);
     test.forEach((i, t) => {
@@ -130,10 +131,13 @@ export function checkClassificationLabels(labels: Int32Array, labelCount: number
   for (const label of labels) counts[label]++;
   const lonely: string[] = [];
   counts.forEach((count, k) => {
-    if (count < 2) lonely.push(`${JSON.stringify(labelNames?.[k] ?? `#${k + 1}`)} (${count} ${count === 1 ? 'query' : 'queries'})`);
+    const name = JSON.stringify(labelNames?.[k] ?? `#${k + 1}`);
+    if (count < 2) lonely.push(`${name} (${count} ${count === 1 ? 'query' : 'queries'})`);
   });
   if (lonely.length > 0)
-    throw new UserError(`classification needs at least 2 queries per label; too few for label${lonely.length > 1 ? 's' : ''} ${lonely.join(', ')}`);
+    throw new UserError(
+      `classification needs at least 2 queries per label; too few for label${lonely.length > 1 ? 's' : ''} ${lonely.join(', ')}`,
+    );
   if (labelCount < 2) throw new UserError('classification needs at least 2 different labels');
 }
 

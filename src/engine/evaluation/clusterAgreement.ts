@@ -45,7 +45,13 @@ function entropy(counts: Float64Array, total: number): number {
 }
 
 /** V-measure (beta = 1) of `clusters` against `labels`. */
-export function vMeasure(labels: Int32Array, labelCount: number, clusters: Int32Array, clusterCount: number, sample?: Int32Array): number {
+export function vMeasure(
+  labels: Int32Array,
+  labelCount: number,
+  clusters: Int32Array,
+  clusterCount: number,
+  sample?: Int32Array,
+): number {
   const { table, total } = contingency(labels, labelCount, clusters, clusterCount, sample);
   if (total === 0) return 1;
   const { rowSums, colSums } = marginals(table, labelCount, clusterCount);
@@ -59,7 +65,8 @@ export function vMeasure(labels: Int32Array, labelCount: number, clusters: Int32
         const count = table[r * clusterCount + c];
         if (count === 0) continue;
         const share = count / total;
-        const term = share * (Math.log(count) - logTotal) + share * (-Math.log(rowSums[r] * colSums[c]) + logTotal + logTotal);
+        const logOuter = -Math.log(rowSums[r] * colSums[c]) + logTotal + logTotal;
+        const term = share * (Math.log(count) - logTotal) + share * logOuter;
         if (Math.abs(term) >= Number.EPSILON) mutual += term;
       }
     mutual = Math.max(0, mutual);
@@ -70,7 +77,13 @@ export function vMeasure(labels: Int32Array, labelCount: number, clusters: Int32
 }
 
 /** Adjusted Rand index of `clusters` against `labels`. */
-export function adjustedRandIndex(labels: Int32Array, labelCount: number, clusters: Int32Array, clusterCount: number, sample?: Int32Array): number {
+export function adjustedRandIndex(
+  labels: Int32Array,
+  labelCount: number,
+  clusters: Int32Array,
+  clusterCount: number,
+  sample?: Int32Array,
+): number {
   const { table, total } = contingency(labels, labelCount, clusters, clusterCount, sample);
   const { rowSums, colSums } = marginals(table, labelCount, clusterCount);
   let sumSquares = 0;

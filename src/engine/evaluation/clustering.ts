@@ -60,7 +60,8 @@ function kMeansRun(gram: Float64Array, n: number, clusters: number, stream: Spli
     assignments = next;
     if (!changed) break;
   }
-  return { assignments, inertia: inertiaOf(gram, n, membersOf(assignments, clusters, members), assignments), seeds, iterations };
+  const inertia = inertiaOf(gram, n, membersOf(assignments, clusters, members), assignments);
+  return { assignments, inertia, seeds, iterations };
 }
 
 /** EVAL.md's k-means++: first index floor(u n); each next: the first index whose running sum of D^2 reaches u * total. */

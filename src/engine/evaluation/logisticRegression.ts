@@ -22,8 +22,6 @@ export interface LogisticModel {
   weights: Float64Array;
   /** One intercept per class. */
   intercepts: Float64Array;
-  gradientNorm: number;
-  iterations: number;
 }
 
 /** Fits the model to `rows` feature rows with labels in 0..classes-1. */
@@ -60,10 +58,10 @@ export async function fitLogistic(
     for (let i = 0; i < rows; i++) for (let k = 0; k < classes; k++) gradient[weightCount + k] += logits[i * classes + k];
     return loss + penalty / (2 * REGULARISATION_C);
   };
-  const { x, gradientNorm, iterations } = await minimizeLbfgs(objective, new Float64Array(weightCount + classes), {
+  const { x } = await minimizeLbfgs(objective, new Float64Array(weightCount + classes), {
     tolerance: GRADIENT_TOLERANCE,
   });
-  return { classes, width, weights: x.slice(0, weightCount), intercepts: x.slice(weightCount), gradientNorm, iterations };
+  return { classes, width, weights: x.slice(0, weightCount), intercepts: x.slice(weightCount) };
 }
 
 /** Class probabilities (rows x classes) of feature rows. */
