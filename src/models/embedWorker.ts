@@ -8,7 +8,14 @@ import { UserError } from '../engine/errors';
 import { fetchDenseLayer, loadDenseLayer } from './dense';
 import { INSTRUCTION_SEPARATOR } from './families';
 import { applyDense, type DenseLayer, maskLeadingTokens, normalizeL2, poolTokens, splitRows } from './pooling';
-import { type LoadRequest, NETWORK_FAILURE, unavailableMessage, type WorkerMessage, type WorkerRequest } from './workerProtocol';
+import {
+  type LoadRequest,
+  NETWORK_FAILURE,
+  onnxFileStem,
+  unavailableMessage,
+  type WorkerMessage,
+  type WorkerRequest,
+} from './workerProtocol';
 
 type Transformers = typeof import('@huggingface/transformers');
 
@@ -68,7 +75,7 @@ function outputNames(model: LoadedModel): string[] {
 async function load(request: LoadRequest): Promise<LoadedModel> {
   // External to the bundle (esbuild.mjs): loaded from node_modules at run time.
   const transformers: Transformers = require('@huggingface/transformers');
-  const { env, AutoTokenizer, AutoModel, LogLevel } = transformers;
+  const { env, AutoConfig, AutoTokenizer, AutoModel, PreTrainedModel, LogLevel } = transformers;
   // Only errors: transformers.js warns about model classes it does not know (harmless for plain encoders).
   env.logLevel = LogLevel.ERROR;
   env.cacheDir = request.cacheDir;
@@ -83,10 +90,15 @@ async function load(request: LoadRequest): Promise<LoadedModel> {
   };
   const common = { revision: request.revision, progress_callback, local_files_only: request.offline };
   const tokenizer = await AutoTokenizer.from_pretrained(request.model, common);
-  const model = await AutoModel.from_pretrained(request.model, {
-    ...common,
-    dtype: request.dtype as 'fp32',
-  });
+  const config = await AutoConfig.from_pretrained(request.model, common);
+  const stem = onnxFileStem(config as { is_encoder_decoder?: boolean });
+  const modelOptions = { ...common, config, dtype: request.dtype as 'fp32' };
+  // AutoModel would pick T5Model for an encoder-decoder export, which loads (and downloads) the decoder too and
+  // cannot run without decoder inputs: the encoder is loaded alone, as an encoder-only model.
+  const model =
+    stem === 'model'
+      ? await AutoModel.from_pretrained(request.model, modelOptions)
+      : await PreTrainedModel.from_pretrained(request.model, { ...modelOptions, model_file_name: stem });
   const candidate: LoadedModel = {
     request,
     tokenizer: tokenizer as unknown as LoadedModel['tokenizer'],

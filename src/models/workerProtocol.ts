@@ -81,5 +81,14 @@ export function unavailableMessage(request: LoadRequest, detail: string): string
   );
 }
 
+/**
+ * The ONNX file (without dtype suffix) that holds the model's token states. An encoder-decoder export (T5, hence
+ * INSTRUCTOR: onnx/encoder_model.onnx beside decoder_model*.onnx) is embedded by its encoder alone; every other
+ * export is onnx/model.onnx.
+ */
+export function onnxFileStem(config: { is_encoder_decoder?: boolean } | undefined): 'model' | 'encoder_model' {
+  return config?.is_encoder_decoder === true ? 'encoder_model' : 'model';
+}
+
 /** Error texts of a Hub that cannot be reached (DNS, refused, reset, timeout). */
 export const NETWORK_FAILURE = /fetch failed|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|UND_ERR|network/i;
