@@ -204,3 +204,21 @@ test('INSTRUCTOR export: only onnx/encoder_model.onnx is read, never downloaded 
     /no onnx\/encoder_model_quantized\.onnx for dtype q8 \(this folder has dtype fp32\)/,
   );
 });
+
+test('Qwen3-Embedding export whose tokenizer.json does not append <|endoftext|>: the embedder appends it', async () => {
+  const { AutoTokenizer } = require('@huggingface/transformers') as typeof import('@huggingface/transformers');
+  const qwen3 = replicas.find((r) => r.folder === 'qwen3')!;
+  // As the tokenizer.json of Qwen/Qwen3-Embedding-* before June 2025: no post-processor.
+  const old = path.join(scratch, 'Qwen3-Embedding-old-tokenizer');
+  fs.cpSync(folderOf(qwen3), old, { recursive: true });
+  const tokenizerFile = path.join(old, 'tokenizer.json');
+  fs.writeFileSync(tokenizerFile, JSON.stringify({ ...JSON.parse(fs.readFileSync(tokenizerFile, 'utf8')), post_processor: null }));
+  const c = qwen3.cases[1];
+  const plain = Array.from((await AutoTokenizer.from_pretrained(old))(c.texts[0]).input_ids.data as BigInt64Array, Number);
+  assert.deepEqual(plain, c.inputIds[0].slice(0, -1), 'transformers.js alone appends nothing');
+  const embedder = await embedderFor(qwen3, 'qwen3-embedding', 3, old);
+  assert.ok(maxAbsDifference(await embedder.embed(c.texts), c.vectors) <= TOLERANCE);
+  // The replica's own tokenizer appends it already: nothing is appended twice (the main test), and the identity
+  // says which end token the vectors were pooled at.
+  assert.match(await embedder.identity(), /\|end=<\|endoftext\|>$/);
+});

@@ -39,6 +39,8 @@ interface LoadedModel {
   dense?: DenseLayer;
   /** The tokenizer's own limit (model_max_length); the family's maxLength never exceeds it. */
   modelMaxLength: number;
+  /** Appended to every text: the family's end token when this tokenizer does not add it itself. */
+  textSuffix: string;
 }
 
 const port = parentPort;
@@ -67,9 +69,13 @@ port.on('message', (request: WorkerRequest) => {
   }
 });
 
+function sessionNames(model: LoadedModel, kind: 'inputNames' | 'outputNames'): string[] {
+  const sessions = (model.model as unknown as { sessions: Record<string, Record<typeof kind, string[]>> }).sessions;
+  return sessions.model?.[kind] ?? [];
+}
+
 function outputNames(model: LoadedModel): string[] {
-  const sessions = (model.model as unknown as { sessions: Record<string, { outputNames: string[] }> }).sessions;
-  return sessions.model?.outputNames ?? [];
+  return sessionNames(model, 'outputNames');
 }
 
 async function load(request: LoadRequest): Promise<LoadedModel> {
@@ -105,11 +111,15 @@ async function load(request: LoadRequest): Promise<LoadedModel> {
     model: model as unknown as LoadedModel['model'],
     pooling: 'mean',
     modelMaxLength: (tokenizer as unknown as { model_max_length?: number }).model_max_length ?? Infinity,
+    textSuffix: '',
   };
   const outputs = outputNames(candidate);
   const hasSentence = outputs.includes('sentence_embedding');
   const hasTokens = outputs.includes('last_hidden_state');
-  const pooling = request.pooling === 'auto' ? (hasSentence ? 'output' : 'mean') : request.pooling;
+  // A causal decoder export (it takes a key/value cache) sees the whole text only at its last token: decoder
+  // embedders (Qwen3-Embedding, e5-mistral, Sarashina) pool that one, so `auto` does too.
+  const decoder = sessionNames(candidate, 'inputNames').some((name) => name.startsWith('past_key_values.'));
+  const pooling = request.pooling === 'auto' ? (hasSentence ? 'output' : decoder ? 'last' : 'mean') : request.pooling;
   const name = request.displayName;
   if (pooling === 'output' && !hasSentence) {
     throw new UserError(
@@ -123,6 +133,7 @@ async function load(request: LoadRequest): Promise<LoadedModel> {
     );
   }
   candidate.pooling = pooling;
+  if (request.endToken !== undefined) candidate.textSuffix = missingEndToken(candidate, request.endToken);
   if (request.instructionMasked) {
     if (pooling !== 'mean') throw new UserError(`INSTRUCTOR model ${name} needs mean pooling over the text tokens`);
     const revision = request.revision ?? 'main';
@@ -151,7 +162,7 @@ async function embedBatch(texts: string[]): Promise<{ dim: number; data: Float32
   const { normalize, instructionMasked } = model.request;
   const maxLength = Math.min(model.request.maxLength, model.modelMaxLength);
   const tokenizeOptions = { padding: true, truncation: true, max_length: maxLength };
-  let fullTexts = texts;
+  let fullTexts = model.textSuffix ? texts.map((text) => text + model.textSuffix) : texts;
   let instructionTokens: number[] | undefined;
   if (instructionMasked) {
     const parts = texts.map((text) => {
@@ -180,6 +191,19 @@ async function embedBatch(texts: string[]): Promise<{ dim: number; data: Float32
   const data = new Float32Array(rows.length * dim);
   rows.forEach((row, i) => data.set(row, i * dim));
   return { dim, data };
+}
+
+/**
+ * `token` when the tokenizer does not end a text with it by itself (a tokenizer.json without the post-processor
+ * that appends it), '' when it does or does not know the token. Written into the text, it is split out as the
+ * special token it is.
+ */
+function missingEndToken(model: LoadedModel, token: string): string {
+  const tokenizer = model.tokenizer as unknown as LoadedModel['tokenizer'] & { convert_tokens_to_ids(t: string): number | undefined };
+  const id = tokenizer.convert_tokens_to_ids(token);
+  if (id === undefined) return '';
+  const ids = Array.from(model.tokenizer('a', {}).input_ids.data, Number);
+  return ids.at(-1) === id ? '' : token;
 }
 
 /**

@@ -12,7 +12,15 @@ import { CancelledError, UserError } from '../engine/errors';
 import { distPath } from '../engine/io/paths';
 import { planBatches } from './batching';
 import type { EmbedOptions, Embedder } from './embedder';
-import { type Family, familyIdentity, type ModelConfigHints, type ModelOverrides, renderText, resolveFamily } from './families';
+import {
+  type Family,
+  type FamilyId,
+  familyIdentity,
+  type ModelConfigHints,
+  type ModelOverrides,
+  renderText,
+  resolveFamily,
+} from './families';
 import { type LoadRequest, onnxFileStem, unavailableMessage, type WorkerMessage, type WorkerRequest } from './workerProtocol';
 
 export const DTYPES = ['fp32', 'fp16', 'q8', 'q4'] as const;
@@ -39,6 +47,13 @@ export interface TransformersEmbedderOptions {
   /** Display name. Default: the folder's basename or the Hub id. */
   name?: string;
 }
+
+/**
+ * The token each family's pooled position must hold. Qwen3-Embedding pools the <|endoftext|> its tokenizer appends
+ * (METHOD.md); a tokenizer.json from before that post-processor was added to the Hub repository (June 2025), or a
+ * copy of one, does not append it, and the worker then appends it itself.
+ */
+const END_TOKEN: Partial<Record<FamilyId, string>> = { 'qwen3-embedding': '<|endoftext|>' };
 
 /** config.json: the family hints, and whether the export is encoder-decoder (which ONNX file holds the states). */
 type ExportConfig = ModelConfigHints & { is_encoder_decoder?: boolean };
@@ -103,6 +118,7 @@ export async function createTransformersEmbedder(options: TransformersEmbedderOp
       normalize: family.normalize,
       maxLength: family.maxLength,
       instructionMasked: family.instructionMasked ?? false,
+      endToken: END_TOKEN[family.id],
     },
   });
 }
@@ -224,7 +240,8 @@ export class TransformersEmbedder implements Embedder {
         weightFiles.length > 0
           ? `files-sha256:${await sha256OfFiles(request.model, weightFiles, request.cacheDir)}`
           : `hub:${request.model}@${request.revision ?? 'main'}`;
-      return `transformers.js|${source}|dtype=${request.dtype}|${familyIdentity(this.family)}`;
+      const end = request.endToken === undefined ? '' : `|end=${request.endToken}`;
+      return `transformers.js|${source}|dtype=${request.dtype}|${familyIdentity(this.family)}${end}`;
     })();
     return this.identityPromise;
   }

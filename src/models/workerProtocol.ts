@@ -19,6 +19,8 @@ export interface LoadRequest {
   normalize: boolean;
   maxLength: number;
   instructionMasked: boolean;
+  /** The token the pooled last position must hold (Qwen3-Embedding: <|endoftext|>), appended when the tokenizer does not. */
+  endToken?: string;
 }
 
 export interface BatchRequest {
