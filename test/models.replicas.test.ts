@@ -222,3 +222,26 @@ test('Qwen3-Embedding export whose tokenizer.json does not append <|endoftext|>:
   // says which end token the vectors were pooled at.
   assert.match(await embedder.identity(), /\|end=<\|endoftext\|>$/);
 });
+
+test('onnx-community/Qwen3-Embedding-0.6B-ONNX from the Hub (a mirror): family from the id, external weights fetched, reference vectors', async () => {
+  const qwen3 = replicas.find((r) => r.folder === 'qwen3')!;
+  const mirror = await startHubMirror({ 'onnx-community/Qwen3-Embedding-0.6B-ONNX': folderOf(qwen3) });
+  try {
+    const cacheDir = path.join(scratch, 'hub-qwen3');
+    const fromHub = await createTransformersEmbedder({ model: 'onnx-community/Qwen3-Embedding-0.6B-ONNX', hubUrl: mirror.url, cacheDir });
+    opened.push(fromHub);
+    assert.equal(fromHub.family.id, 'qwen3-embedding');
+    const texts = qwen3.cases.flatMap((c) => qwen3.queries.map((q) => fromHub.render(c.instruction, q)));
+    assert.deepEqual(texts, qwen3.cases.flatMap((c) => c.texts));
+    const vectors = await fromHub.embed(texts);
+    assert.ok(maxAbsDifference(vectors, qwen3.cases.flatMap((c) => c.vectors)) <= TOLERANCE);
+    assert.ok(mirror.served.includes('onnx/model.onnx') && mirror.served.includes('onnx/model.onnx_data'));
+  } finally {
+    await mirror.close();
+  }
+  // A local copy: the external weights are part of the weights hash.
+  const local = await embedderFor(qwen3, 'qwen3-embedding', 3);
+  await local.identity();
+  const memo = JSON.parse(fs.readFileSync(path.join(scratch, 'hub', 'file-hashes.json'), 'utf8')) as Record<string, unknown>;
+  assert.ok(memo[path.join(folderOf(qwen3), 'onnx', 'model.onnx_data')]);
+});
