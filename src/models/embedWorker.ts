@@ -31,9 +31,15 @@ function float32(tensor: Tensor): ArrayLike<number> {
   return (tensor.type === 'float32' ? tensor : tensor.to('float32')).data as ArrayLike<number>;
 }
 
+interface Tokenizer {
+  (texts: string | string[], options: Record<string, unknown>): Record<string, Tensor>;
+  /** undefined for a token outside the vocabulary */
+  convert_tokens_to_ids(token: string): number | undefined;
+}
+
 interface LoadedModel {
   request: LoadRequest;
-  tokenizer: (texts: string | string[], options: Record<string, unknown>) => Record<string, Tensor>;
+  tokenizer: Tokenizer;
   model: (inputs: Record<string, Tensor>) => Promise<Record<string, Tensor>>;
   pooling: 'cls' | 'mean' | 'last' | 'output';
   dense?: DenseLayer;
@@ -107,7 +113,7 @@ async function load(request: LoadRequest): Promise<LoadedModel> {
       : await PreTrainedModel.from_pretrained(request.model, { ...modelOptions, model_file_name: stem });
   const candidate: LoadedModel = {
     request,
-    tokenizer: tokenizer as unknown as LoadedModel['tokenizer'],
+    tokenizer: tokenizer as unknown as Tokenizer,
     model: model as unknown as LoadedModel['model'],
     pooling: 'mean',
     modelMaxLength: (tokenizer as unknown as { model_max_length?: number }).model_max_length ?? Infinity,
@@ -162,7 +168,7 @@ async function embedBatch(texts: string[]): Promise<{ dim: number; data: Float32
   const { normalize, instructionMasked } = model.request;
   const maxLength = Math.min(model.request.maxLength, model.modelMaxLength);
   const tokenizeOptions = { padding: true, truncation: true, max_length: maxLength };
-  let fullTexts = model.textSuffix ? texts.map((text) => text + model.textSuffix) : texts;
+  let fullTexts = texts;
   let instructionTokens: number[] | undefined;
   if (instructionMasked) {
     const parts = texts.map((text) => {
@@ -172,6 +178,8 @@ async function embedBatch(texts: string[]): Promise<{ dim: number; data: Float32
     fullTexts = parts.map(([instruction, query]) => instruction + query);
     instructionTokens = parts.map(([instruction]) => leadingInstructionTokens(model, instruction, maxLength));
   }
+  // (A text longer than maxLength loses the appended token to truncation, as it would lose its last words.)
+  if (model.textSuffix) fullTexts = fullTexts.map((text) => text + model.textSuffix);
   const inputs = model.tokenizer(fullTexts, tokenizeOptions);
   const outputs = await model.model(inputs);
   let rows: Float32Array[];
@@ -199,8 +207,7 @@ async function embedBatch(texts: string[]): Promise<{ dim: number; data: Float32
  * special token it is.
  */
 function missingEndToken(model: LoadedModel, token: string): string {
-  const tokenizer = model.tokenizer as unknown as LoadedModel['tokenizer'] & { convert_tokens_to_ids(t: string): number | undefined };
-  const id = tokenizer.convert_tokens_to_ids(token);
+  const id = model.tokenizer.convert_tokens_to_ids(token);
   if (id === undefined) return '';
   const ids = Array.from(model.tokenizer('a', {}).input_ids.data, Number);
   return ids.at(-1) === id ? '' : token;
