@@ -8,7 +8,14 @@ import { UserError } from '../engine/errors';
 import { fetchDenseLayer, loadDenseLayer } from './dense';
 import { INSTRUCTION_SEPARATOR } from './families';
 import { applyDense, type DenseLayer, maskLeadingTokens, normalizeL2, poolTokens, splitRows } from './pooling';
-import { type LoadRequest, NETWORK_FAILURE, unavailableMessage, type WorkerMessage, type WorkerRequest } from './workerProtocol';
+import {
+  type LoadRequest,
+  NETWORK_FAILURE,
+  onnxFileStem,
+  unavailableMessage,
+  type WorkerMessage,
+  type WorkerRequest,
+} from './workerProtocol';
 
 type Transformers = typeof import('@huggingface/transformers');
 
@@ -24,14 +31,22 @@ function float32(tensor: Tensor): ArrayLike<number> {
   return (tensor.type === 'float32' ? tensor : tensor.to('float32')).data as ArrayLike<number>;
 }
 
+interface Tokenizer {
+  (texts: string | string[], options: Record<string, unknown>): Record<string, Tensor>;
+  /** undefined for a token outside the vocabulary */
+  convert_tokens_to_ids(token: string): number | undefined;
+}
+
 interface LoadedModel {
   request: LoadRequest;
-  tokenizer: (texts: string | string[], options: Record<string, unknown>) => Record<string, Tensor>;
+  tokenizer: Tokenizer;
   model: (inputs: Record<string, Tensor>) => Promise<Record<string, Tensor>>;
   pooling: 'cls' | 'mean' | 'last' | 'output';
   dense?: DenseLayer;
   /** The tokenizer's own limit (model_max_length); the family's maxLength never exceeds it. */
   modelMaxLength: number;
+  /** Appended to every text: the family's end token when this tokenizer does not add it itself. */
+  textSuffix: string;
 }
 
 const port = parentPort;
@@ -60,15 +75,19 @@ port.on('message', (request: WorkerRequest) => {
   }
 });
 
+function sessionNames(model: LoadedModel, kind: 'inputNames' | 'outputNames'): string[] {
+  const sessions = (model.model as unknown as { sessions: Record<string, Record<typeof kind, string[]>> }).sessions;
+  return sessions.model?.[kind] ?? [];
+}
+
 function outputNames(model: LoadedModel): string[] {
-  const sessions = (model.model as unknown as { sessions: Record<string, { outputNames: string[] }> }).sessions;
-  return sessions.model?.outputNames ?? [];
+  return sessionNames(model, 'outputNames');
 }
 
 async function load(request: LoadRequest): Promise<LoadedModel> {
   // External to the bundle (esbuild.mjs): loaded from node_modules at run time.
   const transformers: Transformers = require('@huggingface/transformers');
-  const { env, AutoTokenizer, AutoModel, LogLevel } = transformers;
+  const { env, AutoConfig, AutoTokenizer, AutoModel, PreTrainedModel, LogLevel } = transformers;
   // Only errors: transformers.js warns about model classes it does not know (harmless for plain encoders).
   env.logLevel = LogLevel.ERROR;
   env.cacheDir = request.cacheDir;
@@ -83,21 +102,30 @@ async function load(request: LoadRequest): Promise<LoadedModel> {
   };
   const common = { revision: request.revision, progress_callback, local_files_only: request.offline };
   const tokenizer = await AutoTokenizer.from_pretrained(request.model, common);
-  const model = await AutoModel.from_pretrained(request.model, {
-    ...common,
-    dtype: request.dtype as 'fp32',
-  });
+  const config = await AutoConfig.from_pretrained(request.model, common);
+  const stem = onnxFileStem(config as { is_encoder_decoder?: boolean });
+  const modelOptions = { ...common, config, dtype: request.dtype as 'fp32' };
+  // AutoModel would pick T5Model for an encoder-decoder export, which loads (and downloads) the decoder too and
+  // cannot run without decoder inputs: the encoder is loaded alone, as an encoder-only model.
+  const model =
+    stem === 'model'
+      ? await AutoModel.from_pretrained(request.model, modelOptions)
+      : await PreTrainedModel.from_pretrained(request.model, { ...modelOptions, model_file_name: stem });
   const candidate: LoadedModel = {
     request,
-    tokenizer: tokenizer as unknown as LoadedModel['tokenizer'],
+    tokenizer: tokenizer as unknown as Tokenizer,
     model: model as unknown as LoadedModel['model'],
     pooling: 'mean',
     modelMaxLength: (tokenizer as unknown as { model_max_length?: number }).model_max_length ?? Infinity,
+    textSuffix: '',
   };
   const outputs = outputNames(candidate);
   const hasSentence = outputs.includes('sentence_embedding');
   const hasTokens = outputs.includes('last_hidden_state');
-  const pooling = request.pooling === 'auto' ? (hasSentence ? 'output' : 'mean') : request.pooling;
+  // A causal decoder export (it takes a key/value cache) sees the whole text only at its last token: decoder
+  // embedders (Qwen3-Embedding, e5-mistral, Sarashina) pool that one, so `auto` does too.
+  const decoder = sessionNames(candidate, 'inputNames').some((name) => name.startsWith('past_key_values.'));
+  const pooling = request.pooling === 'auto' ? (hasSentence ? 'output' : decoder ? 'last' : 'mean') : request.pooling;
   const name = request.displayName;
   if (pooling === 'output' && !hasSentence) {
     throw new UserError(
@@ -111,6 +139,7 @@ async function load(request: LoadRequest): Promise<LoadedModel> {
     );
   }
   candidate.pooling = pooling;
+  if (request.endToken !== undefined) candidate.textSuffix = missingEndToken(candidate, request.endToken);
   if (request.instructionMasked) {
     if (pooling !== 'mean') throw new UserError(`INSTRUCTOR model ${name} needs mean pooling over the text tokens`);
     const revision = request.revision ?? 'main';
@@ -149,6 +178,8 @@ async function embedBatch(texts: string[]): Promise<{ dim: number; data: Float32
     fullTexts = parts.map(([instruction, query]) => instruction + query);
     instructionTokens = parts.map(([instruction]) => leadingInstructionTokens(model, instruction, maxLength));
   }
+  // (A text longer than maxLength loses the appended token to truncation, as it would lose its last words.)
+  if (model.textSuffix) fullTexts = fullTexts.map((text) => text + model.textSuffix);
   const inputs = model.tokenizer(fullTexts, tokenizeOptions);
   const outputs = await model.model(inputs);
   let rows: Float32Array[];
@@ -168,6 +199,18 @@ async function embedBatch(texts: string[]): Promise<{ dim: number; data: Float32
   const data = new Float32Array(rows.length * dim);
   rows.forEach((row, i) => data.set(row, i * dim));
   return { dim, data };
+}
+
+/**
+ * `token` when the tokenizer does not end a text with it by itself (a tokenizer.json without the post-processor
+ * that appends it), '' when it does or does not know the token. Written into the text, it is split out as the
+ * special token it is.
+ */
+function missingEndToken(model: LoadedModel, token: string): string {
+  const id = model.tokenizer.convert_tokens_to_ids(token);
+  if (id === undefined) return '';
+  const ids = Array.from(model.tokenizer('a', {}).input_ids.data, Number);
+  return ids.at(-1) === id ? '' : token;
 }
 
 /**

@@ -7,7 +7,8 @@ import { UserError } from '../engine/errors';
 
 /**
  * cls: first token; mean: attention-mask weighted mean; last: last non-padding token (by the attention mask);
- * output: the model's own `sentence_embedding` output; auto: `output` when the model has it, else `mean`.
+ * output: the model's own `sentence_embedding` output; auto: `output` when the model has it, else `last` for a
+ * causal decoder export (one with a key/value cache), else `mean`.
  */
 export type Pooling = 'cls' | 'mean' | 'last' | 'output' | 'auto';
 export const POOLINGS: readonly Pooling[] = ['cls', 'mean', 'last', 'output', 'auto'];

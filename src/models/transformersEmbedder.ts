@@ -12,8 +12,16 @@ import { CancelledError, UserError } from '../engine/errors';
 import { distPath } from '../engine/io/paths';
 import { planBatches } from './batching';
 import type { EmbedOptions, Embedder } from './embedder';
-import { type Family, familyIdentity, type ModelConfigHints, type ModelOverrides, renderText, resolveFamily } from './families';
-import { type LoadRequest, unavailableMessage, type WorkerMessage, type WorkerRequest } from './workerProtocol';
+import {
+  type Family,
+  type FamilyId,
+  familyIdentity,
+  type ModelConfigHints,
+  type ModelOverrides,
+  renderText,
+  resolveFamily,
+} from './families';
+import { type LoadRequest, onnxFileStem, unavailableMessage, type WorkerMessage, type WorkerRequest } from './workerProtocol';
 
 export const DTYPES = ['fp32', 'fp16', 'q8', 'q4'] as const;
 export type Dtype = (typeof DTYPES)[number];
@@ -40,6 +48,16 @@ export interface TransformersEmbedderOptions {
   name?: string;
 }
 
+/**
+ * The token each family's pooled position must hold. Qwen3-Embedding pools the <|endoftext|> its tokenizer appends
+ * (METHOD.md); a tokenizer.json from before that post-processor was added to the Hub repository (June 2025), or a
+ * copy of one, does not append it, and the worker then appends it itself.
+ */
+const END_TOKEN: Partial<Record<FamilyId, string>> = { 'qwen3-embedding': '<|endoftext|>' };
+
+/** config.json: the family hints, and whether the export is encoder-decoder (which ONNX file holds the states). */
+type ExportConfig = ModelConfigHints & { is_encoder_decoder?: boolean };
+
 export function defaultModelCacheDir(): string {
   return path.join(os.homedir(), '.cache', 'instruction-lens', 'models');
 }
@@ -61,12 +79,12 @@ export async function createTransformersEmbedder(options: TransformersEmbedderOp
   const offline = options.offline ?? false;
   const local = isLocalModelPath(options.model);
   const model = local ? path.resolve(options.model) : options.model;
-  let config: ModelConfigHints | undefined;
+  let config: ExportConfig | undefined;
   let weightFiles: string[] = [];
   if (local) {
     if (!fs.existsSync(model) || !fs.statSync(model).isDirectory()) throw new UserError(`model folder not found`, model);
     config = readConfig(path.join(model, 'config.json'));
-    weightFiles = onnxFilesFor(model, dtype);
+    weightFiles = onnxFilesFor(model, dtype, onnxFileStem(config));
   } else {
     if (!/^[\w.-]+(\/[\w.-]+)?$/.test(model)) {
       throw new UserError(`"${model}" is neither a model folder nor a Hugging Face Hub id (owner/name)`);
@@ -100,6 +118,7 @@ export async function createTransformersEmbedder(options: TransformersEmbedderOp
       normalize: family.normalize,
       maxLength: family.maxLength,
       instructionMasked: family.instructionMasked ?? false,
+      endToken: END_TOKEN[family.id],
     },
   });
 }
@@ -109,7 +128,7 @@ function hubUrl(given: string | undefined): string {
   return url.endsWith('/') ? url : `${url}/`;
 }
 
-function readConfig(file: string): ModelConfigHints {
+function readConfig(file: string): ExportConfig {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -117,7 +136,7 @@ function readConfig(file: string): ModelConfigHints {
     throw new UserError('no config.json in the model folder', path.dirname(file));
   }
   try {
-    return JSON.parse(text) as ModelConfigHints;
+    return JSON.parse(text) as ExportConfig;
   } catch (error) {
     throw new UserError(`config.json is not valid JSON: ${(error as Error).message}`, file);
   }
@@ -127,16 +146,16 @@ function readConfig(file: string): ModelConfigHints {
  * The files whose bytes define the model for `dtype`: the ONNX graph transformers.js will read plus its
  * external-data files, the tokenizer and config files, and INSTRUCTOR's Dense layer when present.
  */
-function onnxFilesFor(folder: string, dtype: Dtype): string[] {
+function onnxFilesFor(folder: string, dtype: Dtype, fileStem: string): string[] {
   const onnxDir = path.join(folder, 'onnx');
-  const stem = `model${DTYPE_SUFFIX[dtype]}.onnx`;
+  const stem = `${fileStem}${DTYPE_SUFFIX[dtype]}.onnx`;
   const files = fs.existsSync(onnxDir) ? fs.readdirSync(onnxDir).sort() : [];
   const used = files.filter((f) => f === stem || f.startsWith(`${stem}_data`));
   if (!used.includes(stem)) {
-    const available = DTYPES.filter((d) => files.includes(`model${DTYPE_SUFFIX[d]}.onnx`));
+    const available = DTYPES.filter((d) => files.includes(`${fileStem}${DTYPE_SUFFIX[d]}.onnx`));
     throw new UserError(
       `no onnx/${stem} for dtype ${dtype}` +
-        (available.length ? ` (this folder has dtype ${available.join(', ')})` : ' (no onnx/model*.onnx at all)'),
+        (available.length ? ` (this folder has dtype ${available.join(', ')})` : ` (no onnx/${fileStem}*.onnx at all)`),
       folder,
     );
   }
@@ -221,7 +240,8 @@ export class TransformersEmbedder implements Embedder {
         weightFiles.length > 0
           ? `files-sha256:${await sha256OfFiles(request.model, weightFiles, request.cacheDir)}`
           : `hub:${request.model}@${request.revision ?? 'main'}`;
-      return `transformers.js|${source}|dtype=${request.dtype}|${familyIdentity(this.family)}`;
+      const end = request.endToken === undefined ? '' : `|end=${request.endToken}`;
+      return `transformers.js|${source}|dtype=${request.dtype}|${familyIdentity(this.family)}${end}`;
     })();
     return this.identityPromise;
   }

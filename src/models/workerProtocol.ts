@@ -19,6 +19,8 @@ export interface LoadRequest {
   normalize: boolean;
   maxLength: number;
   instructionMasked: boolean;
+  /** The token the pooled last position must hold (Qwen3-Embedding: <|endoftext|>), appended when the tokenizer does not. */
+  endToken?: string;
 }
 
 export interface BatchRequest {
@@ -79,6 +81,15 @@ export function unavailableMessage(request: LoadRequest, detail: string): string
     `(looked in ${request.cacheDir}): ${detail}. Download it once with network access, or point at a local ` +
     `folder holding config.json, tokenizer.json and onnx/model.onnx instead of the Hub id.`
   );
+}
+
+/**
+ * The ONNX file (without dtype suffix) that holds the model's token states. An encoder-decoder export (T5, hence
+ * INSTRUCTOR: onnx/encoder_model.onnx beside decoder_model*.onnx) is embedded by its encoder alone; every other
+ * export is onnx/model.onnx.
+ */
+export function onnxFileStem(config: { is_encoder_decoder?: boolean } | undefined): 'model' | 'encoder_model' {
+  return config?.is_encoder_decoder === true ? 'encoder_model' : 'model';
 }
 
 /** Error texts of a Hub that cannot be reached (DNS, refused, reset, timeout). */

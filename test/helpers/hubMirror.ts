@@ -1,6 +1,6 @@
 /**
  * A minimal Hugging Face Hub mirror on 127.0.0.1 for tests: GET/HEAD /{owner}/{name}/resolve/{revision}/{file}
- * served from local model folders. Counts the files served.
+ * served from local model folders. Counts the files served (whole downloads, not range requests).
  */
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -24,6 +24,16 @@ export async function startHubMirror(repos: Record<string, string>): Promise<Hub
       return;
     }
     const size = fs.statSync(file).size;
+    // A range request (transformers.js reads sizes with `Range: bytes=0-0`) is answered as the Hub does, with
+    // the bytes asked for, and is not counted as a download.
+    const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
+    if (range) {
+      const start = Number(range[1]);
+      const end = Math.min(range[2] ? Number(range[2]) : size - 1, size - 1);
+      res.writeHead(206, { 'content-length': String(end - start + 1), 'content-range': `bytes ${start}-${end}/${size}` });
+      fs.createReadStream(file, { start, end }).pipe(res);
+      return;
+    }
     res.writeHead(200, { 'content-length': String(size), 'content-type': 'application/octet-stream' });
     if (req.method === 'HEAD') {
       res.end();
