@@ -49,12 +49,13 @@ test('txt: BOM, CRLF, comments and blank lines skipped, duplicates reported and 
 test('jsonl: text or query field, ids, string lines, blank lines', async () => {
   const file = write(
     'q.jsonl',
-    ['{"id": "a", "text": "alpha"}', '', '{"id": 2, "query": "beta", "label": "x"}', '{"id": "c", "text": "  gamma "}', '{"id": "d", "text": "alpha"}'].join('\n') + '\n',
+    ['{"id": "a", "text": "alpha", "label": "x"}', '', '{"id": 2, "query": "beta", "label": 7}', '{"_id": "c", "text": "  gamma ", "label": " y "}', '{"id": "a", "text": "alpha", "label": "x"}'].join('\n') + '\n',
   );
   const result = await readQueries(file);
   assert.deepEqual(result.queries, ['alpha', 'beta', 'gamma']);
   assert.deepEqual(result.lines, [1, 3, 4]);
   assert.deepEqual(result.ids, ['a', '2', 'c']);
+  assert.deepEqual(result.labels, ['x', '7', 'y']);
   assert.deepEqual(result.duplicates, [{ text: 'alpha', lines: [1, 5] }]);
   const plain = await readQueries(write('s.jsonl', '"one"\n"two"\n"three"\n'));
   assert.deepEqual(plain.queries, ['one', 'two', 'three']);
@@ -63,12 +64,13 @@ test('jsonl: text or query field, ids, string lines, blank lines', async () => {
 test('csv: header with text and id, quoted fields with commas, quotes and newlines, CRLF', async () => {
   const file = write(
     'q.csv',
-    '\uFEFFid,text,label\r\n1,"hello, world",a\r\n2,"a query\r\nover two lines",b\r\n3,"she said ""hi""",c\r\n4,"hello, world",d\r\n',
+    '\uFEFFid,text,label\r\n1,"hello, world",a\r\n2,"a query\r\nover two lines",b\r\n3,"she said ""hi""",c\r\n1,"hello, world",a\r\n',
   );
   const result = await readQueries(file);
   assert.deepEqual(result.queries, ['hello, world', 'a query\nover two lines', 'she said "hi"']);
   assert.deepEqual(result.lines, [2, 3, 5]);
   assert.deepEqual(result.ids, ['1', '2', '3']);
+  assert.deepEqual(result.labels, ['a', 'b', 'c']);
   assert.deepEqual(result.duplicates, [{ text: 'hello, world', lines: [2, 6] }]);
 });
 

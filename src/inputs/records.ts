@@ -1,0 +1,82 @@
+/**
+ * The record readers every user file goes through: delimited text (CSV/TSV, via csv-parse) and JSON Lines, each
+ * record with the 1-based line where it starts. Query files, pairs, corpora and qrels all use these two, so that
+ * quoting, line endings and the lines in messages follow one rule.
+ */
+import { parse as parseCsv } from 'csv-parse/sync';
+import { UserError } from '../engine/errors';
+import { jsonSyntaxError } from './json';
+
+export interface DelimitedRow {
+  cells: string[];
+  /** 1-based line where the record starts (a quoted field may span several lines). */
+  line: number;
+}
+
+/** CSV (delimiter ',') or TSV ('\t') rows, untrimmed; blank lines skipped. */
+export function readDelimitedRows(content: string, file: string, delimiter: ',' | '\t'): DelimitedRow[] {
+  // One line-ending style, so that the parser's line counts hold inside quoted multi-line fields.
+  const text = content.replace(/\r\n?/g, '\n');
+  let rows: Array<{ record: string[]; info: { lines: number }; raw: string }>;
+  let lastRecordEnd = 0;
+  try {
+    rows = parseCsv(text, {
+      delimiter,
+      info: true,
+      raw: true,
+      relax_column_count: true,
+      relax_quotes: true,
+      skip_empty_lines: true,
+      on_record: (record: string[], context: { lines: number }) => {
+        lastRecordEnd = context.lines;
+        return record;
+      },
+    }) as unknown as typeof rows;
+  } catch (error) {
+    const csvError = error as Error & { code?: string; lines?: number };
+    const format = delimiter === '\t' ? 'TSV' : 'CSV';
+    if (csvError.code === 'CSV_QUOTE_NOT_CLOSED') {
+      // The parser reports the end of the file; point at the record that opened the quote instead.
+      const lines = text.split('\n');
+      let line = lastRecordEnd + 1;
+      while (line < lines.length && lines[line - 1].trim() === '') line++;
+      throw new UserError(`invalid ${format}: a quoted field starting on this line is never closed`, file, line);
+    }
+    throw new UserError(`invalid ${format}: ${csvError.message}`, file, csvError.lines);
+  }
+  // info.lines is the line where a record ends; a quoted field may span several lines.
+  return rows.map((row) => ({
+    cells: row.record,
+    line: row.info.lines - (row.raw.replace(/\r?\n$/, '').match(/\n/g)?.length ?? 0),
+  }));
+}
+
+export interface JsonLine {
+  value: unknown;
+  /** 1-based line. */
+  line: number;
+}
+
+/** One JSON value per non-blank line; a syntax error names its line. */
+export function readJsonLines(content: string, file: string): JsonLine[] {
+  const values: JsonLine[] = [];
+  content.split('\n').forEach((raw, i) => {
+    if (raw.trim() === '') return;
+    try {
+      values.push({ value: JSON.parse(raw), line: i + 1 });
+    } catch {
+      throw new UserError(jsonSyntaxError(raw).problem, file, i + 1);
+    }
+  });
+  return values;
+}
+
+/** A JSON value that is an object (not null, not an array), as a record of its own fields. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** An own field of a parsed JSON object (never one inherited from Object.prototype, such as "constructor"). */
+export function ownField(record: Record<string, unknown>, name: string): unknown {
+  return Object.prototype.hasOwnProperty.call(record, name) ? record[name] : undefined;
+}
