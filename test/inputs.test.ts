@@ -292,6 +292,7 @@ test('parseInstructionDocument: instruction ranges for CodeLenses and live editi
 type Schema = Record<string, unknown>;
 const KNOWN_KEYWORDS = new Set([
   '$schema', '$id', 'title', 'description', 'type', 'required', 'additionalProperties', 'properties', 'items', 'minItems', 'pattern', 'not',
+  'enum', 'dependencies',
 ]);
 
 /** A tiny draft-07 validator for exactly the keywords our schema uses; any other keyword fails the test. */
@@ -303,6 +304,7 @@ function schemaErrors(schema: Schema, value: unknown, at = '$'): string[] {
   if (type && type !== actual) return [`${at}: expected ${type}`];
   if (schema.pattern && typeof value === 'string' && !new RegExp(schema.pattern as string, 'u').test(value)) errors.push(`${at}: pattern`);
   if (schema.not && schemaErrors(schema.not as Schema, value, at).length === 0) errors.push(`${at}: not`);
+  if (schema.enum && !(schema.enum as unknown[]).includes(value)) errors.push(`${at}: enum`);
   if (actual === 'array') {
     const items = value as unknown[];
     if (typeof schema.minItems === 'number' && items.length < schema.minItems) errors.push(`${at}: minItems`);
@@ -312,6 +314,9 @@ function schemaErrors(schema: Schema, value: unknown, at = '$'): string[] {
     const object = value as Record<string, unknown>;
     const properties = (schema.properties ?? {}) as Record<string, Schema>;
     for (const key of (schema.required ?? []) as string[]) if (!(key in object)) errors.push(`${at}: required ${key}`);
+    for (const [key, needs] of Object.entries((schema.dependencies ?? {}) as Record<string, string[]>)) {
+      if (key in object) for (const need of needs) if (!(need in object)) errors.push(`${at}: ${key} needs ${need}`);
+    }
     for (const [key, child] of Object.entries(object)) {
       if (properties[key]) errors.push(...schemaErrors(properties[key], child, `${at}.${key}`));
       else if (schema.additionalProperties === false) errors.push(`${at}: additional ${key}`);
@@ -325,6 +330,7 @@ test('schema: valid for the example files, invalid where the reader also rejects
   assert.equal(schema.$schema, 'http://json-schema.org/draft-07/schema#');
   assert.deepEqual(schemaErrors(schema, JSON.parse(fs.readFileSync(example('paper-en.instructions.json'), 'utf8'))), []);
   assert.deepEqual(schemaErrors(schema, parseYaml(fs.readFileSync(example('paper-ja.instructions.yaml'), 'utf8'))), []);
+  assert.deepEqual(schemaErrors(schema, parseYaml(fs.readFileSync(example('eval/tasks.instructions.yaml'), 'utf8'))), []);
   const invalid: unknown[] = [
     { tasks: [] },
     { tasks: [{ name: 'Base', instruction: 'x' }] },
@@ -335,6 +341,13 @@ test('schema: valid for the example files, invalid where the reader also rejects
     { tasks: [{ name: 'A', instruction: 'x', extra: 1 }] },
     { tasks: [{ name: 3, instruction: 'x' }] },
     { tasks: [{ name: 'A', instruction: 'x' }], other: true },
+    { tasks: [{ name: 'corpus', instruction: 'x' }] },
+    { tasks: [{ name: 'A', instruction: 'x', kind: 'ranking' }] },
+    { tasks: [{ name: 'A', instruction: 'x' }], evaluation: { corpus: 'c.jsonl' } },
+    { tasks: [{ name: 'A', instruction: 'x' }], evaluation: { qrels: 'q.tsv' } },
+    { tasks: [{ name: 'A', instruction: 'x' }], evaluation: { pairs: '' } },
+    { tasks: [{ name: 'A', instruction: 'x' }], evaluation: { labels: 'l.csv' } },
+    { tasks: [{ name: 'A', instruction: 'x' }], evaluation: 'data' },
     { task: [{ name: 'A', instruction: 'x' }] },
     [{ name: 'A', instruction: 'x' }],
   ];

@@ -12,7 +12,7 @@ import { CancelledError, UserError } from '../engine/errors';
 import { distPath } from '../engine/io/paths';
 import { planBatches } from './batching';
 import type { EmbedOptions, Embedder } from './embedder';
-import { type Family, familyIdentity, type ModelConfigHints, type ModelOverrides, renderText, resolveFamily } from './families';
+import { type Family, familyIdentity, type ModelConfigHints, type ModelOverrides, renderDocument, renderText, resolveFamily } from './families';
 import { type LoadRequest, unavailableMessage, type WorkerMessage, type WorkerRequest } from './workerProtocol';
 
 export const DTYPES = ['fp32', 'fp16', 'q8', 'q4'] as const;
@@ -228,6 +228,10 @@ export class TransformersEmbedder implements Embedder {
 
   render(instruction: string | null, query: string): string {
     return renderText(this.family, instruction, query);
+  }
+
+  renderDocument(text: string): string {
+    return renderDocument(this.family, text);
   }
 
   embed(texts: string[], options: EmbedOptions = {}): Promise<Float32Array[]> {
