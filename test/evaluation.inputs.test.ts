@@ -569,3 +569,18 @@ describe('CLI: bad evaluation inputs exit 2 with file and line, before any embed
     });
   }
 });
+
+test('embedAll refuses a task named Corpus (any case) before embedding', async () => {
+  const never: Embedder = {
+    name: 'never',
+    identity: async () => 'never',
+    render: (instruction, query) => `${instruction ?? ''}${query}`,
+    renderDocument: (text) => text,
+    embed: async () => assert.fail('nothing may be embedded'),
+    dispose: async () => undefined,
+  };
+  await assert.rejects(
+    embedAll({ queries: ['a', 'b', 'c'], tasks: [{ name: 'Base', instruction: null }, { name: 'CORPUS', instruction: 'x' }], embedders: [never] }),
+    (error: unknown) => error instanceof UserError && /"CORPUS" is reserved/.test(error.message),
+  );
+});

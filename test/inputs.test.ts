@@ -217,7 +217,7 @@ test('bad instruction sets: each names the file, the line and the problem', asyn
   f = json('missing.json', { tasks: [{ name: 'A' }] });
   await rejectsWith(readInstructionSet(f), f, 3, /^task 1: missing field "instruction"$/);
   f = json('unknown.json', { tasks: [{ name: 'A', instruction: 'x', prompt: 'y' }] });
-  await rejectsWith(readInstructionSet(f), f, 6, /^task 1: unknown field "prompt" \(allowed: name, instruction\)$/);
+  await rejectsWith(readInstructionSet(f), f, 6, /^task 1: unknown field "prompt" \(allowed: name, instruction, kind\)$/);
   f = json('toplevel.json', { tasks: [{ name: 'A', instruction: 'x' }], model: 'm' });
   await rejectsWith(readInstructionSet(f), f, 8, /^unknown field "model"/);
   f = json('type.json', { tasks: [{ name: 'A', instruction: 'x' }, { name: 7, instruction: 'y' }] });

@@ -8,6 +8,7 @@
 import { BASE_TASK, type EmbeddingBundle } from '../engine/types';
 import { CancelledError, UserError } from '../engine/errors';
 import { sharedFloat64 } from '../engine/kernels/shared';
+import { CORPUS_TASK, isCorpusTask } from '../engine/io/bundleEvaluation';
 import type { EmbeddingCache } from './cache';
 import type { EmbedProgress, Embedder, TaskSpec } from './embedder';
 
@@ -99,6 +100,7 @@ function validate(queries: string[], tasks: TaskSpec[], embedders: Embedder[]): 
   const names = new Set<string>();
   for (const [i, task] of tasks.entries()) {
     if (names.has(task.name)) throw new UserError(`task "${task.name}" appears twice`);
+    if (isCorpusTask(task.name)) throw new UserError(`"${task.name}" is reserved (a bundle's corpus embeddings are ${CORPUS_TASK}.npy), not a task name`);
     names.add(task.name);
     if (i > 0 && task.instruction === null) throw new UserError(`task "${task.name}" has no instruction`);
   }
