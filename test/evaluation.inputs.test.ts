@@ -32,6 +32,7 @@ import { EmbeddingCache } from '../src/models/cache';
 import type { Embedder } from '../src/models/embedder';
 import { familyById, FAMILY_IDS, renderDocument, resolveFamily } from '../src/models/families';
 import { embedAll } from '../src/models/pipeline';
+import { createBundleEmbedder } from '../src/models/bundleEmbedder';
 import { createEmbedder } from '../src/models/registry';
 import { assertNoStack, cli } from './helpers/cli';
 
@@ -583,4 +584,18 @@ test('embedAll refuses a task named Corpus (any case) before embedding', async (
     embedAll({ queries: ['a', 'b', 'c'], tasks: [{ name: 'Base', instruction: null }, { name: 'CORPUS', instruction: 'x' }], embedders: [never] }),
     (error: unknown) => error instanceof UserError && /"CORPUS" is reserved/.test(error.message),
   );
+});
+
+test('a bundle as a model cannot embed corpus documents: a clear UserError naming the bundle', async () => {
+  const out = path.join(dir, 'bundle-as-model');
+  const bundle = syntheticBundle();
+  bundle.models = ['one'];
+  bundle.dims = [3];
+  bundle.embeddings = [bundle.embeddings[0]];
+  bundle.corpus = [bundle.corpus![0]];
+  await writeBundle(out, bundle);
+  const embedder = await createBundleEmbedder(out);
+  const [vector] = await embedder.embed([embedder.render(null, 'fourth')]);
+  assert.deepEqual(vector, new Float32Array(bundle.embeddings[0][0].subarray(9, 12)));
+  await rejectsAt(embedder.embed([embedder.renderDocument('a document')]), out, undefined, /cannot embed corpus documents/);
 });
