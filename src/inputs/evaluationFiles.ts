@@ -18,7 +18,7 @@ import { UserError } from '../engine/errors';
 import { DEFAULT_TASK_KINDS, type EvalKind, type EvaluationData } from '../engine/evaluation/types';
 import { BASE_TASK } from '../engine/types';
 import type { TaskSpec } from '../models/embedder';
-import { isRecord, ownField, readDelimitedRows, readJsonLines } from './records';
+import { isRecord, nameValue, ownField, readDelimitedRows, readJsonLines } from './records';
 import { readUtf8File } from './textFile';
 
 export const EVALUATION_FILE_EXTENSIONS = ['.csv', '.tsv', '.jsonl', '.ndjson'];
@@ -135,15 +135,6 @@ function readRecords<K extends string>(content: string, file: string, fields: Fi
   });
 }
 
-/** An id: a string or a number (JSON), trimmed, not empty, without line breaks. */
-function idValue(value: unknown, field: string, file: string, line: number): string {
-  if (typeof value !== 'string' && typeof value !== 'number') throw new UserError(`"${field}" must be a string or a number`, file, line);
-  const id = String(value).trim();
-  if (id === '') throw new UserError(`"${field}" is empty`, file, line);
-  if (/[\r\n]/.test(id)) throw new UserError(`"${field}" contains a line break`, file, line);
-  return id;
-}
-
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /** A score: a JSON number or a decimal number written as text; finite. */
@@ -163,8 +154,8 @@ function textValue(value: unknown, field: string, file: string, line: number): s
 
 export function parsePairs(content: string, file: string): PairRecord[] {
   const pairs = readRecords(content, file, PAIR_FIELDS, 'pairs').map(({ values, line }) => ({
-    id1: idValue(values.get('id1'), 'id1', file, line),
-    id2: idValue(values.get('id2'), 'id2', file, line),
+    id1: nameValue(values.get('id1'), 'id1', file, line),
+    id2: nameValue(values.get('id2'), 'id2', file, line),
     score: scoreValue(values.get('score'), 'score', file, line),
     line,
   }));
@@ -174,8 +165,8 @@ export function parsePairs(content: string, file: string): PairRecord[] {
 
 export function parseQrels(content: string, file: string): QrelRecord[] {
   const qrels = readRecords(content, file, QREL_FIELDS, 'qrels').map(({ values, line }) => ({
-    queryId: idValue(values.get('queryId'), 'query_id', file, line),
-    docId: idValue(values.get('docId'), 'doc_id', file, line),
+    queryId: nameValue(values.get('queryId'), 'query_id', file, line),
+    docId: nameValue(values.get('docId'), 'doc_id', file, line),
     score: scoreValue(values.get('score'), 'score', file, line),
     line,
   }));
@@ -197,7 +188,7 @@ export function parseCorpus(content: string, file: string): CorpusFile {
   const corpus: CorpusFile = { ids: [], texts: [], lines: [] };
   const lineOf = new Map<string, number>();
   for (const { values, line } of readRecords(content, file, CORPUS_FIELDS, 'corpus')) {
-    const id = idValue(values.get('id'), 'id', file, line);
+    const id = nameValue(values.get('id'), 'id', file, line);
     const previous = lineOf.get(id);
     if (previous !== undefined) throw new UserError(`document id "${id}" repeats (first on line ${previous})`, file, line);
     lineOf.set(id, line);

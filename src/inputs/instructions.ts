@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, Node, parseDocument, Scalar } from 'yaml';
 import { UserError } from '../engine/errors';
-import { EVAL_KINDS, type EvalKind } from '../engine/evaluation/types';
+import { CORPUS_TASK, EVAL_KINDS, type EvalKind, isCorpusTask } from '../engine/evaluation/types';
 import { BASE_TASK } from '../engine/types';
 import type { TaskSpec } from '../models/embedder';
 import type { EvaluationSources } from './evaluationFiles';
@@ -64,8 +64,6 @@ export interface InstructionDocument {
   evaluation?: EvaluationSources;
 }
 
-/** Task names that would collide with a bundle's own files (compared ignoring case). */
-const CORPUS_TASK = 'Corpus';
 const TOP_LEVEL_FIELDS = ['tasks', 'evaluation', '$schema'];
 const TASK_FIELDS = ['name', 'instruction', 'kind'];
 const EVALUATION_FIELDS = ['pairs', 'corpus', 'qrels'] as const;
@@ -241,7 +239,7 @@ export function parseInstructionDocument(content: string, format: InstructionFor
       const line = position(name.span[0]).line + 1;
       if (name.value.toLowerCase() === BASE_TASK.toLowerCase()) {
         problem(`${label}: "${name.value}" is reserved: Base (no instruction) is always added first`, ...name.span);
-      } else if (name.value.toLowerCase() === CORPUS_TASK.toLowerCase()) {
+      } else if (isCorpusTask(name.value)) {
         problem(`${label}: "${name.value}" is reserved: a bundle keeps the corpus documents' embeddings as ${CORPUS_TASK}.npy`, ...name.span);
       } else if (firstLineByName.has(name.value)) {
         problem(`${label}: duplicate task name "${name.value}" (first on line ${firstLineByName.get(name.value)})`, ...name.span);

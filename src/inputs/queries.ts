@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { isSeq, LineCounter, parseDocument } from 'yaml';
 import { UserError } from '../engine/errors';
 import { parseJsonOrThrow } from './json';
-import { isRecord, ownField, readDelimitedRows, readJsonLines } from './records';
+import { isRecord, nameValue, ownField, readDelimitedRows, readJsonLines } from './records';
 import { readUtf8File } from './textFile';
 
 export const QUERY_FILE_EXTENSIONS = ['.txt', '.jsonl', '.ndjson', '.csv', '.tsv', '.json'];
@@ -111,26 +111,10 @@ function entryFromValue(value: unknown, line: number, file: string, where: strin
   const id = ownField(value, 'id');
   const beirId = ownField(value, '_id');
   if (id !== undefined && beirId !== undefined) throw new UserError(`${where}both "id" and "_id" are given; keep one`, file, line);
-  if (id !== undefined || beirId !== undefined) entry.id = jsonName(id ?? beirId, id !== undefined ? 'id' : '_id', file, line, where);
+  if (id !== undefined || beirId !== undefined) entry.id = nameValue(id ?? beirId, id !== undefined ? 'id' : '_id', file, line, where);
   const label = ownField(value, 'label');
-  if (label !== undefined) entry.label = jsonName(label, 'label', file, line, where);
+  if (label !== undefined) entry.label = nameValue(label, 'label', file, line, where);
   return entry;
-}
-
-/** An id or label given in JSON: a string or a number, not empty once trimmed. */
-function jsonName(value: unknown, field: string, file: string, line: number, where: string): string {
-  if (typeof value !== 'string' && typeof value !== 'number') {
-    throw new UserError(`${where}"${field}" must be a string or a number`, file, line);
-  }
-  return requireName(String(value), field, file, line, where);
-}
-
-/** A trimmed id or label; empty or holding a line break is an error (ids and labels are written one per line). */
-function requireName(value: string, field: string, file: string, line: number, where: string): string {
-  const trimmed = value.trim();
-  if (trimmed === '') throw new UserError(`${where}the ${field.replace(/^_/, '')} is empty`, file, line);
-  if (/[\r\n]/.test(trimmed)) throw new UserError(`${where}the ${field.replace(/^_/, '')} contains a line break`, file, line);
-  return trimmed;
 }
 
 function requireText(text: string, file: string, line: number, where: string): string {
@@ -162,8 +146,8 @@ function parseDelimited(content: string, file: string, delimiter: ',' | '\t'): E
     const cell = cells[hasHeader ? textColumn : 0];
     if (cell === undefined) throw new UserError(`missing the "${header[textColumn]}" column`, file, line);
     const entry: Entry = { text: requireText(cell, file, line, ''), line };
-    if (idColumn >= 0) entry.id = requireName(cells[idColumn] ?? '', 'id', file, line, '');
-    if (labelColumn >= 0 && (cells[labelColumn] ?? '').trim() !== '') entry.label = requireName(cells[labelColumn], 'label', file, line, '');
+    if (idColumn >= 0) entry.id = nameValue(cells[idColumn] ?? '', header[idColumn], file, line);
+    if (labelColumn >= 0 && (cells[labelColumn] ?? '').trim() !== '') entry.label = nameValue(cells[labelColumn], 'label', file, line);
     entries.push(entry);
   }
   return entries;

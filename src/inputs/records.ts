@@ -80,3 +80,15 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 export function ownField(record: Record<string, unknown>, name: string): unknown {
   return Object.prototype.hasOwnProperty.call(record, name) ? record[name] : undefined;
 }
+
+/**
+ * An id or a label as users write them: a string or a number (in JSON), trimmed; empty, or holding a line break (ids
+ * and labels are written one per line in bundles), is an error naming the file and line.
+ */
+export function nameValue(value: unknown, field: string, file: string, line: number, where = ''): string {
+  if (typeof value !== 'string' && typeof value !== 'number') throw new UserError(`${where}"${field}" must be a string or a number`, file, line);
+  const name = String(value).trim();
+  if (name === '') throw new UserError(`${where}"${field}" is empty`, file, line);
+  if (/[\r\n]/.test(name)) throw new UserError(`${where}"${field}" contains a line break`, file, line);
+  return name;
+}

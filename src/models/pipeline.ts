@@ -8,7 +8,7 @@
 import { BASE_TASK, type EmbeddingBundle } from '../engine/types';
 import { CancelledError, UserError } from '../engine/errors';
 import { sharedFloat64 } from '../engine/kernels/shared';
-import { CORPUS_TASK, isCorpusTask } from '../engine/io/bundleEvaluation';
+import { CORPUS_TASK, isCorpusTask } from '../engine/evaluation/types';
 import type { EmbeddingCache } from './cache';
 import type { EmbedProgress, Embedder, TaskSpec } from './embedder';
 

@@ -23,15 +23,8 @@ import { UserError } from '../errors';
 import { encodeNpyFloat32, parseNpy } from './npy';
 import { sharedCopyOf, sharedFloat64 } from '../kernels/shared';
 import { BASE_TASK, type EmbeddingBundle } from '../types';
-import {
-  checkEvaluationShape,
-  corpusAsStored,
-  CORPUS_TASK,
-  EVALUATION_BUNDLE_FILES,
-  isCorpusTask,
-  readEvaluationFiles,
-  writeEvaluationFiles,
-} from './bundleEvaluation';
+import { CORPUS_TASK, isCorpusTask } from '../evaluation/types';
+import { checkEvaluationShape, corpusAsStored, EVALUATION_BUNDLE_FILES, readEvaluationFiles, writeEvaluationFiles } from './bundleEvaluation';
 
 const MIN_QUERIES = 3;
 const QUERIES_FILE = 'queries.txt';

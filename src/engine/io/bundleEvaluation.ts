@@ -16,7 +16,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { UserError } from '../errors';
-import { EVAL_KINDS, type EvalKind, type EvaluationData } from '../evaluation/types';
+import { CORPUS_TASK, EVAL_KINDS, type EvalKind, type EvaluationData, isCorpusTask } from '../evaluation/types';
 import { sharedCopyOf } from '../kernels/shared';
 import { BASE_TASK, type EmbeddingBundle } from '../types';
 import { encodeNpyFloat32, parseNpy } from './npy';
@@ -30,11 +30,9 @@ import {
   resolveQrels,
   rowsById,
 } from '../../inputs/evaluationFiles';
-import { isRecord, ownField, readJsonLines } from '../../inputs/records';
+import { isRecord, nameValue, ownField, readJsonLines } from '../../inputs/records';
 import { decodeUtf8 } from '../../inputs/textFile';
 
-/** The reserved task name of the documents' embeddings, <model>/Corpus.npy. */
-export const CORPUS_TASK = 'Corpus';
 export const QUERIES_JSONL_FILE = 'queries.jsonl';
 const PAIRS_FILE = 'pairs.tsv';
 const QRELS_FILE = 'qrels.tsv';
@@ -44,11 +42,6 @@ const CORPUS_NPY = `${CORPUS_TASK}.npy`;
 
 /** The top-level files this module writes (an existing bundle holding only bundle files may be replaced). */
 export const EVALUATION_BUNDLE_FILES = [QUERIES_JSONL_FILE, PAIRS_FILE, QRELS_FILE, CORPUS_IDS_FILE, KINDS_FILE];
-
-/** Whether a task name is the reserved Corpus (any case: file systems that ignore case would merge the files). */
-export function isCorpusTask(name: string): boolean {
-  return name.toLowerCase() === CORPUS_TASK.toLowerCase();
-}
 
 /** The corpus as readBundle returns it after writeBundle: float32-rounded, like the query embeddings. */
 export function corpusAsStored(corpus: Float64Array[] | undefined): Float64Array[] | undefined {
@@ -196,12 +189,9 @@ function parseBundleQueries(content: string, file: string, n: number): BundleQue
     fields.forEach((field, f) => {
       const given = ownField(value, field);
       if (given === undefined) return void columns[f].push(undefined);
-      if (typeof given !== 'string' && (field === 'text' || typeof given !== 'number')) {
-        throw new UserError(`"${field}" must be a ${field === 'text' ? 'string' : 'string or a number'}`, file, line);
-      }
-      const text = field === 'text' ? String(given) : String(given).trim();
-      if (field !== 'text' && text === '') throw new UserError(`"${field}" is empty`, file, line);
-      columns[f].push(text);
+      if (field !== 'text') return void columns[f].push(nameValue(given, field, file, line));
+      if (typeof given !== 'string') throw new UserError('"text" must be a string', file, line);
+      columns[f].push(given);
     });
     const id = columns[0][columns[0].length - 1];
     if (id !== undefined) {
