@@ -315,7 +315,7 @@ describe('property-based: round trips and malformed lines', () => {
     );
   });
 
-  test('query files: ids, labels and texts round-trip through CSV, TSV and JSONL', () => {
+  test('query files: ids, labels and texts round-trip through CSV, TSV, JSONL and JSON', () => {
     const text = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }).map((s) => s.trim()).filter((s) => s !== '' && !s.startsWith('#'));
     const rows = fc.uniqueArray(fc.record({ id: nameArbitrary, text, label: nameArbitrary }), { minLength: 3, maxLength: 8, selector: (r) => r.id })
       .filter((rs) => new Set(rs.map((r) => r.text)).size === rs.length);
@@ -323,7 +323,8 @@ describe('property-based: round trips and malformed lines', () => {
       fc.property(rows, fc.constantFrom(',', '\t'), (queries, delimiter) => {
         const table = ['id', 'text', 'label'].join(delimiter) + '\n' + queries.map((q) => [q.id, q.text, q.label].map((v) => cell(v, delimiter)).join(delimiter)).join('\n');
         const jsonl = queries.map((q) => JSON.stringify({ _id: q.id, text: q.text, label: q.label })).join('\n');
-        for (const read of [parseQueries(table, delimiter === ',' ? 'q.csv' : 'q.tsv'), parseQueries(jsonl, 'q.jsonl')]) {
+        const json = JSON.stringify(queries.map((q) => ({ id: q.id, text: q.text, label: q.label })), null, 1);
+        for (const read of [parseQueries(table, delimiter === ',' ? 'q.csv' : 'q.tsv'), parseQueries(jsonl, 'q.jsonl'), parseQueries(json, 'q.json')]) {
           assert.deepEqual(read.ids, queries.map((q) => q.id));
           assert.deepEqual(read.labels, queries.map((q) => q.label));
           assert.deepEqual(read.queries, queries.map((q) => q.text.trim()));
