@@ -28,6 +28,7 @@ import {
 } from '../src/inputs/evaluationFiles';
 import { parseInstructionDocument, readInstructionFile } from '../src/inputs/instructions';
 import { parseQueries, readQueries } from '../src/inputs/queries';
+import { readDelimitedRows } from '../src/inputs/records';
 import { EmbeddingCache } from '../src/models/cache';
 import type { Embedder } from '../src/models/embedder';
 import { familyById, FAMILY_IDS, renderDocument, resolveFamily } from '../src/models/families';
@@ -197,6 +198,9 @@ describe('bad evaluation inputs: file, line and problem', () => {
     throwsAt(() => parsePairs('{"id1": "q1", "id2": "q2", "score": 1\n', 'p.jsonl'), 'p.jsonl', 1, /invalid JSON/);
     throwsAt(() => parsePairs('id1\tid2\tscore\n"q1\tq2\t1\n', 'p.tsv'), 'p.tsv', 2, /never closed/);
     throwsAt(() => parsePairs('id1 id2 score', 'p.txt'), 'p.txt', undefined, /unsupported pairs file extension '\.txt'/);
+    // Blank lines before a record count, with and without quotes in the file.
+    throwsAt(() => parsePairs('\n\nid1\tid2\tscore\n\n"q1"\tq2\tx\n', 'p.tsv'), 'p.tsv', 5, /finite number/);
+    throwsAt(() => parsePairs('\n\nid1\tid2\tscore\n\nq1\tq2\tx\n', 'p.tsv'), 'p.tsv', 5, /finite number/);
   });
 
   test('corpus: empty, repeated id, missing text, empty document', () => {
@@ -331,6 +335,19 @@ describe('property-based: round trips and malformed lines', () => {
         }
       }),
       { numRuns: 300 },
+    );
+  });
+
+  test('delimited rows: the fast path for text without quotes gives the parser\'s own cells and lines', () => {
+    const unquoted = fc.string({ unit: fc.constantFrom('a', '1', '\t', ',', '\n', '\r', ' ', 'é', '#'), maxLength: 40 });
+    fc.assert(
+      fc.property(unquoted, fc.constantFrom<',' | '\t'>(',', '\t'), (text, delimiter) => {
+        // A quoted record at the end sends the same rows through the parser's per-record line info.
+        const general = readDelimitedRows(`${text}\n"quoted"\n`, 'x', delimiter);
+        assert.equal(general.pop()?.cells[0], 'quoted');
+        assert.deepEqual(readDelimitedRows(text, 'x', delimiter), general);
+      }),
+      { numRuns: 500 },
     );
   });
 
