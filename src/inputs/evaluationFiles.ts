@@ -86,20 +86,23 @@ function readRecords<K extends string>(content: string, file: string, fields: Fi
   const extension = path.extname(file).toLowerCase();
   const keys = Object.keys(fields) as K[];
   const shown = (key: K): string => fields[key].names[0];
+  const known = new Set(keys.flatMap((key) => fields[key].names));
   if (extension === '.jsonl' || extension === '.ndjson') {
     return readJsonLines(content, file).map(({ value, line }) => {
       if (!isRecord(value)) throw new UserError(`expected a JSON object with ${keys.map((k) => `"${shown(k)}"`).join(', ')}`, file, line);
-      const byName = new Map<string, unknown>();
+      const byName = new Map<string, { name: string; value: unknown }>();
       for (const name of Object.keys(value)) {
         const key = normalise(name);
-        if (byName.has(key)) throw new UserError(`fields "${name}" and another name for the same field are both given`, file, line);
-        byName.set(key, ownField(value, name));
+        if (!known.has(key)) continue;
+        const other = byName.get(key);
+        if (other) throw new UserError(`fields "${other.name}" and "${name}" are the same field; keep one`, file, line);
+        byName.set(key, { name, value: ownField(value, name) });
       }
       const values = new Map<K, unknown>();
       for (const key of keys) {
         const given = fields[key].names.filter((name) => byName.has(name));
         if (given.length > 1) throw new UserError(`both "${given[0]}" and "${given[1]}" are given; keep one`, file, line);
-        if (given.length === 1) values.set(key, byName.get(given[0]));
+        if (given.length === 1) values.set(key, byName.get(given[0])!.value);
         else if (fields[key].required) throw new UserError(`missing field "${shown(key)}"`, file, line);
       }
       return { values, line };
@@ -111,6 +114,8 @@ function readRecords<K extends string>(content: string, file: string, fields: Fi
   const rows = readDelimitedRows(content, file, extension === '.tsv' ? '\t' : ',');
   if (rows.length === 0) return [];
   const header = rows[0].cells.map(normalise);
+  const twice = header.find((name, i) => known.has(name) && header.indexOf(name) !== i);
+  if (twice !== undefined) throw new UserError(`the header names the "${twice}" column twice`, file, rows[0].line);
   const columns = new Map<K, number>();
   for (const key of keys) {
     const given = fields[key].names.filter((name) => header.includes(name));
