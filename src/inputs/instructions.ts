@@ -104,13 +104,17 @@ export async function readInstructionFile(fileOrPreset: string): Promise<Instruc
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more ${problems.length === 2 ? 'problem' : 'problems'})` : '';
     throw new UserError(first.message + more, fileOrPreset, first.line);
   }
-  const folder = path.dirname(fileOrPreset);
+  return { tasks: [{ name: BASE_TASK, instruction: null }, ...tasks.map(taskSpecOf)], evaluation: evaluationSourcesOf(fileOrPreset, evaluation) };
+}
+
+/** The evaluation block's paths (as parseInstructionDocument returns them) resolved against the instruction set's folder. */
+export function evaluationSourcesOf(instructionFile: string, written: EvaluationSources | undefined): EvaluationSources {
   const sources: EvaluationSources = {};
   for (const field of EVALUATION_FIELDS) {
-    const given = evaluation?.[field];
-    if (given !== undefined) sources[field] = path.resolve(folder, given);
+    const given = written?.[field];
+    if (given !== undefined) sources[field] = path.resolve(path.dirname(instructionFile), given);
   }
-  return { tasks: [{ name: BASE_TASK, instruction: null }, ...tasks.map(taskSpecOf)], evaluation: sources };
+  return sources;
 }
 
 /** The task as the embedding pipeline takes it (name, instruction and, when declared, kind). */
