@@ -33,7 +33,7 @@ import {
 import { isRecord, nameValue, ownField, readJsonLines } from '../../inputs/records';
 import { decodeUtf8 } from '../../inputs/textFile';
 
-export const QUERIES_JSONL_FILE = 'queries.jsonl';
+const QUERIES_JSONL_FILE = 'queries.jsonl';
 const PAIRS_FILE = 'pairs.tsv';
 const QRELS_FILE = 'qrels.tsv';
 const CORPUS_IDS_FILE = 'corpus_ids.txt';
