@@ -1,5 +1,6 @@
 // `npm run demo`: the whole analysis on the English example queries with the built-in offline model `use-lite`,
-// plus the shared test models beside the repository when they are there. Results go to .demo-output/.
+// plus the shared test models beside the repository when they are there (results in .demo-output/), then the
+// labelled example of examples/eval (task performance beside displacement; results in .demo-output/eval/).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -14,16 +15,22 @@ if (existsSync(sharedModels)) {
   }
 }
 const out = join(root, '.demo-output');
-const args = [
-  join(root, 'bin/instruction-lens.js'), 'run',
-  '--queries', join(root, 'examples/queries-en.txt'),
-  '--instructions', 'paper-en',
-  '--models', models.join(','),
-  '--out', out,
-  '--cache', join(out, 'cache'),
-  // The demo's own folder: replace the previous demo's results.
-  '--force',
-];
-const { status } = spawnSync(process.execPath, args, { stdio: 'inherit' });
-if (status === 0) console.log(`\nOpen ${join(out, 'report.html')} in a browser.`);
-process.exit(status ?? 1);
+const cache = join(out, 'cache');
+
+/** One `instruction-lens run`; the demo's own folders: the previous demo's results are replaced (--force). */
+function run(queries, instructions, outDir) {
+  const args = [join(root, 'bin/instruction-lens.js'), 'run', '--queries', queries, '--instructions', instructions,
+    '--models', models.join(','), '--out', outDir, '--cache', cache, '--force'];
+  return spawnSync(process.execPath, args, { stdio: 'inherit' }).status ?? 1;
+}
+
+const reports = [];
+let status = run(join(root, 'examples/queries-en.txt'), 'paper-en', out);
+if (status === 0) {
+  reports.push(join(out, 'report.html'));
+  const evalOut = join(out, 'eval');
+  status = run(join(root, 'examples/eval/queries.csv'), join(root, 'examples/eval/tasks.instructions.yaml'), evalOut);
+  if (status === 0) reports.push(join(evalOut, 'report.html'));
+}
+for (const report of reports) console.log(`\nOpen ${report} in a browser.`);
+process.exit(status);

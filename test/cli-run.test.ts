@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { packageRoot } from '../src/engine/io/paths';
 import type { AnalysisResult } from '../src/engine/types';
+import { parsePairs } from '../src/inputs/evaluationFiles';
 import { assertNoStack, cli, tempDir } from './helpers/cli';
 
 const root = packageRoot();
@@ -143,5 +144,62 @@ describe('instruction-lens run: bad input', () => {
     const run = await cli('run', '--queries', queries, '--instructions', 'paper-en', '--models', `${glove},${glove}`, '--out', path.join(work, 'o5'), '--cache', path.join(work, 'cache'));
     assert.equal(run.status, 2);
     assert.match(run.stderr, /two models are both named 'glove-6B-100d-sif-50k'/);
+  });
+});
+
+describe('instruction-lens run with evaluation data (examples/eval)', () => {
+  const work = tempDir();
+  const cache = path.join(work, 'cache');
+  const out = path.join(work, 'out');
+  const evalDir = path.join(root, 'examples', 'eval');
+  const evalQueries = path.join(evalDir, 'queries.csv');
+  const evalTasks = path.join(evalDir, 'tasks.instructions.yaml');
+  const model = 'glove-6B-100d-sif-50k';
+  const evaluationFiles = ['corpus_ids.txt', 'kinds.json', 'pairs.tsv', 'qrels.tsv', 'queries.jsonl', path.join(model, 'Corpus.npy')];
+
+  test('the instruction set\'s evaluation block: the bundle carries ids, labels, pairs, qrels and the corpus', async () => {
+    const run = await cli('run', '--queries', evalQueries, '--instructions', evalTasks, '--models', glove, '--out', out, '--cache', cache, '--offline');
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stderr, /embedding 50 queries x 7 tasks and 302 documents with glove-6B-100d-sif-50k/);
+    assert.match(run.stderr, new RegExp(`embedding cache: 0 hits, ${50 * 7 + 302} misses`));
+    const bundle = path.join(out, 'embeddings');
+    assert.deepEqual(fs.readdirSync(bundle).sort(), ['corpus_ids.txt', 'glove-6B-100d-sif-50k', 'instructions.json', 'kinds.json', 'models.txt', 'pairs.tsv', 'qrels.tsv', 'queries.jsonl', 'tasks.txt']);
+    assert.equal(fs.readFileSync(path.join(bundle, 'tasks.txt'), 'utf8').split('\n')[2], 'Retrieval (short)');
+    const firstQuery = JSON.parse(fs.readFileSync(path.join(bundle, 'queries.jsonl'), 'utf8').split('\n')[0]) as unknown;
+    assert.deepEqual(firstQuery, { id: 'c01', label: 'cooking', text: 'How long should I boil an egg for a soft yolk?' });
+    const pairsOf = (file: string) => parsePairs(fs.readFileSync(file, 'utf8'), file).map(({ id1, id2, score }) => [id1, id2, score]);
+    assert.deepEqual(pairsOf(path.join(bundle, 'pairs.tsv')), pairsOf(path.join(evalDir, 'pairs.tsv')));
+    assert.equal(fs.readFileSync(path.join(bundle, 'qrels.tsv'), 'utf8').split('\n').length, fs.readFileSync(path.join(evalDir, 'qrels', 'test.tsv'), 'utf8').split('\n').length);
+    assert.equal(fs.readFileSync(path.join(bundle, 'corpus_ids.txt'), 'utf8').split('\n').length - 1, 302);
+  });
+
+  test('embed with --pairs/--corpus/--qrels, then analyze: the same bundle files and byte-identical results.json', async () => {
+    // Copies elsewhere, so that the flags (not the instruction set's block) are what is read.
+    const copies = path.join(work, 'copies');
+    fs.mkdirSync(copies);
+    for (const name of ['pairs.tsv', 'corpus.jsonl']) fs.copyFileSync(path.join(evalDir, name), path.join(copies, name));
+    fs.copyFileSync(path.join(evalDir, 'qrels', 'test.tsv'), path.join(copies, 'test.tsv'));
+    const bundle = path.join(work, 'bundle');
+    const embed = await cli('embed', '--queries', evalQueries, '--instructions', evalTasks, '--models', glove, '--out', bundle, '--cache', cache,
+      '--pairs', path.join(copies, 'pairs.tsv'), '--corpus', path.join(copies, 'corpus.jsonl'), '--qrels', path.join(copies, 'test.tsv'));
+    assert.equal(embed.status, 0, embed.stderr);
+    assert.match(embed.stderr, /embedding cache: 652 hits, 0 misses/);
+    for (const name of evaluationFiles) {
+      assert.deepEqual(fs.readFileSync(path.join(bundle, name)), fs.readFileSync(path.join(out, 'embeddings', name)), name);
+    }
+    const again = path.join(work, 'again');
+    const analyze = await cli('analyze', bundle, '--out', again);
+    assert.equal(analyze.status, 0, analyze.stderr);
+    assert.equal(fs.readFileSync(path.join(again, 'results.json'), 'utf8'), fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
+  });
+
+  test('a CLI flag overrides the instruction set\'s file of the same kind only', async () => {
+    const pairs = path.join(work, 'three-pairs.tsv');
+    fs.writeFileSync(pairs, 'id1\tid2\tscore\nc01\tc02\t5\na01\ta02\t4\nc01\tp01\t0\n');
+    const bundle = path.join(work, 'bundle-override');
+    const embed = await cli('embed', '--queries', evalQueries, '--instructions', evalTasks, '--models', glove, '--out', bundle, '--cache', cache, '--pairs', pairs);
+    assert.equal(embed.status, 0, embed.stderr);
+    assert.equal(fs.readFileSync(path.join(bundle, 'pairs.tsv'), 'utf8'), fs.readFileSync(pairs, 'utf8'));
+    assert.deepEqual(fs.readFileSync(path.join(bundle, 'qrels.tsv')), fs.readFileSync(path.join(out, 'embeddings', 'qrels.tsv')));
   });
 });

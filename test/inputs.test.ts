@@ -49,12 +49,13 @@ test('txt: BOM, CRLF, comments and blank lines skipped, duplicates reported and 
 test('jsonl: text or query field, ids, string lines, blank lines', async () => {
   const file = write(
     'q.jsonl',
-    ['{"id": "a", "text": "alpha"}', '', '{"id": 2, "query": "beta", "label": "x"}', '{"id": "c", "text": "  gamma "}', '{"id": "d", "text": "alpha"}'].join('\n') + '\n',
+    ['{"id": "a", "text": "alpha", "label": "x"}', '', '{"id": 2, "query": "beta", "label": 7}', '{"_id": "c", "text": "  gamma ", "label": " y "}', '{"id": "a", "text": "alpha", "label": "x"}'].join('\n') + '\n',
   );
   const result = await readQueries(file);
   assert.deepEqual(result.queries, ['alpha', 'beta', 'gamma']);
   assert.deepEqual(result.lines, [1, 3, 4]);
   assert.deepEqual(result.ids, ['a', '2', 'c']);
+  assert.deepEqual(result.labels, ['x', '7', 'y']);
   assert.deepEqual(result.duplicates, [{ text: 'alpha', lines: [1, 5] }]);
   const plain = await readQueries(write('s.jsonl', '"one"\n"two"\n"three"\n'));
   assert.deepEqual(plain.queries, ['one', 'two', 'three']);
@@ -63,12 +64,13 @@ test('jsonl: text or query field, ids, string lines, blank lines', async () => {
 test('csv: header with text and id, quoted fields with commas, quotes and newlines, CRLF', async () => {
   const file = write(
     'q.csv',
-    '\uFEFFid,text,label\r\n1,"hello, world",a\r\n2,"a query\r\nover two lines",b\r\n3,"she said ""hi""",c\r\n4,"hello, world",d\r\n',
+    '\uFEFFid,text,label\r\n1,"hello, world",a\r\n2,"a query\r\nover two lines",b\r\n3,"she said ""hi""",c\r\n1,"hello, world",a\r\n',
   );
   const result = await readQueries(file);
   assert.deepEqual(result.queries, ['hello, world', 'a query\nover two lines', 'she said "hi"']);
   assert.deepEqual(result.lines, [2, 3, 5]);
   assert.deepEqual(result.ids, ['1', '2', '3']);
+  assert.deepEqual(result.labels, ['a', 'b', 'c']);
   assert.deepEqual(result.duplicates, [{ text: 'hello, world', lines: [2, 6] }]);
 });
 
@@ -215,7 +217,7 @@ test('bad instruction sets: each names the file, the line and the problem', asyn
   f = json('missing.json', { tasks: [{ name: 'A' }] });
   await rejectsWith(readInstructionSet(f), f, 3, /^task 1: missing field "instruction"$/);
   f = json('unknown.json', { tasks: [{ name: 'A', instruction: 'x', prompt: 'y' }] });
-  await rejectsWith(readInstructionSet(f), f, 6, /^task 1: unknown field "prompt" \(allowed: name, instruction\)$/);
+  await rejectsWith(readInstructionSet(f), f, 6, /^task 1: unknown field "prompt" \(allowed: name, instruction, kind\)$/);
   f = json('toplevel.json', { tasks: [{ name: 'A', instruction: 'x' }], model: 'm' });
   await rejectsWith(readInstructionSet(f), f, 8, /^unknown field "model"/);
   f = json('type.json', { tasks: [{ name: 'A', instruction: 'x' }, { name: 7, instruction: 'y' }] });
@@ -290,6 +292,7 @@ test('parseInstructionDocument: instruction ranges for CodeLenses and live editi
 type Schema = Record<string, unknown>;
 const KNOWN_KEYWORDS = new Set([
   '$schema', '$id', 'title', 'description', 'type', 'required', 'additionalProperties', 'properties', 'items', 'minItems', 'pattern', 'not',
+  'enum', 'dependencies',
 ]);
 
 /** A tiny draft-07 validator for exactly the keywords our schema uses; any other keyword fails the test. */
@@ -301,6 +304,7 @@ function schemaErrors(schema: Schema, value: unknown, at = '$'): string[] {
   if (type && type !== actual) return [`${at}: expected ${type}`];
   if (schema.pattern && typeof value === 'string' && !new RegExp(schema.pattern as string, 'u').test(value)) errors.push(`${at}: pattern`);
   if (schema.not && schemaErrors(schema.not as Schema, value, at).length === 0) errors.push(`${at}: not`);
+  if (schema.enum && !(schema.enum as unknown[]).includes(value)) errors.push(`${at}: enum`);
   if (actual === 'array') {
     const items = value as unknown[];
     if (typeof schema.minItems === 'number' && items.length < schema.minItems) errors.push(`${at}: minItems`);
@@ -310,6 +314,9 @@ function schemaErrors(schema: Schema, value: unknown, at = '$'): string[] {
     const object = value as Record<string, unknown>;
     const properties = (schema.properties ?? {}) as Record<string, Schema>;
     for (const key of (schema.required ?? []) as string[]) if (!(key in object)) errors.push(`${at}: required ${key}`);
+    for (const [key, needs] of Object.entries((schema.dependencies ?? {}) as Record<string, string[]>)) {
+      if (key in object) for (const need of needs) if (!(need in object)) errors.push(`${at}: ${key} needs ${need}`);
+    }
     for (const [key, child] of Object.entries(object)) {
       if (properties[key]) errors.push(...schemaErrors(properties[key], child, `${at}.${key}`));
       else if (schema.additionalProperties === false) errors.push(`${at}: additional ${key}`);
@@ -323,6 +330,7 @@ test('schema: valid for the example files, invalid where the reader also rejects
   assert.equal(schema.$schema, 'http://json-schema.org/draft-07/schema#');
   assert.deepEqual(schemaErrors(schema, JSON.parse(fs.readFileSync(example('paper-en.instructions.json'), 'utf8'))), []);
   assert.deepEqual(schemaErrors(schema, parseYaml(fs.readFileSync(example('paper-ja.instructions.yaml'), 'utf8'))), []);
+  assert.deepEqual(schemaErrors(schema, parseYaml(fs.readFileSync(example('eval/tasks.instructions.yaml'), 'utf8'))), []);
   const invalid: unknown[] = [
     { tasks: [] },
     { tasks: [{ name: 'Base', instruction: 'x' }] },
@@ -333,6 +341,13 @@ test('schema: valid for the example files, invalid where the reader also rejects
     { tasks: [{ name: 'A', instruction: 'x', extra: 1 }] },
     { tasks: [{ name: 3, instruction: 'x' }] },
     { tasks: [{ name: 'A', instruction: 'x' }], other: true },
+    { tasks: [{ name: 'corpus', instruction: 'x' }] },
+    { tasks: [{ name: 'A', instruction: 'x', kind: 'ranking' }] },
+    { tasks: [{ name: 'A', instruction: 'x' }], evaluation: { corpus: 'c.jsonl' } },
+    { tasks: [{ name: 'A', instruction: 'x' }], evaluation: { qrels: 'q.tsv' } },
+    { tasks: [{ name: 'A', instruction: 'x' }], evaluation: { pairs: '' } },
+    { tasks: [{ name: 'A', instruction: 'x' }], evaluation: { labels: 'l.csv' } },
+    { tasks: [{ name: 'A', instruction: 'x' }], evaluation: 'data' },
     { task: [{ name: 'A', instruction: 'x' }] },
     [{ name: 'A', instruction: 'x' }],
   ];

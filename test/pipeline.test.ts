@@ -32,6 +32,9 @@ class Recording implements Embedder {
   render(instruction: string | null, query: string): string {
     return this.inner.render(instruction, query);
   }
+  renderDocument(text: string): string {
+    return this.inner.renderDocument(text);
+  }
   embed(texts: string[], options?: EmbedOptions): Promise<Float32Array[]> {
     this.calls.push(texts);
     return this.inner.embed(texts, options);

@@ -48,7 +48,8 @@ export const analyzeCommand: Command = {
 
 Analyses the embeddings in <bundle> (a folder <bundle>/<model>/<task>.npy, or a .jsonl file of
 {"model", "task", "index", "vector"} lines) and writes results.json, displacement.csv, procrustes.csv
-and report.html into <dir>.
+and report.html into <dir>. A bundle folder may carry evaluation data (queries.jsonl with ids and labels,
+pairs.tsv, qrels.tsv, corpus_ids.txt, <model>/Corpus.npy and kinds.json, as \`embed\` writes them).
 
 Options:
   --out, -o <dir>            output folder (created if missing)

@@ -10,7 +10,8 @@ import { UserError } from '../engine/errors';
 import { checkOutputDir, writeOutputs } from '../engine/io/outputs';
 import { prewarmAnalysis, runAnalysis } from '../engine/method/runAnalysis';
 import type { EmbeddingBundle } from '../engine/types';
-import { readInstructionSet } from '../inputs/instructions';
+import { type EvaluationSources, resolveEvaluation } from '../inputs/evaluationFiles';
+import { readInstructionFile } from '../inputs/instructions';
 import { readQueries } from '../inputs/queries';
 import { EmbeddingCache } from '../models/cache';
 import type { Embedder } from '../models/embedder';
@@ -43,6 +44,9 @@ const EMBED_OPTIONS = {
   dtype: { type: 'string' },
   'batch-size': { type: 'string' },
   force: { type: 'boolean' },
+  pairs: { type: 'string' },
+  corpus: { type: 'string' },
+  qrels: { type: 'string' },
 } as const;
 
 const EMBED_USAGE = `  --queries, -q <file>       queries: .txt (one per line, # comments), .jsonl, .csv, .tsv or .json
@@ -56,6 +60,12 @@ const EMBED_USAGE = `  --queries, -q <file>       queries: .txt (one per line, #
   --offline                  no network: Hub models only from the cache, endpoints only on this machine
   --dtype <d>                ONNX weights for transformers.js models: fp32 (default), fp16, q8, q4
   --batch-size <N>           texts per model call
+  --pairs <file>             STS pairs (id1, id2, score; CSV/TSV with a header, or JSONL); ids are query ids
+  --corpus <file>            documents for retrieval and reranking (id or _id, text, optional title; CSV/TSV/JSONL,
+                             BEIR's corpus.jsonl as is); needs --qrels
+  --qrels <file>             relevance (query_id, doc_id, score; BEIR's qrels/*.tsv as is); needs --corpus
+                             These override the instruction set's evaluation block; labels (classification,
+                             clustering) come from the query file's label column or field.
   --force                    replace the results of an earlier run in the output folder
 `;
 
@@ -67,6 +77,8 @@ interface EmbedRequest {
   offline: boolean;
   dtype?: string;
   batchSize?: number;
+  /** The evaluation files given on the command line (each overrides the instruction set's). */
+  evaluation: EvaluationSources;
 }
 
 function embedRequestFrom(values: Record<string, string | boolean | undefined>): EmbedRequest {
@@ -88,6 +100,7 @@ function embedRequestFrom(values: Record<string, string | boolean | undefined>):
     offline: values.offline === true,
     dtype: text('dtype'),
     batchSize: intOption(text('batch-size'), '--batch-size', 1, 4096),
+    evaluation: { pairs: text('pairs'), corpus: text('corpus'), qrels: text('qrels') },
   };
 }
 
@@ -97,7 +110,19 @@ async function embedRequest(request: EmbedRequest, io: CliIo): Promise<Embedding
   for (const duplicate of queryFile.duplicates) {
     io.stderr(`note: ${request.queriesFile}: duplicate query kept once (lines ${duplicate.lines.join(', ')}): ${duplicate.text}\n`);
   }
-  const tasks = await readInstructionSet(request.instructions);
+  const instructionSet = await readInstructionFile(request.instructions);
+  const tasks = instructionSet.tasks;
+  // Every evaluation file is read and checked before any embedding work.
+  const { evaluation, documents } = await resolveEvaluation(
+    request.queriesFile,
+    queryFile,
+    {
+      pairs: request.evaluation.pairs ?? instructionSet.evaluation.pairs,
+      corpus: request.evaluation.corpus ?? instructionSet.evaluation.corpus,
+      qrels: request.evaluation.qrels ?? instructionSet.evaluation.qrels,
+    },
+    tasks,
+  );
   const apiKey = process.env.INSTRUCTION_LENS_API_KEY || process.env.OPENAI_API_KEY || undefined;
   const embedders: Embedder[] = [];
   const progress = new ProgressPrinter(io);
@@ -116,12 +141,12 @@ async function embedRequest(request: EmbedRequest, io: CliIo): Promise<Embedding
     const names = embedders.map((embedder) => embedder.name);
     const repeated = names.find((name, i) => names.indexOf(name) !== i);
     if (repeated !== undefined) throw new UserError(`--models: two models are both named '${repeated}'`);
-    io.stderr(
-      `embedding ${queryFile.queries.length} queries x ${tasks.length} tasks with ${names.join(', ')}\n`,
-    );
+    const corpusNote = documents ? ` and ${documents.length} documents` : '';
+    io.stderr(`embedding ${queryFile.queries.length} queries x ${tasks.length} tasks${corpusNote} with ${names.join(', ')}\n`);
     const cache = new EmbeddingCache(path.join(request.cacheRoot, 'embeddings'));
     const { bundle, stats } = await embedAll({
       queries: queryFile.queries,
+      documents,
       tasks,
       embedders,
       cache,
@@ -130,6 +155,7 @@ async function embedRequest(request: EmbedRequest, io: CliIo): Promise<Embedding
     });
     progress.finish();
     io.stderr(`embedding cache: ${stats.hits} hits, ${stats.misses} misses\n`);
+    if (evaluation) bundle.evaluation = evaluation;
     return bundle;
   } finally {
     progress.finish();
@@ -143,7 +169,9 @@ export const embedCommand: Command = {
   usage: `Usage: instruction-lens embed --queries FILE --instructions FILE|paper-en|paper-ja --models ID[,ID...] --out DIR
 
 Writes the bundle <DIR>/<model>/<task>.npy (+ queries.txt, tasks.txt, models.txt, instructions.json), which
-\`instruction-lens analyze\` reads.
+\`instruction-lens analyze\` reads. With evaluation data (labels, --pairs, --corpus and --qrels, or the instruction
+set's evaluation block) it also writes queries.jsonl (ids and labels, instead of queries.txt), pairs.tsv, qrels.tsv,
+corpus_ids.txt, kinds.json and <DIR>/<model>/Corpus.npy.
 
 Options:
   --out, -o <dir>            the bundle folder (must not exist or be empty, unless --force replaces an old bundle)

@@ -3,6 +3,8 @@
  * Pure types: safe to import from any side (no Node or VS Code APIs).
  */
 
+import type { EvaluationData } from './evaluation/types';
+
 /** Name of the task that carries no instruction. Always first in `tasks`. */
 export const BASE_TASK = 'Base';
 
@@ -22,6 +24,13 @@ export interface EmbeddingBundle {
   queries?: string[];
   /** Instruction text per task name, when known (shown in hover text and tables). */
   instructions?: Record<string, string>;
+  /** The labelled data of the task evaluation (docs/EVAL.md), aligned with the query rows. */
+  evaluation?: EvaluationData;
+  /**
+   * Per model: the corpus documents' embeddings, evaluation.corpusIds.length x dims[m], row-major, in corpusIds order
+   * (embedded once per model in the family's document form). Present when evaluation.corpusIds is.
+   */
+  corpus?: Float64Array[];
 }
 
 export type PointsMode = 'flatten' | 'centroid';

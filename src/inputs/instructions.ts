@@ -1,7 +1,11 @@
 /**
  * Instruction sets: JSON or YAML files `{ "tasks": [ { "name": "Retrieval", "instruction": "..." }, ... ] }`
  * (schema: schemas/instructions.schema.json), or a preset name (paper-en, paper-ja). Base (no instruction) is always
- * added first; a task named Base in the file is an error. Names and instructions are trimmed.
+ * added first; a task named Base in the file is an error, and so is one named Corpus (any case: the bundle's document
+ * embeddings are <model>/Corpus.npy). Names and instructions are trimmed.
+ * Each task may declare its home kind (`kind:` retrieval, reranking, sts, classification or clustering; by default
+ * the paper's task names map to theirs, docs/EVAL.md). An optional top-level `evaluation:` block names the labelled
+ * data (`pairs`, `corpus`, `qrels`: paths relative to the instruction set's folder).
  *
  * parseInstructionDocument() also serves the VS Code extension: it never throws and returns every task it can
  * locate (with the text range of its instruction) and every problem (with its range), for CodeLenses and
@@ -11,8 +15,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, Node, parseDocument, Scalar } from 'yaml';
 import { UserError } from '../engine/errors';
+import { CORPUS_TASK, EVAL_KINDS, type EvalKind, isCorpusTask } from '../engine/evaluation/types';
 import { BASE_TASK } from '../engine/types';
 import type { TaskSpec } from '../models/embedder';
+import type { EvaluationSources } from './evaluationFiles';
 import { jsonSyntaxError } from './json';
 import { isPresetName, PRESET_NAMES, presetTasks } from './presets';
 import { readUtf8File } from './textFile';
@@ -40,6 +46,8 @@ export interface LocatedTask {
   nameRange: TextRange;
   /** The instruction value as written (quotes, or a block scalar's indicator and body, included). */
   instructionRange: TextRange;
+  /** The `kind:` as written, when given. */
+  kind?: EvalKind;
 }
 
 export interface InstructionProblem {
@@ -52,10 +60,13 @@ export interface InstructionProblem {
 export interface InstructionDocument {
   tasks: LocatedTask[];
   problems: InstructionProblem[];
+  /** The `evaluation:` block's paths as written (relative to the file), when there is one. */
+  evaluation?: EvaluationSources;
 }
 
-const TOP_LEVEL_FIELDS = ['tasks', '$schema'];
-const TASK_FIELDS = ['name', 'instruction'];
+const TOP_LEVEL_FIELDS = ['tasks', 'evaluation', '$schema'];
+const TASK_FIELDS = ['name', 'instruction', 'kind'];
+const EVALUATION_FIELDS = ['pairs', 'corpus', 'qrels'] as const;
 
 export function instructionFormat(file: string): InstructionFormat | undefined {
   const extension = path.extname(file).toLowerCase();
@@ -66,7 +77,19 @@ export function instructionFormat(file: string): InstructionFormat | undefined {
 
 /** Reads an instruction set file or a preset; returns the tasks with Base first. */
 export async function readInstructionSet(fileOrPreset: string): Promise<TaskSpec[]> {
-  if (isPresetName(fileOrPreset) && !fs.existsSync(fileOrPreset)) return presetTasks(fileOrPreset);
+  return (await readInstructionFile(fileOrPreset)).tasks;
+}
+
+export interface InstructionSet {
+  /** Base first. */
+  tasks: TaskSpec[];
+  /** The evaluation block's files, resolved against the instruction set's folder; {} when there is no block. */
+  evaluation: EvaluationSources;
+}
+
+/** Reads an instruction set file or a preset: the tasks (Base first) and the evaluation block's files. */
+export async function readInstructionFile(fileOrPreset: string): Promise<InstructionSet> {
+  if (isPresetName(fileOrPreset) && !fs.existsSync(fileOrPreset)) return { tasks: presetTasks(fileOrPreset), evaluation: {} };
   const format = instructionFormat(fileOrPreset);
   if (!format) {
     throw new UserError(
@@ -75,13 +98,28 @@ export async function readInstructionSet(fileOrPreset: string): Promise<TaskSpec
     );
   }
   const content = await readUtf8File(fileOrPreset);
-  const { tasks, problems } = parseInstructionDocument(content, format);
+  const { tasks, problems, evaluation } = parseInstructionDocument(content, format);
   if (problems.length > 0) {
     const [first] = problems;
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more ${problems.length === 2 ? 'problem' : 'problems'})` : '';
     throw new UserError(first.message + more, fileOrPreset, first.line);
   }
-  return [{ name: BASE_TASK, instruction: null }, ...tasks.map((t) => ({ name: t.name, instruction: t.instruction }))];
+  return { tasks: [{ name: BASE_TASK, instruction: null }, ...tasks.map(taskSpecOf)], evaluation: evaluationSourcesOf(fileOrPreset, evaluation) };
+}
+
+/** The evaluation block's paths (as parseInstructionDocument returns them) resolved against the instruction set's folder. */
+export function evaluationSourcesOf(instructionFile: string, written: EvaluationSources | undefined): EvaluationSources {
+  const sources: EvaluationSources = {};
+  for (const field of EVALUATION_FIELDS) {
+    const given = written?.[field];
+    if (given !== undefined) sources[field] = path.resolve(path.dirname(instructionFile), given);
+  }
+  return sources;
+}
+
+/** The task as the embedding pipeline takes it (name, instruction and, when declared, kind). */
+export function taskSpecOf(task: LocatedTask): TaskSpec {
+  return task.kind === undefined ? { name: task.name, instruction: task.instruction } : { name: task.name, instruction: task.instruction, kind: task.kind };
 }
 
 export function parseInstructionDocument(content: string, format: InstructionFormat): InstructionDocument {
@@ -128,12 +166,15 @@ export function parseInstructionDocument(content: string, format: InstructionFor
   }
   let taskList: Node | null | undefined;
   let hasTasks = false;
+  let evaluation: EvaluationSources | undefined;
   for (const pair of root.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
     const [s, e] = nodeSpan(pair.key as Node, whole);
     if (key === 'tasks') {
       hasTasks = true;
       taskList = pair.value as Node | null;
+    } else if (key === 'evaluation') {
+      evaluation = parseEvaluationBlock(pair.value as Node | null, [s, e], nodeSpan, problem);
     } else if (key === '$schema') {
       if (!(isScalar(pair.value) && typeof pair.value.value === 'string')) problem('"$schema" must be a string', s, e);
     } else {
@@ -143,12 +184,12 @@ export function parseInstructionDocument(content: string, format: InstructionFor
   if (!hasTasks) {
     const [s, e] = nodeSpan(root, whole);
     problem('missing field "tasks" (a list of { name, instruction })', s, e);
-    return { tasks, problems };
+    return { tasks, problems, evaluation };
   }
   if (!isSeq(taskList)) {
     const [s, e] = nodeSpan(taskList, nodeSpan(root, whole));
     problem('"tasks" must be a list of { name, instruction }', s, e);
-    return { tasks, problems };
+    return { tasks, problems, evaluation };
   }
   if (taskList.items.length === 0) {
     const [s, e] = nodeSpan(taskList, whole);
@@ -191,10 +232,19 @@ export function parseInstructionDocument(content: string, format: InstructionFor
     };
     const name = stringField('name');
     const instruction = stringField('instruction');
+    let kind: EvalKind | undefined;
+    if (fields.has('kind')) {
+      const entry = fields.get('kind')!;
+      const value = isScalar(entry.value) ? (entry.value as Scalar).value : undefined;
+      if (typeof value === 'string' && (EVAL_KINDS as readonly string[]).includes(value.trim())) kind = value.trim() as EvalKind;
+      else problem(`${label}: "kind" must be one of ${EVAL_KINDS.join(', ')}`, ...nodeSpan(entry.value, entry.key));
+    }
     if (name) {
       const line = position(name.span[0]).line + 1;
       if (name.value.toLowerCase() === BASE_TASK.toLowerCase()) {
         problem(`${label}: "${name.value}" is reserved: Base (no instruction) is always added first`, ...name.span);
+      } else if (isCorpusTask(name.value)) {
+        problem(`${label}: "${name.value}" is reserved: a bundle keeps the corpus documents' embeddings as ${CORPUS_TASK}.npy`, ...name.span);
       } else if (firstLineByName.has(name.value)) {
         problem(`${label}: duplicate task name "${name.value}" (first on line ${firstLineByName.get(name.value)})`, ...name.span);
       } else {
@@ -209,8 +259,41 @@ export function parseInstructionDocument(content: string, format: InstructionFor
         range: rangeOf(start, end),
         nameRange: rangeOf(...name.span),
         instructionRange: rangeOf(...instruction.span),
+        ...(kind === undefined ? {} : { kind }),
       });
     }
   });
-  return { tasks, problems };
+  return { tasks, problems, evaluation };
+}
+
+/** The `evaluation:` block: a mapping of pairs, corpus, qrels to non-empty path strings. */
+function parseEvaluationBlock(
+  node: Node | null,
+  keySpan: [number, number],
+  nodeSpan: (node: Node | null | undefined, fallback: [number, number]) => [number, number],
+  problem: (message: string, start: number, end: number) => void,
+): EvaluationSources | undefined {
+  if (!isMap(node)) {
+    problem(`"evaluation" must be a mapping with ${EVALUATION_FIELDS.join(', ')} (paths relative to this file)`, ...nodeSpan(node, keySpan));
+    return undefined;
+  }
+  const sources: EvaluationSources = {};
+  for (const pair of node.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : '?';
+    const span = nodeSpan(pair.key as Node, keySpan);
+    const field = EVALUATION_FIELDS.find((f) => f === key);
+    if (field === undefined) {
+      problem(`evaluation: unknown field "${key}" (allowed: ${EVALUATION_FIELDS.join(', ')})`, ...span);
+      continue;
+    }
+    const value = pair.value as Node | null;
+    const text = isScalar(value) && typeof (value as Scalar).value === 'string' ? ((value as Scalar).value as string).trim() : undefined;
+    if (text === undefined || text === '') problem(`evaluation: "${field}" must be a path (relative to this file)`, ...nodeSpan(value, span));
+    else sources[field] = text;
+  }
+  if ((sources.corpus === undefined) !== (sources.qrels === undefined)) {
+    const [given, missing] = sources.corpus !== undefined ? ['corpus', 'qrels'] : ['qrels', 'corpus'];
+    problem(`evaluation: "${given}" is given without "${missing}": retrieval and reranking need both`, ...nodeSpan(node, keySpan));
+  }
+  return sources;
 }

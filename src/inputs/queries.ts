@@ -1,17 +1,22 @@
 /**
  * Query files: .txt, .jsonl (.ndjson), .csv, .tsv and .json, UTF-8 with or without BOM.
  * - .txt: one query per line; blank lines and lines starting with '#' are skipped.
- * - .jsonl: one JSON value per line: an object with `text` or `query` (string) and an optional `id`, or a string.
+ * - .jsonl: one JSON value per line: an object with `text` or `query` (string) and an optional `id` (or BEIR's
+ *   `_id`, so that BEIR's queries.jsonl is a query file as it is) and `label`, or a string.
  * - .csv / .tsv: if the first row names a column `text` or `query` (any case) it is a header, that column holds the
- *   queries and a column `id` (if any) the ids; otherwise every row is data and the first column holds the queries.
+ *   queries, a column `id` (or `_id`) the ids and a column `label` the labels; otherwise every row is data and the
+ *   first column holds the queries.
  * - .json: an array of strings or of objects as in .jsonl.
- * Queries are trimmed; a duplicate query is reported and kept once (its first occurrence).
+ * Queries, ids and labels are trimmed. Ids and labels are given for every query or for none; an id is unique and not
+ * empty. A duplicate query is reported and kept once (its first occurrence) when it carries the same id and label as
+ * that occurrence; a duplicate with another id or label is an error naming both lines (keeping either would silently
+ * drop an id that pairs or qrels may name, or a label).
  */
 import * as path from 'node:path';
-import { parse as parseCsv } from 'csv-parse/sync';
 import { isSeq, LineCounter, parseDocument } from 'yaml';
 import { UserError } from '../engine/errors';
-import { jsonSyntaxError, parseJsonOrThrow } from './json';
+import { parseJsonOrThrow } from './json';
+import { isRecord, nameValue, ownField, readDelimitedRows, readJsonLines } from './records';
 import { readUtf8File } from './textFile';
 
 export const QUERY_FILE_EXTENSIONS = ['.txt', '.jsonl', '.ndjson', '.csv', '.tsv', '.json'];
@@ -29,6 +34,8 @@ export interface QueryFile {
   lines: number[];
   /** Present when the file gives ids; parallel to `queries`. */
   ids?: string[];
+  /** Present when the file gives labels; parallel to `queries`. */
+  labels?: string[];
   duplicates: DuplicateQuery[];
 }
 
@@ -36,6 +43,7 @@ interface Entry {
   text: string;
   line: number;
   id?: string;
+  label?: string;
 }
 
 export async function readQueries(file: string): Promise<QueryFile> {
@@ -84,27 +92,28 @@ function parseTxt(content: string): Entry[] {
   return entries;
 }
 
-/** Reads `text`/`query` and `id` from one parsed JSON value (a string or an object). */
+/** Reads `text`/`query`, `id`/`_id` and `label` from one parsed JSON value (a string or an object). */
 function entryFromValue(value: unknown, line: number, file: string, where: string): Entry {
   if (typeof value === 'string') return { text: requireText(value, file, line, where), line };
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+  if (!isRecord(value)) {
     throw new UserError(`${where}expected a string or an object with a "text" or "query" field`, file, line);
   }
-  const record = value as Record<string, unknown>;
-  if ('text' in record && 'query' in record) {
+  const text = ownField(value, 'text');
+  const query = ownField(value, 'query');
+  if (text !== undefined && query !== undefined) {
     throw new UserError(`${where}both "text" and "query" are given; keep one`, file, line);
   }
-  const field = 'text' in record ? 'text' : 'query' in record ? 'query' : undefined;
+  const field = text !== undefined ? 'text' : query !== undefined ? 'query' : undefined;
   if (field === undefined) throw new UserError(`${where}missing "text" (or "query") field`, file, line);
-  const text = record[field];
-  if (typeof text !== 'string') throw new UserError(`${where}"${field}" must be a string`, file, line);
-  const entry: Entry = { text: requireText(text, file, line, where), line };
-  if (record.id !== undefined) {
-    if (typeof record.id !== 'string' && typeof record.id !== 'number') {
-      throw new UserError(`${where}"id" must be a string or a number`, file, line);
-    }
-    entry.id = String(record.id);
-  }
+  const content = text ?? query;
+  if (typeof content !== 'string') throw new UserError(`${where}"${field}" must be a string`, file, line);
+  const entry: Entry = { text: requireText(content, file, line, where), line };
+  const id = ownField(value, 'id');
+  const beirId = ownField(value, '_id');
+  if (id !== undefined && beirId !== undefined) throw new UserError(`${where}both "id" and "_id" are given; keep one`, file, line);
+  if (id !== undefined || beirId !== undefined) entry.id = nameValue(id ?? beirId, id !== undefined ? 'id' : '_id', file, line, where);
+  const label = ownField(value, 'label');
+  if (label !== undefined) entry.label = nameValue(label, 'label', file, line, where);
   return entry;
 }
 
@@ -115,71 +124,30 @@ function requireText(text: string, file: string, line: number, where: string): s
 }
 
 function parseJsonl(content: string, file: string): Entry[] {
-  const entries: Entry[] = [];
-  content.split('\n').forEach((raw, i) => {
-    if (raw.trim() === '') return;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      throw new UserError(jsonSyntaxError(raw).problem, file, i + 1);
-    }
-    entries.push(entryFromValue(value, i + 1, file, ''));
-  });
-  return entries;
+  return readJsonLines(content, file).map(({ value, line }) => entryFromValue(value, line, file, ''));
 }
 
-function parseDelimited(content: string, file: string, delimiter: string): Entry[] {
-  // One line-ending style, so that the parser's line counts hold inside quoted multi-line fields.
-  const text = content.replace(/\r\n?/g, '\n');
-  let rows: Array<{ record: string[]; info: { lines: number }; raw: string }>;
-  let lastRecordEnd = 0;
-  try {
-    rows = parseCsv(text, {
-      delimiter,
-      info: true,
-      raw: true,
-      relax_column_count: true,
-      relax_quotes: true,
-      skip_empty_lines: true,
-      on_record: (record: string[], context: { lines: number }) => {
-        lastRecordEnd = context.lines;
-        return record;
-      },
-    }) as unknown as typeof rows;
-  } catch (error) {
-    const csvError = error as Error & { code?: string; lines?: number };
-    const format = delimiter === '\t' ? 'TSV' : 'CSV';
-    if (csvError.code === 'CSV_QUOTE_NOT_CLOSED') {
-      // The parser reports the end of the file; point at the record that opened the quote instead.
-      const lines = text.split('\n');
-      let line = lastRecordEnd + 1;
-      while (line < lines.length && lines[line - 1].trim() === '') line++;
-      throw new UserError(`invalid ${format}: a quoted field starting on this line is never closed`, file, line);
-    }
-    throw new UserError(`invalid ${format}: ${csvError.message}`, file, csvError.lines);
-  }
+function parseDelimited(content: string, file: string, delimiter: ',' | '\t'): Entry[] {
+  const rows = readDelimitedRows(content, file, delimiter);
   if (rows.length === 0) return [];
-  // info.lines is the line where a record ends; a quoted field may span several lines.
-  const startLine = (row: (typeof rows)[number]): number =>
-    row.info.lines - (row.raw.replace(/\r?\n$/, '').match(/\n/g)?.length ?? 0);
-  const header = rows[0].record.map((cell) => cell.trim().toLowerCase());
+  const header = rows[0].cells.map((cell) => cell.trim().toLowerCase());
   const textColumn = header.includes('text') ? header.indexOf('text') : header.indexOf('query');
   const hasHeader = textColumn >= 0;
-  if (!hasHeader && header.includes('id')) {
-    throw new UserError('the header has an "id" column but no "text" or "query" column', file, startLine(rows[0]));
+  if (!hasHeader && (header.includes('id') || header.includes('_id'))) {
+    throw new UserError('the header has an "id" column but no "text" or "query" column', file, rows[0].line);
   }
-  const idColumn = hasHeader ? header.indexOf('id') : -1;
+  if (hasHeader && header.includes('id') && header.includes('_id')) {
+    throw new UserError('the header has both "id" and "_id" columns; keep one', file, rows[0].line);
+  }
+  const idColumn = hasHeader ? (header.includes('id') ? header.indexOf('id') : header.indexOf('_id')) : -1;
+  const labelColumn = hasHeader ? header.indexOf('label') : -1;
   const entries: Entry[] = [];
-  for (const row of rows.slice(hasHeader ? 1 : 0)) {
-    const line = startLine(row);
-    const cell = row.record[hasHeader ? textColumn : 0];
+  for (const { cells, line } of rows.slice(hasHeader ? 1 : 0)) {
+    const cell = cells[hasHeader ? textColumn : 0];
     if (cell === undefined) throw new UserError(`missing the "${header[textColumn]}" column`, file, line);
     const entry: Entry = { text: requireText(cell, file, line, ''), line };
-    if (idColumn >= 0) {
-      const id = row.record[idColumn]?.trim();
-      if (id) entry.id = id;
-    }
+    if (idColumn >= 0) entry.id = nameValue(cells[idColumn] ?? '', header[idColumn], file, line);
+    if (labelColumn >= 0 && (cells[labelColumn] ?? '').trim() !== '') entry.label = nameValue(cells[labelColumn], 'label', file, line);
     entries.push(entry);
   }
   return entries;
@@ -201,18 +169,17 @@ function parseJsonArray(content: string, file: string): Entry[] {
 
 function collect(entries: Entry[], file: string): QueryFile {
   if (entries.length === 0) throw new UserError('no queries found (the file is empty or has only comments)', file);
-  const withId = entries.filter((e) => e.id !== undefined).length;
-  if (withId > 0 && withId < entries.length) {
-    const missing = entries.find((e) => e.id === undefined)!;
-    throw new UserError('this query has no id while others have one: give every query an id, or none', file, missing.line);
-  }
-  const firstByText = new Map<string, DuplicateQuery>();
+  const withId = requireAllOrNone(entries, (e) => e.id, 'id', file);
+  const withLabel = requireAllOrNone(entries, (e) => e.label, 'label', file);
+  const firstByText = new Map<string, { duplicate: DuplicateQuery; entry: Entry }>();
   const kept: Entry[] = [];
   for (const entry of entries) {
     const seen = firstByText.get(entry.text);
-    if (seen) seen.lines.push(entry.line);
-    else {
-      firstByText.set(entry.text, { text: entry.text, lines: [entry.line] });
+    if (seen) {
+      checkSameAsFirst(entry, seen.entry, file);
+      seen.duplicate.lines.push(entry.line);
+    } else {
+      firstByText.set(entry.text, { duplicate: { text: entry.text, lines: [entry.line] }, entry });
       kept.push(entry);
     }
   }
@@ -222,9 +189,9 @@ function collect(entries: Entry[], file: string): QueryFile {
   const result: QueryFile = {
     queries: kept.map((e) => e.text),
     lines: kept.map((e) => e.line),
-    duplicates: [...firstByText.values()].filter((d) => d.lines.length > 1),
+    duplicates: [...firstByText.values()].map((d) => d.duplicate).filter((d) => d.lines.length > 1),
   };
-  if (withId > 0) {
+  if (withId) {
     const lineById = new Map<string, number>();
     for (const entry of kept) {
       const previous = lineById.get(entry.id!);
@@ -233,5 +200,29 @@ function collect(entries: Entry[], file: string): QueryFile {
     }
     result.ids = kept.map((e) => e.id!);
   }
+  if (withLabel) result.labels = kept.map((e) => e.label!);
   return result;
+}
+
+/** True when every entry has the field, false when none has; a mix is an error at the first entry without it. */
+function requireAllOrNone(entries: Entry[], field: (e: Entry) => string | undefined, name: string, file: string): boolean {
+  const given = entries.filter((e) => field(e) !== undefined).length;
+  if (given > 0 && given < entries.length) {
+    const missing = entries.find((e) => field(e) === undefined)!;
+    throw new UserError(`this query has no ${name} while others have one: give every query ${name === 'id' ? 'an' : 'a'} ${name}, or none`, file, missing.line);
+  }
+  return given > 0;
+}
+
+/** A repeated query is kept once only when nothing but its line differs from its first occurrence. */
+function checkSameAsFirst(entry: Entry, first: Entry, file: string): void {
+  for (const field of ['id', 'label'] as const) {
+    if (entry[field] !== first[field]) {
+      throw new UserError(
+        `this query repeats the query on line ${first.line} with another ${field} ("${entry[field]}", there "${first[field]}"): remove one, or make the texts differ`,
+        file,
+        entry.line,
+      );
+    }
+  }
 }

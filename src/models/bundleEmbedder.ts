@@ -3,6 +3,8 @@
  * run beside live models. Spec `bundle:PATH` (a bundle with one model) or `bundle:PATH#MODEL`. The bundle must say
  * which query and which instruction each row and task belongs to (queries.txt and, for tasks other than Base,
  * instructions.json): a query or instruction the bundle does not hold is a clear error, never a wrong vector.
+ * Corpus documents cannot be served: a bundle keeps them by id (corpus_ids.txt), not by text; analyse such a bundle
+ * with `analyze` instead.
  */
 import { createHash } from 'node:crypto';
 import { readBundle } from '../engine/io/bundle';
@@ -57,9 +59,17 @@ export async function createBundleEmbedder(bundlePath: string, modelName?: strin
     identity: async () => identity,
     // The "text" is the lookup key: which instruction and which query.
     render: (instruction, query) => JSON.stringify([instruction, queryKey(query)]),
+    renderDocument: (text) => JSON.stringify({ document: text }),
     async embed(texts) {
       return texts.map((text) => {
-        const [instruction, query] = JSON.parse(text) as [string | null, string];
+        const key = JSON.parse(text) as [string | null, string] | { document: string };
+        if (!Array.isArray(key)) {
+          throw new UserError(
+            `model "${name}" cannot embed corpus documents: a bundle holds its documents by id, not by text (run \`analyze\` on a bundle that has Corpus.npy instead)`,
+            bundlePath,
+          );
+        }
+        const [instruction, query] = key;
         const task = taskOf.get(instruction);
         if (task === undefined) {
           throw new UserError(`model "${name}" has no embeddings for the instruction "${instruction}"`, bundlePath);

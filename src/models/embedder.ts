@@ -1,9 +1,12 @@
 /** The one interface every embedding provider implements (transformers.js, HTTP, use-lite, bundles). */
+import type { EvalKind } from '../engine/evaluation/types';
 
 export interface TaskSpec {
   name: string;
   /** null for Base (no instruction). */
   instruction: string | null;
+  /** The task's home kind as the instruction set declares it (`kind:`); absent: the paper's name's kind, if any. */
+  kind?: EvalKind;
 }
 
 export interface EmbedProgress {
@@ -30,6 +33,8 @@ export interface Embedder {
   identity(): Promise<string>;
   /** The exact text the model sees for `query` under `instruction` (null = Base), per the model family. */
   render(instruction: string | null, query: string): string;
+  /** The exact text the model sees for a corpus document: the family's document form (docs/EVAL.md). */
+  renderDocument(text: string): string;
   /** Embeds already-rendered texts; row i belongs to texts[i]. Throws CancelledError when the signal aborts. */
   embed(texts: string[], options?: EmbedOptions): Promise<Float32Array[]>;
   dispose(): Promise<void>;

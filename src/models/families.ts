@@ -28,6 +28,11 @@ export interface Family {
   template: string;
   /** Template with `{query}` used for Base (no instruction). */
   baseTemplate: string;
+  /**
+   * Template with `{text}` for corpus documents (retrieval and reranking, docs/EVAL.md "What is embedded"): the
+   * family's document form, never a task instruction. Not part of familyIdentity: the rendered text is the cache key.
+   */
+  documentTemplate: string;
   pooling: Pooling;
   normalize: boolean;
   maxLength: number;
@@ -51,6 +56,7 @@ const FAMILIES: Record<FamilyId, Family> = {
     id: 'qwen3-embedding',
     template: 'Instruct: {instruction}\nQuery:{query}',
     baseTemplate: '{query}',
+    documentTemplate: '{text}',
     pooling: 'last',
     normalize: true,
     maxLength: 8192,
@@ -60,6 +66,7 @@ const FAMILIES: Record<FamilyId, Family> = {
     id: 'e5-instruct',
     template: 'Instruct: {instruction}\nQuery: {query}',
     baseTemplate: '{query}',
+    documentTemplate: '{text}',
     pooling: 'mean',
     normalize: true,
     maxLength: 512,
@@ -69,6 +76,7 @@ const FAMILIES: Record<FamilyId, Family> = {
     id: 'e5-mistral',
     template: 'Instruct: {instruction}\nQuery: {query}',
     baseTemplate: '{query}',
+    documentTemplate: '{text}',
     pooling: 'last',
     normalize: true,
     maxLength: 4096,
@@ -78,6 +86,7 @@ const FAMILIES: Record<FamilyId, Family> = {
     id: 'instructor',
     template: `{instruction}${INSTRUCTION_SEPARATOR}{query}`,
     baseTemplate: '{query}',
+    documentTemplate: `Represent the document for retrieval:${INSTRUCTION_SEPARATOR}{text}`,
     pooling: 'mean',
     normalize: true,
     maxLength: 512,
@@ -89,6 +98,7 @@ const FAMILIES: Record<FamilyId, Family> = {
     id: 'bge-v1.5',
     template: '{instruction}{query}',
     baseTemplate: '{query}',
+    documentTemplate: '{text}',
     pooling: 'cls',
     normalize: true,
     maxLength: 512,
@@ -99,6 +109,7 @@ const FAMILIES: Record<FamilyId, Family> = {
     id: 'multilingual-e5',
     template: 'query: {query}',
     baseTemplate: 'query: {query}',
+    documentTemplate: 'passage: {text}',
     pooling: 'mean',
     normalize: true,
     maxLength: 512,
@@ -109,6 +120,7 @@ const FAMILIES: Record<FamilyId, Family> = {
     id: 'ruri-v3',
     template: '{instruction}{query}',
     baseTemplate: '{query}',
+    documentTemplate: '検索文書: {text}',
     pooling: 'mean',
     normalize: true,
     maxLength: 8192,
@@ -118,6 +130,7 @@ const FAMILIES: Record<FamilyId, Family> = {
     id: 'generic',
     template: '{instruction} {query}',
     baseTemplate: '{query}',
+    documentTemplate: '{text}',
     pooling: 'auto',
     normalize: true,
     maxLength: 512,
@@ -204,6 +217,12 @@ export function renderText(family: Family, instruction: string | null, query: st
   return template.replace(/\{(instruction|query)\}/g, (_, name: string) =>
     name === 'query' ? query : (instruction as string),
   );
+}
+
+/** The exact text the model sees for a corpus document. */
+export function renderDocument(family: Family, text: string): string {
+  // Single-pass replacement, as in renderText.
+  return family.documentTemplate.replace(/\{text\}/g, () => text);
 }
 
 /** Everything about a family that changes vectors: part of the embedding-cache identity. */

@@ -6,7 +6,7 @@
 import { CancelledError, UserError } from '../engine/errors';
 import { planBatches } from './batching';
 import type { EmbedOptions, Embedder } from './embedder';
-import { type Family, familyIdentity, type ModelOverrides, renderText, resolveFamily } from './families';
+import { type Family, familyIdentity, type ModelOverrides, renderDocument, renderText, resolveFamily } from './families';
 import { normalizeL2 } from './pooling';
 
 export interface HttpEmbedderOptions {
@@ -76,6 +76,10 @@ export class HttpEmbedder implements Embedder {
 
   render(instruction: string | null, query: string): string {
     return renderText(this.family, instruction, query);
+  }
+
+  renderDocument(text: string): string {
+    return renderDocument(this.family, text);
   }
 
   async embed(texts: string[], options: EmbedOptions = {}): Promise<Float32Array[]> {

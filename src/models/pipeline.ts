@@ -1,16 +1,21 @@
 /**
  * Queries x tasks x models -> EmbeddingBundle. Texts are rendered per model family, looked up in the embedding
- * cache, and only the misses are embedded: one embed() call per model holding the misses of every task, so that
- * batching (sorted by length) works across tasks.
+ * cache, and only the misses are embedded: one embed() call per model holding the misses of every task (and of the
+ * corpus documents), so that batching (sorted by length) works across tasks.
+ * Corpus documents (docs/EVAL.md "What is embedded") are embedded once per model in the family's document form,
+ * through the same cache, into `bundle.corpus`.
  */
 import { BASE_TASK, type EmbeddingBundle } from '../engine/types';
 import { CancelledError, UserError } from '../engine/errors';
 import { sharedFloat64 } from '../engine/kernels/shared';
+import { CORPUS_TASK, isCorpusTask } from '../engine/evaluation/types';
 import type { EmbeddingCache } from './cache';
 import type { EmbedProgress, Embedder, TaskSpec } from './embedder';
 
 export interface EmbedAllOptions {
   queries: string[];
+  /** Corpus documents as embedded (title + " " + text); each is rendered with the model's document form. */
+  documents?: string[];
   /** tasks[0] is Base (instruction null); every other task has an instruction. */
   tasks: TaskSpec[];
   embedders: Embedder[];
@@ -26,16 +31,19 @@ export interface EmbedAllResult {
 }
 
 export async function embedAll(options: EmbedAllOptions): Promise<EmbedAllResult> {
-  const { queries, tasks, embedders, cache, signal, onProgress } = options;
+  const { queries, documents, tasks, embedders, cache, signal, onProgress } = options;
   validate(queries, tasks, embedders);
+  if (documents?.length === 0) throw new UserError('the corpus is empty');
   const stats = { hits: 0, misses: 0 };
   const embeddings: Float64Array[][] = [];
+  const corpus: Float64Array[] = [];
   const dims: number[] = [];
   for (const embedder of embedders) {
     if (signal?.aborted) throw new CancelledError();
-    // rendered[t][q]: the text the model sees; unique: each distinct text once.
+    // rendered[t][q]: the text the model sees; unique: each distinct text once (a document may equal a query).
     const rendered = tasks.map((task) => queries.map((query) => embedder.render(task.instruction, query)));
-    const unique = [...new Set(rendered.flat())];
+    const renderedDocuments = documents?.map((text) => embedder.renderDocument(text)) ?? [];
+    const unique = [...new Set([...rendered.flat(), ...renderedDocuments])];
     const vectors = new Map<string, Float32Array>();
     const identity = cache ? await embedder.identity() : '';
     const cached = cache ? await cache.getMany(identity, unique) : unique.map(() => undefined);
@@ -60,28 +68,27 @@ export async function embedAll(options: EmbedAllOptions): Promise<EmbedAllResult
     const dim = vectors.get(unique[0])!.length;
     checkVectors(embedder.name, unique, unique.map((text) => vectors.get(text)!));
     dims.push(dim);
-    embeddings.push(
-      rendered.map((texts) => {
-        const matrix = sharedFloat64(queries.length * dim);
-        texts.forEach((text, row) => matrix.set(vectors.get(text)!, row * dim));
-        return matrix;
-      }),
-    );
+    const matrixOf = (texts: string[]): Float64Array => {
+      const matrix = sharedFloat64(texts.length * dim);
+      texts.forEach((text, row) => matrix.set(vectors.get(text)!, row * dim));
+      return matrix;
+    };
+    embeddings.push(rendered.map(matrixOf));
+    if (documents) corpus.push(matrixOf(renderedDocuments));
   }
   const instructions: Record<string, string> = {};
   for (const task of tasks) if (task.instruction !== null) instructions[task.name] = task.instruction;
-  return {
-    bundle: {
-      models: embedders.map((e) => e.name),
-      tasks: tasks.map((t) => t.name),
-      n: queries.length,
-      dims,
-      embeddings,
-      queries: [...queries],
-      instructions,
-    },
-    stats,
+  const bundle: EmbeddingBundle = {
+    models: embedders.map((e) => e.name),
+    tasks: tasks.map((t) => t.name),
+    n: queries.length,
+    dims,
+    embeddings,
+    queries: [...queries],
+    instructions,
   };
+  if (documents) bundle.corpus = corpus;
+  return { bundle, stats };
 }
 
 function validate(queries: string[], tasks: TaskSpec[], embedders: Embedder[]): void {
@@ -93,6 +100,7 @@ function validate(queries: string[], tasks: TaskSpec[], embedders: Embedder[]): 
   const names = new Set<string>();
   for (const [i, task] of tasks.entries()) {
     if (names.has(task.name)) throw new UserError(`task "${task.name}" appears twice`);
+    if (isCorpusTask(task.name)) throw new UserError(`"${task.name}" is reserved (a bundle's corpus embeddings are ${CORPUS_TASK}.npy), not a task name`);
     names.add(task.name);
     if (i > 0 && task.instruction === null) throw new UserError(`task "${task.name}" has no instruction`);
   }

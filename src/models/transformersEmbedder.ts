@@ -18,6 +18,7 @@ import {
   familyIdentity,
   type ModelConfigHints,
   type ModelOverrides,
+  renderDocument,
   renderText,
   resolveFamily,
 } from './families';
@@ -248,6 +249,10 @@ export class TransformersEmbedder implements Embedder {
 
   render(instruction: string | null, query: string): string {
     return renderText(this.family, instruction, query);
+  }
+
+  renderDocument(text: string): string {
+    return renderDocument(this.family, text);
   }
 
   embed(texts: string[], options: EmbedOptions = {}): Promise<Float32Array[]> {

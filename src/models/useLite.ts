@@ -6,7 +6,7 @@
  */
 import { CancelledError } from '../engine/errors';
 import type { EmbedOptions, Embedder } from './embedder';
-import { familyById, familyIdentity, renderText } from './families';
+import { familyById, familyIdentity, renderDocument, renderText } from './families';
 import { createTransformersEmbedder, defaultModelCacheDir, type TransformersEmbedder } from './transformersEmbedder';
 import { prepareUseLiteOnnx, USE_LITE_CONVERTER_VERSION, USE_LITE_PACKAGE } from './useLiteOnnx';
 
@@ -68,6 +68,10 @@ class UseLiteEmbedder implements Embedder {
 
   render(instruction: string | null, query: string): string {
     return renderText(this.family, instruction, query);
+  }
+
+  renderDocument(text: string): string {
+    return renderDocument(this.family, text);
   }
 
   async embed(texts: string[], options: EmbedOptions = {}): Promise<Float32Array[]> {

@@ -43,6 +43,16 @@ export const DEFAULT_TASK_KINDS: readonly (readonly [string, EvalKind])[] = [
 ];
 
 /**
+ * The reserved name of the corpus documents' embeddings (<bundle>/<model>/Corpus.npy): never a task. Compared
+ * ignoring case, since file systems that ignore case would merge Corpus.npy with a task's corpus.npy.
+ */
+export const CORPUS_TASK = 'Corpus';
+
+export function isCorpusTask(name: string): boolean {
+  return name.toLowerCase() === CORPUS_TASK.toLowerCase();
+}
+
+/**
  * The labelled data of an analysis, aligned with the bundle's query rows (row i = query i). Row and document indices
  * are 0-based here; messages to users give 1-based line numbers.
  */

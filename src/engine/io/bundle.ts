@@ -6,8 +6,10 @@
  *               <bundle>/models.txt           optional, model order (one per line); default code-point order
  *               <bundle>/tasks.txt            optional, task order (one per line); default Base, then code-point order
  *               <bundle>/instructions.json    optional, {task: instruction text}
+ *               evaluation data (queries.jsonl, pairs.tsv, qrels.tsv, corpus_ids.txt, <model>/Corpus.npy,
+ *               kinds.json): optional, see bundleEvaluation.ts
  * JSON Lines:   one {"model", "task", "index", "vector"} object per line; models and tasks in order of first
- *               appearance, Base moved first.
+ *               appearance, Base moved first. No evaluation data; the task name Corpus is reserved.
  *
  * Model and task names become folder and file names. Characters that cannot (or should not) appear there are
  * percent-encoded on write ("Qwen/Qwen3-Embedding-0.6B" -> "Qwen%2FQwen3-Embedding-0.6B") and decoded on read.
@@ -21,6 +23,8 @@ import { UserError } from '../errors';
 import { encodeNpyFloat32, parseNpy } from './npy';
 import { sharedCopyOf, sharedFloat64 } from '../kernels/shared';
 import { BASE_TASK, type EmbeddingBundle } from '../types';
+import { CORPUS_TASK, isCorpusTask } from '../evaluation/types';
+import { checkEvaluationShape, corpusAsStored, EVALUATION_BUNDLE_FILES, readEvaluationFiles, writeEvaluationFiles } from './bundleEvaluation';
 
 const MIN_QUERIES = 3;
 const QUERIES_FILE = 'queries.txt';
@@ -37,7 +41,14 @@ export async function readBundle(bundlePath: string): Promise<EmbeddingBundle> {
     throw fileError(error, bundlePath);
   }
   if (stat.isDirectory()) return readFolderBundle(bundlePath);
-  if (/\.(jsonl|ndjson)$/i.test(bundlePath)) return readJsonlBundle(bundlePath);
+  if (/\.(jsonl|ndjson)$/i.test(bundlePath)) {
+    const bundle = await readJsonlBundle(bundlePath);
+    const corpus = bundle.tasks.find(isCorpusTask);
+    if (corpus !== undefined) {
+      throw new UserError(`task '${corpus}': ${CORPUS_TASK} is reserved for corpus documents, which a JSON Lines bundle cannot hold (use the folder form)`, bundlePath);
+    }
+    return bundle;
+  }
   throw new UserError(
     'not an embedding bundle: expected a folder <bundle>/<model>/<task>.npy or a JSON Lines file ending in .jsonl',
     bundlePath,
@@ -56,6 +67,7 @@ export function bundleAsStored(bundle: EmbeddingBundle): EmbeddingBundle {
     embeddings: bundle.embeddings.map((byTask) => byTask.map((matrix) => sharedCopyOf(new Float32Array(matrix)))),
   };
   if (bundle.queries) stored.queries = bundle.queries.map(queryLine);
+  if (bundle.corpus) stored.corpus = corpusAsStored(bundle.corpus);
   return stored;
 }
 
@@ -79,6 +91,7 @@ export interface WriteBundleOptions {
  */
 export async function writeBundle(dir: string, bundle: EmbeddingBundle, options: WriteBundleOptions = {}): Promise<void> {
   checkBundleShape(bundle);
+  checkEvaluationShape(bundle);
   const modelFolders = uniqueFileNames(bundle.models, 'model');
   const taskFiles = uniqueFileNames(bundle.tasks, 'task');
   // Checked before anything is written; the float32 copies are made one file at a time (paper scale: ~200 MB).
@@ -113,9 +126,11 @@ export async function writeBundle(dir: string, bundle: EmbeddingBundle, options:
         await fs.writeFile(path.join(modelDir, `${taskFiles[t]}.npy`), npy);
       }
     }
-    if (bundle.queries) {
+    // With evaluation data the queries go to queries.jsonl, beside their ids and labels.
+    if (bundle.queries && !bundle.evaluation) {
       await fs.writeFile(path.join(temp, QUERIES_FILE), bundle.queries.map((q) => queryLine(q) + '\n').join(''));
     }
+    await writeEvaluationFiles(temp, bundle, modelFolders, bundle.queries?.map(queryLine));
     // The order files make the bundle read back with models and tasks in the order they were written.
     await fs.writeFile(path.join(temp, MODELS_FILE), bundle.models.map((m) => m + '\n').join(''));
     await fs.writeFile(path.join(temp, TASKS_FILE), bundle.tasks.map((t) => t + '\n').join(''));
@@ -153,7 +168,10 @@ async function readFolderBundle(dir: string): Promise<EmbeddingBundle> {
     const files = (await filterEntries(modelDir, await readDir(modelDir), 'file')).filter((f) => f.endsWith('.npy'));
     if (files.length === 0) throw new UserError('model folder has no .npy files (expected <task>.npy)', modelDir);
     const tasks = new Map<string, string>();
-    for (const file of files) tasks.set(decodeName(file.slice(0, -'.npy'.length)), file);
+    for (const file of files) {
+      const task = decodeName(file.slice(0, -'.npy'.length));
+      if (task !== CORPUS_TASK) tasks.set(task, file); // Corpus.npy: the documents (bundleEvaluation.ts)
+    }
     if (!tasks.has(BASE_TASK)) {
       throw new UserError(
         `${BASE_TASK}.npy is missing: every model needs the embeddings of the queries without instruction as ${BASE_TASK}.npy`,
@@ -210,6 +228,7 @@ async function readFolderBundle(dir: string): Promise<EmbeddingBundle> {
   const bundle: EmbeddingBundle = { models, tasks, n, dims, embeddings };
   const queries = await readQueries(path.join(dir, QUERIES_FILE), n);
   if (queries) bundle.queries = queries;
+  await readEvaluationFiles(dir, bundle, modelFolders, queries !== undefined);
   const instructions = await readInstructions(path.join(dir, INSTRUCTIONS_FILE), tasks);
   if (instructions) bundle.instructions = instructions;
   return bundle;
@@ -543,7 +562,7 @@ async function checkOnlyBundleFiles(dir: string, entries: string[]): Promise<voi
   for (const entry of entries) {
     const full = path.join(dir, entry);
     const stat = await fs.lstat(full);
-    if (stat.isFile() && [QUERIES_FILE, MODELS_FILE, TASKS_FILE, INSTRUCTIONS_FILE].includes(entry)) continue;
+    if (stat.isFile() && [QUERIES_FILE, MODELS_FILE, TASKS_FILE, INSTRUCTIONS_FILE, ...EVALUATION_BUNDLE_FILES].includes(entry)) continue;
     if (stat.isDirectory()) {
       const foreign = (await fs.readdir(full, { withFileTypes: true })).find((e) => !(e.isFile() && e.name.endsWith('.npy')));
       if (!foreign) continue;
