@@ -41,6 +41,8 @@ function result(): AnalysisResult {
       model,
       task: 'STS',
       meanCosineDistance: 0.1,
+      meanCosineDistanceCiLow: 0.08,
+      meanCosineDistanceCiHigh: 0.12,
       medianCosineDistance: 0.1,
       p90CosineDistance: 0.2,
       trajectoryLength: 1,
@@ -51,6 +53,9 @@ function result(): AnalysisResult {
     robustness: [{ reference: 'b', disparity: 0.01, taskOrderPreserved: { a: true, b: true } }],
     topMovers: [{ model: 'a', task: 'STS', index: 2, cosineDistance: 0.3, relativeMovement: 1.2, neighbourOverlap: 0.4 }],
     warnings: [],
+    warningDetails: [],
+    failedModels: [],
+    taskOrderStability: models.map((model) => ({ model, order: ['STS'], share: 1, adjacentShares: [] })),
     queries: ['x', 'y', 'z'],
   };
 }

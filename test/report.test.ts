@@ -31,6 +31,8 @@ function sampleResult(models: string[], tasks: string[]): AnalysisResult {
       model,
       task,
       meanCosineDistance: 0.01 * (m + 1) * (t + 1),
+      meanCosineDistanceCiLow: 0.008 * (m + 1) * (t + 1),
+      meanCosineDistanceCiHigh: 0.013 * (m + 1) * (t + 1),
       medianCosineDistance: 0.009 * (t + 1),
       p90CosineDistance: 0.02 * (t + 1),
       trajectoryLength: 0.3 * (t + 1),
@@ -61,6 +63,9 @@ function sampleResult(models: string[], tasks: string[]): AnalysisResult {
     })),
     topMovers: [{ model: models[0], task: tasks[1], index: 2, query: HOSTILE, cosineDistance: 0.2, relativeMovement: 1.5, neighbourOverlap: 0.3 }],
     warnings: [],
+    warningDetails: [],
+    failedModels: [],
+    taskOrderStability: models.map((model) => ({ model, order: [...tasks.slice(1)].reverse(), share: 0.9, adjacentShares: tasks.slice(2).map(() => 0.95) })),
     queries: ['q0', 'q1', HOSTILE, 'q3', 'q4\u2028with separator'],
     instructions: { [tasks[1]]: `Find passages <b>now</b> ${'and more words '.repeat(8)}`, [tasks[2]]: '検索クエリ'.repeat(20) },
   };

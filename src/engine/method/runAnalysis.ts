@@ -19,8 +19,8 @@ import {
   MapInputs,
   MapStage,
   ModelStage,
+  prepareAnalysis,
   referenceOrder,
-  resolveOptions,
 } from './analyze';
 import { CancelledError, UserError } from '../errors';
 import type { TaskDisplacement } from './metrics';
@@ -202,12 +202,13 @@ async function sharedCopy(source: Float64Array, signal: AbortSignal | undefined)
 }
 
 export async function runAnalysis(
-  bundle: EmbeddingBundle,
+  input: EmbeddingBundle,
   options: AnalysisOptions = {},
   signal?: AbortSignal,
 ): Promise<AnalysisResult> {
   if (signal?.aborted) throw new CancelledError();
-  const opts = resolveOptions(bundle, options);
+  const prepared = prepareAnalysis(input, options);
+  const { bundle, opts } = prepared;
   const { models, tasks, n, dims } = bundle;
   const mCount = models.length;
   const k = opts.k;
@@ -281,7 +282,7 @@ export async function runAnalysis(
       }),
     );
     if (signal?.aborted) throw new CancelledError();
-    const result = assembleResult(bundle, opts, stages, distance, ref, maps);
+    const result = assembleResult(prepared, stages, distance, ref, maps);
     finished = true;
     return result;
   } finally {
