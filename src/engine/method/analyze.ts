@@ -105,11 +105,11 @@ export interface PreparedAnalysis {
  */
 export function prepareAnalysis(bundle: EmbeddingBundle, options: AnalysisOptions = {}): PreparedAnalysis {
   if (bundle.models.length === 0 && (bundle.failedModels?.length ?? 0) > 0) throw noModelLeft(bundle.failedModels!);
-  resolveOptions(bundle, options);
+  resolveOptions(bundle, { ...options, reference: undefined });
   const screened = screenBundle(bundle);
   if (screened.bundle.models.length === 0) throw noModelLeft(screened.failures);
   let kept = options;
-  if (options.reference !== undefined && !screened.bundle.models.includes(options.reference)) {
+  if (options.reference !== undefined && screened.failures.some((failure) => failure.model === options.reference)) {
     kept = { ...options, reference: undefined };
     screened.warnings.push({ code: 'referenceLeftOut', params: { model: options.reference } });
   }
