@@ -29,6 +29,8 @@ export interface MessageParams {
   sameModel: { first: string; second: string };
   /** The reference the user asked for failed: the reference is chosen automatically. */
   referenceLeftOut: { model: string };
+  /** Before a run: no chosen model covers the script of these queries. */
+  scriptNotCovered: { models: string[]; scripts: string[]; count: number; n: number; share: number; examples: QueryExample[] };
   /** Error: every model failed. */
   noModelLeft: { errors: string[] };
   /** Error: k is not a positive integer. */
@@ -47,6 +49,9 @@ export interface Surface {
 
 /** results.json and other surface-neutral text. */
 export const PLAIN_SURFACE: Surface = { option: (name) => name };
+
+/** The command line names its flags. */
+export const CLI_SURFACE: Surface = { option: (name) => `--${name}` };
 
 /** Turns a template and its arguments into text (English: fill in; VS Code: vscode.l10n.t). */
 export type Translate = (template: string, ...args: (string | number)[]) => string;
@@ -77,6 +82,9 @@ export const MESSAGE_TEMPLATES = {
     'under two names',
   referenceLeftOut: 'the reference model {0} was left out, so the reference is chosen automatically',
   noModelLeft: 'no model could be analysed: {0}',
+  scriptNotCovered:
+    'none of the chosen models ({0}) covers the script ({1}) of {2} of {3} queries ({4}), e.g. {5}: their embeddings ' +
+    'would not be meaningful. Choose a model for their language',
   kInvalid: 'k must be a positive integer, got {0}',
   example: 'line {0} "{1}"',
   exampleNoText: 'line {0}',
@@ -124,6 +132,10 @@ export function messageText(message: EngineMessage, surface: Surface = PLAIN_SUR
       return t(tpl.sameModel, message.params.first, message.params.second);
     case 'referenceLeftOut':
       return t(tpl.referenceLeftOut, message.params.model);
+    case 'scriptNotCovered': {
+      const p = message.params;
+      return t(tpl.scriptNotCovered, p.models.join(', '), p.scripts.join(', '), p.count, p.n, percent(p.share), examples(p.examples, t));
+    }
     case 'noModelLeft':
       return t(tpl.noModelLeft, message.params.errors.join(t(tpl.listSeparator)));
     case 'kInvalid':
