@@ -53,6 +53,9 @@ export const PLAIN_SURFACE: Surface = { option: (name) => name };
 /** The command line names its flags. */
 export const CLI_SURFACE: Surface = { option: (name) => `--${name}` };
 
+/** VS Code names the extension's settings (package.json `contributes.configuration`). */
+export const SETTINGS_SURFACE: Surface = { option: (name) => `instructionLens.${name}` };
+
 /** Turns a template and its arguments into text (English: fill in; VS Code: vscode.l10n.t). */
 export type Translate = (template: string, ...args: (string | number)[]) => string;
 
