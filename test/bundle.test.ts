@@ -228,12 +228,17 @@ describe('writeBundle', () => {
     assert.deepEqual(fs.readdirSync(path.dirname(bundleDir)), ['b']);
   });
 
-  test('a value too large for float32 is a UserError naming model, task, row and column', async () => {
+  test('a value too large for float32 is a UserError naming model, task, the query (1-based) and the dimension', async () => {
     const bundle = syntheticBundle();
     bundle.embeddings[1][2][7] = 1e39;
     await assert.rejects(writeBundle(path.join(tempDir(), 'x'), bundle), {
       name: 'UserError',
-      message: "model '.hidden: model?', task 'STS': value 1e+39 at row 1, column 2 does not fit in float32",
+      message: "model '.hidden: model?', task 'STS': value 1e+39 in the embedding of query 2 \"two\nlines\" (dimension 3) does not fit in float32",
+    });
+    const named = { ...syntheticBundle(), queries: ['q one', 'q two', 'q three', 'q four'], queryLines: [4, 7, 9, 12] };
+    named.embeddings[1][2][7] = 1e39;
+    await assert.rejects(writeBundle(path.join(tempDir(), 'y'), named), {
+      message: "model '.hidden: model?', task 'STS': value 1e+39 in the embedding of query 7 \"q two\" (dimension 3) does not fit in float32",
     });
   });
 });

@@ -377,7 +377,7 @@ test('garbage is said, not shown: Japanese queries with use-lite, a failing mode
   await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
   const failingId = `openai:broken-model@http://127.0.0.1:${(failing.address() as { port: number }).port}`;
   const japanese = fs.readFileSync(path.join(ROOT, 'examples', 'queries-ja.txt'), 'utf8');
-  const { page } = await prepare('garbage', 'disabled', { 'instructionLens.models': [failingId] }, { 'queries-ja.txt': japanese });
+  const { page, workspace } = await prepare('garbage', 'disabled', { 'instructionLens.models': [failingId] }, { 'queries-ja.txt': japanese });
   try {
     // 1. Japanese queries with use-lite (English only): a modal question first; Continue runs anyway.
     await explorerRow(page, 'queries-ja.txt').waitFor({ timeout: 30_000 });
@@ -399,25 +399,24 @@ test('garbage is said, not shown: Japanese queries with use-lite, a failing mode
 
     // 2. use-lite and the failing endpoint on the English queries, with k set above N: a partial result, the failure
     // named, the k warning naming the setting with a button that opens it.
-    await runCommand(page, 'Preferences: Open Workspace Settings (JSON)');
-    const settingsFile = page.locator('.editor-instance .monaco-editor').first();
-    await settingsFile.waitFor();
-    await settingsFile.click();
-    await page.keyboard.press('Control+A');
-    await page.keyboard.type(JSON.stringify({ 'instructionLens.models': [failingId], 'instructionLens.k': 40 }));
-    await page.keyboard.press('Control+S');
+    const settings = { 'instructionLens.models': [failingId], 'instructionLens.k': 40 };
+    fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify(settings, null, 2));
     await explorerContextCommand(page, QUERY_FILE, ANALYZE);
     await quickPickChoose(page, 'paper-en');
     await quickPickCheckOnly(page, ['use-lite', failingId]);
-    const partial = frame.locator('#warnings .partial');
-    await partial.waitFor({ timeout: 180_000 });
+    // The panel may have been recreated meanwhile: find its frame again until the partial result shows.
+    const partialFrame = await waitFor('the partial result shown', async () => {
+      const current = await resultsFrame(page, 'panel');
+      return (await current.locator('#warnings .partial').count()) > 0 ? current : undefined;
+    }, 180_000);
+    const partial = partialFrame.locator('#warnings .partial');
     assert.match((await partial.textContent()) ?? '', /Partial result: models left out: broken-model/);
-    const failure = frame.locator('#warnings .warning', { hasText: 'model broken-model failed and is left out of the analysis' });
+    const failure = partialFrame.locator('#warnings .warning', { hasText: 'model broken-model failed and is left out of the analysis' });
     assert.equal(await failure.count(), 1);
-    const kNote = frame.locator('#warnings .warning', { hasText: 'exceeds the number of queries' });
+    const kNote = partialFrame.locator('#warnings .warning', { hasText: 'exceeds the number of queries' });
     assert.match((await kNote.textContent()) ?? '', /k = 40 exceeds the number of queries \(15\): .* may change with instructionLens\.k/);
     assert.doesNotMatch((await kNote.textContent()) ?? '', /--k/);
-    assert.equal(await frame.locator('#stability-body tr').count(), 1, 'task-order stability for the one model analysed');
+    assert.equal(await partialFrame.locator('#stability-body tr').count(), 1, 'task-order stability for the one model analysed');
     await screenshot(page, '12-partial-result');
     await kNote.locator('button.open-setting').click();
     await page.locator('.settings-editor').waitFor({ timeout: 30_000 });

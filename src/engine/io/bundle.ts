@@ -88,8 +88,10 @@ export async function writeBundle(dir: string, bundle: EmbeddingBundle, options:
       const bad = firstNonFinite(matrix);
       if (bad >= 0) {
         const row = Math.floor(bad / bundle.dims[m]);
+        const query = bundle.queries?.[row];
         throw new UserError(
-          `model '${model}', task '${task}': value ${matrix[bad]} at row ${row}, column ${bad - row * bundle.dims[m]} does not fit in float32`,
+          `model '${model}', task '${task}': value ${matrix[bad]} in the embedding of query ${bundle.queryLines?.[row] ?? row + 1}` +
+            `${query === undefined ? '' : ` "${query}"`} (dimension ${bad - row * bundle.dims[m] + 1}) does not fit in float32`,
         );
       }
     }),
