@@ -72,6 +72,18 @@ describe('degenerate embeddings of real models', () => {
     assert.deepEqual(result.warnings, []);
   });
 
+  it('use-lite and the shared use-lite-onnx folder are one model under two names, and are reported so', async () => {
+    const folder = await createEmbedder(path.resolve(ROOT, '../shared/models/use-lite-onnx'), { offline: true, cacheDir: path.join(scratch, 'models') });
+    try {
+      const result = await analyseFile('queries-en.txt', 'paper-en', [useLite, folder, glove]);
+      assert.deepEqual(result.warningDetails, [{ code: 'sameModel', params: { first: 'use-lite', second: 'use-lite-onnx' } }]);
+      assert.ok(result.procrustesDistance[0][1] < 1e-9 && result.procrustesDistance[1][0] < 1e-9);
+      assert.ok(result.procrustesDistance[0][2] > 0.01, 'GloVe is another model');
+    } finally {
+      await folder.dispose();
+    }
+  });
+
   it('GloVe on Japanese: zero vectors, so GloVe is left out and use-lite is still analysed', async () => {
     const result = await analyseFile('queries-ja.txt', 'paper-ja', [glove, useLite]);
     assert.deepEqual(result.models, ['use-lite']);

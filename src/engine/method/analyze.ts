@@ -4,10 +4,12 @@
  * products run on onnxruntime's single-threaded Gemm (gemm.ts), hence async; large temporaries come from scratch.ts.
  * A map per reference costs one S Q product per model and one Gram of the points, all on Gemm.
  *
- * Stages: (A) per model: PCA (pca.ts) and displacement numbers (metrics.ts); (B) per unordered model pair: Procrustes
- * (procrustes.ts); then the D matrix and the reference; (C) per reference (main first, then every other model in
- * models order for the robustness check): alignment A[m][t] = S[m][t] Q_{m,ref}, points, cosine distances, 2-D map
- * (mds.ts); finally assembly of the AnalysisResult.
+ * Stages: (0) prepareAnalysis: the bundle is checked, failed and degenerate models are left out (screen.ts) and the
+ * options resolved on what is left; (A) per model: PCA (pca.ts) and displacement numbers (metrics.ts); (B) per
+ * unordered model pair: Procrustes (procrustes.ts); then the D matrix and the reference; (C) per reference (main first,
+ * then every other model in models order for the robustness check): alignment A[m][t] = S[m][t] Q_{m,ref}, points,
+ * cosine distances, 2-D map (mds.ts); finally assembly of the AnalysisResult, with the bootstrap intervals of the mean
+ * displacement and the task-order stability (displacementIntervals.ts) and the warnings (messages.ts).
  *
  * Points: 'flatten' = A[m][t] flattened row by row (length N*k); 'centroid' = column mean of A[m][t] (length k),
  * computed as mean(S[m][t]) Q_{m,ref}. Order: model-major, task-minor. Cosine distance 1 - <p,q>/(|p||q|), exactly 0

@@ -1,6 +1,7 @@
 /**
- * analyze() off the caller's thread: the same stage functions (analyze.ts) run in up to two worker threads
- * (dist/analysisWorker.js). Stage A (per-model PCA and displacement) and stage B (per-pair Procrustes) and stage C
+ * analyze() off the caller's thread: prepareAnalysis (checks, the degenerate-embedding screen) and the final assembly
+ * (bootstrap intervals included) run on this thread as in analyze(); the stage functions (analyze.ts) run in up to two
+ * worker threads (dist/analysisWorker.js). Stage A (per-model PCA and displacement) and stage B (per-pair Procrustes) and stage C
  * (one map per reference) are each spread over the workers; each stage function gets the same inputs as in analyze(),
  * so the result is bit-identical to analyze(bundle, options).
  *
