@@ -102,7 +102,7 @@ describe('instruction-lens run', () => {
     const instructions = path.join(root, 'examples', 'paper-en.instructions.json');
     const run = await cli('embed', '--queries', queries, '--instructions', instructions, '--models', glove, '--out', bundle, '--cache', cache);
     assert.equal(run.status, 0, run.stderr);
-    assert.deepEqual(fs.readdirSync(bundle).sort(), ['glove-6B-100d-sif-50k', 'instructions.json', 'models.txt', 'queries.txt', 'tasks.txt']);
+    assert.deepEqual(fs.readdirSync(bundle).sort(), ['diagnostics.json', 'glove-6B-100d-sif-50k', 'instructions.json', 'models.txt', 'queries.txt', 'tasks.txt']);
     assert.ok(!fs.existsSync(path.join(bundle, 'results.json')));
   });
 });
@@ -123,6 +123,10 @@ describe('instruction-lens run: degenerate and failing models', () => {
     const result = readResults(out);
     assert.ok(result.warningDetails.some((w) => w.code === 'identicalVectors'));
     assert.equal(result.warnings.length, result.warningDetails.length);
+    // Lines and unknown-token counts are kept in the bundle: `analyze` on it says the same.
+    const analysed = await cli('analyze', path.join(out, 'embeddings'), '--out', path.join(work, 'ja-again'));
+    assert.equal(analysed.status, 0, analysed.stderr);
+    assert.equal(fs.readFileSync(path.join(work, 'ja-again', 'results.json'), 'utf8'), fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
   });
 
   test('a model whose server fails is left out: the other is analysed and the result says partial (exit 0)', async () => {
@@ -144,6 +148,11 @@ describe('instruction-lens run: degenerate and failing models', () => {
       assert.equal(result.failedModels.length, 1);
       assert.equal(result.failedModels[0].model, 'remote-model');
       assert.match(result.warnings[0], /^model remote-model failed/);
+      // The bundle keeps the failure (diagnostics.json): `analyze` on it reports the same partial result.
+      const again = path.join(work, 'partial-again');
+      const analysed = await cli('analyze', path.join(out, 'embeddings'), '--out', again);
+      assert.equal(analysed.status, 0, analysed.stderr);
+      assert.equal(fs.readFileSync(path.join(again, 'results.json'), 'utf8'), fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
     } finally {
       await server.close();
       await inner.dispose();

@@ -6,6 +6,7 @@
  *               <bundle>/models.txt           optional, model order (one per line); default code-point order
  *               <bundle>/tasks.txt            optional, task order (one per line); default Base, then code-point order
  *               <bundle>/instructions.json    optional, {task: instruction text}
+ *               <bundle>/diagnostics.json     optional, query lines, failed models, unknown tokens (bundleDiagnostics.ts)
  * JSON Lines:   one {"model", "task", "index", "vector"} object per line; models and tasks in order of first
  *               appearance, Base moved first.
  *
@@ -17,6 +18,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { tempSiblingPath } from './atomicWrite';
+import { DIAGNOSTICS_FILE, diagnosticsJson, parseDiagnostics } from './bundleDiagnostics';
 import { UserError } from '../errors';
 import { encodeNpyFloat32, parseNpy } from './npy';
 import { sharedCopyOf, sharedFloat64 } from '../kernels/shared';
@@ -124,6 +126,8 @@ export async function writeBundle(dir: string, bundle: EmbeddingBundle, options:
     if (bundle.instructions) {
       await fs.writeFile(path.join(temp, INSTRUCTIONS_FILE), JSON.stringify(bundle.instructions, null, 2) + '\n');
     }
+    const diagnostics = diagnosticsJson(bundle);
+    if (diagnostics) await fs.writeFile(path.join(temp, DIAGNOSTICS_FILE), diagnostics);
     await moveIntoPlace(temp, dir, existing);
   } catch (error) {
     await fs.rm(temp, { recursive: true, force: true });
@@ -214,6 +218,9 @@ async function readFolderBundle(dir: string): Promise<EmbeddingBundle> {
   if (queries) bundle.queries = queries;
   const instructions = await readInstructions(path.join(dir, INSTRUCTIONS_FILE), tasks);
   if (instructions) bundle.instructions = instructions;
+  const diagnosticsFile = path.join(dir, DIAGNOSTICS_FILE);
+  const diagnostics = await readOptionalText(diagnosticsFile);
+  if (diagnostics !== undefined) Object.assign(bundle, parseDiagnostics(diagnostics, diagnosticsFile, models, n));
   return bundle;
 }
 
@@ -545,7 +552,7 @@ async function checkOnlyBundleFiles(dir: string, entries: string[]): Promise<voi
   for (const entry of entries) {
     const full = path.join(dir, entry);
     const stat = await fs.lstat(full);
-    if (stat.isFile() && [QUERIES_FILE, MODELS_FILE, TASKS_FILE, INSTRUCTIONS_FILE].includes(entry)) continue;
+    if (stat.isFile() && [QUERIES_FILE, MODELS_FILE, TASKS_FILE, INSTRUCTIONS_FILE, DIAGNOSTICS_FILE].includes(entry)) continue;
     if (stat.isDirectory()) {
       const foreign = (await fs.readdir(full, { withFileTypes: true })).find((e) => !(e.isFile() && e.name.endsWith('.npy')));
       if (!foreign) continue;
