@@ -306,7 +306,7 @@ describe('engine input checks', () => {
         bad[0][2][40] = NaN;
         return analyze({ ...bundle, embeddings: bad });
       },
-      /alpha\/STS: non-finite value in the embedding of query 6$/,
+      /^model alpha, task STS: non-finite value in the embedding of query 6$/,
     ],
   ];
   for (const [what, run, message] of cases) {

@@ -74,3 +74,19 @@ test('engine warnings and errors in Japanese, naming the setting (as vscode.l10n
   assert.equal(messageText({ code: 'noModelLeft', params: { errors: ['a: x', 'b: y'] } }), 'no model could be analysed: a: x; b: y');
   assert.match(messageText({ code: 'kAboveQueries', params: { k: 20, n: 12 } }, CLI_SURFACE), /set --k to 12 or less/);
 });
+
+test('engine errors carry their structured form, worded per surface and language', async () => {
+  const { analyze } = await import('../src/engine/method/analyze');
+  const { UserError } = await import('../src/engine/errors');
+  const bundle = JSON.parse(read('l10n/bundle.l10n.ja.json')) as Record<string, string>;
+  const ja: Translate = (template, ...args) => fillTemplate(bundle[template] ?? template, ...args);
+  const three = { models: ['a'], tasks: ['Base', 'x'], n: 3, dims: [2], embeddings: [[Float64Array.of(1, 0, 0, 1, 1, 1), Float64Array.of(1, 1, 0, 1, 1, 0)]] };
+  const error = await analyze(three, { reference: 'b' }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof UserError && error.detail?.code === 'unknownReference');
+  assert.equal(error.message, 'reference: unknown reference model "b" (models: a); change reference');
+  assert.equal(messageText(error.detail, SETTINGS_SURFACE, ja), '参照モデル「b」がありません（モデル: a）。instructionLens.reference を変更してください');
+  assert.equal(messageText(error.detail, CLI_SURFACE), 'unknown reference model "b" (models: a); change --reference');
+});

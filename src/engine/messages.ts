@@ -35,6 +35,14 @@ export interface MessageParams {
   noModelLeft: { errors: string[] };
   /** Error: k is not a positive integer. */
   kInvalid: { k: number };
+  /** Error: fewer than 3 queries. */
+  tooFewQueries: { n: number };
+  /** Error: a NaN or infinite value in an embedding. */
+  nonFinite: { model: string; task: string; line: number };
+  /** Error: the seed is not a non-negative integer. */
+  seedInvalid: { seed: number };
+  /** Error: the reference model asked for is not one of the models. */
+  unknownReference: { reference: string; models: string[] };
 }
 
 export type MessageCode = keyof MessageParams;
@@ -44,7 +52,7 @@ export type EngineMessage = { [C in MessageCode]: { code: C; params: MessagePara
 
 /** How a surface names the options a message refers to. */
 export interface Surface {
-  option(name: 'k'): string;
+  option(name: 'k' | 'reference'): string;
 }
 
 /** results.json and other surface-neutral text. */
@@ -89,6 +97,10 @@ export const MESSAGE_TEMPLATES = {
     'none of the chosen models ({0}) covers the script ({1}) of {2} of {3} queries ({4}), e.g. {5}: their embeddings ' +
     'would not be meaningful. Choose a model for their language',
   kInvalid: 'k must be a positive integer, got {0}',
+  tooFewQueries: 'need at least 3 queries, got {0}',
+  nonFinite: 'model {0}, task {1}: non-finite value in the embedding of query {2}',
+  seedInvalid: 'seed must be a non-negative integer, got {0}',
+  unknownReference: 'unknown reference model "{0}" (models: {1}); change {2}',
   example: 'line {0} "{1}"',
   exampleNoText: 'line {0}',
   listSeparator: '; ',
@@ -143,10 +155,19 @@ export function messageText(message: EngineMessage, surface: Surface = PLAIN_SUR
       return t(tpl.noModelLeft, message.params.errors.join(t(tpl.listSeparator)));
     case 'kInvalid':
       return t(tpl.kInvalid, message.params.k);
+    case 'tooFewQueries':
+      return t(tpl.tooFewQueries, message.params.n);
+    case 'nonFinite':
+      return t(tpl.nonFinite, message.params.model, message.params.task, message.params.line);
+    case 'seedInvalid':
+      return t(tpl.seedInvalid, message.params.seed);
+    case 'unknownReference':
+      return t(tpl.unknownReference, message.params.reference, message.params.models.join(', '), surface.option('reference'));
   }
 }
 
 /** Which option a message asks the user to change, if any (the extension offers to open that setting). */
-export function messageOption(message: EngineMessage): 'k' | undefined {
-  return message.code === 'kAboveQueries' || message.code === 'kInvalid' ? 'k' : undefined;
+export function messageOption(message: EngineMessage): 'k' | 'reference' | undefined {
+  if (message.code === 'kAboveQueries' || message.code === 'kInvalid') return 'k';
+  return message.code === 'unknownReference' ? 'reference' : undefined;
 }

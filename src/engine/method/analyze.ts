@@ -62,7 +62,7 @@ export function resolveOptions(bundle: EmbeddingBundle, options: AnalysisOptions
   if (tasks[0] !== BASE_TASK) throw new UserError(`the first task must be "${BASE_TASK}"`, 'bundle.tasks');
   if (new Set(tasks).size !== tasks.length) throw new UserError('task names repeat', 'bundle.tasks');
   if (new Set(models).size !== models.length) throw new UserError('model names repeat', 'bundle.models');
-  if (!Number.isInteger(n) || n < 3) throw new UserError(`need at least 3 queries, got ${n}`, 'bundle.n');
+  if (!Number.isInteger(n) || n < 3) throw UserError.of({ code: 'tooFewQueries', params: { n } }, 'bundle.n');
   if (dims.length !== models.length || embeddings.length !== models.length)
     throw new UserError('dims and embeddings must have one entry per model', 'bundle');
   models.forEach((model, m) => {
@@ -74,7 +74,7 @@ export function resolveOptions(bundle: EmbeddingBundle, options: AnalysisOptions
       if (mat.length !== n * dims[m]) throw new UserError(`expected ${n} x ${dims[m]} numbers, got ${mat.length}`, where);
       for (let x = 0; x < mat.length; x++)
         if (!Number.isFinite(mat[x]))
-          throw new UserError(`non-finite value in the embedding of query ${queryExample(bundle, Math.floor(x / dims[m])).line}`, where);
+          throw UserError.of({ code: 'nonFinite', params: { model, task: tasks[t], line: queryExample(bundle, Math.floor(x / dims[m])).line } });
     });
   });
   // Unrequested, k is capped at N too, so that the Base alignment is determined (METHOD.md step 2).
@@ -86,9 +86,9 @@ export function resolveOptions(bundle: EmbeddingBundle, options: AnalysisOptions
   if (mds !== 'classical' && mds !== 'smacof') throw new UserError(`unknown MDS method "${mds}"`, 'mds');
   const seed = options.seed ?? 0;
   // Non-negative: the bootstrap's SplitMix64 stream is seeded with it.
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new UserError(`seed must be a non-negative integer, got ${seed}`, 'seed');
+  if (!Number.isSafeInteger(seed) || seed < 0) throw UserError.of({ code: 'seedInvalid', params: { seed } }, 'seed');
   if (options.reference !== undefined && !models.includes(options.reference))
-    throw new UserError(`unknown reference model "${options.reference}" (models: ${models.join(', ')})`, 'reference');
+    throw UserError.of({ code: 'unknownReference', params: { reference: options.reference, models: [...models] } }, 'reference');
   const k = Math.min(requested, n * tasks.length - 1, Math.min(...dims));
   return { k, points, mds, seed, reference: options.reference };
 }
