@@ -50,6 +50,11 @@ describe('row detectors', () => {
     const mat = Float64Array.from([1, 2, 3, 4, 1, 2, 5, 6, 3, 4, 1, 2.0000000000000004]);
     assert.deepEqual(identicalRows(mat, 6, 2), [0, 1, 2, 4]);
     assert.deepEqual(identicalRows(Float64Array.from([1, 2, 3, 4]), 2, 2), []);
+    // Long rows equal in their hashed prefix but not after it are not identical.
+    const d = 100;
+    const long = new Float64Array(3 * d).fill(0.5);
+    long[d + 99] = 0.25;
+    assert.deepEqual(identicalRows(long, 3, d), [0, 2]);
   });
 });
 

@@ -21,7 +21,7 @@
 import { UserError } from '../errors';
 import { gemm, gramOf } from '../kernels/gemm';
 import { type EngineMessage, messageText } from '../messages';
-import { displacementUncertainty } from './displacementIntervals';
+import { type DisplacementUncertainty, displacementUncertainty, type UncertaintyInput } from './displacementIntervals';
 import { queryExample, type Screened, screenBundle } from './screen';
 import { classicalMds, kruskalStress, smacofMds } from './mds';
 import { mapDisparity, modelDisplacement, TaskDisplacement } from './metrics';
@@ -265,6 +265,7 @@ export function assembleResult(
   distance: Float64Array,
   ref: number,
   maps: readonly MapStage[],
+  uncertainty: DisplacementUncertainty,
 ): AnalysisResult {
   const { bundle, opts } = prepared;
   const { models, tasks, n } = bundle;
@@ -272,14 +273,6 @@ export function assembleResult(
   const tCount = tasks.length;
   const p = mCount * tCount;
   const main = maps[0];
-  const uncertainty = displacementUncertainty(
-    models,
-    tasks,
-    stages.map((stage) => stage.displacement.map((row) => row.cosineDistances)),
-    stages.map((stage) => stage.displacement.map((row) => row.meanCosineDistance)),
-    n,
-    opts.seed,
-  );
   const points = [];
   for (let m = 0; m < mCount; m++)
     for (let t = 0; t < tCount; t++) {
@@ -437,7 +430,20 @@ async function analyzeStages(input: EmbeddingBundle, options?: AnalysisOptions):
   };
   const maps: MapStage[] = [];
   for (const r of referenceOrder(mCount, ref)) maps.push(await mapForReference(mapInput, r));
-  return assembleResult(prepared, stages, distance, ref, maps);
+  return assembleResult(prepared, stages, distance, ref, maps, displacementUncertainty(uncertaintyInput(prepared, stages)));
+}
+
+/** What the bootstrap of the mean displacement needs from stage A: per model and task, the per-query distances. */
+export function uncertaintyInput(prepared: PreparedAnalysis, stages: readonly ModelStage[]): UncertaintyInput {
+  const { models, tasks, n } = prepared.bundle;
+  return {
+    models,
+    tasks,
+    cosineDistances: stages.map((stage) => stage.displacement.map((row) => row.cosineDistances)),
+    means: stages.map((stage) => stage.displacement.map((row) => row.meanCosineDistance)),
+    n,
+    seed: prepared.opts.seed,
+  };
 }
 
 /** The Base rows (the first N) of a model's scores, as a view. */

@@ -14,18 +14,21 @@ export interface DisplacementUncertainty {
   taskOrderStability: TaskOrderStability[];
 }
 
-/**
- * `cosineDistances[m][x]`: the N per-query cosine distances of model m's task x + 1 to Base; `means[m][x]` their mean
- * (the reported meanCosineDistance, which fixes the main order).
- */
-export function displacementUncertainty(
-  models: readonly string[],
-  tasks: readonly string[],
-  cosineDistances: readonly (readonly Float64Array[])[],
-  means: readonly (readonly number[])[],
-  n: number,
-  seed: number,
-): DisplacementUncertainty {
+export interface UncertaintyInput {
+  models: readonly string[];
+  tasks: readonly string[];
+  /** [m][x]: the N per-query cosine distances of model m's task x + 1 to Base. */
+  cosineDistances: readonly (readonly Float64Array[])[];
+  /** [m][x]: their mean (the reported meanCosineDistance, which fixes the main order). */
+  means: readonly (readonly number[])[];
+  n: number;
+  /** The analysis seed. */
+  seed: number;
+}
+
+/** Runs in a worker thread under runAnalysis (drawing the index matrix takes tens of milliseconds at N = 200). */
+export function displacementUncertainty(input: UncertaintyInput): DisplacementUncertainty {
+  const { models, tasks, cosineDistances, means, n, seed } = input;
   const indices = resampleIndices(seed, n);
   const intervals: Interval[][] = [];
   const taskOrderStability: TaskOrderStability[] = [];

@@ -22,7 +22,9 @@ import {
   ModelStage,
   prepareAnalysis,
   referenceOrder,
+  uncertaintyInput,
 } from './analyze';
+import type { DisplacementUncertainty, UncertaintyInput } from './displacementIntervals';
 import { CancelledError, UserError } from '../errors';
 import type { TaskDisplacement } from './metrics';
 import { distPath } from '../io/paths';
@@ -35,12 +37,14 @@ export type WorkerRequest =
   | { id: number; type: 'model'; bundle: EmbeddingBundle; k: number }
   | { id: number; type: 'pair'; source: Float64Array; target: Float64Array; n: number; k: number }
   | { id: number; type: 'map'; input: MapInputs; ref: number; wantCosine: boolean }
+  | { id: number; type: 'uncertainty'; input: UncertaintyInput }
   | { id: number; type: 'warm' };
 
 export type WorkerReply =
   | { id: number; type: 'model'; scores: Float64Array; explainedVarianceRatio: Float64Array; displacement: TaskDisplacement[] }
   | { id: number; type: 'pair'; rotation: Float64Array; sigmaSum: number }
   | { id: number; type: 'map'; coords: Float64Array; stress: number; cosine?: Float64Array }
+  | { id: number; type: 'uncertainty'; uncertainty: DisplacementUncertainty }
   | { id: number; type: 'warm' }
   | { id: number; type: 'error'; name: string; message: string; stack?: string };
 
@@ -241,6 +245,12 @@ export async function runAnalysis(
       modelJobs.push(job);
     }
     await Promise.all(modelJobs);
+    // The bootstrap of the mean displacement needs only stage A: it runs beside stages B and C.
+    const uncertaintyJob = pool.run({ type: 'uncertainty', input: uncertaintyInput(prepared, stages) }).then((reply) => {
+      if (reply.type !== 'uncertainty') throw new Error('unexpected worker reply');
+      return reply.uncertainty;
+    });
+    uncertaintyJob.catch(() => undefined); // awaited below; handled now in case stage B fails first
     const scores = stages.map((stage) => stage.scores);
     const baseNorms = stages.map((s) => baseNormSquared(s.scores, n, k));
 
@@ -282,8 +292,9 @@ export async function runAnalysis(
         return { coords: reply.coords, stress: reply.stress, cosine: reply.cosine ?? new Float64Array(0) };
       }),
     );
+    const uncertainty = await uncertaintyJob;
     if (signal?.aborted) throw new CancelledError();
-    const result = assembleResult(prepared, stages, distance, ref, maps);
+    const result = assembleResult(prepared, stages, distance, ref, maps, uncertainty);
     finished = true;
     return result;
   } finally {

@@ -107,16 +107,21 @@ export function zeroRows(mat: Float64Array, n: number, d: number): number[] {
   return rows;
 }
 
+/** Leading values of a row that identicalRows hashes (equal rows have equal prefixes; the rest is compared exactly). */
+const HASHED_VALUES = 64;
+
 /**
- * Rows equal (value for value) to at least one other row, ascending. Rows are grouped by a hash of their bits, then
- * compared exactly within a group, so the cost stays about one pass over the matrix.
+ * Rows equal (value for value) to at least one other row, ascending. Rows are grouped by a hash of the bits of their
+ * first values, then compared exactly within a group: about N * 64 values hashed per matrix whatever d is (18 models
+ * of up to 4096 dimensions at N = 200 took 0.2 s when whole rows were hashed).
  */
 export function identicalRows(mat: Float64Array, n: number, d: number): number[] {
   const bits = new Uint32Array(mat.buffer, mat.byteOffset, mat.length * 2);
+  const hashed = Math.min(d, HASHED_VALUES);
   const groups = new Map<number, number[]>();
   for (let i = 0; i < n; i++) {
     let hash = 0x811c9dc5;
-    for (let x = 2 * i * d; x < 2 * (i + 1) * d; x++) hash = Math.imul(hash ^ bits[x], 0x01000193);
+    for (let x = 2 * i * d; x < 2 * (i * d + hashed); x++) hash = Math.imul(hash ^ bits[x], 0x01000193);
     const group = groups.get(hash);
     if (group) group.push(i);
     else groups.set(hash, [i]);
