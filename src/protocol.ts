@@ -26,6 +26,12 @@ export const EXPORT_KINDS = [
 ] as const;
 export type ExportKind = (typeof EXPORT_KINDS)[number];
 
+/** A caveat shown above a result, in the display language; `setting`: the setting it asks to change (a button opens it). */
+export interface ResultNote {
+  text: string;
+  setting?: string;
+}
+
 /** Where a result came from, for the header and for revealing a query in its file. */
 export interface ResultContext {
   /** Increases with every analysis run in this window (the host only ever sends the latest run). */
@@ -35,6 +41,8 @@ export interface ResultContext {
   instructionSource?: string;
   /** Folder holding results.json and the other output files of this run. */
   outputDir?: string;
+  /** The result's warnings as the host words them (localised, naming settings); absent: the result's own warnings. */
+  notes?: ResultNote[];
 }
 
 export type HostMessage =
@@ -46,6 +54,8 @@ export type WebviewMessage =
   | { type: 'ready' }
   | { type: 'revealQuery'; index: number }
   | { type: 'export'; kind: ExportKind }
+  /** Open the Settings editor on one of the extension's settings (`instructionLens.*`). */
+  | { type: 'openSetting'; setting: string }
   | { type: 'image'; requestId: number; dataUrl: string }
   | { type: 'imageError'; requestId: number; message: string }
   /** A Content-Security-Policy violation seen in the webview (logged by the host: it means a bug). */
@@ -68,6 +78,11 @@ export const UI_STRINGS = {
   orderKept: 'task order kept for every model',
   orderChanged: 'task order changed for',
   computing: 'Computing…',
+  partialResult: 'Partial result: models left out',
+  openSetting: 'Open setting',
+  orderHolds: 'holds in',
+  ofResamples: 'of bootstrap resamples',
+  hoverInterval: '95% interval',
   // Chart labels (webview/charts.ts); report.html uses the English ones.
   chartMapTitle: 'Figure 1. Models and tasks on one map',
   chartMdsAxis1: 'MDS dimension 1',
@@ -165,7 +180,26 @@ export function analysisResultProblem(value: unknown): string | undefined {
   }
   if (!isOptional(value.queries, (x): x is string[] => isArrayOf(x, isString))) return 'queries must be a string array';
   if (!isArrayOf(value.warnings, isString)) return 'warnings must be a string array';
+  // Keys added with issue 12: optional, so that results.json files written before still open.
+  if (!isOptional(value.warningDetails, (x): x is unknown[] => isArrayOf(x, (w): w is unknown => isObject(w) && isString(w.code)))) {
+    return 'warningDetails must be an array of {code, params}';
+  }
+  if (!isOptional(value.failedModels, (x): x is unknown[] => isArrayOf(x, (f): f is unknown => isObject(f) && isString(f.model) && isString(f.error)))) {
+    return 'failedModels must be an array of {model, error}';
+  }
+  const stable = (row: unknown): row is unknown =>
+    isObject(row) && isString(row.model) && isArrayOf(row.order, isString) && isNumber(row.share) && isArrayOf(row.adjacentShares, isNumber);
+  if (!isOptional(value.taskOrderStability, (x): x is unknown[] => isArrayOf(x, stable))) {
+    return 'taskOrderStability must be an array of {model, order, share, adjacentShares}';
+  }
   return undefined;
+}
+
+/** Settings a webview may ask to open: ours only. */
+const SETTING_ID = /^instructionLens\.[A-Za-z][\w.]*$/;
+
+function isResultNote(value: unknown): value is ResultNote {
+  return isObject(value) && isString(value.text) && isOptional(value.setting, (x): x is string => isString(x) && SETTING_ID.test(x));
 }
 
 function isResultContext(value: unknown): value is ResultContext {
@@ -175,7 +209,8 @@ function isResultContext(value: unknown): value is ResultContext {
     isString(value.title) &&
     isOptional(value.queryFile, isString) &&
     isOptional(value.instructionSource, isString) &&
-    isOptional(value.outputDir, isString)
+    isOptional(value.outputDir, isString) &&
+    isOptional(value.notes, (x): x is ResultNote[] => isArrayOf(x, isResultNote))
   );
 }
 
@@ -210,6 +245,8 @@ export function parseWebviewMessage(value: unknown): WebviewMessage | undefined 
       return isIndex(value.index) ? { type: 'revealQuery', index: value.index } : undefined;
     case 'export':
       return isOneOf(EXPORT_KINDS, value.kind) ? { type: 'export', kind: value.kind } : undefined;
+    case 'openSetting':
+      return isString(value.setting) && SETTING_ID.test(value.setting) ? { type: 'openSetting', setting: value.setting } : undefined;
     case 'image':
       return isIndex(value.requestId) && isString(value.dataUrl) && value.dataUrl.startsWith('data:')
         ? { type: 'image', requestId: value.requestId, dataUrl: value.dataUrl }

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import { compareCodePoints, readBundle, bundleAsStored, writeBundle } from '../src/engine/io/bundle';
 import { UserError } from '../src/engine/errors';
 import { encodeNpyFloat32, parseNpy } from '../src/engine/io/npy';
@@ -228,12 +229,88 @@ describe('writeBundle', () => {
     assert.deepEqual(fs.readdirSync(path.dirname(bundleDir)), ['b']);
   });
 
-  test('a value too large for float32 is a UserError naming model, task, row and column', async () => {
+  test('diagnostics (query lines, failed models, unknown-token counts) round-trip through diagnostics.json', async () => {
+    const bundle: EmbeddingBundle = {
+      ...syntheticBundle(),
+      queryLines: [3, 5, 6, 9],
+      failedModels: [{ model: 'remote', error: 'HTTP 500' }],
+      unknownTokens: [null, { unknown: [0, 2, 1, 0], tokens: [3, 4, 1, 2] }],
+    };
+    const dir = path.join(tempDir(), 'diag');
+    await writeBundle(dir, bundle);
+    const back = await readBundle(dir);
+    assert.deepEqual([back.queryLines, back.failedModels, back.unknownTokens], [bundle.queryLines, bundle.failedModels, bundle.unknownTokens]);
+    await writeBundle(dir, back, { overwrite: true }); // a folder holding diagnostics.json is a bundle folder
+    const plain = path.join(tempDir(), 'plain');
+    await writeBundle(plain, syntheticBundle());
+    assert.ok(!fs.existsSync(path.join(plain, 'diagnostics.json')), 'written only when there is something to keep');
+  });
+
+  test('a bad diagnostics.json is a UserError naming the file and the field', async () => {
+    const dir = path.join(tempDir(), 'bad-diag');
+    await writeBundle(dir, syntheticBundle());
+    const file = path.join(dir, 'diagnostics.json');
+    const cases: [unknown, RegExp][] = [
+      [[1, 2], /expected a JSON object/],
+      [{ queryLines: [1, 2, 3] }, /queryLines must be 4 non-negative integers/],
+      [{ queryLines: [0, 1, 2, 3] }, /queryLines must be 1-based/],
+      [{ failedModels: [{ model: 'x' }] }, /failedModels\[0\] must be/],
+      [{ failedModels: [{ model: '.hidden: model?', error: 'e' }] }, /is in the bundle/],
+      [{ unknownTokens: [{ model: 'nobody', unknown: [0, 0, 0, 0], tokens: [1, 1, 1, 1] }] }, /model 'nobody' is not in the bundle/],
+      [{ unknownTokens: [{ model: '.hidden: model?', unknown: [2, 0, 0, 0], tokens: [1, 1, 1, 1] }] }, /more unknown tokens than tokens/],
+      [{ unknownTokens: [{ model: '.hidden: model?', unknown: [0, 0, 0, -1], tokens: [1, 1, 1, 1] }] }, /unknownTokens\[0\]\.unknown must be 4 non-negative/],
+    ];
+    for (const [content, message] of cases) {
+      fs.writeFileSync(file, JSON.stringify(content));
+      await assert.rejects(readBundle(dir), (error: unknown) => error instanceof UserError && error.message.startsWith(file) && message.test(error.message));
+    }
+    fs.writeFileSync(file, '{"queryLines": [1,');
+    await assert.rejects(readBundle(dir), (error: unknown) => error instanceof UserError && /invalid JSON/.test(error.message));
+  });
+
+  test('property: any JSON in diagnostics.json is read or refused with a UserError, never a crash', async () => {
+    const dir = path.join(tempDir(), 'prop-diag');
+    await writeBundle(dir, syntheticBundle());
+    const file = path.join(dir, 'diagnostics.json');
+    const models = ['Qwen/Qwen3-Embedding-0.6B', '.hidden: model?', 'other'];
+    const counts = fc.oneof(fc.array(fc.nat(5), { minLength: 4, maxLength: 4 }), fc.jsonValue());
+    const value = fc.oneof(
+      fc.jsonValue(),
+      fc.record(
+        {
+          queryLines: fc.oneof(fc.array(fc.integer({ min: -1, max: 9 }), { maxLength: 5 }), fc.jsonValue()),
+          failedModels: fc.array(fc.record({ model: fc.constantFrom(...models), error: fc.string() }, { requiredKeys: [] }), { maxLength: 3 }),
+          unknownTokens: fc.array(fc.record({ model: fc.constantFrom(...models), unknown: counts, tokens: counts }, { requiredKeys: [] }), { maxLength: 3 }),
+        },
+        { requiredKeys: [] },
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(value, async (content) => {
+        fs.writeFileSync(file, JSON.stringify(content));
+        try {
+          const bundle = await readBundle(dir);
+          if (bundle.queryLines) assert.ok(bundle.queryLines.length === 4 && bundle.queryLines.every((line) => line >= 1));
+          for (const entry of bundle.unknownTokens ?? []) if (entry) assert.ok(entry.unknown.every((u, i) => u <= entry.tokens[i]));
+        } catch (error) {
+          assert.ok(error instanceof UserError, String(error));
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  test('a value too large for float32 is a UserError naming model, task, the query (1-based) and the dimension', async () => {
     const bundle = syntheticBundle();
     bundle.embeddings[1][2][7] = 1e39;
     await assert.rejects(writeBundle(path.join(tempDir(), 'x'), bundle), {
       name: 'UserError',
-      message: "model '.hidden: model?', task 'STS': value 1e+39 at row 1, column 2 does not fit in float32",
+      message: "model '.hidden: model?', task 'STS': value 1e+39 in the embedding of query 2 \"two\nlines\" (dimension 3) does not fit in float32",
+    });
+    const named = { ...syntheticBundle(), queries: ['q one', 'q two', 'q three', 'q four'], queryLines: [4, 7, 9, 12] };
+    named.embeddings[1][2][7] = 1e39;
+    await assert.rejects(writeBundle(path.join(tempDir(), 'y'), named), {
+      message: "model '.hidden: model?', task 'STS': value 1e+39 in the embedding of query 7 \"q two\" (dimension 3) does not fit in float32",
     });
   });
 });

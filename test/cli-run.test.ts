@@ -43,10 +43,12 @@ describe('instruction-lens run', () => {
       'Base.npy', 'Classification.npy', 'Clustering.npy', 'Reranking.npy', 'Retrieval.npy', 'STS.npy',
     ]);
     assert.match(run.stderr, new RegExp(`embedding cache: 0 hits, ${queryCount * 6} misses`));
-    // GloVe is 100-d, so k = 100 > N: the alignment is not unique and the user is told.
-    assert.equal(result.k, 100);
-    assert.match(run.stderr, new RegExp(`warning: k = 100 exceeds the number of queries \\(${queryCount}\\)`));
-    assert.deepEqual(result.warnings.length, 1);
+    // GloVe is 100-d and N < 100: the default k is N (the alignment stays determined), and there is nothing to warn about.
+    assert.ok(queryCount < 100);
+    assert.equal(result.k, queryCount);
+    assert.doesNotMatch(run.stderr, /warning/);
+    assert.deepEqual(result.warnings, []);
+    assert.deepEqual(result.failedModels, []);
   });
 
   test('analyze on the written bundle gives byte-identical results.json', async () => {
@@ -101,8 +103,75 @@ describe('instruction-lens run', () => {
     const instructions = path.join(root, 'examples', 'paper-en.instructions.json');
     const run = await cli('embed', '--queries', queries, '--instructions', instructions, '--models', glove, '--out', bundle, '--cache', cache);
     assert.equal(run.status, 0, run.stderr);
-    assert.deepEqual(fs.readdirSync(bundle).sort(), ['glove-6B-100d-sif-50k', 'instructions.json', 'models.txt', 'queries.txt', 'tasks.txt']);
+    assert.deepEqual(fs.readdirSync(bundle).sort(), ['diagnostics.json', 'glove-6B-100d-sif-50k', 'instructions.json', 'models.txt', 'queries.txt', 'tasks.txt']);
     assert.ok(!fs.existsSync(path.join(bundle, 'results.json')));
+  });
+});
+
+describe('instruction-lens run: degenerate and failing models', () => {
+  const work = tempDir();
+
+  test('Japanese queries with use-lite: a warning before the run naming the script, then the degenerate-embedding warning', async () => {
+    const out = path.join(work, 'ja');
+    const ja = path.join(root, 'examples', 'queries-ja.txt');
+    const run = await cli('run', '--queries', ja, '--instructions', 'paper-ja', '--models', 'use-lite', '--out', out, '--cache', path.join(work, 'cache'));
+    assert.equal(run.status, 0, run.stderr);
+    const before = run.stderr.indexOf('warning: none of the chosen models (use-lite) covers the script (Japanese) of 63 of 63 queries (100.0%), e.g. line 3 "');
+    assert.ok(before >= 0, run.stderr);
+    assert.ok(before < run.stderr.indexOf('embedding 63 queries'), 'the coverage warning comes before the run');
+    assert.match(run.stderr, /warning: model use-lite gave distinct queries the same vector: \d+ of 63 queries/);
+    assert.match(run.stderr, /warning: model use-lite's tokenizer does not know/);
+    const result = readResults(out);
+    assert.ok(result.warningDetails.some((w) => w.code === 'identicalVectors'));
+    assert.equal(result.warnings.length, result.warningDetails.length);
+    // Lines and unknown-token counts are kept in the bundle: `analyze` on it says the same.
+    const analysed = await cli('analyze', path.join(out, 'embeddings'), '--out', path.join(work, 'ja-again'));
+    assert.equal(analysed.status, 0, analysed.stderr);
+    assert.equal(fs.readFileSync(path.join(work, 'ja-again', 'results.json'), 'utf8'), fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
+  });
+
+  test('a model whose server fails is left out: the other is analysed and the result says partial (exit 0)', async () => {
+    const { startEmbeddingsServer } = await import('./helpers/embeddingsServer');
+    const { createEmbedder } = await import('../src/models/registry');
+    const inner = await createEmbedder(glove, { offline: true, cacheDir: path.join(work, 'hub') });
+    const server = await startEmbeddingsServer(inner);
+    for (let i = 0; i < 20; i++) server.faults.push({ kind: 'status', status: 400 });
+    try {
+      const out = path.join(work, 'partial');
+      const endpoint = `openai:remote-model@${server.baseUrl}`;
+      const run = await cli('run', '--queries', queries, '--instructions', 'paper-en', '--models', `${glove},${endpoint}`, '--out', out, '--cache', path.join(work, 'cache'));
+      assert.equal(run.status, 0, run.stderr);
+      assert.match(run.stderr, /warning: model remote-model failed and is left out of the analysis: .*HTTP 400/);
+      assert.match(run.stderr, /note: partial result: remote-model left out; 1 of 2 models analysed/);
+      assertNoStack(run.stderr);
+      const result = readResults(out);
+      assert.deepEqual(result.models, ['glove-6B-100d-sif-50k']);
+      assert.equal(result.failedModels.length, 1);
+      assert.equal(result.failedModels[0].model, 'remote-model');
+      assert.match(result.warnings[0], /^model remote-model failed/);
+      // The bundle keeps the failure (diagnostics.json): `analyze` on it reports the same partial result.
+      const again = path.join(work, 'partial-again');
+      const analysed = await cli('analyze', path.join(out, 'embeddings'), '--out', again);
+      assert.equal(analysed.status, 0, analysed.stderr);
+      assert.equal(fs.readFileSync(path.join(again, 'results.json'), 'utf8'), fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
+    } finally {
+      await server.close();
+      await inner.dispose();
+    }
+  });
+
+  test('an explicit --k above N warns naming --k; the default does not warn', async () => {
+    const { writeBundle } = await import('../src/engine/io/bundle');
+    const { loadFixture } = await import('./engineFixtures');
+    const bundleDir = path.join(work, 'deficient'); // N = 12, d = 24, 30, 20
+    await writeBundle(bundleDir, loadFixture('deficient').bundle);
+    const run = await cli('analyze', bundleDir, '--out', path.join(work, 'k1'), '--k', '20');
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stderr, /warning: k = 20 exceeds the number of queries \(12\): .* may change with --k; set --k to 12 or less/);
+    const quiet = await cli('analyze', bundleDir, '--out', path.join(work, 'k2'));
+    assert.equal(quiet.status, 0, quiet.stderr);
+    assert.doesNotMatch(quiet.stderr, /warning/);
+    assert.equal(readResults(path.join(work, 'k2')).k, 12);
   });
 });
 

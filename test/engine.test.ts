@@ -7,6 +7,7 @@ import { symmetricEigenTopGemm } from '../src/engine/kernels/gemmEigen';
 import { mulberry32, symmetricEigenTop } from '../src/engine/kernels/linalg';
 import { classicalMds, kruskalStress } from '../src/engine/method/mds';
 import { procrustesPair } from '../src/engine/method/procrustes';
+import { messageText } from '../src/engine/messages';
 import { AnalysisResult } from '../src/engine/types';
 import { FIXTURE_NAMES, loadFixture } from './engineFixtures';
 
@@ -99,8 +100,8 @@ function randomOrthogonal(d: number, seed: number): Float64Array {
 describe('engine properties', () => {
   it('every pairwise Procrustes rotation is orthogonal, also when k > N (rank-deficient)', async () => {
     for (const name of ['cov', 'deficient']) {
-      const { bundle } = loadFixture(name);
-      const { k } = resolveOptions(bundle);
+      const { bundle, options } = loadFixture(name);
+      const { k } = resolveOptions(bundle, options);
       if (name === 'deficient') assert.ok(k > bundle.n, 'fixture must have k > N');
       const stages = await Promise.all(bundle.models.map((_, m) => analyseModel(bundle, m, k)));
       for (let i = 0; i < stages.length; i++)
@@ -175,19 +176,40 @@ describe('engine properties', () => {
   });
 });
 
-describe('degenerate alignment warning', () => {
-  it('k > N warns with k, N and the remedy; k <= N gives no warning', async () => {
+describe('k: the default and the warning', () => {
+  it('an explicit k > N warns with k, N and the remedy, naming the option as the surface does', async () => {
     const { bundle } = loadFixture('deficient');
-    const warned = await analyze(bundle);
+    const warned = await analyze(bundle, { k: 20 });
+    assert.equal(warned.k, 20);
     assert.ok(warned.k > bundle.n);
+    assert.deepEqual(warned.warningDetails, [{ code: 'kAboveQueries', params: { k: 20, n: bundle.n } }]);
     assert.deepEqual(warned.warnings, [
-      `k = ${warned.k} exceeds the number of queries (${bundle.n}): the alignment outside the span of the Base ` +
-        `embeddings is not determined by the data, so the map may change with --k; use --k ${bundle.n} or more ` +
-        `queries (at least ${warned.k}) for a unique map`,
+      `k = 20 exceeds the number of queries (12): the alignment outside the span of the Base embeddings is not ` +
+        `determined by the data, so the map may change with k; set k to 12 or less (or leave it unset: the default is ` +
+        `then at most the number of queries), or use at least 20 queries`,
     ]);
+    const cli = messageText(warned.warningDetails[0], { option: () => '--k' });
+    assert.match(cli, /change with --k; set --k to 12 or less/);
     const unique = await analyze(bundle, { k: bundle.n });
     assert.equal(unique.k, bundle.n);
     assert.deepEqual(unique.warnings, []);
+  });
+
+  it('the default k is min(200, N, N*T - 1, smallest d) and gives no warning', async () => {
+    const { bundle } = loadFixture('deficient'); // N = 12, T = 6, d = 24, 30, 20
+    const result = await analyze(bundle);
+    assert.equal(result.k, 12);
+    assert.deepEqual(result.warnings, []);
+    assert.equal(resolveOptions(bundle).k, 12);
+    const wide = loadFixture('cov').bundle; // N = 30, T = 5, smallest d = 8
+    assert.equal(resolveOptions(wide).k, 8);
+    // N*T - 1 binds: 3 queries, Base only, d = 50.
+    const tiny = { models: ['a'], tasks: ['Base'], n: 3, dims: [50], embeddings: [[Float64Array.from({ length: 150 }, (_, i) => Math.sin(i))]] };
+    assert.equal(resolveOptions(tiny).k, 2);
+    // 200 binds: 250 queries, d = 300.
+    const many = { models: ['a'], tasks: ['Base', 'x'], n: 250, dims: [300], embeddings: [[new Float64Array(75000), new Float64Array(75000)]] };
+    assert.equal(resolveOptions(many).k, 200);
+    assert.equal(resolveOptions(many, { k: 280 }).k, 280);
   });
 });
 
@@ -284,16 +306,7 @@ describe('engine input checks', () => {
         bad[0][2][40] = NaN;
         return analyze({ ...bundle, embeddings: bad });
       },
-      /alpha\/STS: non-finite value in row 5/,
-    ],
-    [
-      'zero embedding',
-      () => {
-        const bad = bundle.embeddings.map((per) => per.map((e) => e.slice()));
-        bad[3][1].fill(0, 4 * 10, 5 * 10);
-        return analyze({ ...bundle, embeddings: bad });
-      },
-      /delta\/Retrieval: embedding of query 4 is a zero vector/,
+      /^model alpha, task STS: non-finite value in the embedding of query 6$/,
     ],
   ];
   for (const [what, run, message] of cases) {

@@ -55,13 +55,13 @@ describe('runAnalysis (worker threads)', () => {
   it('a UserError raised inside a worker comes back as a UserError with the same message', async () => {
     const { bundle } = loadFixture('gram');
     const bad = bundle.embeddings.map((per) => per.map((e) => e.slice()));
-    bad[1][2].fill(0, 3 * bundle.dims[1], 4 * bundle.dims[1]);
+    // Not zero (screen.ts lets it through) but too small for its squared norm (underflow): the worker's displacement
+    // stage finds it.
+    bad[1][2].fill(1e-170, 3 * bundle.dims[1], 4 * bundle.dims[1]);
     const broken = { ...bundle, embeddings: bad };
-    await assert.rejects(analyze(broken), /m2\/STS: embedding of query 3 is a zero vector/);
-    await assert.rejects(
-      runAnalysis(broken),
-      (err: unknown) => err instanceof UserError && err.message === 'm2/STS: embedding of query 3 is a zero vector',
-    );
+    const message = 'm2/STS: the embedding of query 4 (row 4) is a zero vector';
+    await assert.rejects(analyze(broken), (err: unknown) => err instanceof UserError && err.message === message);
+    await assert.rejects(runAnalysis(broken), (err: unknown) => err instanceof UserError && err.message === message);
   });
 
   it('an aborted signal rejects with CancelledError, before and during the work', async () => {
@@ -79,7 +79,7 @@ describe('runAnalysis (worker threads)', () => {
     // Stopping a thread inside onnxruntime's native code aborts the process; the pool lets busy workers finish.
     const { bundle } = loadFixture('gram');
     const bad = bundle.embeddings.map((per) => per.map((e) => e.slice()));
-    bad[1][2].fill(0, 0, bundle.dims[1]); // a zero vector: model m2's job fails while the other worker computes
+    bad[1][2].fill(1e-170, 0, bundle.dims[1]); // a vector without direction: m2's job fails while the other worker computes
     for (let round = 0; round < 20; round++) {
       await assert.rejects(runAnalysis({ ...bundle, embeddings: bad }), UserError);
     }

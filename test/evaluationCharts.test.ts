@@ -36,10 +36,10 @@ const view: EvaluationView = {
     row('m1', 'STS', 'sts', 0.8, 0.7, { home: true }),
   ],
   displacement: [
-    { model: 'm1', task: 'Retrieval', meanCosineDistance: 0.1, medianCosineDistance: 0, p90CosineDistance: 0, trajectoryLength: 0, shiftFraction: 0, neighbourOverlap: 1 },
-    { model: 'm1', task: 'STS', meanCosineDistance: 0.3, medianCosineDistance: 0, p90CosineDistance: 0, trajectoryLength: 0, shiftFraction: 0, neighbourOverlap: 1 },
-    { model: '__proto__', task: 'Retrieval', meanCosineDistance: 0.2, medianCosineDistance: 0, p90CosineDistance: 0, trajectoryLength: 0, shiftFraction: 0, neighbourOverlap: 1 },
-    { model: '__proto__', task: 'STS', meanCosineDistance: 0.4, medianCosineDistance: 0, p90CosineDistance: 0, trajectoryLength: 0, shiftFraction: 0, neighbourOverlap: 1 },
+    { model: 'm1', task: 'Retrieval', meanCosineDistance: 0.1, medianCosineDistance: 0, p90CosineDistance: 0, trajectoryLength: 0, shiftFraction: 0, neighbourOverlap: 1, meanCosineDistanceCiLow: 0, meanCosineDistanceCiHigh: 0 },
+    { model: 'm1', task: 'STS', meanCosineDistance: 0.3, medianCosineDistance: 0, p90CosineDistance: 0, trajectoryLength: 0, shiftFraction: 0, neighbourOverlap: 1, meanCosineDistanceCiLow: 0, meanCosineDistanceCiHigh: 0 },
+    { model: '__proto__', task: 'Retrieval', meanCosineDistance: 0.2, medianCosineDistance: 0, p90CosineDistance: 0, trajectoryLength: 0, shiftFraction: 0, neighbourOverlap: 1, meanCosineDistanceCiLow: 0, meanCosineDistanceCiHigh: 0 },
+    { model: '__proto__', task: 'STS', meanCosineDistance: 0.4, medianCosineDistance: 0, p90CosineDistance: 0, trajectoryLength: 0, shiftFraction: 0, neighbourOverlap: 1, meanCosineDistanceCiLow: 0, meanCosineDistanceCiHigh: 0 },
   ],
   displacementVsPerformance: [{ kind: 'retrieval', metric: 'nDCG@10', spearman: -0.2, n: 4 }],
 };

@@ -41,6 +41,8 @@ function result(): AnalysisResult {
       model,
       task: 'STS',
       meanCosineDistance: 0.1,
+      meanCosineDistanceCiLow: 0.08,
+      meanCosineDistanceCiHigh: 0.12,
       medianCosineDistance: 0.1,
       p90CosineDistance: 0.2,
       trajectoryLength: 1,
@@ -51,6 +53,9 @@ function result(): AnalysisResult {
     robustness: [{ reference: 'b', disparity: 0.01, taskOrderPreserved: { a: true, b: true } }],
     topMovers: [{ model: 'a', task: 'STS', index: 2, cosineDistance: 0.3, relativeMovement: 1.2, neighbourOverlap: 0.4 }],
     warnings: [],
+    warningDetails: [],
+    failedModels: [],
+    taskOrderStability: models.map((model) => ({ model, order: ['STS'], share: 1, adjacentShares: [] })),
     queries: ['x', 'y', 'z'],
   };
 }
@@ -102,6 +107,23 @@ test('webview messages: only known types with valid fields reach the host', () =
   });
   assert.equal(parseWebviewMessage({ type: 'error' }), undefined);
   assert.equal(parseWebviewMessage(null), undefined);
+});
+
+test('issue 12: notes with a setting, openSetting for our settings only, optional new result keys checked', () => {
+  const context = { runId: 2, title: 't', notes: [{ text: 'k = 20 exceeds…', setting: 'instructionLens.k' }, { text: 'plain' }] };
+  assert.deepEqual(parseHostMessage({ type: 'show', result: result(), context }), { type: 'show', result: result(), context });
+  const foreign = { ...context, notes: [{ text: 'x', setting: 'workbench.colorTheme' }] };
+  assert.equal(parseHostMessage({ type: 'show', result: result(), context: foreign }), undefined);
+  assert.deepEqual(parseWebviewMessage({ type: 'openSetting', setting: 'instructionLens.k' }), { type: 'openSetting', setting: 'instructionLens.k' });
+  for (const setting of ['security.workspace.trust.enabled', 'instructionLens.', '', 7]) {
+    assert.equal(parseWebviewMessage({ type: 'openSetting', setting }), undefined, String(setting));
+  }
+  // Results written before issue 12 (no intervals, details, failures or stability) still open.
+  const { warningDetails, failedModels, taskOrderStability, ...old } = result();
+  assert.equal(analysisResultProblem(old), undefined);
+  assert.match(analysisResultProblem({ ...result(), failedModels: [{ model: 'a' }] }) ?? '', /failedModels/);
+  assert.match(analysisResultProblem({ ...result(), taskOrderStability: [{ model: 'a', order: 'STS', share: 1 }] }) ?? '', /taskOrderStability/);
+  assert.match(analysisResultProblem({ ...result(), warningDetails: ['text'] }) ?? '', /warningDetails/);
 });
 
 test('webview state round-trips and a corrupted state is ignored', () => {

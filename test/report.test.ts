@@ -12,9 +12,10 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { packageRoot } from '../src/engine/io/paths';
+import { escapeHtml } from '../src/report/html';
 import { renderReport } from '../src/report/report';
 import type { AnalysisResult } from '../src/engine/types';
-import { displacementFigure, heatmapFigure, LIGHT_THEME, mapFigure, type Trace } from '../webview/charts';
+import { displacementFigure, formatNumber, heatmapFigure, LIGHT_THEME, mapFigure, type Trace } from '../webview/charts';
 
 const root = packageRoot();
 const CHROMIUM = '/usr/bin/chromium';
@@ -31,6 +32,8 @@ function sampleResult(models: string[], tasks: string[]): AnalysisResult {
       model,
       task,
       meanCosineDistance: 0.01 * (m + 1) * (t + 1),
+      meanCosineDistanceCiLow: 0.008 * (m + 1) * (t + 1),
+      meanCosineDistanceCiHigh: 0.013 * (m + 1) * (t + 1),
       medianCosineDistance: 0.009 * (t + 1),
       p90CosineDistance: 0.02 * (t + 1),
       trajectoryLength: 0.3 * (t + 1),
@@ -61,6 +64,9 @@ function sampleResult(models: string[], tasks: string[]): AnalysisResult {
     })),
     topMovers: [{ model: models[0], task: tasks[1], index: 2, query: HOSTILE, cosineDistance: 0.2, relativeMovement: 1.5, neighbourOverlap: 0.3 }],
     warnings: [],
+    warningDetails: [],
+    failedModels: [],
+    taskOrderStability: models.map((model) => ({ model, order: [...tasks.slice(1)].reverse(), share: 0.9, adjacentShares: tasks.slice(2).map(() => 0.95) })),
     queries: ['q0', 'q1', HOSTILE, 'q3', 'q4\u2028with separator'],
     instructions: { [tasks[1]]: `Find passages <b>now</b> ${'and more words '.repeat(8)}`, [tasks[2]]: '検索クエリ'.repeat(20) },
   };
@@ -160,6 +166,29 @@ describe('report.html', () => {
     assert.match(html, /<p class="warning" role="note">k = 9 exceeds &lt;the&gt; number of queries<\/p>/);
     assert.doesNotMatch(renderReport(result, assets), /class="warning"/);
   });
+
+  test('a partial result says so; the task-order stability and the intervals are tabled', () => {
+    const partial = { ...result, failedModels: [{ model: 'remote <m>', error: 'HTTP 500' }] };
+    assert.match(renderReport(partial, assets), /<p class="warning partial" role="note">Partial result: remote &lt;m&gt; left out/);
+    const html = renderReport(result, assets);
+    const row = result.taskOrderStability[0];
+    const steps = row.order.map((task, i) => (i === 0 ? escapeHtml(task) : `&gt; (95.0%) ${escapeHtml(task)}`)).join(' ');
+    assert.ok(html.includes(`<td>${escapeHtml(row.model)}</td><td>${steps}</td><td class="num">90.0%</td>`), 'stability row');
+    const d = result.displacement[0];
+    assert.ok(html.includes(`[${formatNumber(d.meanCosineDistanceCiLow)}, ${formatNumber(d.meanCosineDistanceCiHigh)}]`), 'interval cell');
+  });
+
+  test('the displacement figure draws interval bars, and none for results written before the intervals', () => {
+    const figure = displacementFigure(result, LIGHT_THEME);
+    const first = figure.data[0];
+    const rows = result.displacement.filter((d) => d.model === result.models[0]);
+    assert.deepEqual((first.error_y as { array: number[] }).array, rows.map((d) => d.meanCosineDistanceCiHigh - d.meanCosineDistance));
+    assert.deepEqual((first.error_y as { arrayminus: number[] }).arrayminus, rows.map((d) => d.meanCosineDistance - d.meanCosineDistanceCiLow));
+    const old = { ...result, displacement: result.displacement.map(({ meanCosineDistanceCiLow, meanCosineDistanceCiHigh, ...rest }) => rest) };
+    const plain = displacementFigure(old as unknown as AnalysisResult, LIGHT_THEME);
+    assert.ok(plain.data.every((trace) => trace.error_y === undefined));
+    assert.doesNotMatch(String(plain.data[0].hovertemplate), /95% interval/);
+  });
 });
 
 describe('report.html in headless Chromium', () => {
@@ -217,7 +246,18 @@ describe('report.html in headless Chromium', () => {
       labels.forEach((label, i) => assert.ok(Math.abs(Number(label) - flat[i]) <= 5e-5, `cell ${i}: ${label} vs ${flat[i]}`));
       const z = (await page.evaluate('document.getElementById("heatmap").data[0].z')) as number[][];
       assert.deepStrictEqual(z, result.procrustesDistance);
-      assert.equal(await page.locator('#displacement-chart .barlayer path').count(), M * (T - 1));
+      assert.equal(await page.locator('#displacement-chart .barlayer .point path').count(), M * (T - 1));
+      // One interval bar per bar, spanning the 95% interval of results.json.
+      assert.equal(await page.locator('#displacement-chart .barlayer .errorbar').count(), M * (T - 1));
+      const bars = (await page.evaluate(
+        'document.getElementById("displacement-chart").data.map((t) => ({ y: t.y, plus: t.error_y.array, minus: t.error_y.arrayminus }))',
+      )) as { y: number[]; plus: number[]; minus: number[] }[];
+      bars.forEach((bar, m) =>
+        bar.y.forEach((y, t) => {
+          const row = result.displacement[m * (T - 1) + t];
+          assert.ok(Math.abs(y + bar.plus[t] - row.meanCosineDistanceCiHigh) < 1e-12 && Math.abs(y - bar.minus[t] - row.meanCosineDistanceCiLow) < 1e-12);
+        }),
+      );
       assert.deepEqual(requests, [], 'no network request');
       assert.deepEqual(errors, []);
     } finally {

@@ -196,22 +196,45 @@ export function heatmapFigure(result: AnalysisResult, theme: ChartTheme, strings
   };
 }
 
-/** Mean cosine distance to Base per task (x) and model (one bar series per model). */
+/**
+ * Mean cosine distance to Base per task (x) and model (one bar series per model), with the 95% bootstrap interval as
+ * error bars (results written before the intervals existed are drawn without them).
+ */
 export function displacementFigure(result: AnalysisResult, theme: ChartTheme, strings: UiStrings = UI_STRINGS): Figure {
   const tasks = result.tasks.slice(1);
   const data: Trace[] = result.models.map((model, m) => {
     const rows = tasks.map((task) => result.displacement.find((d) => d.model === model && d.task === task));
-    return {
+    const intervals = rows.every((row) => row && typeof row.meanCosineDistanceCiLow === 'number' && typeof row.meanCosineDistanceCiHigh === 'number');
+    const trace: Trace = {
       type: 'bar',
       name: escapeHtml(model),
       x: tasks.map(escapeHtml),
       y: rows.map((row) => row?.meanCosineDistance ?? null),
-      customdata: rows.map((row) => [row?.medianCosineDistance ?? null, row?.p90CosineDistance ?? null]),
+      customdata: rows.map((row) => [
+        row?.medianCosineDistance ?? null,
+        row?.p90CosineDistance ?? null,
+        row?.meanCosineDistanceCiLow ?? null,
+        row?.meanCosineDistanceCiHigh ?? null,
+      ]),
       hovertemplate:
-        `<b>${escapeHtml(model)}</b><br>%{x}<br>${strings.hoverMean} %{y:.4f}<br>${strings.hoverMedian} %{customdata[0]:.4f}<br>p90 %{customdata[1]:.4f}<extra></extra>`,
+        `<b>${escapeHtml(model)}</b><br>%{x}<br>${strings.hoverMean} %{y:.4f}` +
+        (intervals ? `<br>${strings.hoverInterval} [%{customdata[2]:.4f}, %{customdata[3]:.4f}]` : '') +
+        `<br>${strings.hoverMedian} %{customdata[0]:.4f}<br>p90 %{customdata[1]:.4f}<extra></extra>`,
       marker: { color: modelColor(theme, m) },
       meta: { kind: 'bars', model },
     };
+    if (intervals) {
+      trace.error_y = {
+        type: 'data',
+        symmetric: false,
+        array: rows.map((row) => row!.meanCosineDistanceCiHigh - row!.meanCosineDistance),
+        arrayminus: rows.map((row) => row!.meanCosineDistance - row!.meanCosineDistanceCiLow),
+        color: theme.foreground,
+        thickness: 1.2,
+        width: 3,
+      };
+    }
+    return trace;
   });
   return {
     data,

@@ -12,6 +12,7 @@ import {
   parseHostMessage,
   parseWebviewState,
   type ResultContext,
+  type ResultNote,
   type UiStrings,
   type WebviewMessage,
   type WebviewState,
@@ -91,15 +92,45 @@ function renderSummary(result: AnalysisResult, context: ResultContext): void {
     `MDS: ${result.mdsMethod} (stress ${formatNumber(result.mdsStress)})`,
   ];
   byId('summary').textContent = parts.join(' · ');
+  const failed = result.failedModels ?? [];
+  const partial = failed.length > 0 ? [text('p', `${strings.partialResult}: ${failed.map((f) => f.model).join(', ')}`, 'partial')] : [];
+  const notes: ResultNote[] = context.notes ?? result.warnings.map((warning) => ({ text: warning }));
   byId('warnings').replaceChildren(
-    ...result.warnings.map((warning) => {
+    ...partial,
+    ...notes.map(({ text: warning, setting }) => {
       const note = document.createElement('p');
       note.className = 'warning';
       note.setAttribute('role', 'note');
       note.textContent = warning;
+      if (setting) {
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.className = 'open-setting';
+        button.dataset.setting = setting;
+        button.textContent = `${strings.openSetting}: ${setting}`;
+        note.append(' ', button);
+      }
       return note;
     }),
   );
+}
+
+/** Per model: its tasks by mean displacement with how often each step and the whole order hold across resamples. */
+function renderStability(result: AnalysisResult): void {
+  const rows = result.taskOrderStability ?? [];
+  byId('stability-body').replaceChildren(
+    ...rows.map((row) => {
+      const steps = row.order.map((task, i) => (i === 0 ? task : `> (${percent(row.adjacentShares[i - 1])}) ${task}`)).join(' ');
+      const tr = document.createElement('tr');
+      tr.append(text('td', row.model), text('td', steps), text('td', `${strings.orderHolds} ${percent(row.share)} ${strings.ofResamples}`, 'number'));
+      return tr;
+    }),
+  );
+  byId('stability').hidden = rows.length === 0;
+}
+
+function percent(share: number): string {
+  return `${(100 * share).toFixed(1)}%`;
 }
 
 /** The filter selects of the top-movers table: keep the user's choice when the new result still has it. */
@@ -163,6 +194,7 @@ async function show(state: WebviewState): Promise<void> {
   renderSummary(state.result, state.context);
   renderMovers(state.result);
   renderRobustness(state.result);
+  renderStability(state.result);
   await drawFigures(state.result);
   document.body.dataset.rendered = String(state.context.runId);
 }
@@ -226,6 +258,10 @@ for (const id of ['movers-model', 'movers-task']) {
     if (current) renderMovers(current.result);
   });
 }
+byId('warnings').addEventListener('click', (event) => {
+  const button = (event.target as HTMLElement).closest<HTMLButtonElement>('button[data-setting]');
+  if (button?.dataset.setting) post({ type: 'openSetting', setting: button.dataset.setting });
+});
 for (const button of document.querySelectorAll<HTMLButtonElement>('button[data-export]')) {
   button.addEventListener('click', () => post({ type: 'export', kind: button.dataset.export as ExportKind }));
 }

@@ -3,8 +3,9 @@ import { readBundle } from '../engine/io/bundle';
 import { UserError } from '../engine/errors';
 import { checkOutputDir, writeOutputs } from '../engine/io/outputs';
 import { runAnalysis } from '../engine/method/runAnalysis';
-import type { AnalysisOptions, MdsMethod, PointsMode } from '../engine/types';
-import { choiceOption, type Command, intOption, parseCommandArgs, UsageError } from './args';
+import { CLI_SURFACE, messageText } from '../engine/messages';
+import type { AnalysisOptions, AnalysisResult, MdsMethod, PointsMode } from '../engine/types';
+import { choiceOption, type CliIo, type Command, intOption, parseCommandArgs, UsageError } from './args';
 
 const POINTS_MODES: readonly PointsMode[] = ['flatten', 'centroid'];
 const MDS_METHODS: readonly MdsMethod[] = ['classical', 'smacof'];
@@ -18,13 +19,23 @@ export const ANALYSIS_OPTIONS = {
   seed: { type: 'string' },
 } as const;
 
-export const ANALYSIS_USAGE = `  --k <N>                    PCA dimension before alignment (default 200; capped at N*T-1 and the smallest d)
+export const ANALYSIS_USAGE = `  --k <N>                    PCA dimension before alignment (capped at N*T-1 and the smallest d); default
+                             min(200, N, N*T-1, smallest d): at most N keeps the Base alignment determined
   --points <mode>            flatten (default): one point per model and task is the whole aligned configuration;
                              centroid: the mean of the aligned queries
   --mds <method>             classical (default, deterministic) or smacof (metric MDS, seeded)
   --reference <MODEL>        reference model for the common space (default: the one the others map onto best)
   --seed <N>                 seed of SMACOF's random start (default 0)
 `;
+
+/** The result's caveats on stderr, naming the CLI's flags, and a note when models were left out. */
+export function printWarnings(result: AnalysisResult, io: CliIo): void {
+  for (const warning of result.warningDetails) io.stderr(`warning: ${messageText(warning, CLI_SURFACE)}\n`);
+  if (result.failedModels.length > 0) {
+    const left = result.failedModels.map((failure) => failure.model).join(', ');
+    io.stderr(`note: partial result: ${left} left out; ${result.models.length} of ${result.models.length + result.failedModels.length} models analysed\n`);
+  }
+}
 
 /** Only the options the user gave: the engine fills in its defaults for the rest. */
 export function analysisOptionsFrom(values: { [K in keyof typeof ANALYSIS_OPTIONS]?: string }): AnalysisOptions {
@@ -84,7 +95,7 @@ ${ANALYSIS_USAGE}  --force                    replace results of an earlier run 
       `analysing ${bundle.models.length} models x ${bundle.tasks.length} tasks x ${bundle.n} queries from ${bundlePath}\n`,
     );
     const result = await runAnalysis(bundle, options, io.signal);
-    for (const warning of result.warnings) io.stderr(`warning: ${warning}\n`);
+    printWarnings(result, io);
     for (const file of await writeOutputs(outDir, result, { force })) io.stdout(`wrote ${file}\n`);
   },
 };

@@ -17,7 +17,9 @@ import { EmbeddingCache } from '../models/cache';
 import type { Embedder } from '../models/embedder';
 import { embedAll } from '../models/pipeline';
 import { createEmbedder } from '../models/registry';
-import { analysisOptionsFrom, ANALYSIS_OPTIONS, ANALYSIS_USAGE } from './analyzeCommand';
+import { CLI_SURFACE, messageText } from '../engine/messages';
+import { scriptCoverage } from '../models/languages';
+import { analysisOptionsFrom, ANALYSIS_OPTIONS, ANALYSIS_USAGE, printWarnings } from './analyzeCommand';
 import { type CliIo, type Command, intOption, parseCommandArgs, UsageError } from './args';
 import { ProgressPrinter } from './progress';
 
@@ -123,6 +125,8 @@ async function embedRequest(request: EmbedRequest, io: CliIo): Promise<Embedding
     },
     tasks,
   );
+  const coverage = scriptCoverage(queryFile.queries, queryFile.lines, request.models);
+  if (coverage) io.stderr(`warning: ${messageText(coverage, CLI_SURFACE)} (going on)\n`);
   const apiKey = process.env.INSTRUCTION_LENS_API_KEY || process.env.OPENAI_API_KEY || undefined;
   const embedders: Embedder[] = [];
   const progress = new ProgressPrinter(io);
@@ -147,6 +151,7 @@ async function embedRequest(request: EmbedRequest, io: CliIo): Promise<Embedding
     const { bundle, stats } = await embedAll({
       queries: queryFile.queries,
       documents,
+      queryLines: queryFile.lines,
       tasks,
       embedders,
       cache,
@@ -183,6 +188,9 @@ ${EMBED_USAGE}  --help, -h                 show this help
     const out = values.out;
     if (!out) throw new UsageError('missing --out <dir>');
     const bundle = await embedRequest(embedRequestFrom(values), io);
+    for (const failure of bundle.failedModels ?? []) {
+      io.stderr(`warning: ${messageText({ code: 'modelFailed', params: failure }, CLI_SURFACE)}\n`);
+    }
     await writeBundle(out, bundle, { overwrite: values.force === true });
     io.stdout(`wrote ${out}\n`);
   },
@@ -216,7 +224,8 @@ ${EMBED_USAGE}${ANALYSIS_USAGE}  --help, -h                 show this help
     }
     prewarmAnalysis(); // the analysis workers start while the models embed
     const bundle = await embedRequest(request, io);
-    if (options.reference !== undefined && !bundle.models.includes(options.reference)) {
+    const known = [...bundle.models, ...(bundle.failedModels ?? []).map((failure) => failure.model)];
+    if (options.reference !== undefined && !known.includes(options.reference)) {
       throw new UsageError(`--reference: '${options.reference}' is not one of the models (${bundle.models.join(', ')})`);
     }
     await writeBundle(bundleDir, bundle, { overwrite: force });
@@ -224,7 +233,7 @@ ${EMBED_USAGE}${ANALYSIS_USAGE}  --help, -h                 show this help
     io.stderr(`analysing ${bundle.models.length} models x ${bundle.tasks.length} tasks x ${bundle.n} queries\n`);
     // The stored (float32) values, so that `analyze` on the written bundle reproduces these results exactly.
     const result = await runAnalysis(bundleAsStored(bundle), options, io.signal);
-    for (const warning of result.warnings) io.stderr(`warning: ${warning}\n`);
+    printWarnings(result, io);
     for (const file of await writeOutputs(out, result, { force })) io.stdout(`wrote ${file}\n`);
   },
 };

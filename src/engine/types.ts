@@ -1,3 +1,5 @@
+import type { EngineMessage } from './messages';
+
 /**
  * Data shapes shared by the engine, the CLI, the model providers, the extension host and the webview.
  * Pure types: safe to import from any side (no Node or VS Code APIs).
@@ -31,13 +33,34 @@ export interface EmbeddingBundle {
    * (embedded once per model in the family's document form). Present when evaluation.corpusIds is.
    */
   corpus?: Float64Array[];
+  /** 1-based line of each query in its file, parallel to the rows; default: row + 1 (queries.txt). */
+  queryLines?: number[];
+  /** Models that were asked for but could not embed (load or server error): reported, not analysed. */
+  failedModels?: ModelFailure[];
+  /** Per model (parallel to `models`): its tokenizer's unknown-token counts per query, or null when it has none. */
+  unknownTokens?: (UnknownTokenCounts | null)[];
+}
+
+/** A model left out of the analysis, with the reason (English). */
+export interface ModelFailure {
+  model: string;
+  error: string;
+}
+
+/** Per query (row order): how many of its tokens the tokenizer maps to its unknown token, out of how many. */
+export interface UnknownTokenCounts {
+  unknown: number[];
+  tokens: number[];
 }
 
 export type PointsMode = 'flatten' | 'centroid';
 export type MdsMethod = 'classical' | 'smacof';
 
 export interface AnalysisOptions {
-  /** Requested PCA dimension; the effective k is min(k, N*T-1, min d). Default 200. */
+  /**
+   * Requested PCA dimension; the effective k is min(k, N*T-1, min d). Default: min(200, N, N*T-1, min d), which keeps
+   * the Base alignment determined (METHOD.md step 2).
+   */
   k?: number;
   points?: PointsMode;
   mds?: MdsMethod;
@@ -58,6 +81,9 @@ export interface DisplacementRow {
   model: string;
   task: string;
   meanCosineDistance: number;
+  /** 95% bootstrap interval of meanCosineDistance over queries (EVAL.md "Uncertainty"). */
+  meanCosineDistanceCiLow: number;
+  meanCosineDistanceCiHigh: number;
   medianCosineDistance: number;
   p90CosineDistance: number;
   trajectoryLength: number;
@@ -87,6 +113,17 @@ export interface RobustnessRow {
   taskOrderPreserved: Record<string, boolean>;
 }
 
+/** A model's task order by mean displacement and how often the bootstrap resamples keep it. */
+export interface TaskOrderStability {
+  model: string;
+  /** Non-Base tasks, largest mean cosine distance first (ties: task order). */
+  order: string[];
+  /** Share of the resamples in which the whole order holds. */
+  share: number;
+  /** adjacentShares[i]: share of the resamples in which order[i] moves queries more than order[i + 1]. */
+  adjacentShares: number[];
+}
+
 export interface AnalysisResult {
   models: string[];
   tasks: string[];
@@ -112,10 +149,16 @@ export interface AnalysisResult {
   /** Up to 10 per (model, non-Base task), largest relativeMovement first. */
   topMovers: TopMover[];
   /**
-   * Caveats about this result, one plain sentence each; always present, [] when there are none. Currently: k greater
-   * than the number of queries, where the Procrustes alignment (and so the map) is not unique.
+   * Caveats about this result, one plain English sentence each; always present, [] when there are none: models left out,
+   * degenerate embeddings, two names for one model, an explicit k above N (the alignment is then not unique).
    */
   warnings: string[];
+  /** The same caveats in structured form (a code and its parameters), parallel to `warnings`. */
+  warningDetails: EngineMessage[];
+  /** Models left out (failed to embed, zero vectors): the result is partial when this is not empty. */
+  failedModels: ModelFailure[];
+  /** One row per model (models order). */
+  taskOrderStability: TaskOrderStability[];
   queries?: string[];
   instructions?: Record<string, string>;
 }

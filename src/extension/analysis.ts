@@ -45,6 +45,8 @@ interface LoadedModels {
 export interface Session {
   inputs: AnalysisInputs;
   queries: string[];
+  /** 1-based line of each query in its file. */
+  queryLines: number[];
   /** Tasks of the last run, Base first. */
   tasks: TaskSpec[];
   result?: AnalysisResult;
@@ -206,7 +208,9 @@ export class AnalysisController implements vscode.Disposable {
 
     report(vscode.l10n.t('Reading inputs…'));
     const sameInputs = liveTasks !== undefined && this.currentSession?.inputs === inputs;
-    const queries = sameInputs ? this.currentSession!.queries : await timed(this.log, 'read queries', () => readQueryTexts(inputs.queryFile, this.log));
+    const { queries, lines: queryLines } = sameInputs
+      ? { queries: this.currentSession!.queries, lines: this.currentSession!.queryLines }
+      : await timed(this.log, 'read queries', () => readQueryTexts(inputs.queryFile, this.log));
     const tasks = liveTasks ?? withExtraTasks(await timed(this.log, 'read instructions', () => readTasks(inputs.instructionSource)), inputs.extraTasks);
     this.log.info(`${queries.length} queries, tasks ${tasks.map((task) => task.name).join(', ')}`);
 
@@ -214,7 +218,7 @@ export class AnalysisController implements vscode.Disposable {
     const cache = this.embeddingCache(path.join(settings.cacheFolder, 'embeddings'));
     const onProgress = (progress: EmbedProgress): void => report(progressMessage(progress));
     const { bundle, stats } = await timed(this.log, 'embed', () =>
-      embedAll({ queries, tasks, embedders, cache, signal: run.signal, onProgress }),
+      embedAll({ queries, queryLines, tasks, embedders, cache, signal: run.signal, onProgress }),
     );
     this.log.info(`embedding cache: ${stats.hits} hits, ${stats.misses} misses`);
 
@@ -226,7 +230,7 @@ export class AnalysisController implements vscode.Disposable {
     const outputDir = await this.writeResults(result, runId);
     this.log.info(`run ${runId}: ${RESULTS_FILE} written to ${outputDir}; total ${Math.round(performance.now() - started)} ms`);
 
-    this.currentSession = { inputs, queries, tasks, result, outputDir, stale: false };
+    this.currentSession = { inputs, queries, queryLines, tasks, result, outputDir, stale: false };
     this.views.show(
       result,
       {
@@ -360,9 +364,10 @@ async function readTasks(source: string): Promise<TaskSpec[]> {
   return [{ name: BASE_TASK, instruction: null }, ...tasks.map(({ name, instruction }) => ({ name, instruction }))];
 }
 
-async function readQueryTexts(file: string, log: Log): Promise<string[]> {
+/** The queries and their 1-based lines, from the editor's unsaved text when there is one. */
+export async function readQueryTexts(file: string, log: Log): Promise<{ queries: string[]; lines: number[] }> {
   const text = unsavedText(file);
-  const { queries, duplicates } = text === undefined ? await readQueries(file) : parseQueries(text, file);
+  const { queries, lines, duplicates } = text === undefined ? await readQueries(file) : parseQueries(text, file);
   for (const duplicate of duplicates) log.warn(`${file}: duplicate query kept once (lines ${duplicate.lines.join(', ')}): ${duplicate.text}`);
-  return queries;
+  return { queries, lines };
 }

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TaskSpec } from '../models/embedder';
 import { type AnalysisInputs, AnalysisController } from './analysis';
+import { confirmScriptCoverage } from './coverage';
 import { exportResults } from './exporter';
 import { createLog, reportError } from './log';
 import { DisplacementLenses, LiveMode } from './liveMode';
@@ -39,14 +40,23 @@ export function activate(context: vscode.ExtensionContext): void {
     instructionSource ??= await pickInstructionSet();
     if (!instructionSource) return;
     const recent = context.globalState.get<string[]>(RECENT_MODELS, []);
-    const modelIds = await pickModels({
-      configured: settings.models.map((entry) => entry.id),
-      recent,
-      checked: context.globalState.get<string[]>(LAST_MODELS, []),
-      trusted: settings.trusted,
-      secrets: context.secrets,
-    });
-    if (!modelIds || modelIds.length === 0) return;
+    let checked = context.globalState.get<string[]>(LAST_MODELS, []);
+    let modelIds: string[] | undefined;
+    // Asked again while the user chooses to change models after the language check.
+    for (;;) {
+      modelIds = await pickModels({
+        configured: settings.models.map((entry) => entry.id),
+        recent,
+        checked,
+        trusted: settings.trusted,
+        secrets: context.secrets,
+      });
+      if (!modelIds || modelIds.length === 0) return;
+      const choice = await confirmScriptCoverage(queryFile, modelIds, log);
+      if (choice === 'cancel') return;
+      if (choice === 'continue') break;
+      checked = modelIds;
+    }
     await context.globalState.update(RECENT_MODELS, updateRecent(recent, modelIds));
     await context.globalState.update(LAST_MODELS, modelIds);
     const inputs: AnalysisInputs = { queryFile, instructionSource, modelIds, extraTasks };

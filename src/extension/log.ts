@@ -1,6 +1,7 @@
 /** The "Instruction Lens" log channel, timings, and how errors reach the user. */
 import * as vscode from 'vscode';
 import { CancelledError, UserError } from '../engine/errors';
+import { localMessage } from './messages';
 
 export type Log = vscode.LogOutputChannel;
 
@@ -36,8 +37,11 @@ export function reportError(log: Log, error: unknown): void {
     return;
   }
   const userFacing = error instanceof UserError || (error instanceof Error && error.name === 'UserError');
+  const detail = error instanceof UserError ? error.detail : undefined;
   const message = userFacing
-    ? (error as Error).message
+    ? detail
+      ? localMessage(detail)
+      : (error as Error).message
     : vscode.l10n.t('Instruction Lens failed: {0}', error instanceof Error ? error.message : String(error));
   if (userFacing) log.error(message);
   else log.error(error instanceof Error ? (error.stack ?? error.message) : String(error));

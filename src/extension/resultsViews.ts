@@ -19,6 +19,7 @@ import {
   analysisResultProblem,
 } from '../protocol';
 import type { Log } from './log';
+import { openSetting, resultNotes } from './messages';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
 export const PANEL_VIEW_TYPE = 'instructionLens.results';
@@ -38,6 +39,11 @@ export interface ResultsViewEvents {
 interface PendingImage {
   resolve(dataUrl: string): void;
   reject(error: Error): void;
+}
+
+/** The context with the result's warnings worded for VS Code (localised, naming settings). */
+function withNotes(result: AnalysisResult, context: ResultContext): ResultContext {
+  return { ...context, notes: resultNotes(result) };
 }
 
 export class ResultsViews implements vscode.WebviewViewProvider, vscode.WebviewPanelSerializer, vscode.Disposable {
@@ -64,7 +70,8 @@ export class ResultsViews implements vscode.WebviewViewProvider, vscode.WebviewP
    * Shows a result in the panel (opened beside the active editor when closed) and in the side view. `resultsFile`
    * is where the result is saved, so that a reloaded window shows it again.
    */
-  show(result: AnalysisResult, context: ResultContext, options: { reveal: boolean; resultsFile?: string }): void {
+  show(result: AnalysisResult, shown: ResultContext, options: { reveal: boolean; resultsFile?: string }): void {
+    const context = withNotes(result, shown);
     this.latest = { result, context };
     if (options.resultsFile) void this.rememberLatest(context, options.resultsFile);
     this.status = { type: 'status', state: 'idle' };
@@ -130,7 +137,8 @@ export class ResultsViews implements vscode.WebviewViewProvider, vscode.WebviewP
     try {
       const pointer = JSON.parse(await fs.readFile(path.join(this.storageDir, LATEST_POINTER), 'utf8')) as { context: ResultContext; resultsFile: string };
       const result: unknown = JSON.parse(await fs.readFile(pointer.resultsFile, 'utf8'));
-      return analysisResultProblem(result) === undefined ? { result: result as AnalysisResult, context: pointer.context } : undefined;
+      if (analysisResultProblem(result) !== undefined) return undefined;
+      return { result: result as AnalysisResult, context: withNotes(result as AnalysisResult, pointer.context) };
     } catch {
       return undefined; // nothing shown before in this workspace, or the files were removed
     }
@@ -179,6 +187,9 @@ export class ResultsViews implements vscode.WebviewViewProvider, vscode.WebviewP
         break;
       case 'export':
         this.events.export(message.kind);
+        break;
+      case 'openSetting':
+        void openSetting(message.setting);
         break;
       case 'image':
       case 'imageError': {

@@ -11,7 +11,8 @@ export interface Settings {
   models: ModelEntry[];
   /** Problems in the models setting, shown to the user. */
   modelProblems: string[];
-  k: number;
+  /** Undefined when not set: the engine's default (at most the number of queries). */
+  k: number | undefined;
   points: PointsMode;
   mds: MdsMethod;
   /** Undefined: the analysis picks the reference. */
@@ -40,10 +41,11 @@ export function readSettings(globalStorage: vscode.Uri): Settings {
     ? path.resolve(cacheSetting.startsWith('~') ? path.join(os.homedir(), cacheSetting.slice(1)) : cacheSetting)
     : path.join(globalStorage.fsPath, 'cache');
   const reference = config.get<string>('reference', '').trim();
+  const k = config.get<number | null>('k', null);
   return {
     models: entries,
     modelProblems: problems,
-    k: Math.max(1, Math.floor(config.get<number>('k', 200))),
+    k: typeof k === 'number' ? Math.max(1, Math.floor(k)) : undefined,
     points: config.get<PointsMode>('points', 'flatten'),
     mds: config.get<MdsMethod>('mds', 'classical'),
     reference: reference === '' ? undefined : reference,

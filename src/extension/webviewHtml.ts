@@ -96,6 +96,13 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, w
       <tbody id="movers-body"></tbody>
     </table>
   </section>
+  <section id="stability">
+    <h2>${t('Task order by displacement')}</h2>
+    <table>
+      <thead><tr><th>${t('Model')}</th><th>${t('Tasks, most moved first (share of resamples keeping each step)')}</th><th>${t('Whole order')}</th></tr></thead>
+      <tbody id="stability-body"></tbody>
+    </table>
+  </section>
   <section id="robustness">
     <h2>${t('Robustness to the reference model')}</h2>
     <table>

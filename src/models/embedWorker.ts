@@ -35,6 +35,7 @@ interface Tokenizer {
   (texts: string | string[], options: Record<string, unknown>): Record<string, Tensor>;
   /** undefined for a token outside the vocabulary */
   convert_tokens_to_ids(token: string): number | undefined;
+  unk_token_id?: number | null;
 }
 
 interface LoadedModel {
@@ -67,6 +68,13 @@ port.on('message', (request: WorkerRequest) => {
       },
       (error: unknown) => send(errorMessage(error, undefined, request)),
     );
+  } else if (request.type === 'tokens') {
+    Promise.resolve()
+      .then(() => countUnknownTokens(request.texts))
+      .then(
+        (counts) => send({ type: 'tokens', id: request.id, counts }),
+        (error: unknown) => send(errorMessage(error, request.id, loaded?.request)),
+      );
   } else {
     embedBatch(request.texts).then(
       ({ dim, data }) => send({ type: 'vectors', id: request.id, dim, data }, [data.buffer as ArrayBuffer]),
@@ -199,6 +207,22 @@ async function embedBatch(texts: string[]): Promise<{ dim: number; data: Float32
   const data = new Float32Array(rows.length * dim);
   rows.forEach((row, i) => data.set(row, i * dim));
   return { dim, data };
+}
+
+/** Per text: its tokens (no special tokens) that are the tokenizer's unknown token, and all its tokens. */
+function countUnknownTokens(texts: string[]): { unknown: number[]; tokens: number[] } | null {
+  const model = loaded;
+  if (!model) throw new Error('embedWorker: tokens before load');
+  const unk = model.tokenizer.unk_token_id;
+  if (unk === undefined || unk === null) return null;
+  const unknown: number[] = [];
+  const tokens: number[] = [];
+  for (const text of texts) {
+    const ids = Array.from(model.tokenizer(text, { add_special_tokens: false }).input_ids.data, Number);
+    unknown.push(ids.filter((id) => id === unk).length);
+    tokens.push(ids.length);
+  }
+  return { unknown, tokens };
 }
 
 /**

@@ -1,5 +1,6 @@
 /** The one interface every embedding provider implements (transformers.js, HTTP, use-lite, bundles). */
 import type { EvalKind } from '../engine/evaluation/types';
+import type { UnknownTokenCounts } from '../engine/types';
 
 export interface TaskSpec {
   name: string;
@@ -37,5 +38,10 @@ export interface Embedder {
   renderDocument(text: string): string;
   /** Embeds already-rendered texts; row i belongs to texts[i]. Throws CancelledError when the signal aborts. */
   embed(texts: string[], options?: EmbedOptions): Promise<Float32Array[]>;
+  /**
+   * Providers whose tokenizer has an unknown token: per text, how many of its tokens (special tokens not counted) are
+   * that unknown token, of how many; null when the tokenizer has no unknown token.
+   */
+  countUnknownTokens?(texts: string[], options?: EmbedOptions): Promise<UnknownTokenCounts | null>;
   dispose(): Promise<void>;
 }

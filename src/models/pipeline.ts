@@ -3,9 +3,10 @@
  * cache, and only the misses are embedded: one embed() call per model holding the misses of every task (and of the
  * corpus documents), so that batching (sorted by length) works across tasks.
  * Corpus documents (docs/EVAL.md "What is embedded") are embedded once per model in the family's document form,
- * through the same cache, into `bundle.corpus`.
+ * through the same cache, into `bundle.corpus`. A model that fails is left out and named in the bundle
+ * (failedModels); the others go on. Tokenizers with an unknown token also count it in each query (unknownTokens).
  */
-import { BASE_TASK, type EmbeddingBundle } from '../engine/types';
+import { BASE_TASK, type EmbeddingBundle, type ModelFailure, type UnknownTokenCounts } from '../engine/types';
 import { CancelledError, UserError } from '../engine/errors';
 import { sharedFloat64 } from '../engine/kernels/shared';
 import { CORPUS_TASK, isCorpusTask } from '../engine/evaluation/types';
@@ -16,6 +17,8 @@ export interface EmbedAllOptions {
   queries: string[];
   /** Corpus documents as embedded (title + " " + text); each is rendered with the model's document form. */
   documents?: string[];
+  /** 1-based line of each query in its file (messages name queries by line); default: position + 1. */
+  queryLines?: number[];
   /** tasks[0] is Base (instruction null); every other task has an instruction. */
   tasks: TaskSpec[];
   embedders: Embedder[];
@@ -25,61 +28,51 @@ export interface EmbedAllOptions {
 }
 
 export interface EmbedAllResult {
+  /**
+   * The models that embedded; those that failed (load error, server error, bad vectors) are in `bundle.failedModels`
+   * and the others go on. Throws UserError only when every model failed.
+   */
   bundle: EmbeddingBundle;
   /** Distinct rendered texts found in / missing from the cache, over all models (all misses without a cache). */
   stats: { hits: number; misses: number };
 }
+
+/** Cache identity suffix of a model's unknown-token counts per query text (stored as [unknown, tokens]). */
+const UNKNOWN_TOKENS_IDENTITY = '|unknown-tokens';
 
 export async function embedAll(options: EmbedAllOptions): Promise<EmbedAllResult> {
   const { queries, documents, tasks, embedders, cache, signal, onProgress } = options;
   validate(queries, tasks, embedders);
   if (documents?.length === 0) throw new UserError('the corpus is empty');
   const stats = { hits: 0, misses: 0 };
+  const models: string[] = [];
   const embeddings: Float64Array[][] = [];
   const corpus: Float64Array[] = [];
   const dims: number[] = [];
+  const unknownTokens: (UnknownTokenCounts | null)[] = [];
+  const failedModels: ModelFailure[] = [];
   for (const embedder of embedders) {
     if (signal?.aborted) throw new CancelledError();
-    // rendered[t][q]: the text the model sees; unique: each distinct text once (a document may equal a query).
-    const rendered = tasks.map((task) => queries.map((query) => embedder.render(task.instruction, query)));
-    const renderedDocuments = documents?.map((text) => embedder.renderDocument(text)) ?? [];
-    const unique = [...new Set([...rendered.flat(), ...renderedDocuments])];
-    const vectors = new Map<string, Float32Array>();
-    const identity = cache ? await embedder.identity() : '';
-    const cached = cache ? await cache.getMany(identity, unique) : unique.map(() => undefined);
-    const missing: string[] = [];
-    unique.forEach((text, i) => {
-      const vector = cached[i];
-      if (vector) vectors.set(text, vector);
-      else missing.push(text);
-    });
-    stats.hits += unique.length - missing.length;
-    stats.misses += missing.length;
-    if (missing.length > 0) {
-      const computed = await embedder.embed(missing, { signal, onProgress });
-      if (computed.length !== missing.length) {
-        throw new Error(`model ${embedder.name} returned ${computed.length} vectors for ${missing.length} texts`);
-      }
-      missing.forEach((text, i) => vectors.set(text, computed[i]));
-      // Checked before storing, so that a bad vector never enters the cache.
-      checkVectors(embedder.name, missing, computed);
-      if (cache) await cache.setMany(identity, missing, computed);
+    try {
+      const { matrices, documentMatrix, dim } = await embedModel(embedder, queries, documents, tasks, cache, stats, signal, onProgress);
+      const counts = await unknownTokenCounts(embedder, queries, cache, signal);
+      models.push(embedder.name);
+      embeddings.push(matrices);
+      if (documentMatrix) corpus.push(documentMatrix);
+      dims.push(dim);
+      unknownTokens.push(counts);
+    } catch (error) {
+      if (error instanceof CancelledError || signal?.aborted) throw error;
+      failedModels.push({ model: embedder.name, error: error instanceof Error ? error.message : String(error) });
     }
-    const dim = vectors.get(unique[0])!.length;
-    checkVectors(embedder.name, unique, unique.map((text) => vectors.get(text)!));
-    dims.push(dim);
-    const matrixOf = (texts: string[]): Float64Array => {
-      const matrix = sharedFloat64(texts.length * dim);
-      texts.forEach((text, row) => matrix.set(vectors.get(text)!, row * dim));
-      return matrix;
-    };
-    embeddings.push(rendered.map(matrixOf));
-    if (documents) corpus.push(matrixOf(renderedDocuments));
+  }
+  if (models.length === 0) {
+    throw UserError.of({ code: 'noModelLeft', params: { errors: failedModels.map((f) => `${f.model}: ${f.error}`) } });
   }
   const instructions: Record<string, string> = {};
   for (const task of tasks) if (task.instruction !== null) instructions[task.name] = task.instruction;
   const bundle: EmbeddingBundle = {
-    models: embedders.map((e) => e.name),
+    models,
     tasks: tasks.map((t) => t.name),
     n: queries.length,
     dims,
@@ -87,8 +80,85 @@ export async function embedAll(options: EmbedAllOptions): Promise<EmbedAllResult
     queries: [...queries],
     instructions,
   };
+  if (options.queryLines) bundle.queryLines = [...options.queryLines];
+  if (failedModels.length > 0) bundle.failedModels = failedModels;
   if (documents) bundle.corpus = corpus;
+  if (unknownTokens.some((counts) => counts !== null)) bundle.unknownTokens = unknownTokens;
   return { bundle, stats };
+}
+
+/**
+ * One model's T matrices (rows in query order) and, with documents, its corpus matrix: cache first, one embed() call
+ * for every miss.
+ */
+async function embedModel(
+  embedder: Embedder,
+  queries: string[],
+  documents: string[] | undefined,
+  tasks: TaskSpec[],
+  cache: EmbeddingCache | undefined,
+  stats: { hits: number; misses: number },
+  signal: AbortSignal | undefined,
+  onProgress: EmbedAllOptions['onProgress'],
+): Promise<{ matrices: Float64Array[]; documentMatrix?: Float64Array; dim: number }> {
+  // rendered[t][q]: the text the model sees; unique: each distinct text once (a document may equal a query).
+  const rendered = tasks.map((task) => queries.map((query) => embedder.render(task.instruction, query)));
+  const renderedDocuments = documents?.map((text) => embedder.renderDocument(text)) ?? [];
+  const unique = [...new Set([...rendered.flat(), ...renderedDocuments])];
+  const vectors = new Map<string, Float32Array>();
+  const identity = cache ? await embedder.identity() : '';
+  const cached = cache ? await cache.getMany(identity, unique) : unique.map(() => undefined);
+  const missing: string[] = [];
+  unique.forEach((text, i) => {
+    const vector = cached[i];
+    if (vector) vectors.set(text, vector);
+    else missing.push(text);
+  });
+  if (missing.length > 0) {
+    const computed = await embedder.embed(missing, { signal, onProgress });
+    if (computed.length !== missing.length) {
+      throw new Error(`model ${embedder.name} returned ${computed.length} vectors for ${missing.length} texts`);
+    }
+    missing.forEach((text, i) => vectors.set(text, computed[i]));
+    // Checked before storing, so that a bad vector never enters the cache.
+    checkVectors(embedder.name, missing, computed);
+    if (cache) await cache.setMany(identity, missing, computed);
+  }
+  stats.hits += unique.length - missing.length;
+  stats.misses += missing.length;
+  const dim = vectors.get(unique[0])!.length;
+  checkVectors(embedder.name, unique, unique.map((text) => vectors.get(text)!));
+  const matrixOf = (texts: string[]): Float64Array => {
+    const matrix = sharedFloat64(texts.length * dim);
+    texts.forEach((text, row) => matrix.set(vectors.get(text)!, row * dim));
+    return matrix;
+  };
+  return { matrices: rendered.map(matrixOf), documentMatrix: documents ? matrixOf(renderedDocuments) : undefined, dim };
+}
+
+/**
+ * The unknown-token counts of the bare queries (the language question is about them, not the instructions), cached
+ * beside the embeddings so that a run served from the cache reports the same. A tokenizer without an unknown token is
+ * cached as zero counts.
+ */
+async function unknownTokenCounts(
+  embedder: Embedder,
+  queries: string[],
+  cache: EmbeddingCache | undefined,
+  signal: AbortSignal | undefined,
+): Promise<UnknownTokenCounts | null> {
+  if (!embedder.countUnknownTokens) return null;
+  const identity = cache ? (await embedder.identity()) + UNKNOWN_TOKENS_IDENTITY : '';
+  const cached = cache ? await cache.getMany(identity, queries) : [];
+  if (cache && cached.every((pair) => pair !== undefined)) {
+    return { unknown: cached.map((pair) => pair![0]), tokens: cached.map((pair) => pair![1]) };
+  }
+  const counts = await embedder.countUnknownTokens(queries, { signal });
+  if (cache) {
+    const pairs = queries.map((_, i) => Float32Array.of(counts?.unknown[i] ?? 0, counts?.tokens[i] ?? 0));
+    await cache.setMany(identity, queries, pairs);
+  }
+  return counts;
 }
 
 function validate(queries: string[], tasks: TaskSpec[], embedders: Embedder[]): void {

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CancelledError, UserError } from '../engine/errors';
 import { distPath } from '../engine/io/paths';
+import type { UnknownTokenCounts } from '../engine/types';
 import { planBatches } from './batching';
 import type { EmbedOptions, Embedder } from './embedder';
 import {
@@ -22,7 +23,15 @@ import {
   renderText,
   resolveFamily,
 } from './families';
-import { type LoadRequest, onnxFileStem, unavailableMessage, type WorkerMessage, type WorkerRequest } from './workerProtocol';
+import {
+  type BatchRequest,
+  type LoadRequest,
+  onnxFileStem,
+  type TokensRequest,
+  unavailableMessage,
+  type WorkerMessage,
+  type WorkerRequest,
+} from './workerProtocol';
 
 export const DTYPES = ['fp32', 'fp16', 'q8', 'q4'] as const;
 export type Dtype = (typeof DTYPES)[number];
@@ -261,6 +270,17 @@ export class TransformersEmbedder implements Embedder {
     return run;
   }
 
+  countUnknownTokens(texts: string[], options: EmbedOptions = {}): Promise<UnknownTokenCounts | null> {
+    const run = this.queue.then(async () => {
+      await this.cancellable(this.ensureLoaded(), options.signal);
+      const message = await this.cancellable(this.request({ type: 'tokens', id: this.nextId++, texts }), options.signal);
+      if (message.type !== 'tokens') throw new Error(`unexpected worker message ${message.type}`);
+      return message.counts;
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
   async dispose(): Promise<void> {
     const worker = this.worker;
     this.worker = undefined;
@@ -377,18 +397,23 @@ export class TransformersEmbedder implements Embedder {
   }
 
   private async runBatch(texts: string[]): Promise<{ dim: number; data: Float32Array }> {
-    const id = this.nextId++;
+    const message = await this.request({ type: 'batch', id: this.nextId++, texts });
+    if (message.type === 'vectors') return message;
+    throw new Error(`unexpected worker message ${message.type}`);
+  }
+
+  /** Posts a batch or tokens request and waits for its reply; an error reply rejects. */
+  private async request(request: BatchRequest | TokensRequest): Promise<WorkerMessage> {
     const message = await new Promise<WorkerMessage>((resolve) => {
-      this.pending.set(id, { resolve });
+      this.pending.set(request.id, { resolve });
       try {
-        this.post({ type: 'batch', id, texts });
+        this.post(request);
       } catch (error) {
-        this.pending.delete(id);
+        this.pending.delete(request.id);
         throw error;
       }
     });
-    if (message.type === 'vectors') return message;
     if (message.type === 'error') throw message.user ? new UserError(message.message) : new Error(message.message);
-    throw new Error(`unexpected worker message ${message.type}`);
+    return message;
   }
 }

@@ -5,6 +5,7 @@
  * Instruction format: the generic family, `{instruction} {query}`; Base is the bare query.
  */
 import { CancelledError } from '../engine/errors';
+import type { UnknownTokenCounts } from '../engine/types';
 import type { EmbedOptions, Embedder } from './embedder';
 import { familyById, familyIdentity, renderDocument, renderText } from './families';
 import { createTransformersEmbedder, defaultModelCacheDir, type TransformersEmbedder } from './transformersEmbedder';
@@ -80,6 +81,11 @@ class UseLiteEmbedder implements Embedder {
     // Loading reads local files only: the runtime's "download" progress for them would mislead.
     const onProgress = options.onProgress;
     return embedder.embed(texts, { signal: options.signal, onProgress: onProgress && ((p) => p.kind === 'embed' && onProgress(p)) });
+  }
+
+  async countUnknownTokens(texts: string[], options: EmbedOptions = {}): Promise<UnknownTokenCounts | null> {
+    const { embedder } = await this.load();
+    return embedder.countUnknownTokens(texts, { signal: options.signal });
   }
 
   async dispose(): Promise<void> {

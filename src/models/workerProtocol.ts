@@ -29,7 +29,14 @@ export interface BatchRequest {
   texts: string[];
 }
 
-export type WorkerRequest = LoadRequest | BatchRequest;
+/** Counts the unknown tokens of each text (tokenizer only, no special tokens). */
+export interface TokensRequest {
+  type: 'tokens';
+  id: number;
+  texts: string[];
+}
+
+export type WorkerRequest = LoadRequest | BatchRequest | TokensRequest;
 
 export interface DownloadMessage {
   type: 'download';
@@ -53,6 +60,13 @@ export interface VectorsMessage {
   data: Float32Array;
 }
 
+export interface TokensMessage {
+  type: 'tokens';
+  id: number;
+  /** Per text; null when the tokenizer has no unknown token. */
+  counts: { unknown: number[]; tokens: number[] } | null;
+}
+
 export interface ErrorMessage {
   type: 'error';
   /** Batch id, absent for load errors. */
@@ -62,7 +76,7 @@ export interface ErrorMessage {
   user: boolean;
 }
 
-export type WorkerMessage = DownloadMessage | LoadedMessage | VectorsMessage | ErrorMessage;
+export type WorkerMessage = DownloadMessage | LoadedMessage | VectorsMessage | TokensMessage | ErrorMessage;
 
 /** The message for a model that cannot be loaded from what is on disk (offline, or missing files in a folder). */
 export function unavailableMessage(request: LoadRequest, detail: string): string {

@@ -60,7 +60,7 @@ models compare on one common map (PCA, pairwise orthogonal Procrustes on Base, a
 <table class="summary"><tbody>
 ${summary.map(([name, value]) => `<tr><th scope="row">${name}</th><td>${value}</td></tr>`).join('\n')}
 </tbody></table>
-${result.warnings.map((warning) => `<p class="warning" role="note">${escapeHtml(warning)}</p>`).join('\n')}
+${partialNote(result)}${result.warnings.map((warning) => `<p class="warning" role="note">${escapeHtml(warning)}</p>`).join('\n')}
 
 <section>
 <div id="map" class="chart chart-map"></div>
@@ -86,6 +86,13 @@ median, 90th percentile); trajectory length on the map; shift fraction = share o
 one common shift of all queries; neighbour overlap = mean Jaccard overlap of each query's 10 nearest neighbours under
 Base and under the task.</p>
 ${displacementTable(result)}
+</section>
+
+<section>
+<h2>Task order by displacement</h2>
+<p class="caption">Each model's tasks by mean cosine displacement, largest first, and how often that order holds across
+the 1000 bootstrap resamples of the queries (the same resamples for every model and task).</p>
+${stabilityTable(result)}
 </section>
 
 <section>
@@ -134,12 +141,18 @@ function inlineScript(code: string): string {
   return code.replace(/<\/(script)/gi, '<\\/$1');
 }
 
+function partialNote(result: AnalysisResult): string {
+  if (result.failedModels.length === 0) return '';
+  const left = result.failedModels.map((failure) => escapeHtml(failure.model)).join(', ');
+  return `<p class="warning partial" role="note">Partial result: ${left} left out (see below).</p>\n`;
+}
 function displacementTable(result: AnalysisResult): string {
   const rows = result.displacement.map((d) => [
     escapeHtml(d.model),
     escapeHtml(d.task),
     escapeHtml(result.instructions?.[d.task] ?? ''),
     formatNumber(d.meanCosineDistance),
+    `[${formatNumber(d.meanCosineDistanceCiLow)}, ${formatNumber(d.meanCosineDistanceCiHigh)}]`,
     formatNumber(d.medianCosineDistance),
     formatNumber(d.p90CosineDistance),
     formatNumber(d.trajectoryLength),
@@ -147,7 +160,7 @@ function displacementTable(result: AnalysisResult): string {
     formatNumber(d.neighbourOverlap),
   ]);
   return table(
-    ['Model', 'Task', 'Instruction', 'Mean', 'Median', 'p90', 'Trajectory length', 'Shift fraction', 'Neighbour overlap'],
+    ['Model', 'Task', 'Instruction', 'Mean', '95% interval of the mean', 'Median', 'p90', 'Trajectory length', 'Shift fraction', 'Neighbour overlap'],
     rows,
     3,
   );
@@ -182,18 +195,32 @@ function robustnessTable(result: AnalysisResult): string {
   return table(['Reference', 'Task order changed for', 'Disparity to main map'], rows, 2);
 }
 
+/** Per model: its tasks by mean displacement, with the share of bootstrap resamples keeping each step and the whole order. */
+function stabilityTable(result: AnalysisResult): string {
+  const rows = result.taskOrderStability.map((row) => [
+    escapeHtml(row.model),
+    row.order.map((task, i) => (i === 0 ? escapeHtml(task) : `&gt; (${percent(row.adjacentShares[i - 1])}) ${escapeHtml(task)}`)).join(' '),
+    percent(row.share),
+  ]);
+  return table(['Model', 'Tasks, most moved first (share of resamples keeping each step)', 'Whole order holds in'], rows, 2);
+}
+
+function percent(share: number): string {
+  return `${(100 * share).toFixed(1)}%`;
+}
+
 function topMoversTable(result: AnalysisResult): string {
   if (result.topMovers.length === 0) return '<p>No task besides Base.</p>';
   const rows = result.topMovers.map((t) => [
     escapeHtml(t.model),
     escapeHtml(t.task),
-    String(t.index),
+    String(t.index + 1),
     escapeHtml(t.query ?? result.queries?.[t.index] ?? ''),
     formatNumber(t.relativeMovement),
     formatNumber(t.cosineDistance),
     formatNumber(t.neighbourOverlap),
   ]);
-  const html = table(['Model', 'Task', 'Row', 'Query', 'Relative movement', 'Cosine distance', 'Neighbour overlap'], rows, 4);
+  const html = table(['Model', 'Task', 'Query #', 'Query', 'Relative movement', 'Cosine distance', 'Neighbour overlap'], rows, 4);
   // Up to 10 rows per model and task: hundreds at paper scale, so folded away by default when long.
   return rows.length <= 30 ? html : `<details><summary>Show ${rows.length} rows</summary>\n${html}\n</details>`;
 }

@@ -368,6 +368,68 @@ test('untrusted workspace: no model download, no endpoint call', { timeout: 3 * 
   }
 });
 
+test('garbage is said, not shown: Japanese queries with use-lite, a failing model, an explicit k above N', { timeout: 5 * 60_000 }, async () => {
+  // An endpoint on 127.0.0.1 that answers every embedding request with HTTP 400 (not retried).
+  const failing = http.createServer((request, response) => {
+    request.resume();
+    response.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'no such model' } }));
+  });
+  await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
+  const failingId = `openai:broken-model@http://127.0.0.1:${(failing.address() as { port: number }).port}`;
+  const japanese = fs.readFileSync(path.join(ROOT, 'examples', 'queries-ja.txt'), 'utf8');
+  const { page, workspace } = await prepare('garbage', 'disabled', { 'instructionLens.models': [failingId] }, { 'queries-ja.txt': japanese });
+  try {
+    // 1. Japanese queries with use-lite (English only): a modal question first; Continue runs anyway.
+    await explorerRow(page, 'queries-ja.txt').waitFor({ timeout: 30_000 });
+    await explorerContextCommand(page, 'queries-ja.txt', ANALYZE);
+    await quickPickChoose(page, 'paper-ja');
+    await quickPickCheckOnly(page, ['use-lite']);
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: 30_000 });
+    assert.match((await dialog.textContent()) ?? '', /none of the chosen models \(use-lite\) covers the script \(Japanese\) of 63 of 63 queries/);
+    await screenshot(page, '10-language-question');
+    await dialog.locator('.monaco-button', { hasText: 'Continue' }).click();
+    const frame = await resultsFrame(page, 'panel');
+    const degenerate = frame.locator('#warnings .warning', { hasText: 'gave distinct queries the same vector' });
+    await degenerate.waitFor({ timeout: 180_000 });
+    assert.match((await degenerate.textContent()) ?? '', /^model use-lite gave distinct queries the same vector: \d+ of 63 queries \(\d+\.\d%\) .* e\.g\. line 3 "戦後日本/);
+    assert.equal(await frame.locator('#warnings .warning', { hasText: "use-lite's tokenizer does not know" }).count(), 1);
+    await degenerate.scrollIntoViewIfNeeded();
+    await screenshot(page, '11-degenerate-warning');
+
+    // 2. use-lite and the failing endpoint on the English queries, with k set above N: a partial result, the failure
+    // named, the k warning naming the setting with a button that opens it.
+    const settings = { 'instructionLens.models': [failingId], 'instructionLens.k': 40 };
+    fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify(settings, null, 2));
+    await explorerContextCommand(page, QUERY_FILE, ANALYZE);
+    await quickPickChoose(page, 'paper-en');
+    await quickPickCheckOnly(page, ['use-lite', failingId]);
+    // The panel may have been recreated meanwhile: find its frame again until the partial result shows.
+    const partialFrame = await waitFor('the partial result shown', async () => {
+      const current = await resultsFrame(page, 'panel');
+      return (await current.locator('#warnings .partial').count()) > 0 ? current : undefined;
+    }, 180_000);
+    const partial = partialFrame.locator('#warnings .partial');
+    assert.match((await partial.textContent()) ?? '', /Partial result: models left out: broken-model/);
+    const failure = partialFrame.locator('#warnings .warning', { hasText: 'model broken-model failed and is left out of the analysis' });
+    assert.equal(await failure.count(), 1);
+    const kNote = partialFrame.locator('#warnings .warning', { hasText: 'exceeds the number of queries' });
+    assert.match((await kNote.textContent()) ?? '', /k = 40 exceeds the number of queries \(15\): .* may change with instructionLens\.k/);
+    assert.doesNotMatch((await kNote.textContent()) ?? '', /--k/);
+    assert.equal(await partialFrame.locator('#stability-body tr').count(), 1, 'task-order stability for the one model analysed');
+    await screenshot(page, '12-partial-result');
+    await kNote.locator('button.open-setting').click();
+    await page.locator('.settings-editor').waitFor({ timeout: 30_000 });
+    await waitFor('the k setting shown', async () => (await page.locator('.settings-editor .setting-item-label', { hasText: 'K' }).count()) > 0);
+    await screenshot(page, '13-k-setting-opened');
+  } catch (error) {
+    await screenshot(page, 'failure-garbage').catch(() => undefined);
+    throw error;
+  } finally {
+    failing.close();
+  }
+});
+
 /** An OpenAI-compatible endpoint on 127.0.0.1 that accepts embedding requests and never answers them. */
 async function startHeldEndpoint(): Promise<{ id: string; requests: number; close: () => void }> {
   const state = { requests: 0 };

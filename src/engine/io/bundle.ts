@@ -8,6 +8,7 @@
  *               <bundle>/instructions.json    optional, {task: instruction text}
  *               evaluation data (queries.jsonl, pairs.tsv, qrels.tsv, corpus_ids.txt, <model>/Corpus.npy,
  *               kinds.json): optional, see bundleEvaluation.ts
+ *               <bundle>/diagnostics.json     optional, query lines, failed models, unknown tokens (bundleDiagnostics.ts)
  * JSON Lines:   one {"model", "task", "index", "vector"} object per line; models and tasks in order of first
  *               appearance, Base moved first. No evaluation data; the task name Corpus is reserved.
  *
@@ -19,6 +20,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { tempSiblingPath } from './atomicWrite';
+import { DIAGNOSTICS_FILE, diagnosticsJson, parseDiagnostics } from './bundleDiagnostics';
 import { UserError } from '../errors';
 import { encodeNpyFloat32, parseNpy } from './npy';
 import { sharedCopyOf, sharedFloat64 } from '../kernels/shared';
@@ -101,8 +103,10 @@ export async function writeBundle(dir: string, bundle: EmbeddingBundle, options:
       const bad = firstNonFinite(matrix);
       if (bad >= 0) {
         const row = Math.floor(bad / bundle.dims[m]);
+        const query = bundle.queries?.[row];
         throw new UserError(
-          `model '${model}', task '${task}': value ${matrix[bad]} at row ${row}, column ${bad - row * bundle.dims[m]} does not fit in float32`,
+          `model '${model}', task '${task}': value ${matrix[bad]} in the embedding of query ${bundle.queryLines?.[row] ?? row + 1}` +
+            `${query === undefined ? '' : ` "${query}"`} (dimension ${bad - row * bundle.dims[m] + 1}) does not fit in float32`,
         );
       }
     }),
@@ -137,6 +141,8 @@ export async function writeBundle(dir: string, bundle: EmbeddingBundle, options:
     if (bundle.instructions) {
       await fs.writeFile(path.join(temp, INSTRUCTIONS_FILE), JSON.stringify(bundle.instructions, null, 2) + '\n');
     }
+    const diagnostics = diagnosticsJson(bundle);
+    if (diagnostics) await fs.writeFile(path.join(temp, DIAGNOSTICS_FILE), diagnostics);
     await moveIntoPlace(temp, dir, existing);
   } catch (error) {
     await fs.rm(temp, { recursive: true, force: true });
@@ -231,6 +237,9 @@ async function readFolderBundle(dir: string): Promise<EmbeddingBundle> {
   await readEvaluationFiles(dir, bundle, modelFolders, queries !== undefined);
   const instructions = await readInstructions(path.join(dir, INSTRUCTIONS_FILE), tasks);
   if (instructions) bundle.instructions = instructions;
+  const diagnosticsFile = path.join(dir, DIAGNOSTICS_FILE);
+  const diagnostics = await readOptionalText(diagnosticsFile);
+  if (diagnostics !== undefined) Object.assign(bundle, parseDiagnostics(diagnostics, diagnosticsFile, models, n));
   return bundle;
 }
 
@@ -562,7 +571,7 @@ async function checkOnlyBundleFiles(dir: string, entries: string[]): Promise<voi
   for (const entry of entries) {
     const full = path.join(dir, entry);
     const stat = await fs.lstat(full);
-    if (stat.isFile() && [QUERIES_FILE, MODELS_FILE, TASKS_FILE, INSTRUCTIONS_FILE, ...EVALUATION_BUNDLE_FILES].includes(entry)) continue;
+    if (stat.isFile() && [QUERIES_FILE, MODELS_FILE, TASKS_FILE, INSTRUCTIONS_FILE, DIAGNOSTICS_FILE, ...EVALUATION_BUNDLE_FILES].includes(entry)) continue;
     if (stat.isDirectory()) {
       const foreign = (await fs.readdir(full, { withFileTypes: true })).find((e) => !(e.isFile() && e.name.endsWith('.npy')));
       if (!foreign) continue;

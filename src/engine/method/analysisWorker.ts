@@ -6,6 +6,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { analyseModel, analyze, mapForReference } from './analyze';
+import { displacementUncertainty } from './displacementIntervals';
 import { mulberry32 } from '../kernels/linalg';
 import { procrustesPair } from './procrustes';
 import { sharedCopyOf } from '../kernels/shared';
@@ -30,6 +31,8 @@ async function handle(request: WorkerRequest): Promise<void> {
     } else if (request.type === 'pair') {
       const pair = await procrustesPair(request.source, request.target, request.n, request.k);
       reply({ id: request.id, type: 'pair', rotation: sharedCopyOf(pair.q), sigmaSum: pair.sigmaSum });
+    } else if (request.type === 'uncertainty') {
+      reply({ id: request.id, type: 'uncertainty', uncertainty: displacementUncertainty(request.input) });
     } else if (request.type === 'warm') {
       await warmUp();
       reply({ id: request.id, type: 'warm' });

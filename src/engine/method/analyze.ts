@@ -4,10 +4,12 @@
  * products run on onnxruntime's single-threaded Gemm (gemm.ts), hence async; large temporaries come from scratch.ts.
  * A map per reference costs one S Q product per model and one Gram of the points, all on Gemm.
  *
- * Stages: (A) per model: PCA (pca.ts) and displacement numbers (metrics.ts); (B) per unordered model pair: Procrustes
- * (procrustes.ts); then the D matrix and the reference; (C) per reference (main first, then every other model in
- * models order for the robustness check): alignment A[m][t] = S[m][t] Q_{m,ref}, points, cosine distances, 2-D map
- * (mds.ts); finally assembly of the AnalysisResult.
+ * Stages: (0) prepareAnalysis: the bundle is checked, failed and degenerate models are left out (screen.ts) and the
+ * options resolved on what is left; (A) per model: PCA (pca.ts) and displacement numbers (metrics.ts); (B) per
+ * unordered model pair: Procrustes (procrustes.ts); then the D matrix and the reference; (C) per reference (main first,
+ * then every other model in models order for the robustness check): alignment A[m][t] = S[m][t] Q_{m,ref}, points,
+ * cosine distances, 2-D map (mds.ts); finally assembly of the AnalysisResult, with the bootstrap intervals of the mean
+ * displacement and the task-order stability (displacementIntervals.ts) and the warnings (messages.ts).
  *
  * Points: 'flatten' = A[m][t] flattened row by row (length N*k); 'centroid' = column mean of A[m][t] (length k),
  * computed as mean(S[m][t]) Q_{m,ref}. Order: model-major, task-minor. Cosine distance 1 - <p,q>/(|p||q|), exactly 0
@@ -18,6 +20,9 @@
  */
 import { UserError } from '../errors';
 import { gemm, gramOf } from '../kernels/gemm';
+import { type EngineMessage, messageText } from '../messages';
+import { type DisplacementUncertainty, displacementUncertainty, type UncertaintyInput } from './displacementIntervals';
+import { queryExample, type Screened, screenBundle } from './screen';
 import { classicalMds, kruskalStress, smacofMds } from './mds';
 import { mapDisparity, modelDisplacement, TaskDisplacement } from './metrics';
 import { pcaModel } from './pca';
@@ -36,10 +41,13 @@ import {
   TopMover,
 } from '../types';
 
+/** The paper's k: the default asks for min(DEFAULT_K, N), see resolveOptions. */
 export const DEFAULT_K = 200;
+/** Two models whose Procrustes distance is below this both ways are one model under two names. */
+export const SAME_MODEL_DISTANCE = 1e-9;
 
 export interface ResolvedOptions {
-  /** Effective k = min(requested, N*T - 1, min d). */
+  /** Effective k = min(requested, N*T - 1, min d); unrequested: min(DEFAULT_K, N, N*T - 1, min d). */
   k: number;
   points: PointsMode;
   mds: MdsMethod;
@@ -54,7 +62,7 @@ export function resolveOptions(bundle: EmbeddingBundle, options: AnalysisOptions
   if (tasks[0] !== BASE_TASK) throw new UserError(`the first task must be "${BASE_TASK}"`, 'bundle.tasks');
   if (new Set(tasks).size !== tasks.length) throw new UserError('task names repeat', 'bundle.tasks');
   if (new Set(models).size !== models.length) throw new UserError('model names repeat', 'bundle.models');
-  if (!Number.isInteger(n) || n < 3) throw new UserError(`need at least 3 queries, got ${n}`, 'bundle.n');
+  if (!Number.isInteger(n) || n < 3) throw UserError.of({ code: 'tooFewQueries', params: { n } }, 'bundle.n');
   if (dims.length !== models.length || embeddings.length !== models.length)
     throw new UserError('dims and embeddings must have one entry per model', 'bundle');
   models.forEach((model, m) => {
@@ -66,21 +74,52 @@ export function resolveOptions(bundle: EmbeddingBundle, options: AnalysisOptions
       if (mat.length !== n * dims[m]) throw new UserError(`expected ${n} x ${dims[m]} numbers, got ${mat.length}`, where);
       for (let x = 0; x < mat.length; x++)
         if (!Number.isFinite(mat[x]))
-          throw new UserError(`non-finite value in row ${Math.floor(x / dims[m])}`, where);
+          throw UserError.of({ code: 'nonFinite', params: { model, task: tasks[t], line: queryExample(bundle, Math.floor(x / dims[m])).line } });
     });
   });
-  const requested = options.k ?? DEFAULT_K;
-  if (!Number.isInteger(requested) || requested < 1) throw new UserError(`k must be a positive integer, got ${requested}`, 'k');
+  // Unrequested, k is capped at N too, so that the Base alignment is determined (METHOD.md step 2).
+  const requested = options.k ?? Math.min(DEFAULT_K, n);
+  if (!Number.isInteger(requested) || requested < 1) throw UserError.of({ code: 'kInvalid', params: { k: requested } }, 'k');
   const points = options.points ?? 'flatten';
   if (points !== 'flatten' && points !== 'centroid') throw new UserError(`unknown points mode "${points}"`, 'points');
   const mds = options.mds ?? 'classical';
   if (mds !== 'classical' && mds !== 'smacof') throw new UserError(`unknown MDS method "${mds}"`, 'mds');
   const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed)) throw new UserError(`seed must be an integer, got ${seed}`, 'seed');
+  // Non-negative: the bootstrap's SplitMix64 stream is seeded with it.
+  if (!Number.isSafeInteger(seed) || seed < 0) throw UserError.of({ code: 'seedInvalid', params: { seed } }, 'seed');
   if (options.reference !== undefined && !models.includes(options.reference))
-    throw new UserError(`unknown reference model "${options.reference}" (models: ${models.join(', ')})`, 'reference');
+    throw UserError.of({ code: 'unknownReference', params: { reference: options.reference, models: [...models] } }, 'reference');
   const k = Math.min(requested, n * tasks.length - 1, Math.min(...dims));
   return { k, points, mds, seed, reference: options.reference };
+}
+
+/** What the stages analyse: the screened bundle (models left out removed) and its resolved options. */
+export interface PreparedAnalysis {
+  bundle: EmbeddingBundle;
+  opts: ResolvedOptions;
+  screened: Screened;
+}
+
+/**
+ * Checks the whole bundle and the options (resolveOptions), leaves out failed and degenerate models (screen.ts), and
+ * resolves the options again on what is left (k depends on the models' dimensions). Throws UserError when no model is
+ * left. A reference that was left out falls back to the automatic choice, with a warning.
+ */
+export function prepareAnalysis(bundle: EmbeddingBundle, options: AnalysisOptions = {}): PreparedAnalysis {
+  if (bundle.models.length === 0 && (bundle.failedModels?.length ?? 0) > 0) throw noModelLeft(bundle.failedModels!);
+  resolveOptions(bundle, { ...options, reference: undefined });
+  const screened = screenBundle(bundle);
+  if (screened.bundle.models.length === 0) throw noModelLeft(screened.failures);
+  let kept = options;
+  if (options.reference !== undefined && screened.failures.some((failure) => failure.model === options.reference)) {
+    kept = { ...options, reference: undefined };
+    screened.warnings.push({ code: 'referenceLeftOut', params: { model: options.reference } });
+  }
+  return { bundle: screened.bundle, opts: resolveOptions(screened.bundle, kept), screened };
+}
+
+function noModelLeft(failures: readonly { model: string; error: string }[]): UserError {
+  return UserError.of({ code: 'noModelLeft', params: { errors: failures.map((f) => `${f.model}: ${f.error}`) } });
 }
 
 export interface ModelStage {
@@ -221,13 +260,14 @@ export function referenceOrder(models: number, ref: number): number[] {
 
 /** Final assembly from the stage results; `maps` is in referenceOrder. */
 export function assembleResult(
-  bundle: EmbeddingBundle,
-  opts: ResolvedOptions,
+  prepared: PreparedAnalysis,
   stages: readonly ModelStage[],
   distance: Float64Array,
   ref: number,
   maps: readonly MapStage[],
+  uncertainty: DisplacementUncertainty,
 ): AnalysisResult {
+  const { bundle, opts } = prepared;
   const { models, tasks, n } = bundle;
   const mCount = models.length;
   const tCount = tasks.length;
@@ -249,6 +289,8 @@ export function assembleResult(
         model: models[m],
         task,
         meanCosineDistance: row.meanCosineDistance,
+        meanCosineDistanceCiLow: uncertainty.intervals[m][x].low,
+        meanCosineDistanceCiHigh: uncertainty.intervals[m][x].high,
         medianCosineDistance: row.medianCosineDistance,
         p90CosineDistance: row.p90CosineDistance,
         trajectoryLength: lengths[x],
@@ -282,6 +324,7 @@ export function assembleResult(
   }
   const explainedVarianceRatio: Record<string, number[]> = {};
   models.forEach((model, m) => (explainedVarianceRatio[model] = Array.from(stages[m].explainedVarianceRatio)));
+  const warningDetails = [...prepared.screened.warnings, ...sameModelWarnings(models, distance), ...analysisWarnings(opts.k, n)];
   return {
     models: [...models],
     tasks: [...tasks],
@@ -300,23 +343,32 @@ export function assembleResult(
     explainedVarianceRatio,
     robustness,
     topMovers,
-    warnings: analysisWarnings(opts.k, n),
+    warnings: warningDetails.map((warning) => messageText(warning)),
+    warningDetails,
+    failedModels: prepared.screened.failures.map((failure) => ({ ...failure })),
+    taskOrderStability: uncertainty.taskOrderStability,
     ...(bundle.queries ? { queries: [...bundle.queries] } : {}),
     ...(bundle.instructions ? { instructions: { ...bundle.instructions } } : {}),
   };
 }
 
 /**
- * Caveats of the result. k > N: the Base scores have rank <= N < k, so S_i^T S_j is rank-deficient and Q_ij is not
- * determined outside the span of the Base embeddings (the SVD completes it arbitrarily, though deterministically).
+ * The k caveat. k > N (only when the user asked for it: the default is at most N): the Base scores have rank <= N < k,
+ * so S_i^T S_j is rank-deficient and Q_ij is not determined outside the span of the Base embeddings (the SVD completes
+ * it arbitrarily, though deterministically).
  */
-export function analysisWarnings(k: number, n: number): string[] {
-  const warnings: string[] = [];
-  if (k > n)
-    warnings.push(
-      `k = ${k} exceeds the number of queries (${n}): the alignment outside the span of the Base embeddings is not ` +
-        `determined by the data, so the map may change with --k; use --k ${n} or more queries (at least ${k}) for a unique map`,
-    );
+export function analysisWarnings(k: number, n: number): EngineMessage[] {
+  return k > n ? [{ code: 'kAboveQueries', params: { k, n } }] : [];
+}
+
+/** Pairs of models with D below SAME_MODEL_DISTANCE both ways (models order). */
+export function sameModelWarnings(models: readonly string[], distance: Float64Array): EngineMessage[] {
+  const m = models.length;
+  const warnings: EngineMessage[] = [];
+  for (let i = 0; i < m; i++)
+    for (let j = i + 1; j < m; j++)
+      if (distance[i * m + j] < SAME_MODEL_DISTANCE && distance[j * m + i] < SAME_MODEL_DISTANCE)
+        warnings.push({ code: 'sameModel', params: { first: models[i], second: models[j] } });
   return warnings;
 }
 
@@ -349,8 +401,9 @@ export async function analyze(bundle: EmbeddingBundle, options?: AnalysisOptions
   }
 }
 
-async function analyzeStages(bundle: EmbeddingBundle, options?: AnalysisOptions): Promise<AnalysisResult> {
-  const opts = resolveOptions(bundle, options);
+async function analyzeStages(input: EmbeddingBundle, options?: AnalysisOptions): Promise<AnalysisResult> {
+  const prepared = prepareAnalysis(input, options);
+  const { bundle, opts } = prepared;
   const mCount = bundle.models.length;
   const stages: ModelStage[] = [];
   for (let m = 0; m < mCount; m++) stages.push(await analyseModel(bundle, m, opts.k));
@@ -365,7 +418,7 @@ async function analyzeStages(bundle: EmbeddingBundle, options?: AnalysisOptions)
       sigmaSums.push(pair.sigmaSum);
     }
   const { distance, ref } = distancesAndReference(bundle.models, baseNorms, sigmaSums, opts.reference);
-  const input: MapInputs = {
+  const mapInput: MapInputs = {
     scores: stages.map((s) => s.scores),
     pairRotations,
     n: bundle.n,
@@ -376,8 +429,21 @@ async function analyzeStages(bundle: EmbeddingBundle, options?: AnalysisOptions)
     seed: opts.seed,
   };
   const maps: MapStage[] = [];
-  for (const r of referenceOrder(mCount, ref)) maps.push(await mapForReference(input, r));
-  return assembleResult(bundle, opts, stages, distance, ref, maps);
+  for (const r of referenceOrder(mCount, ref)) maps.push(await mapForReference(mapInput, r));
+  return assembleResult(prepared, stages, distance, ref, maps, displacementUncertainty(uncertaintyInput(prepared, stages)));
+}
+
+/** What the bootstrap of the mean displacement needs from stage A: per model and task, the per-query distances. */
+export function uncertaintyInput(prepared: PreparedAnalysis, stages: readonly ModelStage[]): UncertaintyInput {
+  const { models, tasks, n } = prepared.bundle;
+  return {
+    models,
+    tasks,
+    cosineDistances: stages.map((stage) => stage.displacement.map((row) => row.cosineDistances)),
+    means: stages.map((stage) => stage.displacement.map((row) => row.meanCosineDistance)),
+    n,
+    seed: prepared.opts.seed,
+  };
 }
 
 /** The Base rows (the first N) of a model's scores, as a view. */

@@ -25,6 +25,8 @@ export interface TaskDisplacement {
   p90CosineDistance: number;
   shiftFraction: number;
   neighbourOverlap: number;
+  /** Per query (row order): c_i, the cosine distance between its Base and task embeddings (for the bootstrap). */
+  cosineDistances: Float64Array;
   movers: { index: number; cosineDistance: number; relativeMovement: number; neighbourOverlap: number }[];
 }
 
@@ -111,6 +113,7 @@ export async function modelDisplacement(
       p90CosineDistance: percentile(sorted, 90),
       shiftFraction: total > 0 ? (n * shift) / total : 0,
       neighbourOverlap: overlap / n,
+      cosineDistances: cos,
       movers: order.slice(0, TOP_MOVERS).map((i) => ({
         index: i,
         cosineDistance: cos[i],
@@ -129,7 +132,8 @@ function unitRows(m: Float64Array, n: number, d: number, model: string, task: st
     const o = i * d;
     let s = 0;
     for (let j = 0; j < d; j++) s += m[o + j] * m[o + j];
-    if (!(s > 0)) throw new UserError(`embedding of query ${i} is a zero vector`, `${model}/${task}`);
+    // screen.ts leaves models with zero vectors out before the analysis; this guards direct calls.
+    if (!(s > 0)) throw new UserError(`the embedding of query ${i + 1} (row ${i + 1}) is a zero vector`, `${model}/${task}`);
     const inv = 1 / Math.sqrt(s);
     for (let j = 0; j < d; j++) u[o + j] = m[o + j] * inv;
   }

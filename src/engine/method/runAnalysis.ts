@@ -1,6 +1,7 @@
 /**
- * analyze() off the caller's thread: the same stage functions (analyze.ts) run in up to two worker threads
- * (dist/analysisWorker.js). Stage A (per-model PCA and displacement) and stage B (per-pair Procrustes) and stage C
+ * analyze() off the caller's thread: prepareAnalysis (checks, the degenerate-embedding screen) and the final assembly
+ * (bootstrap intervals included) run on this thread as in analyze(); the stage functions (analyze.ts) run in up to two
+ * worker threads (dist/analysisWorker.js). Stage A (per-model PCA and displacement) and stage B (per-pair Procrustes) and stage C
  * (one map per reference) are each spread over the workers; each stage function gets the same inputs as in analyze(),
  * so the result is bit-identical to analyze(bundle, options).
  *
@@ -19,9 +20,11 @@ import {
   MapInputs,
   MapStage,
   ModelStage,
+  prepareAnalysis,
   referenceOrder,
-  resolveOptions,
+  uncertaintyInput,
 } from './analyze';
+import type { DisplacementUncertainty, UncertaintyInput } from './displacementIntervals';
 import { CancelledError, UserError } from '../errors';
 import type { TaskDisplacement } from './metrics';
 import { distPath } from '../io/paths';
@@ -34,12 +37,14 @@ export type WorkerRequest =
   | { id: number; type: 'model'; bundle: EmbeddingBundle; k: number }
   | { id: number; type: 'pair'; source: Float64Array; target: Float64Array; n: number; k: number }
   | { id: number; type: 'map'; input: MapInputs; ref: number; wantCosine: boolean }
+  | { id: number; type: 'uncertainty'; input: UncertaintyInput }
   | { id: number; type: 'warm' };
 
 export type WorkerReply =
   | { id: number; type: 'model'; scores: Float64Array; explainedVarianceRatio: Float64Array; displacement: TaskDisplacement[] }
   | { id: number; type: 'pair'; rotation: Float64Array; sigmaSum: number }
   | { id: number; type: 'map'; coords: Float64Array; stress: number; cosine?: Float64Array }
+  | { id: number; type: 'uncertainty'; uncertainty: DisplacementUncertainty }
   | { id: number; type: 'warm' }
   | { id: number; type: 'error'; name: string; message: string; stack?: string };
 
@@ -202,12 +207,13 @@ async function sharedCopy(source: Float64Array, signal: AbortSignal | undefined)
 }
 
 export async function runAnalysis(
-  bundle: EmbeddingBundle,
+  input: EmbeddingBundle,
   options: AnalysisOptions = {},
   signal?: AbortSignal,
 ): Promise<AnalysisResult> {
   if (signal?.aborted) throw new CancelledError();
-  const opts = resolveOptions(bundle, options);
+  const prepared = prepareAnalysis(input, options);
+  const { bundle, opts } = prepared;
   const { models, tasks, n, dims } = bundle;
   const mCount = models.length;
   const k = opts.k;
@@ -239,6 +245,12 @@ export async function runAnalysis(
       modelJobs.push(job);
     }
     await Promise.all(modelJobs);
+    // The bootstrap of the mean displacement needs only stage A: it runs beside stages B and C.
+    const uncertaintyJob = pool.run({ type: 'uncertainty', input: uncertaintyInput(prepared, stages) }).then((reply) => {
+      if (reply.type !== 'uncertainty') throw new Error('unexpected worker reply');
+      return reply.uncertainty;
+    });
+    uncertaintyJob.catch(() => undefined); // awaited below; handled now in case stage B fails first
     const scores = stages.map((stage) => stage.scores);
     const baseNorms = stages.map((s) => baseNormSquared(s.scores, n, k));
 
@@ -280,8 +292,9 @@ export async function runAnalysis(
         return { coords: reply.coords, stress: reply.stress, cosine: reply.cosine ?? new Float64Array(0) };
       }),
     );
+    const uncertainty = await uncertaintyJob;
     if (signal?.aborted) throw new CancelledError();
-    const result = assembleResult(bundle, opts, stages, distance, ref, maps);
+    const result = assembleResult(prepared, stages, distance, ref, maps, uncertainty);
     finished = true;
     return result;
   } finally {
