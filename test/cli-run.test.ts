@@ -232,7 +232,7 @@ describe('instruction-lens run with evaluation data (examples/eval)', () => {
     assert.match(run.stderr, /embedding 50 queries x 7 tasks and 302 documents with glove-6B-100d-sif-50k/);
     assert.match(run.stderr, new RegExp(`embedding cache: 0 hits, ${50 * 7 + 302} misses`));
     const bundle = path.join(out, 'embeddings');
-    assert.deepEqual(fs.readdirSync(bundle).sort(), ['corpus_ids.txt', 'glove-6B-100d-sif-50k', 'instructions.json', 'kinds.json', 'models.txt', 'pairs.tsv', 'qrels.tsv', 'queries.jsonl', 'tasks.txt']);
+    assert.deepEqual(fs.readdirSync(bundle).sort(), ['corpus_ids.txt', 'diagnostics.json', 'glove-6B-100d-sif-50k', 'instructions.json', 'kinds.json', 'models.txt', 'pairs.tsv', 'qrels.tsv', 'queries.jsonl', 'tasks.txt']);
     assert.equal(fs.readFileSync(path.join(bundle, 'tasks.txt'), 'utf8').split('\n')[2], 'Retrieval (short)');
     const firstQuery = JSON.parse(fs.readFileSync(path.join(bundle, 'queries.jsonl'), 'utf8').split('\n')[0]) as unknown;
     assert.deepEqual(firstQuery, { id: 'c01', label: 'cooking', text: 'How long should I boil an egg for a soft yolk?' });
