@@ -1,0 +1,171 @@
+/**
+ * Scoring the cells of one model: each (task, kind) of the cross matrix gives every metric of the kind and the main
+ * metric's 1000 bootstrap replicates (EVAL.md "Uncertainty"). A job holds only clonable data, so runAnalysis's
+ * workers run the same scoreModelCells as analyze() on the calling thread, and give the same bits.
+ *
+ * Every vector is L2-normalised first (a row of norm 0 stays 0: its similarity to anything is 0); a matrix whose rows
+ * all have norm exactly 1 is used as it is (dividing by 1 changes nothing), so a normalised corpus is not copied.
+ */
+import { UserError } from '../errors';
+import { replicates, resampleIndices } from './bootstrap';
+import { indexQrels, QrelsIndex, scoreRetrieval, scoreReranking } from './ranking';
+import type { KindScore } from './scorer';
+import { scoreSts, StsPairs } from './sts';
+import { EVAL_KINDS, EvalKind, EvaluationData, KIND_METRICS } from './types';
+
+/**
+ * The scorer of each kind. Classification and clustering are optional here so that the engine runs without them;
+ * a kind whose scorer is absent is not scored (and evaluate() says so in a warning).
+ */
+export interface EvaluationScorers {
+  retrieval(queries: Float64Array, corpus: Float64Array, nDocs: number, d: number, qrels: QrelsIndex): Promise<KindScore>;
+  reranking(queries: Float64Array, corpus: Float64Array, d: number, qrels: QrelsIndex): KindScore;
+  sts(vectors: Float64Array, d: number, pairs: StsPairs): KindScore;
+  classification?(vectors: Float64Array, n: number, d: number, labels: Int32Array, labelCount: number): KindScore;
+  clustering?(vectors: Float64Array, n: number, d: number, labels: Int32Array, labelCount: number, seed: number): KindScore;
+}
+
+/** The engine's scorers: the one registry analyze() and the analysis workers use. */
+export const EVALUATION_SCORERS: EvaluationScorers = {
+  retrieval: (queries, corpus, nDocs, d, qrels) => scoreRetrieval(queries, corpus, nDocs, d, qrels),
+  reranking: scoreReranking,
+  sts: scoreSts,
+};
+
+/** One (model, task, kind) cell. */
+export interface CellScore {
+  /** Units scored. */
+  n: number;
+  /** Every metric of the kind on all units, KIND_METRICS order. */
+  values: number[];
+  /** The main metric on each of the kind's shared bootstrap resamples. */
+  replicates: Float64Array;
+}
+
+/** The evaluation data in the scorers' form, with each kind's unit count. */
+export interface PreparedData {
+  /** Kinds with data and a scorer, EVAL_KINDS order. */
+  kinds: EvalKind[];
+  /** Kinds with data but no scorer. */
+  unscored: EvalKind[];
+  units: Map<EvalKind, number>;
+  qrels?: QrelsIndex;
+  nDocs: number;
+  pairs?: StsPairs;
+  /** Label index per query: the labels sorted (UTF-16 code unit order, as np.unique for BMP labels), 0-based. */
+  labels?: Int32Array;
+  labelNames: string[];
+}
+
+/** `hasCorpus`: the documents' embeddings are there (retrieval and reranking need them beside the qrels). */
+export function prepareData(data: EvaluationData, n: number, hasCorpus: boolean, scorers: EvaluationScorers): PreparedData {
+  const units = new Map<EvalKind, number>();
+  const prepared: PreparedData = { kinds: [], unscored: [], units, nDocs: data.corpusIds?.length ?? 0, labelNames: [] };
+  if (data.qrels && data.corpusIds && hasCorpus) {
+    prepared.qrels = indexQrels(data.qrels, n);
+    units.set('retrieval', prepared.qrels.retrievalQueries.length);
+    units.set('reranking', prepared.qrels.rerankingQueries.length);
+  }
+  if (data.pairs) {
+    prepared.pairs = data.pairs;
+    units.set('sts', data.pairs.a.length);
+  }
+  if (data.labels) {
+    const names = [...new Set(data.labels)].sort();
+    const indexOf = new Map(names.map((name, x) => [name, x]));
+    prepared.labels = Int32Array.from(data.labels, (label) => indexOf.get(label)!);
+    prepared.labelNames = names;
+    units.set('classification', n);
+    units.set('clustering', n);
+  }
+  for (const kind of EVAL_KINDS) {
+    if (!units.has(kind)) continue;
+    if (kind === 'classification' || kind === 'clustering' ? scorers[kind] : true) prepared.kinds.push(kind);
+    else prepared.unscored.push(kind);
+  }
+  return prepared;
+}
+
+/** What scoring one model's missing cells needs: clonable, for a worker. */
+export interface EvaluationJob {
+  /** Model name (messages only). */
+  model: string;
+  n: number;
+  d: number;
+  /** The tasks to score: index into the bundle's tasks, the raw n x d matrix, and the kinds wanted. */
+  tasks: { task: number; matrix: Float64Array; kinds: EvalKind[] }[];
+  /** The model's documents, nDocs x d (when retrieval or reranking is wanted). */
+  corpus?: Float64Array;
+  data: EvaluationData;
+  seed: number;
+}
+
+/** The cells of a job, in job order (task by task, kinds in the order asked). */
+export async function scoreModelCells(job: EvaluationJob, scorers: EvaluationScorers = EVALUATION_SCORERS): Promise<CellScore[]> {
+  const { n, d } = job;
+  const prepared = prepareData(job.data, n, job.corpus !== undefined, scorers);
+  const corpus = job.corpus && normaliseRows(job.corpus, prepared.nDocs, d);
+  const resamples = new Map<EvalKind, Int32Array>();
+  const cells: CellScore[] = [];
+  for (const { matrix, kinds } of job.tasks) {
+    const vectors = normaliseRows(matrix, n, d);
+    for (const kind of kinds) {
+      const score = await scoreKind(kind, vectors, n, d, corpus, prepared, job.seed, scorers);
+      const expected = prepared.units.get(kind);
+      if (score.n !== expected || score.values.length !== KIND_METRICS[kind].length)
+        throw new Error(`${kind} scorer of ${job.model}: ${score.n} units and ${score.values.length} metrics, expected ${expected}`);
+      let indices = resamples.get(kind);
+      if (!indices) resamples.set(kind, (indices = resampleIndices(job.seed, score.n)));
+      cells.push({ n: score.n, values: score.values, replicates: replicates(indices, score.n, (s) => score.mainOn(s)) });
+    }
+  }
+  return cells;
+}
+
+function scoreKind(
+  kind: EvalKind,
+  vectors: Float64Array,
+  n: number,
+  d: number,
+  corpus: Float64Array | undefined,
+  data: PreparedData,
+  seed: number,
+  scorers: EvaluationScorers,
+): Promise<KindScore> | KindScore {
+  const missing = (what: string): never => {
+    throw new Error(`${kind}: no ${what}`);
+  };
+  switch (kind) {
+    case 'retrieval':
+      return scorers.retrieval(vectors, corpus ?? missing('corpus'), data.nDocs, d, data.qrels ?? missing('qrels'));
+    case 'reranking':
+      return scorers.reranking(vectors, corpus ?? missing('corpus'), d, data.qrels ?? missing('qrels'));
+    case 'sts':
+      return scorers.sts(vectors, d, data.pairs ?? missing('pairs'));
+    case 'classification':
+      return (scorers.classification ?? missing('scorer'))(vectors, n, d, data.labels ?? missing('labels'), data.labelNames.length);
+    case 'clustering':
+      return (scorers.clustering ?? missing('scorer'))(vectors, n, d, data.labels ?? missing('labels'), data.labelNames.length, seed);
+  }
+}
+
+/** Rows of `x` (rows x d) divided by their Euclidean norms; `x` itself when every norm is exactly 1. */
+export function normaliseRows(x: Float64Array, rows: number, d: number): Float64Array {
+  if (x.length !== rows * d) throw new UserError(`expected ${rows} x ${d} numbers, got ${x.length}`, 'bundle');
+  const norms = new Float64Array(rows);
+  let allOne = true;
+  for (let i = 0; i < rows; i++) {
+    let s = 0;
+    for (let c = 0; c < d; c++) s += x[i * d + c] * x[i * d + c];
+    if (!Number.isFinite(s)) throw new UserError(`non-finite value in row ${i + 1} of a ${rows} x ${d} matrix`, 'bundle');
+    norms[i] = Math.sqrt(s);
+    if (norms[i] !== 1) allOne = false;
+  }
+  if (allOne) return x;
+  const out = new Float64Array(rows * d);
+  for (let i = 0; i < rows; i++) {
+    if (norms[i] === 0) continue;
+    for (let c = 0; c < d; c++) out[i * d + c] = x[i * d + c] / norms[i];
+  }
+  return out;
+}
