@@ -1,81 +1,15 @@
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { SplitMix64 } from '../src/engine/evaluation/bootstrap';
 import { EVALUATION_SCORERS, EvaluationScorers, normaliseRows } from '../src/engine/evaluation/cells';
 import { averageRanks, pearson, spearman } from '../src/engine/evaluation/correlation';
-import { evaluate, EvaluationInput } from '../src/engine/evaluation/evaluate';
+import { evaluate } from '../src/engine/evaluation/evaluate';
 import { EvaluationMemo } from '../src/engine/evaluation/memo';
 import { indexQrels, scoreRetrieval, topK } from '../src/engine/evaluation/ranking';
 import type { KindScore } from '../src/engine/evaluation/scorer';
-import type { EvalKind, EvaluationData, EvaluationRow } from '../src/engine/evaluation/types';
 import { mulberry32 } from '../src/engine/kernels/linalg';
-import { packageRoot } from '../src/engine/io/paths';
-
-/** test/fixtures/eval-ranking.json, written by test/fixtures/make_eval_ranking_fixtures.py (numpy/scipy). */
-interface Fixture {
-  models: string[];
-  tasks: string[];
-  homeKinds: (EvalKind | null)[];
-  n: number;
-  nDocs: number;
-  seed: number;
-  dims: number[];
-  embeddings: number[][][];
-  corpus: number[][];
-  qrels: { query: number[]; doc: number[]; score: number[] };
-  pairs: { a: number[]; b: number[]; score: number[] };
-  displacement: { model: string; task: string; meanCosineDistance: number }[];
-  splitmix64: Record<string, string[]>;
-  expected: {
-    evaluation: EvaluationRow[];
-    leaderboard: Record<string, unknown>[];
-    displacementVsPerformance: { kind: string; metric: string; spearman: number | null; n: number }[];
-    baseTop100: Record<string, number[][]>;
-    retrievalLeftOut: number;
-    rerankingLeftOut: number;
-  };
-}
-
-const fixture: Fixture = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'test', 'fixtures', 'eval-ranking.json'), 'utf8'));
-
-function fixtureData(): EvaluationData {
-  return {
-    queryIds: Array.from({ length: fixture.n }, (_, i) => String(i + 1)),
-    corpusIds: Array.from({ length: fixture.nDocs }, (_, j) => `d${j}`),
-    qrels: {
-      query: Int32Array.from(fixture.qrels.query),
-      doc: Int32Array.from(fixture.qrels.doc),
-      score: Float64Array.from(fixture.qrels.score),
-    },
-    pairs: { a: Int32Array.from(fixture.pairs.a), b: Int32Array.from(fixture.pairs.b), score: Float64Array.from(fixture.pairs.score) },
-    homeKinds: fixture.homeKinds,
-  };
-}
-
-function fixtureInput(): EvaluationInput {
-  return {
-    models: fixture.models,
-    tasks: fixture.tasks,
-    n: fixture.n,
-    dims: fixture.dims,
-    embeddings: fixture.embeddings.map((perTask) => perTask.map((m) => Float64Array.from(m))),
-    corpus: fixture.corpus.map((c) => Float64Array.from(c)),
-    data: fixtureData(),
-    seed: fixture.seed,
-    displacement: fixture.displacement,
-  };
-}
-
-function close(actual: number | null, expected: number | null, tol: number, what: string): void {
-  if (expected === null || actual === null) {
-    assert.equal(actual, expected, what);
-    return;
-  }
-  assert.ok(Math.abs(actual - expected) <= tol, `${what}: got ${actual}, expected ${expected}`);
-}
+import { close, fixture, fixtureData, fixtureInput } from './evalRankingFixture';
 
 const NUMBER_FIELDS = ['value', 'base', 'delta', 'ciLow', 'ciHigh', 'deltaCiLow', 'deltaCiHigh'] as const;
 

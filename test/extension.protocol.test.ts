@@ -52,6 +52,9 @@ function result(): AnalysisResult {
     topMovers: [{ model: 'a', task: 'STS', index: 2, cosineDistance: 0.3, relativeMovement: 1.2, neighbourOverlap: 0.4 }],
     warnings: [],
     queries: ['x', 'y', 'z'],
+    evaluation: [],
+    displacementVsPerformance: [],
+    leaderboard: [],
   };
 }
 

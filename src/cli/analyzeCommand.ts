@@ -5,6 +5,7 @@ import { checkOutputDir, writeOutputs } from '../engine/io/outputs';
 import { runAnalysis } from '../engine/method/runAnalysis';
 import type { AnalysisOptions, MdsMethod, PointsMode } from '../engine/types';
 import { choiceOption, type Command, intOption, parseCommandArgs, UsageError } from './args';
+import { evaluationSummary } from './evaluationSummary';
 
 const POINTS_MODES: readonly PointsMode[] = ['flatten', 'centroid'];
 const MDS_METHODS: readonly MdsMethod[] = ['classical', 'smacof'];
@@ -48,7 +49,8 @@ export const analyzeCommand: Command = {
 
 Analyses the embeddings in <bundle> (a folder <bundle>/<model>/<task>.npy, or a .jsonl file of
 {"model", "task", "index", "vector"} lines) and writes results.json, displacement.csv, procrustes.csv
-and report.html into <dir>.
+and report.html into <dir>; with labelled data in the bundle (EVAL.md), also evaluation.csv, and prints a summary
+of the task evaluation.
 
 Options:
   --out, -o <dir>            output folder (created if missing)
@@ -84,6 +86,7 @@ ${ANALYSIS_USAGE}  --force                    replace results of an earlier run 
     );
     const result = await runAnalysis(bundle, options, io.signal);
     for (const warning of result.warnings) io.stderr(`warning: ${warning}\n`);
+    for (const line of evaluationSummary(result)) io.stdout(`${line}\n`);
     for (const file of await writeOutputs(outDir, result, { force })) io.stdout(`wrote ${file}\n`);
   },
 };

@@ -2,6 +2,8 @@
  * Data shapes shared by the engine, the CLI, the model providers, the extension host and the webview.
  * Pure types: safe to import from any side (no Node or VS Code APIs).
  */
+import type { DisplacementVsPerformanceRow, EvaluationData, EvaluationRow, LeaderboardRow } from './evaluation/types';
+import type { EvaluationMemo } from './evaluation/memo';
 
 /** Name of the task that carries no instruction. Always first in `tasks`. */
 export const BASE_TASK = 'Base';
@@ -22,6 +24,10 @@ export interface EmbeddingBundle {
   queries?: string[];
   /** Instruction text per task name, when known (shown in hover text and tables). */
   instructions?: Record<string, string>;
+  /** Labelled data for the task evaluation (EVAL.md), aligned with the query rows. */
+  evaluation?: EvaluationData;
+  /** Per model, the documents' embeddings: evaluation.corpusIds.length x dims[m], row-major. */
+  corpus?: Float64Array[];
 }
 
 export type PointsMode = 'flatten' | 'centroid';
@@ -34,8 +40,13 @@ export interface AnalysisOptions {
   mds?: MdsMethod;
   /** Reference model name; default: the model with the smallest mean Procrustes distance onto it. */
   reference?: string;
-  /** Seed of SMACOF's random start. Default 0. */
+  /** Seed of SMACOF's random start and of the evaluation's bootstrap and k-means. Default 0. */
   seed?: number;
+  /**
+   * Live mode: keep one memo across analyses of the same inputs, so that only the tasks whose embeddings changed are
+   * scored again (the other cells, Base's included, and the documents' hashes are reused). Not part of the result.
+   */
+  evaluationMemo?: EvaluationMemo;
 }
 
 export interface MapPoint {
@@ -109,4 +120,16 @@ export interface AnalysisResult {
   warnings: string[];
   queries?: string[];
   instructions?: Record<string, string>;
+  /** Task evaluation (EVAL.md), models, tasks, kinds, metrics order; [] without labelled data. */
+  evaluation: EvaluationRow[];
+  /** One row per evaluated kind; [] without labelled data. */
+  displacementVsPerformance: DisplacementVsPerformanceRow[];
+  /** Wordings of one instruction ranked per model and kind (two or more tasks at home on a kind); [] otherwise. */
+  leaderboard: LeaderboardRow[];
 }
+
+/** The keys the evaluation stage adds (evaluationStage.ts); the rest is the displacement analysis (METHOD.md). */
+export type EvaluationKeys = 'evaluation' | 'displacementVsPerformance' | 'leaderboard';
+
+/** An AnalysisResult before the evaluation stage. */
+export type AnalysisCore = Omit<AnalysisResult, EvaluationKeys>;

@@ -58,11 +58,6 @@ export interface EvaluateOptions {
   runJobs?: (jobs: EvaluationJob[]) => Promise<CellScore[][]>;
 }
 
-/** Kinds that the available data allows, for a quick "is there anything to evaluate" check. */
-export function hasEvaluationData(data: EvaluationData | undefined): boolean {
-  return data !== undefined && (data.labels !== undefined || data.pairs !== undefined || data.qrels !== undefined);
-}
-
 export async function evaluate(input: EvaluationInput, options: EvaluateOptions = {}): Promise<EvaluationResult> {
   const { models, tasks, n, data } = input;
   const scorers = options.scorers ?? EVALUATION_SCORERS;

@@ -6,6 +6,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { analyseModel, analyze, mapForReference } from './analyze';
+import { scoreModelCells } from '../evaluation/cells';
 import { mulberry32 } from '../kernels/linalg';
 import { procrustesPair } from './procrustes';
 import { sharedCopyOf } from '../kernels/shared';
@@ -30,6 +31,9 @@ async function handle(request: WorkerRequest): Promise<void> {
     } else if (request.type === 'pair') {
       const pair = await procrustesPair(request.source, request.target, request.n, request.k);
       reply({ id: request.id, type: 'pair', rotation: sharedCopyOf(pair.q), sigmaSum: pair.sigmaSum });
+    } else if (request.type === 'evaluate') {
+      const cells = await scoreModelCells(request.job);
+      reply({ id: request.id, type: 'evaluate', cells }, cells.map((cell) => cell.replicates.buffer as ArrayBuffer));
     } else if (request.type === 'warm') {
       await warmUp();
       reply({ id: request.id, type: 'warm' });

@@ -24,7 +24,9 @@ import { pcaModel } from './pca';
 import { acquire, release, trimScratch } from '../kernels/scratch';
 import { releaseKernels } from '../kernels/wasm';
 import { normalisedDistance, pairIndex, procrustesPair, rotationOnto, sumOfSquares } from './procrustes';
+import { evaluateBundle, withEvaluation } from './evaluationStage';
 import {
+  AnalysisCore,
   AnalysisOptions,
   AnalysisResult,
   BASE_TASK,
@@ -227,7 +229,7 @@ export function assembleResult(
   distance: Float64Array,
   ref: number,
   maps: readonly MapStage[],
-): AnalysisResult {
+): AnalysisCore {
   const { models, tasks, n } = bundle;
   const mCount = models.length;
   const tCount = tasks.length;
@@ -377,7 +379,8 @@ async function analyzeStages(bundle: EmbeddingBundle, options?: AnalysisOptions)
   };
   const maps: MapStage[] = [];
   for (const r of referenceOrder(mCount, ref)) maps.push(await mapForReference(input, r));
-  return assembleResult(bundle, opts, stages, distance, ref, maps);
+  const core = assembleResult(bundle, opts, stages, distance, ref, maps);
+  return withEvaluation(core, await evaluateBundle(bundle, opts.seed, core.displacement, options?.evaluationMemo));
 }
 
 /** The Base rows (the first N) of a model's scores, as a view. */
