@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { SplitMix64 } from '../src/engine/evaluation/bootstrap';
-import { EVALUATION_SCORERS, EvaluationScorers, normaliseRows } from '../src/engine/evaluation/cells';
+import { EVALUATION_SCORERS, EvaluationScorers } from '../src/engine/evaluation/cells';
+import { documentsOf, normaliseRows } from '../src/engine/evaluation/vectors';
 import { averageRanks, pearson, spearman } from '../src/engine/evaluation/correlation';
 import { evaluate } from '../src/engine/evaluation/evaluate';
 import { EvaluationMemo } from '../src/engine/evaluation/memo';
@@ -87,10 +88,10 @@ describe('evaluation: retrieval, reranking and sts against numpy/scipy (eval-ran
       for (const [m, model] of fixture.models.entries()) {
         const d = fixture.dims[m];
         const base = normaliseRows(Float64Array.from(fixture.embeddings[m][0]), fixture.n, d);
-        const corpus = normaliseRows(Float64Array.from(fixture.corpus[m]), fixture.nDocs, d);
+        const documents = documentsOf(Float64Array.from(fixture.corpus[m]), fixture.nDocs, d);
         const q = new Float64Array(units.length * d);
         units.forEach((row, u) => q.set(base.subarray(row * d, (row + 1) * d), u * d));
-        const top = await topK(q, units.length, corpus, fixture.nDocs, d, 100, blocks);
+        const top = await topK(q, units.length, documents, 100, blocks);
         const expected = fixture.expected.baseTop100[model];
         units.forEach((_, u) => assert.deepEqual(Array.from(top.docs.subarray(u * 100, (u + 1) * 100)), expected[u], `${model} unit ${u}`));
       }
@@ -108,12 +109,27 @@ describe('evaluation: properties', () => {
           { query: Int32Array.from({ length: n }, (_, i) => i), doc: Int32Array.from({ length: n }, (_, i) => i), score: new Float64Array(n).fill(1) },
           n,
         );
-        const score = await scoreRetrieval(queries, queries, n, d, qrels, { blockDocs: 1 + (seed % 7), blockQueries: 1 + (seed % 3) });
+        const score = await scoreRetrieval(queries, documentsOf(queries, n, d), qrels, { blockDocs: 1 + (seed % 7), blockQueries: 1 + (seed % 3) });
         assert.equal(score.n, n);
         for (const v of score.values) assert.ok(Math.abs(v - 1) < 1e-12, `got ${score.values}`);
       }),
       { numRuns: 40 },
     );
+  });
+
+  it('documents normalised block by block score exactly as a normalised copy of the corpus', async () => {
+    const qrels = indexQrels(fixtureData().qrels!, fixture.n);
+    const m = fixture.models.indexOf('gauss');
+    const d = fixture.dims[m];
+    const raw = Float64Array.from(fixture.corpus[m]);
+    const copy = normaliseRows(raw, fixture.nDocs, d);
+    assert.notEqual(copy, raw, 'the fixture corpus is not normalised');
+    const queries = normaliseRows(Float64Array.from(fixture.embeddings[m][1]), fixture.n, d);
+    const a = await scoreRetrieval(queries, documentsOf(raw, fixture.nDocs, d), qrels);
+    const b = await scoreRetrieval(queries, documentsOf(copy, fixture.nDocs, d), qrels);
+    assert.deepEqual(a.values, b.values);
+    assert.deepEqual(EVALUATION_SCORERS.reranking(queries, documentsOf(raw, fixture.nDocs, d), qrels).values,
+      EVALUATION_SCORERS.reranking(queries, documentsOf(copy, fixture.nDocs, d), qrels).values);
   });
 
   it('Base rows have Delta 0 and a delta interval of exactly (0, 0)', async () => {
@@ -137,7 +153,7 @@ describe('evaluation: properties', () => {
     for (const blocks of [{ blockDocs: 1, blockQueries: 1 }, { blockDocs: 13, blockQueries: 4 }, { blockDocs: 299, blockQueries: 58 }]) {
       const scorers: EvaluationScorers = {
         ...EVALUATION_SCORERS,
-        retrieval: (q, c, nDocs, d, qrels) => scoreRetrieval(q, c, nDocs, d, qrels, blocks),
+        retrieval: (q, documents, qrels) => scoreRetrieval(q, documents, qrels, blocks),
       };
       assert.deepEqual(await evaluate(fixtureInput(), { scorers }), reference, JSON.stringify(blocks));
     }

@@ -3,23 +3,23 @@
  * metric's 1000 bootstrap replicates (EVAL.md "Uncertainty"). A job holds only clonable data, so runAnalysis's
  * workers run the same scoreModelCells as analyze() on the calling thread, and give the same bits.
  *
- * Every vector is L2-normalised first (a row of norm 0 stays 0: its similarity to anything is 0); a matrix whose rows
- * all have norm exactly 1 is used as it is (dividing by 1 changes nothing), so a normalised corpus is not copied.
+ * Every vector is L2-normalised first (vectors.ts): the task matrices into copies, the documents as ranking.ts reads
+ * them (no copy of the corpus).
  */
-import { UserError } from '../errors';
 import { replicates, resampleIndices } from './bootstrap';
 import { indexQrels, QrelsIndex, scoreRetrieval, scoreReranking } from './ranking';
 import type { KindScore } from './scorer';
 import { scoreSts, StsPairs } from './sts';
 import { EVAL_KINDS, EvalKind, EvaluationData, KIND_METRICS } from './types';
+import { Documents, documentsOf, normaliseRows } from './vectors';
 
 /**
  * The scorer of each kind. Classification and clustering are optional here so that the engine runs without them;
  * a kind whose scorer is absent is not scored (and evaluate() says so in a warning).
  */
 export interface EvaluationScorers {
-  retrieval(queries: Float64Array, corpus: Float64Array, nDocs: number, d: number, qrels: QrelsIndex): Promise<KindScore>;
-  reranking(queries: Float64Array, corpus: Float64Array, d: number, qrels: QrelsIndex): KindScore;
+  retrieval(queries: Float64Array, documents: Documents, qrels: QrelsIndex): Promise<KindScore>;
+  reranking(queries: Float64Array, documents: Documents, qrels: QrelsIndex): KindScore;
   sts(vectors: Float64Array, d: number, pairs: StsPairs): KindScore;
   classification?(vectors: Float64Array, n: number, d: number, labels: Int32Array, labelCount: number): KindScore;
   clustering?(vectors: Float64Array, n: number, d: number, labels: Int32Array, labelCount: number, seed: number): KindScore;
@@ -27,7 +27,7 @@ export interface EvaluationScorers {
 
 /** The engine's scorers: the one registry analyze() and the analysis workers use. */
 export const EVALUATION_SCORERS: EvaluationScorers = {
-  retrieval: (queries, corpus, nDocs, d, qrels) => scoreRetrieval(queries, corpus, nDocs, d, qrels),
+  retrieval: (queries, documents, qrels) => scoreRetrieval(queries, documents, qrels),
   reranking: scoreReranking,
   sts: scoreSts,
 };
@@ -104,11 +104,11 @@ export interface EvaluationJob {
 export async function scoreModelCells(job: EvaluationJob, scorers: EvaluationScorers = EVALUATION_SCORERS): Promise<CellScore[]> {
   const { n, d } = job;
   const prepared = prepareData(job.data, n, job.corpus !== undefined, scorers);
-  const corpus = job.corpus && normaliseRows(job.corpus, prepared.nDocs, d);
+  const corpus = job.corpus && documentsOf(job.corpus, prepared.nDocs, d, `${job.model}/Corpus`);
   const resamples = new Map<EvalKind, Int32Array>();
   const cells: CellScore[] = [];
   for (const { matrix, kinds } of job.tasks) {
-    const vectors = normaliseRows(matrix, n, d);
+    const vectors = normaliseRows(matrix, n, d, job.model);
     for (const kind of kinds) {
       const score = await scoreKind(kind, vectors, n, d, corpus, prepared, job.seed, scorers);
       const expected = prepared.units.get(kind);
@@ -127,7 +127,7 @@ function scoreKind(
   vectors: Float64Array,
   n: number,
   d: number,
-  corpus: Float64Array | undefined,
+  corpus: Documents | undefined,
   data: PreparedData,
   seed: number,
   scorers: EvaluationScorers,
@@ -137,9 +137,9 @@ function scoreKind(
   };
   switch (kind) {
     case 'retrieval':
-      return scorers.retrieval(vectors, corpus ?? missing('corpus'), data.nDocs, d, data.qrels ?? missing('qrels'));
+      return scorers.retrieval(vectors, corpus ?? missing('corpus'), data.qrels ?? missing('qrels'));
     case 'reranking':
-      return scorers.reranking(vectors, corpus ?? missing('corpus'), d, data.qrels ?? missing('qrels'));
+      return scorers.reranking(vectors, corpus ?? missing('corpus'), data.qrels ?? missing('qrels'));
     case 'sts':
       return scorers.sts(vectors, d, data.pairs ?? missing('pairs'));
     case 'classification':
@@ -147,25 +147,4 @@ function scoreKind(
     case 'clustering':
       return (scorers.clustering ?? missing('scorer'))(vectors, n, d, data.labels ?? missing('labels'), data.labelNames.length, seed);
   }
-}
-
-/** Rows of `x` (rows x d) divided by their Euclidean norms; `x` itself when every norm is exactly 1. */
-export function normaliseRows(x: Float64Array, rows: number, d: number): Float64Array {
-  if (x.length !== rows * d) throw new UserError(`expected ${rows} x ${d} numbers, got ${x.length}`, 'bundle');
-  const norms = new Float64Array(rows);
-  let allOne = true;
-  for (let i = 0; i < rows; i++) {
-    let s = 0;
-    for (let c = 0; c < d; c++) s += x[i * d + c] * x[i * d + c];
-    if (!Number.isFinite(s)) throw new UserError(`non-finite value in row ${i + 1} of a ${rows} x ${d} matrix`, 'bundle');
-    norms[i] = Math.sqrt(s);
-    if (norms[i] !== 1) allOne = false;
-  }
-  if (allOne) return x;
-  const out = new Float64Array(rows * d);
-  for (let i = 0; i < rows; i++) {
-    if (norms[i] === 0) continue;
-    for (let c = 0; c < d; c++) out[i * d + c] = x[i * d + c] / norms[i];
-  }
-  return out;
 }

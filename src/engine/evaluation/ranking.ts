@@ -5,7 +5,8 @@
  * Retrieval ranks the whole corpus for each query without ever holding queries x documents similarities: the
  * products run on onnxruntime's Gemm (kernels/gemm.ts) one block of queries x one block of documents at a time, and
  * each query keeps a running top-100 in a bounded heap (no sort of the corpus). Memory: one block product
- * (blockQueries x blockDocs doubles, 8 MiB by default) plus 100 entries per query. Documents are visited in index
+ * (blockQueries x blockDocs doubles, 8 MiB by default), one normalised block of documents (blockDocs x d), plus 100
+ * entries per query. Documents are normalised as each block is copied (vectors.ts), never as a whole copy. Documents are visited in index
  * order, so a document whose similarity equals the heap's worst is never better than it (lower index wins): a strict
  * comparison decides, and the result does not depend on the block sizes.
  *
@@ -22,6 +23,7 @@
 import { gemm } from '../kernels/gemm';
 import { acquire, release } from '../kernels/scratch';
 import type { KindScore } from './scorer';
+import { Documents, normalisedRowInto } from './vectors';
 
 /** Depth of the retrieval ranking: Recall@100 needs the top 100. */
 export const RETRIEVAL_DEPTH = 100;
@@ -91,18 +93,18 @@ export interface TopK {
 }
 
 /**
- * The k most similar documents of each query: `queries` nQueries x d and `corpus` nDocs x d, row-major (views and
- * shared memory are fine). Blocked products on Gemm with a running top-k heap per query (see the file comment).
+ * The k most similar documents of each query: `queries` nQueries x d (L2-normalised, row-major; views and shared
+ * memory are fine), documents normalised block by block. Blocked products on Gemm with a running top-k heap per query
+ * (see the file comment).
  */
 export async function topK(
   queries: Float64Array,
   nQueries: number,
-  corpus: Float64Array,
-  nDocs: number,
-  d: number,
+  documents: Documents,
   k: number,
   blocks: BlockSizes = {},
 ): Promise<TopK> {
+  const { rows: nDocs, d } = documents;
   const kk = Math.min(k, nDocs);
   const blockQueries = Math.max(1, Math.min(blocks.blockQueries ?? 256, nQueries));
   const blockDocs = Math.max(1, Math.min(blocks.blockDocs ?? 4096, nDocs));
@@ -111,17 +113,14 @@ export async function topK(
   const heapDoc = new Int32Array(nQueries * kk);
   const size = new Int32Array(nQueries);
   const product = acquire(blockQueries * blockDocs);
-  // Gemm refuses shared memory and would copy each operand on every call: copy a shared document block once.
-  const docCopy = corpus.buffer instanceof SharedArrayBuffer ? acquire(blockDocs * d) : undefined;
+  // Each block of documents is normalised into this (Gemm would copy shared memory on every call anyway).
+  const docCopy = acquire(blockDocs * d);
   const queryCopy = queries.buffer instanceof SharedArrayBuffer ? Float64Array.from(queries) : queries;
   try {
     for (let j0 = 0; j0 < nDocs; j0 += blockDocs) {
       const cols = Math.min(blockDocs, nDocs - j0);
-      let docBlock = corpus.subarray(j0 * d, (j0 + cols) * d);
-      if (docCopy) {
-        docCopy.set(docBlock);
-        docBlock = docCopy.subarray(0, cols * d);
-      }
+      for (let c = 0; c < cols; c++) normalisedRowInto(documents.data, j0 + c, d, documents.norms[j0 + c], docCopy, c * d);
+      const docBlock = docCopy.subarray(0, cols * d);
       for (let q0 = 0; q0 < nQueries; q0 += blockQueries) {
         const rows = Math.min(blockQueries, nQueries - q0);
         const out = product.subarray(0, rows * cols);
@@ -147,8 +146,7 @@ export async function topK(
       }
     }
   } finally {
-    release(product);
-    if (docCopy) release(docCopy);
+    release(product, docCopy);
   }
   // Each heap, best first.
   const docs = new Int32Array(nQueries * kk);
@@ -223,22 +221,21 @@ function dcg(gains: ArrayLike<number>, cutoff: number): number {
 }
 
 /**
- * Retrieval of one task: `queries` nQueries x d and `corpus` nDocs x d, L2-normalised, row-major. Metrics in
- * KIND_METRICS order: nDCG@10, MRR@10, Recall@100, each the mean over qrels.retrievalQueries (the units).
+ * Retrieval of one task: `queries` nQueries x d, L2-normalised, row-major. Metrics in KIND_METRICS order: nDCG@10,
+ * MRR@10, Recall@100, each the mean over qrels.retrievalQueries (the units).
  */
 export async function scoreRetrieval(
   queries: Float64Array,
-  corpus: Float64Array,
-  nDocs: number,
-  d: number,
+  documents: Documents,
   qrels: QrelsIndex,
   blocks: BlockSizes = {},
 ): Promise<KindScore> {
+  const d = documents.d;
   const units = qrels.retrievalQueries;
   const n = units.length;
   const unitQueries = new Float64Array(n * d);
   units.forEach((q, u) => unitQueries.set(queries.subarray(q * d, (q + 1) * d), u * d));
-  const top = await topK(unitQueries, n, corpus, nDocs, d, RETRIEVAL_DEPTH, blocks);
+  const top = await topK(unitQueries, n, documents, RETRIEVAL_DEPTH, blocks);
   const ndcg = new Float64Array(n);
   const mrr: number[] = [];
   const recall: number[] = [];
@@ -266,10 +263,12 @@ export async function scoreRetrieval(
 }
 
 /**
- * Reranking of one task: each unit query's qrels candidates ranked by similarity (`queries` nQueries x d, `corpus`
- * nDocs x d, L2-normalised). Metrics in KIND_METRICS order: MAP, MRR@10, means over qrels.rerankingQueries.
+ * Reranking of one task: each unit query's qrels candidates ranked by similarity (`queries` nQueries x d,
+ * L2-normalised). Metrics in KIND_METRICS order: MAP, MRR@10, means over qrels.rerankingQueries.
  */
-export function scoreReranking(queries: Float64Array, corpus: Float64Array, d: number, qrels: QrelsIndex): KindScore {
+export function scoreReranking(queries: Float64Array, documents: Documents, qrels: QrelsIndex): KindScore {
+  const d = documents.d;
+  const row = new Float64Array(d);
   const units = qrels.rerankingQueries;
   const ap = new Float64Array(units.length);
   const mrr: number[] = [];
@@ -278,10 +277,10 @@ export function scoreReranking(queries: Float64Array, corpus: Float64Array, d: n
     const count = qrels.offsets[q + 1] - start;
     const sim = new Float64Array(count);
     for (let x = 0; x < count; x++) {
-      const oq = q * d;
-      const od = qrels.doc[start + x] * d;
+      const j = qrels.doc[start + x];
+      normalisedRowInto(documents.data, j, d, documents.norms[j], row, 0);
       let s = 0;
-      for (let c = 0; c < d; c++) s += queries[oq + c] * corpus[od + c];
+      for (let c = 0; c < d; c++) s += queries[q * d + c] * row[c];
       sim[x] = s;
     }
     // Candidates are in ascending document order, so the index tie-break is the candidate position.
