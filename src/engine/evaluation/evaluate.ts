@@ -16,7 +16,7 @@ import { UserError } from '../errors';
 import { interval95, pairedDifference } from './bootstrap';
 import { CellScore, EVALUATION_SCORERS, EvaluationJob, EvaluationScorers, prepareData, PreparedData, scoreModelCells } from './cells';
 import { spearman } from './correlation';
-import { cellKey, EvaluationMemo, kindDataHash } from './memo';
+import { cellKey, EvaluationMemo, kindDataHash, matrixHash } from './memo';
 import {
   DisplacementVsPerformanceRow,
   EvalKind,
@@ -122,11 +122,12 @@ function cellKeys(input: EvaluationInput, kinds: EvalKind[], memo: EvaluationMem
   const dataHashes = kinds.map((kind) => kindDataHash(kind, input.data, input.n));
   return input.models.map((model, m) => {
     const corpusHash = kinds.some((k) => k === 'retrieval' || k === 'reranking') ? memo.corpusHash(input.corpus![m]) : '';
-    return input.tasks.map((_, t) =>
-      kinds.map((kind, k) =>
-        cellKey(model, kind, input.seed, input.embeddings[m][t], dataHashes[k], kind === 'retrieval' || kind === 'reranking' ? corpusHash : ''),
-      ),
-    );
+    return input.tasks.map((_, t) => {
+      const taskHash = matrixHash(input.embeddings[m][t]);
+      return kinds.map((kind, k) =>
+        cellKey(model, kind, input.seed, taskHash, dataHashes[k], kind === 'retrieval' || kind === 'reranking' ? corpusHash : ''),
+      );
+    });
   });
 }
 
@@ -180,7 +181,10 @@ function evaluationRows(input: EvaluationInput, kinds: EvalKind[], cells: CellSc
   return rows;
 }
 
-/** Per kind: Spearman of (mean cosine displacement, Delta of the main metric) over the (model, non-Base task) cells. */
+/**
+ * Per kind: Spearman of (mean cosine displacement, Delta of the main metric) over the (model, non-Base task) cells
+ * (a cell whose Delta is undefined is left out of the correlation and of n).
+ */
 function displacementVsPerformance(input: EvaluationInput, kinds: EvalKind[], cells: CellScore[][][]): DisplacementVsPerformanceRow[] {
   return kinds.map((kind, k) => {
     const x: number[] = [];
@@ -189,9 +193,10 @@ function displacementVsPerformance(input: EvaluationInput, kinds: EvalKind[], ce
       input.tasks.forEach((task, t) => {
         if (t === 0) return;
         const row = input.displacement.find((r) => r.model === model && r.task === task);
-        if (!row) return;
+        const delta = cells[m][t][k].values[0] - cells[m][0][k].values[0];
+        if (!row || !Number.isFinite(row.meanCosineDistance) || !Number.isFinite(delta)) return;
         x.push(row.meanCosineDistance);
-        y.push(cells[m][t][k].values[0] - cells[m][0][k].values[0]);
+        y.push(delta);
       }),
     );
     const rho = x.length >= 3 ? spearman(x, y) : NaN;

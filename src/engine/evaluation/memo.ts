@@ -47,10 +47,14 @@ export class EvaluationMemo {
   }
 }
 
-/** The key of one cell. `dataHash` from kindDataHash, `corpusHash` for retrieval and reranking. */
-export function cellKey(model: string, kind: EvalKind, seed: number, matrix: Float64Array, dataHash: string, corpusHash = ''): string {
-  const matrixHash = digest((h) => updateArray(h, matrix));
-  return [`${model.length}:${model}`, kind, seed, matrix.length, matrixHash, dataHash, corpusHash].join('\u0000');
+/** Hash of a task's embedding matrix (its length and bytes). */
+export function matrixHash(matrix: Float64Array): string {
+  return digest((h) => updateArray(h, matrix));
+}
+
+/** The key of one cell: `taskHash` from matrixHash, `dataHash` from kindDataHash, `corpusHash` for retrieval and reranking. */
+export function cellKey(model: string, kind: EvalKind, seed: number, taskHash: string, dataHash: string, corpusHash = ''): string {
+  return [`${model.length}:${model}`, kind, seed, taskHash, dataHash, corpusHash].join('\u0000');
 }
 
 /** Hash of the part of the evaluation data that a kind reads. */
