@@ -28,7 +28,7 @@ def generate(args):
     rows = []
     for i in range(args.queries):
         for g, j in enumerate(rng.choice(args.docs, size=3, replace=False)):
-            docs[j] = queries[i] + rng.standard_normal(args.dim) * (0.8 + 0.4 * g)
+            docs[j] = queries[i] + rng.standard_normal(args.dim) * (6.0 + 2.0 * g)
             rows.append((i, j, 3 - g))
     docs /= np.linalg.norm(docs, axis=1, keepdims=True)
     os.makedirs(args.dir, exist_ok=True)
