@@ -10,6 +10,7 @@ import { EvaluationMemo } from '../src/engine/evaluation/memo';
 import { EVALUATION_FILE, evaluationCsv, writeOutputs } from '../src/engine/io/outputs';
 import { analyze } from '../src/engine/method/analyze';
 import { runAnalysis } from '../src/engine/method/runAnalysis';
+import { UserError } from '../src/engine/errors';
 import { fixture, fixtureBundle, fixtureInput } from './evalRankingFixture';
 
 // runAnalysis starts dist/analysisWorker.js: build with `node esbuild.mjs` first.
@@ -51,6 +52,21 @@ describe('evaluation in the analysis (stage E)', () => {
     const result = await analyze(bundle, { k: 8 });
     assert.deepEqual([...new Set(result.evaluation.map((r) => r.kind))], ['sts']);
     assert.ok(result.warnings.some((w) => w.startsWith('retrieval and reranking: the bundle has qrels but no documents')));
+  });
+
+  it('evaluation data that does not fit the bundle is a UserError naming what is wrong', async () => {
+    const short = fixtureBundle();
+    short.corpus![1] = short.corpus![1].subarray(0, 10);
+    await assert.rejects(analyze(short, { k: 8 }), (e: unknown) => e instanceof UserError && /gauss\/Corpus.*expected 300 x 12/.test(e.message));
+    const homes = fixtureBundle();
+    homes.evaluation!.homeKinds = [null];
+    await assert.rejects(analyze(homes, { k: 8 }), (e: unknown) => e instanceof UserError && /1 home kinds for 3 tasks/.test(e.message));
+    const pairs = fixtureBundle();
+    pairs.evaluation!.pairs!.a[4] = fixture.n;
+    await assert.rejects(analyze(pairs, { k: 8 }), (e: unknown) => e instanceof UserError && /pair 5 refers to a query row outside/.test(e.message));
+    const bad = fixtureBundle();
+    bad.corpus![0][7] = Number.NaN;
+    await assert.rejects(runAnalysis(bad, { k: 8 }), (e: unknown) => e instanceof UserError && /non-finite value in row 1/.test(e.message));
   });
 
   it('evaluation.csv: one line per row, same columns as results.json; not written (and an old one removed) without rows', async () => {
