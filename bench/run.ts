@@ -1,5 +1,5 @@
 /**
- * `npm run bench` = build, then `node out/bench/run.js [--quick] [--only analysis,embedding,incremental,host,memory]
+ * `npm run bench` = build, then `node out/bench/run.js [--quick] [--only analysis,embedding,incremental,host,memory,evaluation]
  * [--out FILE]`. Prints a table per section and writes BENCHMARKS.md (a full run of every section) or, for --quick
  * and --only runs, out/bench/BENCHMARKS-partial.md, so a smoke run never replaces the real results. The file is
  * rewritten after every section, so a stopped run keeps what it measured (marked unfinished).
@@ -10,13 +10,14 @@ import * as path from 'node:path';
 import { packageRoot } from '../src/engine/io/paths';
 import { analysisScenarios, benchAnalysis, type AnalysisOutcome } from './analysisBench';
 import { benchEmbedding, type EmbeddingOutcome } from './embeddingBench';
+import { benchEvaluation } from './evaluationBench';
 import { benchHost, type HostOutcome } from './hostBench';
 import { benchIncremental, type IncrementalOutcome } from './incrementalBench';
 import { machineInfo } from './machine';
 import { benchMemory, type MemoryOutcome } from './memoryBench';
 import { renderMarkdown, type Results } from './report';
 
-export const SECTIONS = ['analysis', 'embedding', 'incremental', 'host', 'memory'] as const;
+export const SECTIONS = ['analysis', 'embedding', 'incremental', 'host', 'memory', 'evaluation'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function parseArgs(argv: string[]): { quick: boolean; only: Section[]; out?: string } {
@@ -98,6 +99,11 @@ async function main(): Promise<void> {
     log('\n[memory] peak RSS of the paper-scale analysis');
     results.memory = await benchMemory(quick, log) as MemoryOutcome;
     note('after memory');
+  }
+  if (only.includes('evaluation')) {
+    log('\n[evaluation] retrieval over 100k documents vs numpy');
+    results.evaluation = await benchEvaluation(quick, log);
+    note('after evaluation');
   }
   results.finished = true;
   console.log(`\n${save()}`);

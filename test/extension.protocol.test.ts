@@ -57,6 +57,9 @@ function result(): AnalysisResult {
     failedModels: [],
     taskOrderStability: models.map((model) => ({ model, order: ['STS'], share: 1, adjacentShares: [] })),
     queries: ['x', 'y', 'z'],
+    evaluation: [],
+    displacementVsPerformance: [],
+    leaderboard: [],
   };
 }
 

@@ -69,6 +69,9 @@ function sampleResult(models: string[], tasks: string[]): AnalysisResult {
     taskOrderStability: models.map((model) => ({ model, order: [...tasks.slice(1)].reverse(), share: 0.9, adjacentShares: tasks.slice(2).map(() => 0.95) })),
     queries: ['q0', 'q1', HOSTILE, 'q3', 'q4\u2028with separator'],
     instructions: { [tasks[1]]: `Find passages <b>now</b> ${'and more words '.repeat(8)}`, [tasks[2]]: '検索クエリ'.repeat(20) },
+    evaluation: [],
+    displacementVsPerformance: [],
+    leaderboard: [],
   };
 }
 

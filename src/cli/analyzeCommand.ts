@@ -6,6 +6,7 @@ import { runAnalysis } from '../engine/method/runAnalysis';
 import { CLI_SURFACE, messageText } from '../engine/messages';
 import type { AnalysisOptions, AnalysisResult, MdsMethod, PointsMode } from '../engine/types';
 import { choiceOption, type CliIo, type Command, intOption, parseCommandArgs, UsageError } from './args';
+import { evaluationSummary } from './evaluationSummary';
 
 const POINTS_MODES: readonly PointsMode[] = ['flatten', 'centroid'];
 const MDS_METHODS: readonly MdsMethod[] = ['classical', 'smacof'];
@@ -60,7 +61,8 @@ export const analyzeCommand: Command = {
 Analyses the embeddings in <bundle> (a folder <bundle>/<model>/<task>.npy, or a .jsonl file of
 {"model", "task", "index", "vector"} lines) and writes results.json, displacement.csv, procrustes.csv
 and report.html into <dir>. A bundle folder may carry evaluation data (queries.jsonl with ids and labels,
-pairs.tsv, qrels.tsv, corpus_ids.txt, <model>/Corpus.npy and kinds.json, as \`embed\` writes them).
+pairs.tsv, qrels.tsv, corpus_ids.txt, <model>/Corpus.npy and kinds.json, as \`embed\` writes them): then it also
+writes evaluation.csv and prints a summary of the task evaluation.
 
 Options:
   --out, -o <dir>            output folder (created if missing)
@@ -96,6 +98,7 @@ ${ANALYSIS_USAGE}  --force                    replace results of an earlier run 
     );
     const result = await runAnalysis(bundle, options, io.signal);
     printWarnings(result, io);
+    for (const line of evaluationSummary(result)) io.stdout(`${line}\n`);
     for (const file of await writeOutputs(outDir, result, { force })) io.stdout(`wrote ${file}\n`);
   },
 };

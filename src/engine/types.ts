@@ -1,11 +1,10 @@
-import type { EngineMessage } from './messages';
-
 /**
  * Data shapes shared by the engine, the CLI, the model providers, the extension host and the webview.
  * Pure types: safe to import from any side (no Node or VS Code APIs).
  */
-
-import type { EvaluationData } from './evaluation/types';
+import type { EvaluationMemo } from './evaluation/memo';
+import type { DisplacementVsPerformanceRow, EvaluationData, EvaluationRow, LeaderboardRow } from './evaluation/types';
+import type { EngineMessage } from './messages';
 
 /** Name of the task that carries no instruction. Always first in `tasks`. */
 export const BASE_TASK = 'Base';
@@ -66,8 +65,13 @@ export interface AnalysisOptions {
   mds?: MdsMethod;
   /** Reference model name; default: the model with the smallest mean Procrustes distance onto it. */
   reference?: string;
-  /** Seed of SMACOF's random start. Default 0. */
+  /** Seed of SMACOF's random start and of the evaluation's bootstrap and k-means. Default 0. */
   seed?: number;
+  /**
+   * Live mode: keep one memo across analyses of the same inputs, so that only the tasks whose embeddings changed are
+   * scored again (the other cells, Base's included, and the documents' hashes are reused). Not part of the result.
+   */
+  evaluationMemo?: EvaluationMemo;
 }
 
 export interface MapPoint {
@@ -161,4 +165,16 @@ export interface AnalysisResult {
   taskOrderStability: TaskOrderStability[];
   queries?: string[];
   instructions?: Record<string, string>;
+  /** Task evaluation (EVAL.md), models, tasks, kinds, metrics order; [] without labelled data. */
+  evaluation: EvaluationRow[];
+  /** One row per evaluated kind; [] without labelled data. */
+  displacementVsPerformance: DisplacementVsPerformanceRow[];
+  /** Wordings of one instruction ranked per model and kind (two or more tasks at home on a kind); [] otherwise. */
+  leaderboard: LeaderboardRow[];
 }
+
+/** The keys the evaluation stage adds (evaluationStage.ts); the rest is the displacement analysis (METHOD.md). */
+export type EvaluationKeys = 'evaluation' | 'displacementVsPerformance' | 'leaderboard';
+
+/** An AnalysisResult before the evaluation stage. */
+export type AnalysisCore = Omit<AnalysisResult, EvaluationKeys>;

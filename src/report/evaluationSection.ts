@@ -75,7 +75,7 @@ function leaderboardSection(view: EvaluationReportView): string {
     String(row.rank),
     escapeHtml(row.task),
     formatNumber(row.value),
-    row.rank === 1 ? 'best' : formatSigned(row.differenceToBest),
+    row.rank === 1 ? 'best' : formatSigned(row.difference),
     row.rank === 1 ? '' : `${formatSigned(row.differenceCiLow)} .. ${formatSigned(row.differenceCiHigh)}`,
     row.rank === 1 ? '' : row.significant ? 'yes' : 'no',
   ]);

@@ -103,21 +103,29 @@ export interface DisplacementVsPerformanceRow {
 }
 
 /**
- * One row of results.json `leaderboard`: for each (model, kind) with two or more tasks of that home kind (wordings of
- * one instruction), each wording ranked by the kind's main metric, with its paired difference to the best.
+ * One row of results.json `leaderboard`: the wordings of one instruction (two or more tasks whose home kind is
+ * `kind`) ranked for one model by the kind's main metric (descending; ties: tasks order), each with its paired
+ * difference to the best wording. The bootstrap resamples are the kind's shared ones, so the differences are paired.
  */
 export interface LeaderboardRow {
   model: string;
   kind: EvalKind;
+  /** The kind's main metric. */
   metric: EvalMetric;
   task: string;
-  /** 1 = best (ties: task order). */
+  /** 1 = best. */
   rank: number;
   value: number;
-  /** value - best value (0 for the best), with its 95% paired-bootstrap interval. */
-  differenceToBest: number;
+  /** 95% bootstrap interval of `value`. */
+  ciLow: number;
+  ciHigh: number;
+  /** The best wording (rank 1) of this model and kind. */
+  best: string;
+  /** value - the best's value (0 for the best itself). */
+  difference: number;
+  /** 95% paired-bootstrap interval of the difference (0, 0 for the best itself). */
   differenceCiLow: number;
   differenceCiHigh: number;
-  /** The interval excludes 0 (never for the best). */
+  /** The difference's interval excludes 0: the best beats this wording beyond the resampling noise. */
   significant: boolean;
 }

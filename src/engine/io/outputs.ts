@@ -1,6 +1,7 @@
 /**
- * The files an analysis writes into its output folder: results.json, displacement.csv, procrustes.csv and
- * report.html. Nothing else in the folder is touched, and none of these is overwritten unless asked.
+ * The files an analysis writes into its output folder: results.json, displacement.csv, procrustes.csv,
+ * report.html and, when the task evaluation has rows, evaluation.csv. Nothing else in the folder is touched, and none
+ * of these is overwritten unless asked.
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -13,7 +14,8 @@ export const RESULTS_FILE = 'results.json';
 export const DISPLACEMENT_FILE = 'displacement.csv';
 export const PROCRUSTES_FILE = 'procrustes.csv';
 export const REPORT_FILE = 'report.html';
-export const OUTPUT_FILES = [RESULTS_FILE, DISPLACEMENT_FILE, PROCRUSTES_FILE, REPORT_FILE] as const;
+export const EVALUATION_FILE = 'evaluation.csv';
+export const OUTPUT_FILES = [RESULTS_FILE, DISPLACEMENT_FILE, PROCRUSTES_FILE, REPORT_FILE, EVALUATION_FILE] as const;
 
 /** results.json: the AnalysisResult as pretty JSON. Same result, same bytes. */
 export function resultsJson(result: AnalysisResult): string {
@@ -40,6 +42,33 @@ export function displacementCsv(result: AnalysisResult): string {
 /** The M x M Procrustes distance matrix: header row and first column are model names; row = source, column = target. */
 export function procrustesCsv(result: AnalysisResult): string {
   return csv([['model', ...result.models], ...result.models.map((model, i) => [model, ...result.procrustesDistance[i]])]);
+}
+
+const EVALUATION_COLUMNS = [
+  'model',
+  'task',
+  'kind',
+  'metric',
+  'value',
+  'base',
+  'delta',
+  'ciLow',
+  'ciHigh',
+  'deltaCiLow',
+  'deltaCiHigh',
+  'home',
+  'n',
+] as const;
+
+/**
+ * One row per results.json `evaluation` row, same columns; a null or undefined (NaN) number is an empty field,
+ * `home` is true/false.
+ */
+export function evaluationCsv(result: AnalysisResult): string {
+  const field = (value: string | number | boolean | null): string | number =>
+    value === null || (typeof value === 'number' && Number.isNaN(value)) ? '' : typeof value === 'boolean' ? String(value) : value;
+  const rows = result.evaluation.map((row) => EVALUATION_COLUMNS.map((column) => field(row[column])));
+  return csv([[...EVALUATION_COLUMNS], ...rows]);
 }
 
 function csv(rows: (string | number)[][]): string {
@@ -75,7 +104,7 @@ export async function checkOutputDir(dir: string, force: boolean): Promise<void>
   }
 }
 
-/** Writes the four output files into `dir` (created if needed), each atomically. Returns the paths written. */
+/** Writes the output files (four, or five with an evaluation) into `dir` (created if needed), each atomically. Returns the paths written. */
 export async function writeOutputs(dir: string, result: AnalysisResult, options: { force: boolean }): Promise<string[]> {
   await checkOutputDir(dir, options.force);
   // The report is rendered first: it needs the built assets, and a missing asset must not leave a partial set.
@@ -85,7 +114,10 @@ export async function writeOutputs(dir: string, result: AnalysisResult, options:
     [PROCRUSTES_FILE, procrustesCsv(result)],
     [REPORT_FILE, renderReport(result)],
   ];
+  if (result.evaluation.length > 0) contents.push([EVALUATION_FILE, evaluationCsv(result)]);
   await fs.mkdir(dir, { recursive: true });
+  // An evaluation.csv of an earlier run (replaced with --force) must not outlive a run that has no evaluation.
+  if (result.evaluation.length === 0) await fs.rm(path.join(dir, EVALUATION_FILE), { force: true });
   const written: string[] = [];
   for (const [name, text] of contents) {
     const file = path.join(dir, name);

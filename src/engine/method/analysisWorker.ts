@@ -7,10 +7,12 @@
 import { parentPort } from 'node:worker_threads';
 import { analyseModel, analyze, mapForReference } from './analyze';
 import { displacementUncertainty } from './displacementIntervals';
+import { scoreModelCells } from '../evaluation/cells';
 import { mulberry32 } from '../kernels/linalg';
 import { procrustesPair } from './procrustes';
 import { sharedCopyOf } from '../kernels/shared';
 import type { WorkerReply, WorkerRequest } from './runAnalysis';
+import type { EvaluationData } from '../evaluation/types';
 
 const port = parentPort;
 if (!port) throw new Error('analysisWorker.js must run in a worker thread');
@@ -33,6 +35,9 @@ async function handle(request: WorkerRequest): Promise<void> {
       reply({ id: request.id, type: 'pair', rotation: sharedCopyOf(pair.q), sigmaSum: pair.sigmaSum });
     } else if (request.type === 'uncertainty') {
       reply({ id: request.id, type: 'uncertainty', uncertainty: displacementUncertainty(request.input) });
+    } else if (request.type === 'evaluate') {
+      const cells = await scoreModelCells(request.job);
+      reply({ id: request.id, type: 'evaluate', cells }, cells.map((cell) => cell.replicates.buffer as ArrayBuffer));
     } else if (request.type === 'warm') {
       await warmUp();
       reply({ id: request.id, type: 'warm' });
@@ -60,7 +65,22 @@ async function warmUp(): Promise<void> {
   const n = 40;
   const dims = [24, 16, 32];
   const embeddings = dims.map((d) => [0, 1, 2].map(() => Float64Array.from({ length: n * d }, () => rng() - 0.5)));
-  await analyze({ models: ['a', 'b', 'c'], tasks: ['Base', 't1', 't2'], n, dims, embeddings }, { k: 8 });
+  // With a little labelled data, so that the evaluation's loops are compiled too.
+  const docs = 50;
+  const corpus = dims.map((d) => Float64Array.from({ length: docs * d }, () => rng() - 0.5));
+  const entries = 4 * n;
+  const evaluation: EvaluationData = {
+    queryIds: Array.from({ length: n }, (_, i) => String(i + 1)),
+    corpusIds: Array.from({ length: docs }, (_, j) => String(j)),
+    qrels: {
+      query: Int32Array.from({ length: entries }, (_, e) => e >> 2),
+      doc: Int32Array.from({ length: entries }, (_, e) => (e * 7) % docs),
+      score: Float64Array.from({ length: entries }, (_, e) => e % 3),
+    },
+    pairs: { a: Int32Array.from({ length: n }, (_, p) => p), b: Int32Array.from({ length: n }, (_, p) => (p + 1) % n), score: Float64Array.from({ length: n }, (_, p) => p % 5) },
+    homeKinds: [null, 'retrieval', 'sts'],
+  };
+  await analyze({ models: ['a', 'b', 'c'], tasks: ['Base', 't1', 't2'], n, dims, embeddings, corpus, evaluation }, { k: 8 });
 }
 
 function reply(message: WorkerReply, transfer: ArrayBuffer[] = []): void {

@@ -29,7 +29,9 @@ import { pcaModel } from './pca';
 import { acquire, release, trimScratch } from '../kernels/scratch';
 import { releaseKernels } from '../kernels/wasm';
 import { normalisedDistance, pairIndex, procrustesPair, rotationOnto, sumOfSquares } from './procrustes';
+import { evaluateBundle, withEvaluation } from './evaluationStage';
 import {
+  AnalysisCore,
   AnalysisOptions,
   AnalysisResult,
   BASE_TASK,
@@ -266,7 +268,7 @@ export function assembleResult(
   ref: number,
   maps: readonly MapStage[],
   uncertainty: DisplacementUncertainty,
-): AnalysisResult {
+): AnalysisCore {
   const { bundle, opts } = prepared;
   const { models, tasks, n } = bundle;
   const mCount = models.length;
@@ -430,7 +432,8 @@ async function analyzeStages(input: EmbeddingBundle, options?: AnalysisOptions):
   };
   const maps: MapStage[] = [];
   for (const r of referenceOrder(mCount, ref)) maps.push(await mapForReference(mapInput, r));
-  return assembleResult(prepared, stages, distance, ref, maps, displacementUncertainty(uncertaintyInput(prepared, stages)));
+  const core = assembleResult(prepared, stages, distance, ref, maps, displacementUncertainty(uncertaintyInput(prepared, stages)));
+  return withEvaluation(core, await evaluateBundle(bundle, opts.seed, core.displacement, options?.evaluationMemo));
 }
 
 /** What the bootstrap of the mean displacement needs from stage A: per model and task, the per-query distances. */

@@ -26,6 +26,8 @@ import {
 } from './analyze';
 import type { DisplacementUncertainty, UncertaintyInput } from './displacementIntervals';
 import { CancelledError, UserError } from '../errors';
+import type { CellScore, EvaluationJob } from '../evaluation/cells';
+import { evaluateBundle, withEvaluation } from './evaluationStage';
 import type { TaskDisplacement } from './metrics';
 import { distPath } from '../io/paths';
 import { isShared, sharedFloat64 } from '../kernels/shared';
@@ -38,6 +40,7 @@ export type WorkerRequest =
   | { id: number; type: 'pair'; source: Float64Array; target: Float64Array; n: number; k: number }
   | { id: number; type: 'map'; input: MapInputs; ref: number; wantCosine: boolean }
   | { id: number; type: 'uncertainty'; input: UncertaintyInput }
+  | { id: number; type: 'evaluate'; job: EvaluationJob }
   | { id: number; type: 'warm' };
 
 export type WorkerReply =
@@ -45,6 +48,7 @@ export type WorkerReply =
   | { id: number; type: 'pair'; rotation: Float64Array; sigmaSum: number }
   | { id: number; type: 'map'; coords: Float64Array; stress: number; cosine?: Float64Array }
   | { id: number; type: 'uncertainty'; uncertainty: DisplacementUncertainty }
+  | { id: number; type: 'evaluate'; cells: CellScore[] }
   | { id: number; type: 'warm' }
   | { id: number; type: 'error'; name: string; message: string; stack?: string };
 
@@ -206,6 +210,29 @@ async function sharedCopy(source: Float64Array, signal: AbortSignal | undefined)
   return copy;
 }
 
+/**
+ * Stage E on the workers, one job per model (largest first so that the workers finish together). The documents go
+ * in shared memory (a copy made a slice at a time unless they are there already), so no worker copies them.
+ */
+async function evaluationOnWorkers(pool: WorkerPool, jobs: EvaluationJob[], signal: AbortSignal | undefined): Promise<CellScore[][]> {
+  const cost = (job: EvaluationJob): number => job.d * (job.corpus?.length ?? job.n);
+  const order = jobs.map((_, j) => j).sort((a, b) => cost(jobs[b]) - cost(jobs[a]) || a - b);
+  const cells = new Array<CellScore[]>(jobs.length);
+  const running: Promise<void>[] = [];
+  for (const j of order) {
+    const job = jobs[j];
+    const corpus = job.corpus && (await sharedCopy(job.corpus, signal));
+    const run = pool.run({ type: 'evaluate', job: { ...job, corpus } }).then((reply) => {
+      if (reply.type !== 'evaluate') throw new Error('unexpected worker reply');
+      cells[j] = reply.cells;
+    });
+    run.catch(() => undefined); // handled by Promise.all below (see stage A)
+    running.push(run);
+  }
+  await Promise.all(running);
+  return cells;
+}
+
 export async function runAnalysis(
   input: EmbeddingBundle,
   options: AnalysisOptions = {},
@@ -294,7 +321,12 @@ export async function runAnalysis(
     );
     const uncertainty = await uncertaintyJob;
     if (signal?.aborted) throw new CancelledError();
-    const result = assembleResult(prepared, stages, distance, ref, maps, uncertainty);
+    const core = assembleResult(prepared, stages, distance, ref, maps, uncertainty);
+    const evaluation = await evaluateBundle(prepared.bundle, opts.seed, core.displacement, options.evaluationMemo, (jobs) =>
+      evaluationOnWorkers(pool, jobs, signal),
+    );
+    if (signal?.aborted) throw new CancelledError();
+    const result = withEvaluation(core, evaluation);
     finished = true;
     return result;
   } finally {
