@@ -2,9 +2,9 @@
 import { readBundle } from '../engine/io/bundle';
 import { UserError } from '../engine/errors';
 import { checkOutputDir, writeOutputs } from '../engine/io/outputs';
-import { runAnalysis } from '../engine/method/runAnalysis';
 import type { AnalysisOptions, MdsMethod, PointsMode } from '../engine/types';
 import { choiceOption, type Command, intOption, parseCommandArgs, UsageError } from './args';
+import { analyseWithMapFlags, MAP_OPTIONS, MAP_USAGE, mapFlagsFrom, prepareMapFlags, writeFrameOutput } from './mapFlags';
 
 const POINTS_MODES: readonly PointsMode[] = ['flatten', 'centroid'];
 const MDS_METHODS: readonly MdsMethod[] = ['classical', 'smacof'];
@@ -52,7 +52,7 @@ and report.html into <dir>.
 
 Options:
   --out, -o <dir>            output folder (created if missing)
-${ANALYSIS_USAGE}  --force                    replace results of an earlier run in <dir> (other files are never touched)
+${ANALYSIS_USAGE}${MAP_USAGE}  --force                    replace results of an earlier run in <dir> (other files are never touched)
   --help, -h                 show this help
 `,
   async run(args, io) {
@@ -60,6 +60,7 @@ ${ANALYSIS_USAGE}  --force                    replace results of an earlier run 
       out: { type: 'string', short: 'o' },
       force: { type: 'boolean' },
       ...ANALYSIS_OPTIONS,
+      ...MAP_OPTIONS,
     });
     if (positionals.length === 0) throw new UsageError('missing the bundle (a folder or a .jsonl file)');
     if (positionals.length > 1) throw new UsageError(`expected one bundle, got ${positionals.length}: ${positionals.join(' ')}`);
@@ -69,9 +70,11 @@ ${ANALYSIS_USAGE}  --force                    replace results of an earlier run 
     const force = values.force === true;
 
     const options = analysisOptionsFrom(values);
+    const mapFlags = mapFlagsFrom(values, options);
 
     // Refuse before the work, not after it.
     await checkOutputDir(outDir, force);
+    const prepared = await prepareMapFlags(mapFlags, outDir, force);
     const bundle = await readBundle(bundlePath);
     if (options.reference !== undefined && !bundle.models.includes(options.reference)) {
       throw new UserError(
@@ -82,8 +85,9 @@ ${ANALYSIS_USAGE}  --force                    replace results of an earlier run 
     io.stderr(
       `analysing ${bundle.models.length} models x ${bundle.tasks.length} tasks x ${bundle.n} queries from ${bundlePath}\n`,
     );
-    const result = await runAnalysis(bundle, options, io.signal);
+    const { result, frame } = await analyseWithMapFlags(bundle, options, prepared, io.signal);
     for (const warning of result.warnings) io.stderr(`warning: ${warning}\n`);
     for (const file of await writeOutputs(outDir, result, { force })) io.stdout(`wrote ${file}\n`);
+    for (const line of await writeFrameOutput(outDir, frame, force)) io.stdout(`${line}\n`);
   },
 };

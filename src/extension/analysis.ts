@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import { writeFileAtomic } from '../engine/io/atomicWrite';
 import { readBundle } from '../engine/io/bundle';
 import { UserError } from '../engine/errors';
-import { RESULTS_FILE, resultsJson } from '../engine/io/outputs';
+import { readResults, RESULTS_FILE, resultsJson } from '../engine/io/outputs';
 import { prewarmAnalysis, runAnalysis } from '../engine/method/runAnalysis';
 import { type AnalysisResult, BASE_TASK } from '../engine/types';
 import { instructionFormat, parseInstructionDocument, readInstructionSet } from '../inputs/instructions';
@@ -18,7 +18,6 @@ import { EmbeddingCache, SESSION_MEMORY_BYTES } from '../models/cache';
 import type { EmbedProgress, Embedder, TaskSpec } from '../models/embedder';
 import { embedAll } from '../models/pipeline';
 import { createEmbedder, parseEndpointSpec } from '../models/registry';
-import { analysisResultProblem } from '../protocol';
 import { isCancellation, type Log, reportError, timed } from './log';
 import { LatestOnly } from './latestOnly';
 import { type ModelEntry, restrictedModeRefusal } from './modelSpecs';
@@ -102,7 +101,7 @@ export class AnalysisController implements vscode.Disposable {
     this.currentSession = undefined;
     this.changed.fire();
     if ((await fs.stat(target)).isFile() && target.toLowerCase().endsWith('.json')) {
-      const result = await timed(this.log, `open ${target}`, () => readResultsFile(target));
+      const result = await timed(this.log, `open ${target}`, () => readResults(target));
       this.views.show(result, { runId, title, outputDir: path.dirname(target) }, { reveal: true, resultsFile: target });
       return;
     }
@@ -331,18 +330,6 @@ function progressMessage(progress: EmbedProgress): string {
     return vscode.l10n.t('Downloading {0}: {1}{2}', progress.model, progress.file ?? '', percent);
   }
   return vscode.l10n.t('Embedding with {0}: {1}/{2}', progress.model, progress.done, progress.total);
-}
-
-async function readResultsFile(file: string): Promise<AnalysisResult> {
-  let value: unknown;
-  try {
-    value = JSON.parse(await fs.readFile(file, 'utf8'));
-  } catch (error) {
-    throw new UserError(`cannot read results: ${error instanceof Error ? error.message : String(error)}`, file);
-  }
-  const problem = analysisResultProblem(value);
-  if (problem) throw new UserError(`not an Instruction Lens results file: ${problem}`, file);
-  return value as AnalysisResult;
 }
 
 /** The text of `file` when it is open in an editor with unsaved changes: what the user sees is what is analysed. */
