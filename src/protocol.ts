@@ -35,6 +35,8 @@ export interface ResultContext {
   instructionSource?: string;
   /** Folder holding results.json and the other output files of this run. */
   outputDir?: string;
+  /** A live preview (result.mapMode 'preview'): the time (HH:MM:SS) of the full analysis whose frame it is shown in. */
+  frameTime?: string;
 }
 
 export type HostMessage =
@@ -68,6 +70,10 @@ export const UI_STRINGS = {
   orderKept: 'task order kept for every model',
   orderChanged: 'task order changed for',
   computing: 'Computing…',
+  // Which map is shown (webview/main.ts, mapModeText).
+  mapExact: 'Exact analysis',
+  mapAnchored: 'Exact analysis, anchored to the previous map',
+  mapPreview: 'Live preview in the frame of {0}',
   // Chart labels (webview/charts.ts); report.html uses the English ones.
   chartMapTitle: 'Figure 1. Models and tasks on one map',
   chartMdsAxis1: 'MDS dimension 1',
@@ -90,6 +96,8 @@ export const UI_STRINGS = {
   hoverMedian: 'median',
 } as const;
 export type UiStrings = Record<keyof typeof UI_STRINGS, string>;
+
+const MAP_MODES = ['exact', 'anchored', 'preview'] as const;
 
 type Json = Record<string, unknown>;
 
@@ -154,6 +162,7 @@ export function analysisResultProblem(value: unknown): string | undefined {
   }
   if (!isOptional(value.queries, (x): x is string[] => isArrayOf(x, isString))) return 'queries must be a string array';
   if (!isArrayOf(value.warnings, isString)) return 'warnings must be a string array';
+  if (!isOptional(value.mapMode, (x): x is string => isOneOf(MAP_MODES, x))) return `mapMode must be one of ${MAP_MODES.join(', ')}`;
   return undefined;
 }
 
@@ -164,7 +173,8 @@ function isResultContext(value: unknown): value is ResultContext {
     isString(value.title) &&
     isOptional(value.queryFile, isString) &&
     isOptional(value.instructionSource, isString) &&
-    isOptional(value.outputDir, isString)
+    isOptional(value.outputDir, isString) &&
+    isOptional(value.frameTime, isString)
   );
 }
 

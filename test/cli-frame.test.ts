@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { packageRoot } from '../src/engine/io/paths';
-import { mapExtent } from '../src/engine/method/outOfSample';
+import { mapExtent } from '../src/engine/method/anchor';
 import type { AnalysisResult, MapPoint } from '../src/engine/types';
 import { assertNoStack, cli, tempDir } from './helpers/cli';
 

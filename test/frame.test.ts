@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { anchorResult, applyPlane, fitPlaneProcrustes } from '../src/engine/method/anchor';
+import { anchorResult, applyPlane, fitPlaneProcrustes, mapExtent } from '../src/engine/method/anchor';
 import { analyzeWithFrame } from '../src/engine/method/analyze';
 import type { MapFrame } from '../src/engine/method/frame';
 import { classicalMdsFit } from '../src/engine/method/mds';
-import { gowerPoint, mapExtent, smacofPoint } from '../src/engine/method/outOfSample';
+import { gowerPoint, smacofPoint } from '../src/engine/method/outOfSample';
 import { distancesToFrame, previewInFrame } from '../src/engine/method/preview';
 import { runAnalysisWithFrame, runPreview } from '../src/engine/method/runAnalysis';
 import { packageRoot } from '../src/engine/io/paths';
@@ -311,5 +311,53 @@ describe('anchoring (2-D orthogonal Procrustes, reflection allowed, translation,
     const none = anchorResult(asResult(c.map), [{ model: 'x', task: 'y', x: 0, y: 0 }]);
     assert.equal(none.result.mapAnchor!.matchedPoints, 0);
     assert.deepEqual(none.result.points, asResult(c.map).points);
+  });
+});
+
+describe('what moved: previous positions and arrows on the map (webview/charts.ts), the map mode in messages', () => {
+  test('movedPoints: matched by model and task (names are data), more than 2% of the extent', async () => {
+    const { movedPoints } = await import('../webview/charts');
+    const before: MapPoint[] = [
+      { model: '__proto__', task: 'Base', x: 0, y: 0 },
+      { model: '__proto__', task: 'constructor', x: 10, y: 0 },
+      { model: 'b', task: 'Base', x: 0, y: 10 },
+      { model: 'gone', task: 'Base', x: 5, y: 5 },
+    ];
+    const after: MapPoint[] = [
+      { model: '__proto__', task: 'Base', x: 0.1, y: 0 }, // 1% of the extent 10: not drawn
+      { model: '__proto__', task: 'constructor', x: 10, y: 0.5 }, // 5%: drawn
+      { model: 'b', task: 'Base', x: 0, y: 10 },
+      { model: 'new', task: 'Base', x: 3, y: 3 },
+    ];
+    assert.deepEqual(movedPoints(before, after), [{ model: '__proto__', task: 'constructor', from: { x: 10, y: 0 }, to: { x: 10, y: 0.5 } }]);
+  });
+
+  test('mapFigure draws moved points as faint circles and arrows (layout), no extra trace', async () => {
+    const { LIGHT_THEME, mapFigure, movedPoints } = await import('../webview/charts');
+    const bundle = pipelineBundle();
+    const exact = await analyzeWithFrame(bundle);
+    const preview = await previewInFrame(exact.frame, editedBundle(bundle, 'Retrieval'));
+    const moved = movedPoints(exact.result.points, preview.points);
+    assert.deepEqual(moved.map((p) => [p.model, p.task]), [['alpha', 'Retrieval'], ['beta', 'Retrieval']]);
+    const plain = mapFigure(preview, LIGHT_THEME);
+    const decorated = mapFigure(preview, LIGHT_THEME, undefined, moved);
+    assert.equal(decorated.data.length, plain.data.length);
+    const shapes = decorated.layout.shapes as { xanchor: number; yanchor: number }[];
+    const arrows = decorated.layout.annotations as { x: number; y: number; ax: number; ay: number; showarrow: boolean }[];
+    assert.deepEqual(shapes.map((s) => [s.xanchor, s.yanchor]), moved.map((p) => [p.from.x, p.from.y]));
+    assert.deepEqual(arrows.map((a) => [a.ax, a.ay, a.x, a.y, a.showarrow]), moved.map((p) => [p.from.x, p.from.y, p.to.x, p.to.y, true]));
+    assert.equal(plain.layout.shapes, undefined);
+  });
+
+  test('the protocol checks mapMode and frameTime', async () => {
+    const { analysisResultProblem, parseHostMessage } = await import('../src/protocol');
+    const bundle = pipelineBundle();
+    const exact = await analyzeWithFrame(bundle);
+    const preview = await previewInFrame(exact.frame, editedBundle(bundle, 'Retrieval'));
+    assert.equal(analysisResultProblem(preview), undefined);
+    assert.match(analysisResultProblem({ ...preview, mapMode: 'guess' }) ?? '', /mapMode must be one of exact, anchored, preview/);
+    const context = { runId: 1, title: 't', frameTime: '10:42:03' };
+    assert.deepEqual(parseHostMessage({ type: 'show', result: preview, context }), { type: 'show', result: preview, context });
+    assert.equal(parseHostMessage({ type: 'show', result: preview, context: { ...context, frameTime: 5 } }), undefined);
   });
 });

@@ -10,8 +10,11 @@ import { writeFileAtomic } from '../engine/io/atomicWrite';
 import { readBundle } from '../engine/io/bundle';
 import { UserError } from '../engine/errors';
 import { readResults, RESULTS_FILE, resultsJson } from '../engine/io/outputs';
-import { prewarmAnalysis, runAnalysis } from '../engine/method/runAnalysis';
-import { type AnalysisResult, BASE_TASK } from '../engine/types';
+import { anchorResult } from '../engine/method/anchor';
+import { anchorFrame, type MapFrame } from '../engine/method/frame';
+import { checkFrameFits } from '../engine/method/preview';
+import { prewarmAnalysis, runAnalysis, runAnalysisWithFrame, runPreview } from '../engine/method/runAnalysis';
+import { type AnalysisOptions, type AnalysisResult, BASE_TASK, type EmbeddingBundle } from '../engine/types';
 import { instructionFormat, parseInstructionDocument, readInstructionSet } from '../inputs/instructions';
 import { parseQueries, readQueries } from '../inputs/queries';
 import { EmbeddingCache, SESSION_MEMORY_BYTES } from '../models/cache';
@@ -50,7 +53,24 @@ export interface Session {
   outputDir?: string;
   /** A newer run is pending or computing: the shown numbers are about to change. */
   stale: boolean;
+  /** The frame of the last full analysis: live previews are shown in it. */
+  frame?: LiveFrame;
 }
+
+/** A frame kept for live previews, with when it was made and the analysis settings it was made with. */
+export interface LiveFrame {
+  frame: MapFrame;
+  /** Local clock time of the full analysis, HH:MM:SS. */
+  time: string;
+  settingsKey: string;
+}
+
+/**
+ * What a run does with the embeddings. 'exact': the full analysis (a command). 'preview': show the tasks in the frame
+ * of the last full analysis (live mode while typing); the full analysis when there is no usable frame. 'refit': the
+ * full analysis with its map anchored to the map shown before (live mode after a pause, on save, Refit Analysis).
+ */
+export type AnalysisMode = 'exact' | 'preview' | 'refit';
 
 const KEPT_RUNS = 20;
 
@@ -81,7 +101,7 @@ export class AnalysisController implements vscode.Disposable {
   async runFromCommand(inputs: AnalysisInputs): Promise<void> {
     await this.withCancellableProgress(async (run, report) => {
       try {
-        await this.execute(inputs, undefined, run, report, true);
+        await this.execute(inputs, undefined, run, report, true, 'exact');
       } catch (error) {
         reportError(this.log, error);
         if (this.currentSession) this.setStale(false);
@@ -110,9 +130,7 @@ export class AnalysisController implements vscode.Disposable {
       report(vscode.l10n.t('Reading inputs…'));
       const bundle = await timed(this.log, `read bundle ${target}`, () => readBundle(target));
       report(vscode.l10n.t('Analysing…'));
-      const result = await timed(this.log, 'analysis', () =>
-        runAnalysis(bundle, { k: settings.k, points: settings.points, mds: settings.mds, reference: settings.reference }, run.signal),
-      );
+      const result = await timed(this.log, 'analysis', () => runAnalysis(bundle, analysisOptionsOf(settings), run.signal));
       if (!run.isCurrent()) return;
       const outputDir = await this.writeResults(result, runId);
       this.log.info(`run ${runId}: ${RESULTS_FILE} written to ${outputDir}`);
@@ -147,13 +165,13 @@ export class AnalysisController implements vscode.Disposable {
    * A live-mode run on the tasks parsed from the edited instruction set: only changed tasks miss the embedding
    * cache. Problems (a half-typed file) show in the views' status line, not as notifications.
    */
-  async runLive(tasks: TaskSpec[]): Promise<void> {
+  async runLive(tasks: TaskSpec[], mode: 'preview' | 'refit'): Promise<void> {
     const session = this.currentSession;
     if (!session) return;
     const run = this.runs.start();
     try {
       await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Instruction Lens: computing') }, () =>
-        this.execute(session.inputs, withExtraTasks(tasks, session.inputs.extraTasks), run, () => undefined, false),
+        this.execute(session.inputs, withExtraTasks(tasks, session.inputs.extraTasks), run, () => undefined, false, mode),
       );
     } catch (error) {
       if (!run.isCurrent()) return;
@@ -165,6 +183,12 @@ export class AnalysisController implements vscode.Disposable {
     } finally {
       this.runs.finish(run.signal);
     }
+  }
+
+  /** The exact analysis of the session's tasks again, its map anchored to the one shown ("Refit Analysis"). */
+  async refitSession(): Promise<void> {
+    const session = this.currentSession;
+    if (session) await this.runLive(session.tasks, 'refit');
   }
 
   /** Shows a live-mode problem (e.g. the instruction set does not parse yet) without running. */
@@ -191,6 +215,7 @@ export class AnalysisController implements vscode.Disposable {
     run: Run,
     report: (message: string) => void,
     interactive: boolean,
+    mode: AnalysisMode,
   ): Promise<void> {
     const settings = readSettings(this.context.globalStorageUri);
     const runId = ++this.runCounter;
@@ -218,14 +243,14 @@ export class AnalysisController implements vscode.Disposable {
     this.log.info(`embedding cache: ${stats.hits} hits, ${stats.misses} misses`);
 
     report(vscode.l10n.t('Analysing…'));
-    const result = await timed(this.log, 'analysis', () =>
-      runAnalysis(bundle, { k: settings.k, points: settings.points, mds: settings.mds, reference: settings.reference }, run.signal),
+    const { result, frame } = await timed(this.log, mode === 'preview' ? 'analysis (preview)' : 'analysis', () =>
+      this.analyseBundle(bundle, settings, mode, run.signal),
     );
     if (!run.isCurrent()) return;
     const outputDir = await this.writeResults(result, runId);
     this.log.info(`run ${runId}: ${RESULTS_FILE} written to ${outputDir}; total ${Math.round(performance.now() - started)} ms`);
 
-    this.currentSession = { inputs, queries, tasks, result, outputDir, stale: false };
+    this.currentSession = { inputs, queries, tasks, result, outputDir, stale: false, frame };
     this.views.show(
       result,
       {
@@ -234,10 +259,40 @@ export class AnalysisController implements vscode.Disposable {
         queryFile: inputs.queryFile,
         instructionSource: inputs.instructionSource,
         outputDir,
+        ...(result.mapMode === 'preview' ? { frameTime: frame.time } : {}),
       },
       { reveal: interactive, resultsFile: path.join(outputDir, RESULTS_FILE) },
     );
     this.changed.fire();
+  }
+
+  /**
+   * The analysis step of a run (all heavy work in worker threads): a preview in the session's frame when asked and
+   * the frame fits (same models, queries and analysis settings), otherwise the full analysis and its frame, anchored
+   * to the session's shown map unless it is a plain 'exact' run.
+   */
+  private async analyseBundle(
+    bundle: EmbeddingBundle,
+    settings: Settings,
+    mode: AnalysisMode,
+    signal: AbortSignal,
+  ): Promise<{ result: AnalysisResult; frame: LiveFrame }> {
+    const options = analysisOptionsOf(settings);
+    const settingsKey = JSON.stringify(options);
+    const session = this.currentSession;
+    const kept = session?.frame;
+    if (mode === 'preview' && kept && kept.settingsKey === settingsKey && frameFits(kept.frame, bundle)) {
+      return { result: await runPreview(kept.frame, bundle, vscode.l10n.t('the frame of {0}', kept.time), signal), frame: kept };
+    }
+    const exact = await runAnalysisWithFrame(bundle, options, signal);
+    const time = new Date().toTimeString().slice(0, 8);
+    const previous = mode === 'exact' ? undefined : session?.result?.points;
+    if (!previous) return { result: exact.result, frame: { frame: exact.frame, time, settingsKey } };
+    const anchored = anchorResult(exact.result, previous);
+    this.log.info(
+      `map anchored on ${anchored.result.mapAnchor?.matchedPoints} points, rms residual ${anchored.result.mapAnchor?.rmsResidual.toPrecision(3)}`,
+    );
+    return { result: anchored.result, frame: { frame: anchorFrame(exact.frame, anchored.transform), time, settingsKey } };
   }
 
   /**
@@ -305,6 +360,19 @@ export class AnalysisController implements vscode.Disposable {
     this.runs.cancel();
     void this.disposeModels();
     this.changed.dispose();
+  }
+}
+
+function analysisOptionsOf(settings: Settings): AnalysisOptions {
+  return { k: settings.k, points: settings.points, mds: settings.mds, reference: settings.reference };
+}
+
+function frameFits(frame: MapFrame, bundle: EmbeddingBundle): boolean {
+  try {
+    checkFrameFits(frame, bundle, 'frame');
+    return true;
+  } catch {
+    return false;
   }
 }
 

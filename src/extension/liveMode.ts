@@ -1,6 +1,9 @@
 /**
- * Live tweaking: while the analysed instruction set is edited, re-run the analysis (debounced; a newer edit cancels
- * the run in flight) and show each instruction's mean displacement per model in a CodeLens above it.
+ * Live tweaking: while the analysed instruction set is edited, show a live preview (debounced; a newer edit cancels
+ * the run in flight): the edited tasks projected into the frame of the last full analysis, every other point where
+ * it was. The exact analysis (a refit, its map anchored to the one shown) follows when editing pauses
+ * (instructionLens.liveRefitDelayMs), when the file is saved, or on "Refit Analysis". Each instruction's mean
+ * displacement per model (exact in both cases) shows in a CodeLens above it.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -24,14 +27,19 @@ function parseDocument(document: vscode.TextDocument): InstructionDocument | und
 
 export class LiveMode implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
+  /** The edited instruction set, until the refit that follows the edits. */
   private pending: vscode.TextDocument | undefined;
-  private readonly debouncer = new Debouncer(() => void this.rerun());
+  private readonly previewDebouncer = new Debouncer(() => void this.rerun('preview'));
+  private readonly refitDebouncer = new Debouncer(() => void this.rerun('refit'));
 
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly controller: AnalysisController,
   ) {
-    this.disposables.push(vscode.workspace.onDidChangeTextDocument((event) => this.onEdit(event)));
+    this.disposables.push(
+      vscode.workspace.onDidChangeTextDocument((event) => this.onEdit(event)),
+      vscode.workspace.onDidSaveTextDocument((document) => this.onSave(document)),
+    );
   }
 
   private enabled(): boolean {
@@ -44,12 +52,34 @@ export class LiveMode implements vscode.Disposable {
     if (!samePath(event.document.uri.fsPath, session.inputs.instructionSource)) return;
     this.pending = event.document;
     this.controller.markStale();
-    this.debouncer.trigger(readSettings(this.context.globalStorageUri).debounceMs);
+    const settings = readSettings(this.context.globalStorageUri);
+    this.previewDebouncer.trigger(settings.debounceMs);
+    this.refitDebouncer.trigger(Math.max(settings.refitDelayMs, settings.debounceMs));
   }
 
-  private async rerun(): Promise<void> {
+  private onSave(document: vscode.TextDocument): void {
+    const session = this.controller.session;
+    if (!session || !this.enabled() || !samePath(document.uri.fsPath, session.inputs.instructionSource)) return;
+    if (!this.pending && !session.stale && session.result?.mapMode !== 'preview') return; // nothing to refit
+    this.refitNow(document);
+  }
+
+  /** The exact analysis now (save, "Refit Analysis"): of the edited document, else of the analysed file as it is. */
+  refitNow(document?: vscode.TextDocument): void {
+    const session = this.controller.session;
+    if (!session) return;
+    this.pending = document ?? this.pending ?? vscode.workspace.textDocuments.find((doc) => samePath(doc.uri.fsPath, session.inputs.instructionSource));
+    this.previewDebouncer.cancel();
+    this.refitDebouncer.cancel();
+    if (this.pending) {
+      this.controller.markStale();
+      void this.rerun('refit');
+    } else void this.controller.refitSession();
+  }
+
+  private async rerun(mode: 'preview' | 'refit'): Promise<void> {
     const document = this.pending;
-    this.pending = undefined;
+    if (mode === 'refit') this.pending = undefined;
     if (!document) return;
     const parsed = parseDocument(document);
     if (!parsed) return;
@@ -59,7 +89,7 @@ export class LiveMode implements vscode.Disposable {
       return;
     }
     const tasks: TaskSpec[] = [{ name: BASE_TASK, instruction: null }, ...parsed.tasks.map(({ name, instruction }) => ({ name, instruction }))];
-    await this.controller.runLive(tasks);
+    await this.controller.runLive(tasks, mode);
   }
 
   static async toggle(): Promise<boolean> {
@@ -70,7 +100,8 @@ export class LiveMode implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.debouncer.cancel();
+    this.previewDebouncer.cancel();
+    this.refitDebouncer.cancel();
     for (const disposable of this.disposables) disposable.dispose();
   }
 }

@@ -84,6 +84,21 @@ export function composePlane(first: PlaneTransform, second: PlaneTransform): Pla
   };
 }
 
+/** The larger side of the bounding box of p points stored as (x, y) pairs. */
+export function mapExtent(coords: ArrayLike<number>, p: number): number {
+  let minX = Infinity;
+  let maxX = -Infinity;
+  let minY = Infinity;
+  let maxY = -Infinity;
+  for (let i = 0; i < p; i++) {
+    minX = Math.min(minX, coords[2 * i]);
+    maxX = Math.max(maxX, coords[2 * i]);
+    minY = Math.min(minY, coords[2 * i + 1]);
+    maxY = Math.max(maxY, coords[2 * i + 1]);
+  }
+  return p === 0 ? 0 : Math.max(maxX - minX, maxY - minY);
+}
+
 const pairKey = (model: string, task: string): string => JSON.stringify([model, task]);
 
 /** The points of `points` that `previous` also has, as two coordinate lists in the same order. */

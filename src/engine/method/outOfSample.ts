@@ -15,6 +15,7 @@
  * increases its stress sum_i (|y - x_i| - delta_i)^2. Start: the map point with the smallest delta (ties: lowest
  * index). Stop when a step moves y by at most 1e-12 of the map's extent, or after 10000 transforms.
  */
+import { mapExtent } from './anchor';
 import type { ClassicalFit } from './mds';
 
 export const OUT_OF_SAMPLE_MAX_ITERATIONS = 10000;
@@ -60,19 +61,4 @@ export function smacofPoint(coords: Float64Array, p: number, delta: Float64Array
     if (step <= tolerance) break;
   }
   return [x, y];
-}
-
-/** The larger side of the bounding box of p points stored as (x, y) pairs. */
-export function mapExtent(coords: ArrayLike<number>, p: number): number {
-  let minX = Infinity;
-  let maxX = -Infinity;
-  let minY = Infinity;
-  let maxY = -Infinity;
-  for (let i = 0; i < p; i++) {
-    minX = Math.min(minX, coords[2 * i]);
-    maxX = Math.max(maxX, coords[2 * i]);
-    minY = Math.min(minY, coords[2 * i + 1]);
-    maxY = Math.max(maxY, coords[2 * i + 1]);
-  }
-  return p === 0 ? 0 : Math.max(maxX - minX, maxY - minY);
 }
