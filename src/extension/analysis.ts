@@ -72,6 +72,9 @@ export interface LiveFrame {
  */
 export type AnalysisMode = 'exact' | 'preview' | 'refit';
 
+/** What started a live run (logged): an edit (preview), a pause in editing, a save, the Refit Analysis command. */
+export type LiveTrigger = 'edit' | 'pause' | 'save' | 'command';
+
 const KEPT_RUNS = 20;
 
 /** A run started by LatestOnly: aborted when a newer one starts or on Cancel. */
@@ -165,9 +168,10 @@ export class AnalysisController implements vscode.Disposable {
    * A live-mode run on the tasks parsed from the edited instruction set: only changed tasks miss the embedding
    * cache. Problems (a half-typed file) show in the views' status line, not as notifications.
    */
-  async runLive(tasks: TaskSpec[], mode: 'preview' | 'refit'): Promise<void> {
+  async runLive(tasks: TaskSpec[], mode: 'preview' | 'refit', trigger: LiveTrigger): Promise<void> {
     const session = this.currentSession;
     if (!session) return;
+    this.log.info(`live ${mode} (${trigger})`);
     const run = this.runs.start();
     try {
       await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Instruction Lens: computing') }, () =>
@@ -186,9 +190,9 @@ export class AnalysisController implements vscode.Disposable {
   }
 
   /** The exact analysis of the session's tasks again, its map anchored to the one shown ("Refit Analysis"). */
-  async refitSession(): Promise<void> {
+  async refitSession(trigger: LiveTrigger): Promise<void> {
     const session = this.currentSession;
-    if (session) await this.runLive(session.tasks, 'refit');
+    if (session) await this.runLive(session.tasks, 'refit', trigger);
   }
 
   /** Shows a live-mode problem (e.g. the instruction set does not parse yet) without running. */

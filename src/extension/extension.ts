@@ -125,7 +125,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand(
       'instructionLens.refit',
       guarded(async () => {
-        if (controller.session) live.refitNow();
+        if (controller.session) live.refitNow('command');
         else void vscode.window.showInformationMessage(vscode.l10n.t('Analyze instructions first: there is no analysis to refit.'));
       }),
     ),

@@ -11,7 +11,7 @@ import { type InstructionDocument, instructionFormat, parseInstructionDocument }
 import { BASE_TASK } from '../engine/types';
 import type { TaskSpec } from '../models/embedder';
 import { formatNumber } from '../../webview/charts';
-import type { AnalysisController } from './analysis';
+import type { AnalysisController, LiveTrigger } from './analysis';
 import { Debouncer } from './latestOnly';
 import { isInstructionFile } from './pickers';
 import { readSettings, SECTION } from './settings';
@@ -29,8 +29,8 @@ export class LiveMode implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   /** The edited instruction set, until the refit that follows the edits. */
   private pending: vscode.TextDocument | undefined;
-  private readonly previewDebouncer = new Debouncer(() => void this.rerun('preview'));
-  private readonly refitDebouncer = new Debouncer(() => void this.rerun('refit'));
+  private readonly previewDebouncer = new Debouncer(() => void this.rerun('preview', 'edit'));
+  private readonly refitDebouncer = new Debouncer(() => void this.rerun('refit', 'pause'));
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -38,7 +38,7 @@ export class LiveMode implements vscode.Disposable {
   ) {
     this.disposables.push(
       vscode.workspace.onDidChangeTextDocument((event) => this.onEdit(event)),
-      vscode.workspace.onDidSaveTextDocument((document) => this.onSave(document)),
+      vscode.workspace.onWillSaveTextDocument((event) => this.onSave(event)),
     );
   }
 
@@ -57,15 +57,21 @@ export class LiveMode implements vscode.Disposable {
     this.refitDebouncer.trigger(Math.max(settings.refitDelayMs, settings.debounceMs));
   }
 
-  private onSave(document: vscode.TextDocument): void {
+  /**
+   * A save the user asked for refits at once. Auto-saves (after a delay, on focus change: VS Code for the web saves
+   * after 1 s by default) do not: the refit then comes when editing pauses, as without saving.
+   */
+  private onSave(event: vscode.TextDocumentWillSaveEvent): void {
     const session = this.controller.session;
+    const document = event.document;
+    if (event.reason !== vscode.TextDocumentSaveReason.Manual) return;
     if (!session || !this.enabled() || !samePath(document.uri.fsPath, session.inputs.instructionSource)) return;
     if (!this.pending && !session.stale && session.result?.mapMode !== 'preview') return; // nothing to refit
-    this.refitNow(document);
+    this.refitNow('save', document);
   }
 
   /** The exact analysis now (save, "Refit Analysis"): of the edited document, else of the analysed file as it is. */
-  refitNow(document?: vscode.TextDocument): void {
+  refitNow(trigger: LiveTrigger, document?: vscode.TextDocument): void {
     const session = this.controller.session;
     if (!session) return;
     this.pending = document ?? this.pending ?? vscode.workspace.textDocuments.find((doc) => samePath(doc.uri.fsPath, session.inputs.instructionSource));
@@ -73,11 +79,11 @@ export class LiveMode implements vscode.Disposable {
     this.refitDebouncer.cancel();
     if (this.pending) {
       this.controller.markStale();
-      void this.rerun('refit');
-    } else void this.controller.refitSession();
+      void this.rerun('refit', trigger);
+    } else void this.controller.refitSession(trigger);
   }
 
-  private async rerun(mode: 'preview' | 'refit'): Promise<void> {
+  private async rerun(mode: 'preview' | 'refit', trigger: LiveTrigger): Promise<void> {
     const document = this.pending;
     if (mode === 'refit') this.pending = undefined;
     if (!document) return;
@@ -89,7 +95,7 @@ export class LiveMode implements vscode.Disposable {
       return;
     }
     const tasks: TaskSpec[] = [{ name: BASE_TASK, instruction: null }, ...parsed.tasks.map(({ name, instruction }) => ({ name, instruction }))];
-    await this.controller.runLive(tasks, mode);
+    await this.controller.runLive(tasks, mode, trigger);
   }
 
   static async toggle(): Promise<boolean> {

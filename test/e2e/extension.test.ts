@@ -294,6 +294,24 @@ test('analyse from the Explorer, live-edit an instruction, side view, theme swit
     assert.deepEqual([Number(hits), Number(misses)], [m * (t - 1) * QUERY_COUNT, m * QUERY_COUNT]);
     await screenshot(page, '3-after-live-edit');
 
+    // 3c. A second edit saved at once with Ctrl+S (before VS Code for the web's 1 s auto-save, which does not
+    // refit): the save refits at once; then "Refit Analysis" refits again without an edit.
+    const beforeSecond = await plottedMap(page, 'panel');
+    await editor.locator('.view-line', { hasText: 'most similar in meaning' }).first().locator('span', { hasText: 'similar' }).last().dblclick();
+    await page.keyboard.type('close');
+    await page.keyboard.press('Control+S');
+    const saved = await waitFor('the refit after the save', async () => {
+      const map = await plottedMap(page, 'panel');
+      return map.mode === 'anchored' && map.runId !== beforeSecond.runId ? map : undefined;
+    }, 120_000);
+    assert.match(extensionLog(dirs), /live refit \(save\)/);
+    await runCommand(page, 'Instruction Lens: Refit Analysis');
+    await waitFor('the refit on command', async () => {
+      const map = await plottedMap(page, 'panel');
+      return map.mode === 'anchored' && map.runId !== saved.runId ? map : undefined;
+    }, 120_000);
+    assert.match(extensionLog(dirs), /live refit \(command\)/);
+
     // 4. The side-panel view follows the last analysis.
     await runCommand(page, 'Instruction Lens: Show Results');
     const inView = await waitFor('plots in the side view', async () => {
