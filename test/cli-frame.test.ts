@@ -81,6 +81,7 @@ describe('analyze --save-frame / --frame / --anchor', () => {
     const preview = readResults(out);
     assert.equal(preview.mapMode, 'preview');
     assert.deepEqual(preview.mapFrame?.projected, [{ model: 'm-a', task: 'STS' }]);
+    assert.match(fs.readFileSync(path.join(out, 'report.html'), 'utf8'), /Map shown<\/th><td>preview in the frame [0-9a-f]{16} of an earlier analysis; projected by out-of-sample MDS: m-a \/ STS/);
     const extent = extentOf(before.points);
     const moved = movements(before, preview);
     const editedKey = key({ model: 'm-a', task: 'STS' });
@@ -102,6 +103,8 @@ describe('analyze --save-frame / --frame / --anchor', () => {
     const anchoredSelf = readResults(self);
     assert.equal(anchoredSelf.mapMode, 'anchored');
     assert.equal(anchoredSelf.mapAnchor?.matchedPoints, 8);
+    assert.match(fs.readFileSync(path.join(self, 'report.html'), 'utf8'), /exact analysis, anchored to an earlier map on 8 points/);
+    assert.doesNotMatch(fs.readFileSync(path.join(first, 'report.html'), 'utf8'), /Map shown/);
     const extent = extentOf(readResults(first).points);
     for (const distance of movements(readResults(first), anchoredSelf).values()) assert.ok(distance <= 1e-12 * extent);
 

@@ -242,7 +242,8 @@ test('analyse from the Explorer, live-edit an instruction, side view, theme swit
     const preview = await waitFor('the live preview drawn', async () => {
       const map = await plottedMap(page, 'panel');
       const plots = await plotsIn(page, 'panel');
-      return map.mode === 'preview' && plots.status === 'idle' ? map : undefined;
+      // data-rendered changes when the drawing (and its animation) has finished.
+      return map.mode === 'preview' && map.runId !== mapBeforeEdit.runId && plots.status === 'idle' ? map : undefined;
     }, 120_000);
     assert.match(preview.modeText, /^Live preview in the frame of \d\d:\d\d:\d\d$/);
     const flatPoints = (map: typeof preview) => map.points.flatMap((trace) => trace.x.map((x, t) => ({ model: trace.model, t, x, y: trace.y[t] })));
@@ -264,7 +265,7 @@ test('analyse from the Explorer, live-edit an instruction, side view, theme swit
     const refit = await waitFor('the exact refit drawn', async () => {
       const map = await plottedMap(page, 'panel');
       const plots = await plotsIn(page, 'panel');
-      return map.mode === 'anchored' && plots.status === 'idle' ? map : undefined;
+      return map.mode === 'anchored' && map.runId !== preview.runId && plots.status === 'idle' ? map : undefined;
     }, 120_000);
     assert.equal(refit.modeText, 'Exact analysis, anchored to the previous map');
     const after = flatPoints(refit);
