@@ -312,14 +312,15 @@ test('analyse from the Explorer, live-edit an instruction, side view, theme swit
       return map.mode === 'anchored' && map.runId !== saved.runId ? map : undefined;
     }, 120_000);
     assert.match(extensionLog(dirs), /live refit \(command\)/);
+    const latestRun = await plotsIn(page, 'panel');
 
     // 4. The side-panel view follows the last analysis.
     await runCommand(page, 'Instruction Lens: Show Results');
     const inView = await waitFor('plots in the side view', async () => {
       const plots = await plotsIn(page, 'view');
-      return plots.mapPoints === m * t && plots.runId === afterEdit.runId ? plots : undefined;
+      return plots.mapPoints === m * t && plots.runId === latestRun.runId ? plots : undefined;
     }, 60_000);
-    assert.deepEqual(inView.heatmapCells, afterEdit.heatmapCells);
+    assert.deepEqual(inView.heatmapCells, latestRun.heatmapCells);
     await screenshot(page, '4-side-view');
 
     // 5. Theme switch (dark -> light) re-colours the plots.

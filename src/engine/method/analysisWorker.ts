@@ -43,9 +43,8 @@ async function handle(request: WorkerRequest): Promise<void> {
       const map = await mapForReference(request.input, request.ref, request.withFrame);
       const transfer = [map.coords.buffer as ArrayBuffer];
       if (request.wantCosine) transfer.push(map.cosine.buffer as ArrayBuffer);
-      const frame = map.frame ? { ...map.frame, points: sharedCopyOf(map.frame.points) } : undefined;
       reply(
-        { id: request.id, type: 'map', coords: map.coords, stress: map.stress, cosine: request.wantCosine ? map.cosine : undefined, frame },
+        { id: request.id, type: 'map', coords: map.coords, stress: map.stress, cosine: request.wantCosine ? map.cosine : undefined, frame: map.frame },
         transfer,
       );
     }

@@ -24,6 +24,7 @@ import { matrixDigest } from './frameDigest';
 import { mapDisparity, modelDisplacement, TaskDisplacement } from './metrics';
 import { pcaModel } from './pca';
 import { acquire, release, trimScratch } from '../kernels/scratch';
+import { sharedCopyOf } from '../kernels/shared';
 import { releaseKernels } from '../kernels/wasm';
 import { normalisedDistance, pairIndex, procrustesPair, rotationOnto, sumOfSquares } from './procrustes';
 import {
@@ -165,7 +166,8 @@ export async function mapForReference(input: MapInputs, ref: number, withFrame =
     }
   }
   const cosine = await cosineOfPoints(pts, p, len, tasks);
-  const framePoints = withFrame ? pts.slice() : undefined;
+  // In shared memory: the worker's reply then shares it with the caller, and previews (another worker) read it in place.
+  const framePoints = withFrame ? sharedCopyOf(pts) : undefined;
   release(pts);
   const fit = input.mds === 'classical' ? classicalMdsFit(cosine, p) : undefined;
   const coords = fit ? fit.coords : smacofMds(cosine, p, input.seed);
