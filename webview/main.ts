@@ -184,10 +184,11 @@ async function show(state: WebviewState): Promise<void> {
   moved = previous && previous.context.title === state.context.title ? movedPoints(previous.result.points, state.result.points) : [];
   document.body.classList.add('has-result');
   renderSummary(state.result, state.context);
-  renderMapMode(state.result, state.context);
   renderMovers(state.result);
   renderRobustness(state.result);
   await drawFigures(state.result, moved.length > 0);
+  // Set together once the map is drawn, so that the label, data-map-mode, data-moved and data-rendered always agree.
+  renderMapMode(state.result, state.context);
   document.body.dataset.moved = String(moved.length);
   document.body.dataset.rendered = String(state.context.runId);
 }

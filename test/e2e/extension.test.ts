@@ -262,14 +262,17 @@ test('analyse from the Explorer, live-edit an instruction, side view, theme swit
     await screenshot(page, '3a-live-preview');
     // 3b. After the pause, the exact analysis: its map is anchored to the preview (the best rigid motion onto the
     // shown map is the identity), and the panel says so.
+    // (A pause within the typing may give a second preview: the refit is anchored to the last one shown.)
+    let lastPreview = preview;
     const refit = await waitFor('the exact refit drawn', async () => {
       const map = await plottedMap(page, 'panel');
       const plots = await plotsIn(page, 'panel');
+      if (map.mode === 'preview') lastPreview = map;
       return map.mode === 'anchored' && map.runId !== preview.runId && plots.status === 'idle' ? map : undefined;
     }, 120_000);
     assert.equal(refit.modeText, 'Exact analysis, anchored to the previous map');
     const after = flatPoints(refit);
-    const fit = fitPlaneProcrustes(after.flatMap((p) => [p.x, p.y]), during.flatMap((p) => [p.x, p.y]), after.length);
+    const fit = fitPlaneProcrustes(after.flatMap((p) => [p.x, p.y]), flatPoints(lastPreview).flatMap((p) => [p.x, p.y]), after.length);
     fit.rotation.forEach((v, i) => assert.ok(Math.abs(v - [1, 0, 0, 1][i]) <= 1e-9, `anchored: rotation ${fit.rotation}`));
     fit.translation.forEach((v) => assert.ok(Math.abs(v) <= 1e-9 * extent, `anchored: translation ${fit.translation}`));
     const unedited = after
