@@ -68,7 +68,8 @@ export interface LiveFrame {
 /**
  * What a run does with the embeddings. 'exact': the full analysis (a command). 'preview': show the tasks in the frame
  * of the last full analysis (live mode while typing); the full analysis when there is no usable frame. 'refit': the
- * full analysis with its map anchored to the map shown before (live mode after a pause, on save, Refit Analysis).
+ * full analysis with its map anchored to the map shown before (live mode after a pause, on save, Refit Analysis, and
+ * a command run that continues the session).
  */
 export type AnalysisMode = 'exact' | 'preview' | 'refit';
 
@@ -100,11 +101,21 @@ export class AnalysisController implements vscode.Disposable {
     return this.currentSession;
   }
 
-  /** A run started by a command: progress notification with Cancel, errors as notifications. */
+  /**
+   * A run started by a command: progress notification with Cancel, errors as notifications. A run that continues the
+   * session (same queries, instruction source and models: e.g. Analyze Selection as Instruction adds a task) has its
+   * map anchored to the one shown; any other starts a new map.
+   */
   async runFromCommand(inputs: AnalysisInputs): Promise<void> {
+    const session = this.currentSession?.inputs;
+    const continues =
+      session !== undefined &&
+      session.queryFile === inputs.queryFile &&
+      session.instructionSource === inputs.instructionSource &&
+      JSON.stringify(session.modelIds) === JSON.stringify(inputs.modelIds);
     await this.withCancellableProgress(async (run, report) => {
       try {
-        await this.execute(inputs, undefined, run, report, true, 'exact');
+        await this.execute(inputs, undefined, run, report, true, continues ? 'refit' : 'exact');
       } catch (error) {
         reportError(this.log, error);
         if (this.currentSession) this.setStale(false);

@@ -362,6 +362,7 @@ test('analyse from the Explorer, live-edit an instruction, side view, theme swit
     assert.equal(withSelection.trajectoryLines, m * t);
     const selectionResult = latestResults(dirs).result;
     assert.equal(selectionResult.tasks.at(-1), 'Selection');
+    assert.equal(selectionResult.mapMode, 'anchored', 'a task added to the session: the map is anchored to the one shown');
     assert.ok((selectionResult.instructions?.Selection ?? '').length > 0);
     assert.match(selectionResult.instructions?.Classification ?? '', /sentiment and topic label/);
     await screenshot(page, '7-selection-task');
