@@ -43,6 +43,8 @@ export interface ResultContext {
   outputDir?: string;
   /** The result's warnings as the host words them (localised, naming settings); absent: the result's own warnings. */
   notes?: ResultNote[];
+  /** A live preview (result.mapMode 'preview'): the time (HH:MM:SS) of the full analysis whose frame it is shown in. */
+  frameTime?: string;
 }
 
 export type HostMessage =
@@ -83,6 +85,10 @@ export const UI_STRINGS = {
   orderHolds: 'holds in',
   ofResamples: 'of bootstrap resamples',
   hoverInterval: '95% interval',
+  // Which map is shown (webview/main.ts, mapModeText).
+  mapExact: 'Exact analysis',
+  mapAnchored: 'Exact analysis, anchored to the previous map',
+  mapPreview: 'Live preview in the frame of {0}',
   // Chart labels (webview/charts.ts); report.html uses the English ones.
   chartMapTitle: 'Figure 1. Models and tasks on one map',
   chartMdsAxis1: 'MDS dimension 1',
@@ -116,6 +122,8 @@ export const UI_STRINGS = {
   correlationUndefined: 'On {kind}, the correlation is undefined (n = {n})',
 } as const;
 export type UiStrings = Record<keyof typeof UI_STRINGS, string>;
+
+const MAP_MODES = ['exact', 'anchored', 'preview'] as const;
 
 type Json = Record<string, unknown>;
 
@@ -192,6 +200,7 @@ export function analysisResultProblem(value: unknown): string | undefined {
   if (!isOptional(value.taskOrderStability, (x): x is unknown[] => isArrayOf(x, stable))) {
     return 'taskOrderStability must be an array of {model, order, share, adjacentShares}';
   }
+  if (!isOptional(value.mapMode, (x): x is string => isOneOf(MAP_MODES, x))) return `mapMode must be one of ${MAP_MODES.join(', ')}`;
   return undefined;
 }
 
@@ -210,7 +219,8 @@ function isResultContext(value: unknown): value is ResultContext {
     isOptional(value.queryFile, isString) &&
     isOptional(value.instructionSource, isString) &&
     isOptional(value.outputDir, isString) &&
-    isOptional(value.notes, (x): x is ResultNote[] => isArrayOf(x, isResultNote))
+    isOptional(value.notes, (x): x is ResultNote[] => isArrayOf(x, isResultNote)) &&
+    isOptional(value.frameTime, isString)
   );
 }
 

@@ -3,7 +3,8 @@
  * to Plotly figures, plus renderFigure, which draws (or updates in place) with the global Plotly.
  * No DOM or Node API is used outside renderFigure, so the figure builders can be tested anywhere.
  */
-import type { AnalysisResult } from '../src/engine/types';
+import { mapExtent } from '../src/engine/method/anchor';
+import type { AnalysisCore, AnalysisResult, MapPoint } from '../src/engine/types';
 import { UI_STRINGS, type UiStrings } from '../src/protocol';
 
 export interface ChartTheme {
@@ -82,8 +83,40 @@ export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-/** Figure 1: one point per (model, task); colour = model, marker = task; a line from each Base to each task point. */
-export function mapFigure(result: AnalysisResult, theme: ChartTheme, strings: UiStrings = UI_STRINGS): Figure {
+/** A point that moved between two maps shown one after the other. */
+export interface MovedPoint {
+  model: string;
+  task: string;
+  from: { x: number; y: number };
+  to: { x: number; y: number };
+}
+
+/** Share of the map's extent a point must move to be drawn as moved. */
+export const MOVED_SHARE = 0.02;
+
+/**
+ * The points of `current` that `previous` also has (same model and task) and that moved more than `share` of the
+ * current map's extent (the larger side of its bounding box).
+ */
+export function movedPoints(previous: readonly MapPoint[], current: readonly MapPoint[], share = MOVED_SHARE): MovedPoint[] {
+  const key = (p: MapPoint): string => JSON.stringify([p.model, p.task]);
+  const before = new Map(previous.map((p) => [key(p), p]));
+  const threshold = share * mapExtent(current.flatMap((p) => [p.x, p.y]), current.length);
+  const moved: MovedPoint[] = [];
+  for (const point of current) {
+    const old = before.get(key(point));
+    if (old && Math.hypot(point.x - old.x, point.y - old.y) > threshold) {
+      moved.push({ model: point.model, task: point.task, from: { x: old.x, y: old.y }, to: { x: point.x, y: point.y } });
+    }
+  }
+  return moved;
+}
+
+/**
+ * Figure 1: one point per (model, task); colour = model, marker = task; a line from each Base to each task point.
+ * `moved` points get their previous position drawn faintly (a circle) with an arrow to the new one.
+ */
+export function mapFigure(result: AnalysisCore, theme: ChartTheme, strings: UiStrings = UI_STRINGS, moved: readonly MovedPoint[] = []): Figure {
   const pointAt = new Map(result.points.map((p) => [`${p.model}\u0000${p.task}`, p]));
   const displacementAt = new Map(result.displacement.map((d) => [`${d.model}\u0000${d.task}`, d]));
   const data: Trace[] = [];
@@ -164,7 +197,50 @@ export function mapFigure(result: AnalysisResult, theme: ChartTheme, strings: Ui
       legend: { title: { text: strings.chartModel }, x: 1.02, y: 1, yanchor: 'top' },
       legend2: { title: { text: strings.chartTask }, x: 1.02, y: 0, yanchor: 'bottom' },
       margin: { l: 60, r: 20, t: 50, b: 50 },
+      ...movedDecorations(result, theme, moved),
     },
+  };
+}
+
+/** Faint circles at the previous positions and arrows to the new ones (layout shapes and annotations, not traces). */
+function movedDecorations(result: AnalysisCore, theme: ChartTheme, moved: readonly MovedPoint[]): Record<string, unknown> {
+  if (moved.length === 0) return {};
+  const colorOf = new Map(result.models.map((model, m) => [model, modelColor(theme, m)]));
+  return {
+    shapes: moved.map((p) => ({
+      type: 'circle',
+      xref: 'x',
+      yref: 'y',
+      xsizemode: 'pixel',
+      ysizemode: 'pixel',
+      xanchor: p.from.x,
+      yanchor: p.from.y,
+      x0: -6,
+      x1: 6,
+      y0: -6,
+      y1: 6,
+      line: { color: colorOf.get(p.model) ?? theme.foreground, width: 1, dash: 'dot' },
+      opacity: 0.45,
+      layer: 'below',
+    })),
+    annotations: moved.map((p) => ({
+      x: p.to.x,
+      y: p.to.y,
+      ax: p.from.x,
+      ay: p.from.y,
+      xref: 'x',
+      yref: 'y',
+      axref: 'x',
+      ayref: 'y',
+      text: '',
+      showarrow: true,
+      arrowhead: 2,
+      arrowsize: 1,
+      arrowwidth: 1,
+      standoff: 6,
+      arrowcolor: colorOf.get(p.model) ?? theme.foreground,
+      opacity: 0.45,
+    })),
   };
 }
 
@@ -253,16 +329,36 @@ export function displacementFigure(result: AnalysisResult, theme: ChartTheme, st
 /** The global Plotly object, loaded by its own script tag (dist/plotly.js). Only what we call is declared. */
 interface PlotlyApi {
   react(target: unknown, data: unknown[], layout: Record<string, unknown>, config?: Record<string, unknown>): Promise<unknown>;
+  animate(target: unknown, frame: Record<string, unknown>, options: Record<string, unknown>): Promise<unknown>;
 }
 declare const Plotly: PlotlyApi;
 
-/** Draws `figure` into `el`, or updates it in place when it was drawn before (Plotly.react: no flicker). */
-export function renderFigure(el: unknown, figure: Figure): Promise<unknown> {
+export const MAP_TRANSITION_MS = 450;
+
+/**
+ * Draws `figure` into `el`, or updates it in place when it was drawn before (Plotly.react: no flicker). With
+ * `animate`, when `el` shows the same traces (same kinds, same number of points), the points and lines glide to
+ * their new positions first (Plotly.animate), then the figure is set.
+ */
+export async function renderFigure(el: unknown, figure: Figure, options: { animate?: boolean } = {}): Promise<unknown> {
+  const shown = (el as { data?: { meta?: TraceMeta; x?: unknown[] }[] }).data;
+  const moving = figure.data.flatMap((trace, i) => (trace.meta.kind === 'points' || trace.meta.kind === 'trajectory' ? [i] : []));
+  const sameTraces =
+    Array.isArray(shown) &&
+    shown.length === figure.data.length &&
+    figure.data.every((trace, i) => JSON.stringify(shown[i].meta) === JSON.stringify(trace.meta) && shown[i].x?.length === (trace.x as unknown[]).length);
+  if (options.animate && sameTraces) {
+    await Plotly.animate(
+      el,
+      { data: moving.map((i) => ({ x: figure.data[i].x, y: figure.data[i].y })), traces: moving },
+      { transition: { duration: MAP_TRANSITION_MS, easing: 'cubic-in-out' }, frame: { duration: MAP_TRANSITION_MS, redraw: false }, mode: 'immediate' },
+    );
+  }
   return Plotly.react(el, figure.data, figure.layout, { responsive: true, displaylogo: false });
 }
 
 function pointHoverText(
-  result: AnalysisResult,
+  result: AnalysisCore,
   model: string,
   task: string,
   displacement: AnalysisResult['displacement'][number] | undefined,

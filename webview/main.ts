@@ -17,7 +17,17 @@ import {
   type WebviewMessage,
   type WebviewState,
 } from '../src/protocol';
-import { type ChartTheme, DEFAULT_COLORWAY, displacementFigure, formatNumber, heatmapFigure, mapFigure, renderFigure } from './charts';
+import {
+  type ChartTheme,
+  DEFAULT_COLORWAY,
+  displacementFigure,
+  formatNumber,
+  heatmapFigure,
+  mapFigure,
+  type MovedPoint,
+  movedPoints,
+  renderFigure,
+} from './charts';
 
 interface VsCodeApi {
   postMessage(message: WebviewMessage): void;
@@ -41,6 +51,8 @@ const figureElements: Record<FigureId, HTMLElement> = {
   displacement: byId('displacement'),
 };
 let current: WebviewState | undefined;
+/** Points that moved in the last update, drawn with their previous position until the next update. */
+let moved: MovedPoint[] = [];
 
 function byId(id: string): HTMLElement {
   const el = document.getElementById(id);
@@ -63,10 +75,10 @@ function themeFromVsCode(): ChartTheme {
   };
 }
 
-async function drawFigures(result: AnalysisResult): Promise<void> {
+async function drawFigures(result: AnalysisResult, animate = false): Promise<void> {
   const theme = themeFromVsCode();
   await Promise.all([
-    renderFigure(figureElements.map, mapFigure(result, theme, strings)),
+    renderFigure(figureElements.map, mapFigure(result, theme, strings, moved), { animate }),
     renderFigure(figureElements.heatmap, heatmapFigure(result, theme, strings)),
     renderFigure(figureElements.displacement, displacementFigure(result, theme, strings)),
   ]);
@@ -187,15 +199,29 @@ function renderRobustness(result: AnalysisResult): void {
   byId('robustness').hidden = result.robustness.length === 0;
 }
 
+/** Which map is shown: an exact analysis (anchored or not) or a live preview in an earlier analysis's frame. */
+function renderMapMode(result: AnalysisResult, context: ResultContext): void {
+  const mode = result.mapMode ?? 'exact';
+  document.body.dataset.mapMode = mode;
+  byId('map-mode').textContent =
+    mode === 'preview' ? strings.mapPreview.replace('{0}', context.frameTime ?? '') : mode === 'anchored' ? strings.mapAnchored : strings.mapExact;
+}
+
 async function show(state: WebviewState): Promise<void> {
+  const previous = current;
   current = state;
   vscode.setState(state);
+  // Arrows only between two maps of the same analysis session (same title), shown one after the other.
+  moved = previous && previous.context.title === state.context.title ? movedPoints(previous.result.points, state.result.points) : [];
   document.body.classList.add('has-result');
   renderSummary(state.result, state.context);
   renderMovers(state.result);
   renderRobustness(state.result);
   renderStability(state.result);
-  await drawFigures(state.result);
+  await drawFigures(state.result, moved.length > 0);
+  // Set together once the map is drawn, so that the label, data-map-mode, data-moved and data-rendered always agree.
+  renderMapMode(state.result, state.context);
+  document.body.dataset.moved = String(moved.length);
   document.body.dataset.rendered = String(state.context.runId);
 }
 

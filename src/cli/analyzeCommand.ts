@@ -2,11 +2,11 @@
 import { readBundle } from '../engine/io/bundle';
 import { UserError } from '../engine/errors';
 import { checkOutputDir, writeOutputs } from '../engine/io/outputs';
-import { runAnalysis } from '../engine/method/runAnalysis';
 import { CLI_SURFACE, messageText } from '../engine/messages';
 import type { AnalysisOptions, AnalysisResult, MdsMethod, PointsMode } from '../engine/types';
 import { choiceOption, type CliIo, type Command, intOption, parseCommandArgs, UsageError } from './args';
 import { evaluationSummary } from './evaluationSummary';
+import { analyseWithMapFlags, MAP_OPTIONS, MAP_USAGE, mapFlagsFrom, prepareMapFlags, writeFrameOutput } from './mapFlags';
 
 const POINTS_MODES: readonly PointsMode[] = ['flatten', 'centroid'];
 const MDS_METHODS: readonly MdsMethod[] = ['classical', 'smacof'];
@@ -66,7 +66,7 @@ writes evaluation.csv and prints a summary of the task evaluation.
 
 Options:
   --out, -o <dir>            output folder (created if missing)
-${ANALYSIS_USAGE}  --force                    replace results of an earlier run in <dir> (other files are never touched)
+${ANALYSIS_USAGE}${MAP_USAGE}  --force                    replace results of an earlier run in <dir> (other files are never touched)
   --help, -h                 show this help
 `,
   async run(args, io) {
@@ -74,6 +74,7 @@ ${ANALYSIS_USAGE}  --force                    replace results of an earlier run 
       out: { type: 'string', short: 'o' },
       force: { type: 'boolean' },
       ...ANALYSIS_OPTIONS,
+      ...MAP_OPTIONS,
     });
     if (positionals.length === 0) throw new UsageError('missing the bundle (a folder or a .jsonl file)');
     if (positionals.length > 1) throw new UsageError(`expected one bundle, got ${positionals.length}: ${positionals.join(' ')}`);
@@ -83,9 +84,11 @@ ${ANALYSIS_USAGE}  --force                    replace results of an earlier run 
     const force = values.force === true;
 
     const options = analysisOptionsFrom(values);
+    const mapFlags = mapFlagsFrom(values, options);
 
     // Refuse before the work, not after it.
     await checkOutputDir(outDir, force);
+    const prepared = await prepareMapFlags(mapFlags, outDir, force);
     const bundle = await readBundle(bundlePath);
     if (options.reference !== undefined && !bundle.models.includes(options.reference)) {
       throw new UserError(
@@ -96,9 +99,10 @@ ${ANALYSIS_USAGE}  --force                    replace results of an earlier run 
     io.stderr(
       `analysing ${bundle.models.length} models x ${bundle.tasks.length} tasks x ${bundle.n} queries from ${bundlePath}\n`,
     );
-    const result = await runAnalysis(bundle, options, io.signal);
+    const { result, frame } = await analyseWithMapFlags(bundle, options, prepared, io.signal);
     printWarnings(result, io);
     for (const line of evaluationSummary(result)) io.stdout(`${line}\n`);
     for (const file of await writeOutputs(outDir, result, { force })) io.stdout(`wrote ${file}\n`);
+    for (const line of await writeFrameOutput(outDir, frame, force)) io.stdout(`${line}\n`);
   },
 };

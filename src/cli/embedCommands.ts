@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { bundleAsStored, writeBundle } from '../engine/io/bundle';
 import { UserError } from '../engine/errors';
 import { checkOutputDir, writeOutputs } from '../engine/io/outputs';
-import { prewarmAnalysis, runAnalysis } from '../engine/method/runAnalysis';
+import { prewarmAnalysis } from '../engine/method/runAnalysis';
 import type { EmbeddingBundle } from '../engine/types';
 import { type EvaluationSources, resolveEvaluation } from '../inputs/evaluationFiles';
 import { readInstructionFile } from '../inputs/instructions';
@@ -21,6 +21,8 @@ import { CLI_SURFACE, messageText } from '../engine/messages';
 import { scriptCoverage } from '../models/languages';
 import { analysisOptionsFrom, ANALYSIS_OPTIONS, ANALYSIS_USAGE, printWarnings } from './analyzeCommand';
 import { type CliIo, type Command, intOption, parseCommandArgs, UsageError } from './args';
+import { evaluationSummary } from './evaluationSummary';
+import { analyseWithMapFlags, MAP_OPTIONS, MAP_USAGE, mapFlagsFrom, prepareMapFlags, writeFrameOutput } from './mapFlags';
 import { ProgressPrinter } from './progress';
 
 async function isNonEmptyFolder(dir: string): Promise<boolean> {
@@ -206,18 +208,20 @@ Embeds, writes the bundle to <DIR>/embeddings/, then runs the analysis exactly a
 
 Options:
   --out, -o <dir>            output folder
-${EMBED_USAGE}${ANALYSIS_USAGE}  --help, -h                 show this help
+${EMBED_USAGE}${ANALYSIS_USAGE}${MAP_USAGE}  --help, -h                 show this help
 `,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, { ...EMBED_OPTIONS, ...ANALYSIS_OPTIONS });
+    const { values, positionals } = parseCommandArgs(args, { ...EMBED_OPTIONS, ...ANALYSIS_OPTIONS, ...MAP_OPTIONS });
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     const out = values.out;
     if (!out) throw new UsageError('missing --out <dir>');
     const force = values.force === true;
     const request = embedRequestFrom(values);
     const options = analysisOptionsFrom(values);
+    const mapFlags = mapFlagsFrom(values, options);
     // Refuse before the work, not after it.
     await checkOutputDir(out, force);
+    const prepared = await prepareMapFlags(mapFlags, out, force);
     const bundleDir = path.join(out, 'embeddings');
     if (!force && (await isNonEmptyFolder(bundleDir))) {
       throw new UserError('an earlier run\'s bundle is here; not overwriting it (use --force to replace it)', bundleDir);
@@ -232,8 +236,10 @@ ${EMBED_USAGE}${ANALYSIS_USAGE}  --help, -h                 show this help
     io.stdout(`wrote ${bundleDir}\n`);
     io.stderr(`analysing ${bundle.models.length} models x ${bundle.tasks.length} tasks x ${bundle.n} queries\n`);
     // The stored (float32) values, so that `analyze` on the written bundle reproduces these results exactly.
-    const result = await runAnalysis(bundleAsStored(bundle), options, io.signal);
+    const { result, frame } = await analyseWithMapFlags(bundleAsStored(bundle), options, prepared, io.signal);
     printWarnings(result, io);
+    for (const line of evaluationSummary(result)) io.stdout(`${line}\n`);
     for (const file of await writeOutputs(out, result, { force })) io.stdout(`wrote ${file}\n`);
+    for (const line of await writeFrameOutput(out, frame, force)) io.stdout(`${line}\n`);
   },
 };

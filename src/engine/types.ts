@@ -171,6 +171,35 @@ export interface AnalysisResult {
   displacementVsPerformance: DisplacementVsPerformanceRow[];
   /** Wordings of one instruction ranked per model and kind (two or more tasks at home on a kind); [] otherwise. */
   leaderboard: LeaderboardRow[];
+  /**
+   * How the map was made; absent for a plain exact analysis. 'anchored': an exact analysis whose map was moved onto
+   * an earlier map (mapAnchor); 'preview': points projected into the frame of an earlier analysis (mapFrame).
+   */
+  mapMode?: MapMode;
+  mapAnchor?: MapAnchor;
+  mapFrame?: MapFrameInfo;
+}
+
+export type MapMode = 'exact' | 'anchored' | 'preview';
+
+/** The rigid motion that anchored an exact map to the previous one: [x y] -> [x y] rotation + translation. */
+export interface MapAnchor {
+  /** Points present in both maps (matched by model and task). */
+  matchedPoints: number;
+  rotation: [[number, number], [number, number]];
+  translation: [number, number];
+  /** The rotation includes a reflection (determinant -1). */
+  reflected: boolean;
+  /** Root mean square distance between the anchored points and their previous positions. */
+  rmsResidual: number;
+}
+
+/** A preview in the frozen frame of an earlier analysis. */
+export interface MapFrameInfo {
+  /** The frame's id (frame.json frameId): a digest of what the frame holds. */
+  frameId: string;
+  /** The points placed by out-of-sample MDS (their task changed or is new); every other point is the frame's own. */
+  projected: { model: string; task: string }[];
 }
 
 /** The keys the evaluation stage adds (evaluationStage.ts); the rest is the displacement analysis (METHOD.md). */

@@ -9,16 +9,18 @@ import * as vscode from 'vscode';
 import { writeFileAtomic } from '../engine/io/atomicWrite';
 import { readBundle } from '../engine/io/bundle';
 import { UserError } from '../engine/errors';
-import { RESULTS_FILE, resultsJson } from '../engine/io/outputs';
-import { prewarmAnalysis, runAnalysis } from '../engine/method/runAnalysis';
-import { type AnalysisResult, BASE_TASK } from '../engine/types';
+import { readResults, RESULTS_FILE, resultsJson } from '../engine/io/outputs';
+import { anchorResult } from '../engine/method/anchor';
+import { anchorFrame, type MapFrame } from '../engine/method/frame';
+import { checkFrameFits } from '../engine/method/preview';
+import { prewarmAnalysis, runAnalysis, runAnalysisWithFrame, runPreview } from '../engine/method/runAnalysis';
+import { type AnalysisOptions, type AnalysisResult, BASE_TASK, type EmbeddingBundle } from '../engine/types';
 import { instructionFormat, parseInstructionDocument, readInstructionSet } from '../inputs/instructions';
 import { parseQueries, readQueries } from '../inputs/queries';
 import { EmbeddingCache, SESSION_MEMORY_BYTES } from '../models/cache';
 import type { EmbedProgress, Embedder, TaskSpec } from '../models/embedder';
 import { embedAll } from '../models/pipeline';
 import { createEmbedder, parseEndpointSpec } from '../models/registry';
-import { analysisResultProblem } from '../protocol';
 import { isCancellation, type Log, reportError, timed } from './log';
 import { LatestOnly } from './latestOnly';
 import { type ModelEntry, restrictedModeRefusal } from './modelSpecs';
@@ -53,7 +55,28 @@ export interface Session {
   outputDir?: string;
   /** A newer run is pending or computing: the shown numbers are about to change. */
   stale: boolean;
+  /** The frame of the last full analysis: live previews are shown in it. */
+  frame?: LiveFrame;
 }
+
+/** A frame kept for live previews, with when it was made and the analysis settings it was made with. */
+export interface LiveFrame {
+  frame: MapFrame;
+  /** Local clock time of the full analysis, HH:MM:SS. */
+  time: string;
+  settingsKey: string;
+}
+
+/**
+ * What a run does with the embeddings. 'exact': the full analysis (a command). 'preview': show the tasks in the frame
+ * of the last full analysis (live mode while typing); the full analysis when there is no usable frame. 'refit': the
+ * full analysis with its map anchored to the map shown before (live mode after a pause, on save, Refit Analysis, and
+ * a command run that continues the session).
+ */
+export type AnalysisMode = 'exact' | 'preview' | 'refit';
+
+/** What started a live run (logged): an edit (preview), a pause in editing, a save, the Refit Analysis command. */
+export type LiveTrigger = 'edit' | 'pause' | 'save' | 'command';
 
 const KEPT_RUNS = 20;
 
@@ -80,11 +103,21 @@ export class AnalysisController implements vscode.Disposable {
     return this.currentSession;
   }
 
-  /** A run started by a command: progress notification with Cancel, errors as notifications. */
+  /**
+   * A run started by a command: progress notification with Cancel, errors as notifications. A run that continues the
+   * session (same queries, instruction source and models: e.g. Analyze Selection as Instruction adds a task) has its
+   * map anchored to the one shown; any other starts a new map.
+   */
   async runFromCommand(inputs: AnalysisInputs): Promise<void> {
+    const session = this.currentSession?.inputs;
+    const continues =
+      session !== undefined &&
+      session.queryFile === inputs.queryFile &&
+      session.instructionSource === inputs.instructionSource &&
+      JSON.stringify(session.modelIds) === JSON.stringify(inputs.modelIds);
     await this.withCancellableProgress(async (run, report) => {
       try {
-        await this.execute(inputs, undefined, run, report, true);
+        await this.execute(inputs, undefined, run, report, true, continues ? 'refit' : 'exact');
       } catch (error) {
         reportError(this.log, error);
         if (this.currentSession) this.setStale(false);
@@ -104,7 +137,7 @@ export class AnalysisController implements vscode.Disposable {
     this.currentSession = undefined;
     this.changed.fire();
     if ((await fs.stat(target)).isFile() && target.toLowerCase().endsWith('.json')) {
-      const result = await timed(this.log, `open ${target}`, () => readResultsFile(target));
+      const result = await timed(this.log, `open ${target}`, () => readResults(target));
       this.views.show(result, { runId, title, outputDir: path.dirname(target) }, { reveal: true, resultsFile: target });
       return;
     }
@@ -113,9 +146,7 @@ export class AnalysisController implements vscode.Disposable {
       report(vscode.l10n.t('Reading inputs…'));
       const bundle = await timed(this.log, `read bundle ${target}`, () => readBundle(target));
       report(vscode.l10n.t('Analysing…'));
-      const result = await timed(this.log, 'analysis', () =>
-        runAnalysis(bundle, { k: settings.k, points: settings.points, mds: settings.mds, reference: settings.reference }, run.signal),
-      );
+      const result = await timed(this.log, 'analysis', () => runAnalysis(bundle, analysisOptionsOf(settings), run.signal));
       if (!run.isCurrent()) return;
       const outputDir = await this.writeResults(result, runId);
       this.log.info(`run ${runId}: ${RESULTS_FILE} written to ${outputDir}`);
@@ -150,13 +181,14 @@ export class AnalysisController implements vscode.Disposable {
    * A live-mode run on the tasks parsed from the edited instruction set: only changed tasks miss the embedding
    * cache. Problems (a half-typed file) show in the views' status line, not as notifications.
    */
-  async runLive(tasks: TaskSpec[]): Promise<void> {
+  async runLive(tasks: TaskSpec[], mode: 'preview' | 'refit', trigger: LiveTrigger): Promise<void> {
     const session = this.currentSession;
     if (!session) return;
+    this.log.info(`live ${mode} (${trigger})`);
     const run = this.runs.start();
     try {
       await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Instruction Lens: computing') }, () =>
-        this.execute(session.inputs, withExtraTasks(tasks, session.inputs.extraTasks), run, () => undefined, false),
+        this.execute(session.inputs, withExtraTasks(tasks, session.inputs.extraTasks), run, () => undefined, false, mode),
       );
     } catch (error) {
       if (!run.isCurrent()) return;
@@ -168,6 +200,12 @@ export class AnalysisController implements vscode.Disposable {
     } finally {
       this.runs.finish(run.signal);
     }
+  }
+
+  /** The exact analysis of the session's tasks again, its map anchored to the one shown ("Refit Analysis"). */
+  async refitSession(trigger: LiveTrigger): Promise<void> {
+    const session = this.currentSession;
+    if (session) await this.runLive(session.tasks, 'refit', trigger);
   }
 
   /** Shows a live-mode problem (e.g. the instruction set does not parse yet) without running. */
@@ -194,6 +232,7 @@ export class AnalysisController implements vscode.Disposable {
     run: Run,
     report: (message: string) => void,
     interactive: boolean,
+    mode: AnalysisMode,
   ): Promise<void> {
     const settings = readSettings(this.context.globalStorageUri);
     const runId = ++this.runCounter;
@@ -223,14 +262,14 @@ export class AnalysisController implements vscode.Disposable {
     this.log.info(`embedding cache: ${stats.hits} hits, ${stats.misses} misses`);
 
     report(vscode.l10n.t('Analysing…'));
-    const result = await timed(this.log, 'analysis', () =>
-      runAnalysis(bundle, { k: settings.k, points: settings.points, mds: settings.mds, reference: settings.reference }, run.signal),
+    const { result, frame } = await timed(this.log, mode === 'preview' ? 'analysis (preview)' : 'analysis', () =>
+      this.analyseBundle(bundle, settings, mode, run.signal),
     );
     if (!run.isCurrent()) return;
     const outputDir = await this.writeResults(result, runId);
     this.log.info(`run ${runId}: ${RESULTS_FILE} written to ${outputDir}; total ${Math.round(performance.now() - started)} ms`);
 
-    this.currentSession = { inputs, queries, queryLines, tasks, result, outputDir, stale: false };
+    this.currentSession = { inputs, queries, queryLines, tasks, result, outputDir, stale: false, frame };
     this.views.show(
       result,
       {
@@ -239,10 +278,40 @@ export class AnalysisController implements vscode.Disposable {
         queryFile: inputs.queryFile,
         instructionSource: inputs.instructionSource,
         outputDir,
+        ...(result.mapMode === 'preview' ? { frameTime: frame.time } : {}),
       },
       { reveal: interactive, resultsFile: path.join(outputDir, RESULTS_FILE) },
     );
     this.changed.fire();
+  }
+
+  /**
+   * The analysis step of a run (all heavy work in worker threads): a preview in the session's frame when asked and
+   * the frame fits (same models, queries and analysis settings), otherwise the full analysis and its frame, anchored
+   * to the session's shown map unless it is a plain 'exact' run.
+   */
+  private async analyseBundle(
+    bundle: EmbeddingBundle,
+    settings: Settings,
+    mode: AnalysisMode,
+    signal: AbortSignal,
+  ): Promise<{ result: AnalysisResult; frame: LiveFrame }> {
+    const options = analysisOptionsOf(settings);
+    const settingsKey = JSON.stringify(options);
+    const session = this.currentSession;
+    const kept = session?.frame;
+    if (mode === 'preview' && kept && kept.settingsKey === settingsKey && frameFits(kept.frame, bundle)) {
+      return { result: await runPreview(kept.frame, bundle, vscode.l10n.t('the frame of {0}', kept.time), signal), frame: kept };
+    }
+    const exact = await runAnalysisWithFrame(bundle, options, signal);
+    const time = new Date().toTimeString().slice(0, 8);
+    const previous = mode === 'exact' ? undefined : session?.result?.points;
+    if (!previous) return { result: exact.result, frame: { frame: exact.frame, time, settingsKey } };
+    const anchored = anchorResult(exact.result, previous);
+    this.log.info(
+      `map anchored on ${anchored.result.mapAnchor?.matchedPoints} points, rms residual ${anchored.result.mapAnchor?.rmsResidual.toPrecision(3)}`,
+    );
+    return { result: anchored.result, frame: { frame: anchorFrame(exact.frame, anchored.transform), time, settingsKey } };
   }
 
   /**
@@ -313,6 +382,19 @@ export class AnalysisController implements vscode.Disposable {
   }
 }
 
+function analysisOptionsOf(settings: Settings): AnalysisOptions {
+  return { k: settings.k, points: settings.points, mds: settings.mds, reference: settings.reference };
+}
+
+function frameFits(frame: MapFrame, bundle: EmbeddingBundle): boolean {
+  try {
+    checkFrameFits(frame, bundle, 'frame');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Base first (added when the reader did not), then the set's tasks, then the tasks added from selections. */
 function withExtraTasks(tasks: TaskSpec[], extra: TaskSpec[]): TaskSpec[] {
   const base: TaskSpec = { name: BASE_TASK, instruction: null };
@@ -335,18 +417,6 @@ function progressMessage(progress: EmbedProgress): string {
     return vscode.l10n.t('Downloading {0}: {1}{2}', progress.model, progress.file ?? '', percent);
   }
   return vscode.l10n.t('Embedding with {0}: {1}/{2}', progress.model, progress.done, progress.total);
-}
-
-async function readResultsFile(file: string): Promise<AnalysisResult> {
-  let value: unknown;
-  try {
-    value = JSON.parse(await fs.readFile(file, 'utf8'));
-  } catch (error) {
-    throw new UserError(`cannot read results: ${error instanceof Error ? error.message : String(error)}`, file);
-  }
-  const problem = analysisResultProblem(value);
-  if (problem) throw new UserError(`not an Instruction Lens results file: ${problem}`, file);
-  return value as AnalysisResult;
 }
 
 /** The text of `file` when it is open in an editor with unsaved changes: what the user sees is what is analysed. */

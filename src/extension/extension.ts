@@ -132,6 +132,13 @@ export function activate(context: vscode.ExtensionContext): void {
         if (target) await controller.openSaved(target);
       }),
     ),
+    vscode.commands.registerCommand(
+      'instructionLens.refit',
+      guarded(async () => {
+        if (controller.session) live.refitNow('command');
+        else void vscode.window.showInformationMessage(vscode.l10n.t('Analyze instructions first: there is no analysis to refit.'));
+      }),
+    ),
     vscode.commands.registerCommand('instructionLens.showLog', () => log.show()),
     vscode.commands.registerCommand('instructionLens.showResults', () => vscode.commands.executeCommand(`${SIDE_VIEW_ID}.focus`)),
   );

@@ -1,6 +1,9 @@
 /**
- * Live tweaking: while the analysed instruction set is edited, re-run the analysis (debounced; a newer edit cancels
- * the run in flight) and show each instruction's mean displacement per model in a CodeLens above it.
+ * Live tweaking: while the analysed instruction set is edited, show a live preview (debounced; a newer edit cancels
+ * the run in flight): the edited tasks projected into the frame of the last full analysis, every other point where
+ * it was. The exact analysis (a refit, its map anchored to the one shown) follows when editing pauses
+ * (instructionLens.liveRefitDelayMs), when the file is saved, or on "Refit Analysis". Each instruction's mean
+ * displacement per model (exact in both cases) shows in a CodeLens above it.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -8,7 +11,7 @@ import { type InstructionDocument, instructionFormat, parseInstructionDocument }
 import { BASE_TASK } from '../engine/types';
 import type { TaskSpec } from '../models/embedder';
 import { formatNumber } from '../../webview/charts';
-import type { AnalysisController } from './analysis';
+import type { AnalysisController, LiveTrigger } from './analysis';
 import { Debouncer } from './latestOnly';
 import { isInstructionFile } from './pickers';
 import { readSettings, SECTION } from './settings';
@@ -24,14 +27,19 @@ function parseDocument(document: vscode.TextDocument): InstructionDocument | und
 
 export class LiveMode implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
+  /** The edited instruction set, until the refit that follows the edits. */
   private pending: vscode.TextDocument | undefined;
-  private readonly debouncer = new Debouncer(() => void this.rerun());
+  private readonly previewDebouncer = new Debouncer(() => void this.rerun('preview', 'edit'));
+  private readonly refitDebouncer = new Debouncer(() => void this.rerun('refit', 'pause'));
 
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly controller: AnalysisController,
   ) {
-    this.disposables.push(vscode.workspace.onDidChangeTextDocument((event) => this.onEdit(event)));
+    this.disposables.push(
+      vscode.workspace.onDidChangeTextDocument((event) => this.onEdit(event)),
+      vscode.workspace.onWillSaveTextDocument((event) => this.onSave(event)),
+    );
   }
 
   private enabled(): boolean {
@@ -44,12 +52,40 @@ export class LiveMode implements vscode.Disposable {
     if (!samePath(event.document.uri.fsPath, session.inputs.instructionSource)) return;
     this.pending = event.document;
     this.controller.markStale();
-    this.debouncer.trigger(readSettings(this.context.globalStorageUri).debounceMs);
+    const settings = readSettings(this.context.globalStorageUri);
+    this.previewDebouncer.trigger(settings.debounceMs);
+    this.refitDebouncer.trigger(Math.max(settings.refitDelayMs, settings.debounceMs));
   }
 
-  private async rerun(): Promise<void> {
+  /**
+   * A save the user asked for refits at once. Auto-saves (after a delay, on focus change: VS Code for the web saves
+   * after 1 s by default) do not: the refit then comes when editing pauses, as without saving.
+   */
+  private onSave(event: vscode.TextDocumentWillSaveEvent): void {
+    const session = this.controller.session;
+    const document = event.document;
+    if (event.reason !== vscode.TextDocumentSaveReason.Manual) return;
+    if (!session || !this.enabled() || !samePath(document.uri.fsPath, session.inputs.instructionSource)) return;
+    if (!this.pending && !session.stale && session.result?.mapMode !== 'preview') return; // nothing to refit
+    this.refitNow('save', document);
+  }
+
+  /** The exact analysis now (save, "Refit Analysis"): of the edited document, else of the analysed file as it is. */
+  refitNow(trigger: LiveTrigger, document?: vscode.TextDocument): void {
+    const session = this.controller.session;
+    if (!session) return;
+    this.pending = document ?? this.pending ?? vscode.workspace.textDocuments.find((doc) => samePath(doc.uri.fsPath, session.inputs.instructionSource));
+    this.previewDebouncer.cancel();
+    this.refitDebouncer.cancel();
+    if (this.pending) {
+      this.controller.markStale();
+      void this.rerun('refit', trigger);
+    } else void this.controller.refitSession(trigger);
+  }
+
+  private async rerun(mode: 'preview' | 'refit', trigger: LiveTrigger): Promise<void> {
     const document = this.pending;
-    this.pending = undefined;
+    if (mode === 'refit') this.pending = undefined;
     if (!document) return;
     const parsed = parseDocument(document);
     if (!parsed) return;
@@ -59,7 +95,7 @@ export class LiveMode implements vscode.Disposable {
       return;
     }
     const tasks: TaskSpec[] = [{ name: BASE_TASK, instruction: null }, ...parsed.tasks.map(({ name, instruction }) => ({ name, instruction }))];
-    await this.controller.runLive(tasks);
+    await this.controller.runLive(tasks, mode, trigger);
   }
 
   static async toggle(): Promise<boolean> {
@@ -70,7 +106,8 @@ export class LiveMode implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.debouncer.cancel();
+    this.previewDebouncer.cancel();
+    this.refitDebouncer.cancel();
     for (const disposable of this.disposables) disposable.dispose();
   }
 }

@@ -24,6 +24,8 @@ export interface Settings {
   cacheFolder: string;
   liveMode: boolean;
   debounceMs: number;
+  /** Live mode: the exact analysis (refit) runs this long after the last edit; previews come before it. */
+  refitDelayMs: number;
   trusted: boolean;
 }
 
@@ -54,6 +56,7 @@ export function readSettings(globalStorage: vscode.Uri): Settings {
     cacheFolder,
     liveMode: config.get<boolean>('liveMode', true),
     debounceMs: Math.max(0, config.get<number>('liveDebounceMs', 600)),
+    refitDelayMs: Math.max(0, config.get<number>('liveRefitDelayMs', 3000)),
     trusted,
   };
 }

@@ -76,6 +76,7 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, w
   <header class="top">
     <h1 id="title"></h1>
     <div id="status" role="status" hidden></div>
+    <p id="map-mode" role="status"></p>
     <p id="summary"></p>
     <div id="warnings"></div>
     <p class="exports">${t('Export')}: ${exportButtons(['results.json', 'displacement.csv', 'procrustes.csv', 'report.html'])}</p>

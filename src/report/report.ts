@@ -32,6 +32,18 @@ export function loadReportAssets(): ReportAssets {
   return cachedAssets;
 }
 
+/** A row saying how the map was made, for previews and anchored maps only (plain reports are unchanged). */
+function mapModeRows(result: AnalysisResult): string[][] {
+  if (result.mapMode === 'preview' && result.mapFrame) {
+    const projected = result.mapFrame.projected.map((p) => `${escapeHtml(p.model)} / ${escapeHtml(p.task)}`).join(', ') || 'none';
+    return [['Map shown', `preview in the frame ${escapeHtml(result.mapFrame.frameId)} of an earlier analysis; projected by out-of-sample MDS: ${projected}`]];
+  }
+  if (result.mapMode === 'anchored' && result.mapAnchor) {
+    return [['Map shown', `exact analysis, anchored to an earlier map on ${result.mapAnchor.matchedPoints} points (rms residual ${formatNumber(result.mapAnchor.rmsResidual)})`]];
+  }
+  return [];
+}
+
 export function renderReport(result: AnalysisResult, assets: ReportAssets = loadReportAssets()): string {
   const reference = `${escapeHtml(result.reference)} (${result.referenceChosenBy === 'auto' ? 'smallest mean D onto it' : 'chosen by the user'})`;
   const summary = [
@@ -42,6 +54,7 @@ export function renderReport(result: AnalysisResult, assets: ReportAssets = load
     ['Reference model', reference],
     ['Points', result.pointsMode === 'flatten' ? 'flattened aligned configuration' : 'centroid of the aligned queries'],
     ['Map', `${result.mdsMethod === 'classical' ? 'classical (Torgerson) MDS' : 'SMACOF metric MDS'}, stress-1 ${formatNumber(result.mdsStress)}`],
+    ...mapModeRows(result),
   ];
   return `<!DOCTYPE html>
 <html lang="en">

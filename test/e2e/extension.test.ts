@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { fitPlaneProcrustes, mapExtent } from '../../src/engine/method/anchor';
 import { analyze } from '../../src/engine/method/analyze';
 import { readBundle } from '../../src/engine/io/bundle';
 import { resultsJson } from '../../src/engine/io/outputs';
@@ -35,6 +36,7 @@ import {
   quickPickCheckOnly,
   quickPickChoose,
   plotsIn,
+  plottedMap,
   resultsFrame,
   runCommand,
   waitFor,
@@ -159,6 +161,8 @@ test('analyse from the Explorer, live-edit an instruction, side view, theme swit
   const { dirs, page, workspace } = await prepare('trusted', 'disabled', {
     'instructionLens.models': [GLOVE, held.id],
     'instructionLens.liveDebounceMs': 300,
+    // Long enough to see the live preview before the exact refit follows.
+    'instructionLens.liveRefitDelayMs': 8000,
   });
   try {
     // 0. While a run waits on a slow model (an endpoint on 127.0.0.1 that holds its answer), a command answers at
@@ -226,13 +230,57 @@ test('analyse from the Explorer, live-edit an instruction, side view, theme swit
       return texts.some((text) => text.includes('use-lite')) ? texts : undefined;
     });
     await screenshot(page, '2-codelens-before-edit');
+    const mapBeforeEdit = await plottedMap(page, 'panel');
+    assert.equal(mapBeforeEdit.mode, 'exact');
+    assert.equal(mapBeforeEdit.modeText, 'Exact analysis');
     // Replace a word of the Classification instruction.
     await editor.locator('.view-line', { hasText: 'Classify the given query' }).first().locator('span', { hasText: 'category' }).last().dblclick();
     await page.keyboard.type('sentiment and topic label');
-    const afterEdit = await waitFor('the map updated after the edit', async () => {
+    // 3a. While editing pauses briefly: the live preview in the frame of the last analysis. Points of the tasks not
+    // edited do not move at all; the edited task's points do.
+    const classification = result.tasks.indexOf('Classification');
+    const preview = await waitFor('the live preview drawn', async () => {
+      const map = await plottedMap(page, 'panel');
       const plots = await plotsIn(page, 'panel');
-      return plots.runId !== beforeEdit.runId && plots.status === 'idle' ? plots : undefined;
+      // data-rendered changes when the drawing (and its animation) has finished.
+      return map.mode === 'preview' && map.runId !== mapBeforeEdit.runId && plots.status === 'idle' ? map : undefined;
     }, 120_000);
+    assert.match(preview.modeText, /^Live preview in the frame of \d\d:\d\d:\d\d$/);
+    const flatPoints = (map: typeof preview) => map.points.flatMap((trace) => trace.x.map((x, t) => ({ model: trace.model, t, x, y: trace.y[t] })));
+    const before = flatPoints(mapBeforeEdit);
+    const during = flatPoints(preview);
+    assert.equal(during.length, m * t);
+    const extent = mapExtent(before.flatMap((p) => [p.x, p.y]), before.length);
+    for (const [i, point] of during.entries()) {
+      const old = before[i];
+      if (point.t === classification) assert.ok(Math.hypot(point.x - old.x, point.y - old.y) > 0, `${point.model}: the edited task moved`);
+      else assert.deepEqual([point.x, point.y], [old.x, old.y], `${point.model} task ${point.t} did not move during the preview`);
+    }
+    const previewExtent = mapExtent(during.flatMap((p) => [p.x, p.y]), during.length);
+    const movedInPreview = during.filter((p, i) => Math.hypot(p.x - before[i].x, p.y - before[i].y) > 0.02 * previewExtent).length;
+    assert.equal(preview.moved, movedInPreview, 'the moved points are drawn with their previous position');
+    await screenshot(page, '3a-live-preview');
+    // 3b. After the pause, the exact analysis: its map is anchored to the preview (the best rigid motion onto the
+    // shown map is the identity), and the panel says so.
+    // (A pause within the typing may give a second preview: the refit is anchored to the last one shown.)
+    let lastPreview = preview;
+    const refit = await waitFor('the exact refit drawn', async () => {
+      const map = await plottedMap(page, 'panel');
+      const plots = await plotsIn(page, 'panel');
+      if (map.mode === 'preview') lastPreview = map;
+      return map.mode === 'anchored' && map.runId !== preview.runId && plots.status === 'idle' ? map : undefined;
+    }, 120_000);
+    assert.equal(refit.modeText, 'Exact analysis, anchored to the previous map');
+    const after = flatPoints(refit);
+    const fit = fitPlaneProcrustes(after.flatMap((p) => [p.x, p.y]), flatPoints(lastPreview).flatMap((p) => [p.x, p.y]), after.length);
+    fit.rotation.forEach((v, i) => assert.ok(Math.abs(v - [1, 0, 0, 1][i]) <= 1e-9, `anchored: rotation ${fit.rotation}`));
+    fit.translation.forEach((v) => assert.ok(Math.abs(v) <= 1e-9 * extent, `anchored: translation ${fit.translation}`));
+    const unedited = after
+      .flatMap((p, i) => (p.t === classification ? [] : [Math.hypot(p.x - before[i].x, p.y - before[i].y) / extent]))
+      .sort((a, b) => a - b);
+    console.log(`refit after the live edit: unedited points moved median ${unedited[Math.floor(unedited.length / 2)].toFixed(4)}, max ${unedited.at(-1)!.toFixed(4)} of the map's extent (${refit.moved} drawn as moved)`);
+    await screenshot(page, '3b-after-refit');
+    const afterEdit = await plotsIn(page, 'panel');
     assert.equal(afterEdit.mapPoints, m * t);
     assert.notDeepEqual(afterEdit.pointTransforms, beforeEdit.pointTransforms, 'the map changed');
     const lensesAfter = await waitFor('CodeLens updated', async () => {
@@ -242,19 +290,40 @@ test('analyse from the Explorer, live-edit an instruction, side view, theme swit
     assert.equal(lensesAfter.length, lensesBefore.length);
     const edited = latestResults(dirs).result;
     assert.match(edited.instructions?.Classification ?? '', /sentiment and topic label/);
-    // Only the edited task was embedded again: every other (model, task, query) came from the embedding cache.
+    // Only the edited task was embedded again (for the preview): every other (model, task, query) came from the
+    // embedding cache; the refit found everything in it.
     const cacheLines = [...extensionLog(dirs).matchAll(/embedding cache: (\d+) hits, (\d+) misses/g)];
-    const [, hits, misses] = cacheLines[cacheLines.length - 1];
+    const [, hits, misses] = cacheLines.filter((line) => line[2] !== '0').at(-1)!;
+    assert.deepEqual(cacheLines.at(-1)!.slice(1).map(Number), [m * t * QUERY_COUNT, 0]);
     assert.deepEqual([Number(hits), Number(misses)], [m * (t - 1) * QUERY_COUNT, m * QUERY_COUNT]);
     await screenshot(page, '3-after-live-edit');
+
+    // 3c. A second edit saved at once with Ctrl+S (before VS Code for the web's 1 s auto-save, which does not
+    // refit): the save refits at once; then "Refit Analysis" refits again without an edit.
+    const beforeSecond = await plottedMap(page, 'panel');
+    await editor.locator('.view-line', { hasText: 'most similar in meaning' }).first().locator('span', { hasText: 'similar' }).last().dblclick();
+    await page.keyboard.type('close');
+    await page.keyboard.press('Control+S');
+    const saved = await waitFor('the refit after the save', async () => {
+      const map = await plottedMap(page, 'panel');
+      return map.mode === 'anchored' && map.runId !== beforeSecond.runId ? map : undefined;
+    }, 120_000);
+    assert.match(extensionLog(dirs), /live refit \(save\)/);
+    await runCommand(page, 'Instruction Lens: Refit Analysis');
+    await waitFor('the refit on command', async () => {
+      const map = await plottedMap(page, 'panel');
+      return map.mode === 'anchored' && map.runId !== saved.runId ? map : undefined;
+    }, 120_000);
+    assert.match(extensionLog(dirs), /live refit \(command\)/);
+    const latestRun = await plotsIn(page, 'panel');
 
     // 4. The side-panel view follows the last analysis.
     await runCommand(page, 'Instruction Lens: Show Results');
     const inView = await waitFor('plots in the side view', async () => {
       const plots = await plotsIn(page, 'view');
-      return plots.mapPoints === m * t && plots.runId === afterEdit.runId ? plots : undefined;
+      return plots.mapPoints === m * t && plots.runId === latestRun.runId ? plots : undefined;
     }, 60_000);
-    assert.deepEqual(inView.heatmapCells, afterEdit.heatmapCells);
+    assert.deepEqual(inView.heatmapCells, latestRun.heatmapCells);
     await screenshot(page, '4-side-view');
 
     // 5. Theme switch (dark -> light) re-colours the plots.
@@ -293,6 +362,7 @@ test('analyse from the Explorer, live-edit an instruction, side view, theme swit
     assert.equal(withSelection.trajectoryLines, m * t);
     const selectionResult = latestResults(dirs).result;
     assert.equal(selectionResult.tasks.at(-1), 'Selection');
+    assert.equal(selectionResult.mapMode, 'anchored', 'a task added to the session: the map is anchored to the one shown');
     assert.ok((selectionResult.instructions?.Selection ?? '').length > 0);
     assert.match(selectionResult.instructions?.Classification ?? '', /sentiment and topic label/);
     await screenshot(page, '7-selection-task');

@@ -191,3 +191,33 @@ export async function readPlots(frame: Frame): Promise<RenderedPlots> {
 export async function plotsIn(page: Page, where: 'panel' | 'view'): Promise<RenderedPlots> {
   return readPlots(await resultsFrame(page, where));
 }
+
+export interface PlottedMap {
+  runId: string | undefined;
+  /** body data-map-mode: exact, anchored or preview. */
+  mode: string | undefined;
+  /** The panel's line saying which map is shown. */
+  modeText: string;
+  /** How many points are drawn with their previous position and an arrow. */
+  moved: number;
+  /** The plotted points (the Plotly div's data): per model trace, x and y in task order. */
+  points: { model: string; x: number[]; y: number[] }[];
+}
+
+/** The map as plotted in a results webview, read from the Plotly div's own data. */
+export async function plottedMap(page: Page, where: 'panel' | 'view'): Promise<PlottedMap> {
+  const frame = await resultsFrame(page, where);
+  return frame.evaluate(() => {
+    type PlotlyTrace = { meta?: { kind?: string; model?: string }; x: number[]; y: number[] };
+    const gd = document.getElementById('map') as unknown as { data?: PlotlyTrace[] };
+    return {
+      runId: document.body.dataset.rendered,
+      mode: document.body.dataset.mapMode,
+      modeText: document.getElementById('map-mode')?.textContent ?? '',
+      moved: Number(document.body.dataset.moved ?? '0'),
+      points: (gd.data ?? [])
+        .filter((trace) => trace.meta?.kind === 'points')
+        .map((trace) => ({ model: trace.meta?.model ?? '', x: Array.from(trace.x), y: Array.from(trace.y) })),
+    };
+  });
+}

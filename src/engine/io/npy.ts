@@ -104,22 +104,35 @@ export function parseNpy(bytes: Uint8Array, file: string): NpyMatrix {
  */
 export function encodeNpyFloat32(rows: number, cols: number, data: ArrayLike<number>): Buffer {
   if (data.length !== rows * cols) throw new Error(`encodeNpyFloat32: ${data.length} values for shape (${rows}, ${cols})`);
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${rows}, ${cols}), }`;
+  return encodeNpy(rows, cols, data instanceof Float32Array ? data : new Float32Array(data), '<f4');
+}
+
+/** Encodes a row-major matrix as a version 1.0 .npy file of little-endian float64 (exact). */
+export function encodeNpyFloat64(rows: number, cols: number, data: ArrayLike<number>): Buffer {
+  if (data.length !== rows * cols) throw new Error(`encodeNpyFloat64: ${data.length} values for shape (${rows}, ${cols})`);
+  return encodeNpy(rows, cols, data instanceof Float64Array ? data : new Float64Array(data), '<f8');
+}
+
+function encodeNpy(rows: number, cols: number, values: Float32Array | Float64Array, descr: '<f4' | '<f8'): Buffer {
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${rows}, ${cols}), }`;
   // Magic (6) + version (2) + length (2) + header + '\n' must be a multiple of 64 (numpy's alignment).
   const unpadded = 10 + header.length + 1;
   header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
-  const out = Buffer.alloc(10 + header.length + rows * cols * 4);
+  const size = values.BYTES_PER_ELEMENT;
+  const out = Buffer.alloc(10 + header.length + rows * cols * size);
   MAGIC.copy(out, 0);
   out[6] = 1;
   out[7] = 0;
   out.writeUInt16LE(header.length, 8);
   out.write(header, 10, 'latin1');
   const dataStart = 10 + header.length;
-  const values = data instanceof Float32Array ? data : new Float32Array(data);
   if (LITTLE_ENDIAN_HOST) {
     out.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), dataStart);
   } else {
-    for (let i = 0; i < values.length; i++) out.writeFloatLE(values[i], dataStart + i * 4);
+    for (let i = 0; i < values.length; i++) {
+      if (size === 4) out.writeFloatLE(values[i], dataStart + i * 4);
+      else out.writeDoubleLE(values[i], dataStart + i * 8);
+    }
   }
   return out;
 }

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { renderReport } from '../../report/report';
 import { writeFileAtomic } from './atomicWrite';
 import { UserError } from '../errors';
+import { analysisResultProblem } from '../../protocol';
 import type { AnalysisResult } from '../types';
 
 export const RESULTS_FILE = 'results.json';
@@ -125,4 +126,17 @@ export async function writeOutputs(dir: string, result: AnalysisResult, options:
     written.push(file);
   }
   return written;
+}
+
+/** Reads a results.json written before; a file that is not one is a UserError naming it. */
+export async function readResults(file: string): Promise<AnalysisResult> {
+  let value: unknown;
+  try {
+    value = JSON.parse(await fs.readFile(file, 'utf8'));
+  } catch (error) {
+    throw new UserError(`cannot read results: ${error instanceof Error ? error.message : String(error)}`, file);
+  }
+  const problem = analysisResultProblem(value);
+  if (problem) throw new UserError(`not an Instruction Lens results file: ${problem}`, file);
+  return value as AnalysisResult;
 }

@@ -9,6 +9,7 @@ import { analyseModel, analyze, mapForReference } from './analyze';
 import { displacementUncertainty } from './displacementIntervals';
 import { scoreModelCells } from '../evaluation/cells';
 import { mulberry32 } from '../kernels/linalg';
+import { previewInFrame } from './preview';
 import { procrustesPair } from './procrustes';
 import { sharedCopyOf } from '../kernels/shared';
 import type { WorkerReply, WorkerRequest } from './runAnalysis';
@@ -22,13 +23,16 @@ port.on('message', (request: WorkerRequest) => void handle(request));
 async function handle(request: WorkerRequest): Promise<void> {
   try {
     if (request.type === 'model') {
-      const stage = await analyseModel(request.bundle, 0, request.k);
+      const stage = await analyseModel(request.bundle, 0, request.k, request.withFrame);
       reply({
         id: request.id,
         type: 'model',
         scores: sharedCopyOf(stage.scores),
         explainedVarianceRatio: stage.explainedVarianceRatio,
         displacement: stage.displacement,
+        ...(stage.frame
+          ? { frame: { mean: sharedCopyOf(stage.frame.mean), basis: sharedCopyOf(stage.frame.basis), taskDigests: stage.frame.taskDigests } }
+          : {}),
       });
     } else if (request.type === 'pair') {
       const pair = await procrustesPair(request.source, request.target, request.n, request.k);
@@ -38,15 +42,17 @@ async function handle(request: WorkerRequest): Promise<void> {
     } else if (request.type === 'evaluate') {
       const cells = await scoreModelCells(request.job);
       reply({ id: request.id, type: 'evaluate', cells }, cells.map((cell) => cell.replicates.buffer as ArrayBuffer));
+    } else if (request.type === 'preview') {
+      reply({ id: request.id, type: 'preview', result: await previewInFrame(request.frame, request.bundle, request.source) });
     } else if (request.type === 'warm') {
       await warmUp();
       reply({ id: request.id, type: 'warm' });
     } else {
-      const map = await mapForReference(request.input, request.ref);
+      const map = await mapForReference(request.input, request.ref, request.withFrame);
       const transfer = [map.coords.buffer as ArrayBuffer];
       if (request.wantCosine) transfer.push(map.cosine.buffer as ArrayBuffer);
       reply(
-        { id: request.id, type: 'map', coords: map.coords, stress: map.stress, cosine: request.wantCosine ? map.cosine : undefined },
+        { id: request.id, type: 'map', coords: map.coords, stress: map.stress, cosine: request.wantCosine ? map.cosine : undefined, frame: map.frame },
         transfer,
       );
     }

@@ -23,10 +23,13 @@ import { gemm, gramOf } from '../kernels/gemm';
 import { type EngineMessage, messageText } from '../messages';
 import { type DisplacementUncertainty, displacementUncertainty, type UncertaintyInput } from './displacementIntervals';
 import { queryExample, type Screened, screenBundle } from './screen';
-import { classicalMds, kruskalStress, smacofMds } from './mds';
+import { type ClassicalFit, classicalMdsFit, kruskalStress, smacofMds } from './mds';
+import { buildFrame, type MapFrame } from './frame';
+import { matrixDigest } from './frameDigest';
 import { mapDisparity, modelDisplacement, TaskDisplacement } from './metrics';
 import { pcaModel } from './pca';
 import { acquire, release, trimScratch } from '../kernels/scratch';
+import { sharedCopyOf } from '../kernels/shared';
 import { releaseKernels } from '../kernels/wasm';
 import { normalisedDistance, pairIndex, procrustesPair, rotationOnto, sumOfSquares } from './procrustes';
 import { evaluateBundle, withEvaluation } from './evaluationStage';
@@ -129,14 +132,23 @@ export interface ModelStage {
   scores: Float64Array;
   explainedVarianceRatio: Float64Array;
   displacement: TaskDisplacement[];
+  /** With a frame only (frame.ts): the PCA's mean and basis, and a digest of each task's matrix. */
+  frame?: ModelFrameStage;
 }
 
-/** Stage A for model m. */
-export async function analyseModel(bundle: EmbeddingBundle, m: number, k: number): Promise<ModelStage> {
+export interface ModelFrameStage {
+  mean: Float64Array;
+  basis: Float64Array;
+  taskDigests: string[];
+}
+
+/** Stage A for model m; `withFrame` also keeps what the frame of a live preview needs (frame.ts). */
+export async function analyseModel(bundle: EmbeddingBundle, m: number, k: number, withFrame = false): Promise<ModelStage> {
   const mats = bundle.embeddings[m];
-  const { scores, explainedVarianceRatio } = await pcaModel(mats, bundle.n, bundle.dims[m], k);
+  const { scores, explainedVarianceRatio, mean, basis } = await pcaModel(mats, bundle.n, bundle.dims[m], k, withFrame);
   const displacement = await modelDisplacement(mats, bundle.n, bundle.dims[m], bundle.models[m], bundle.tasks);
-  return { scores, explainedVarianceRatio, displacement };
+  if (!withFrame || !mean || !basis) return { scores, explainedVarianceRatio, displacement };
+  return { scores, explainedVarianceRatio, displacement, frame: { mean, basis, taskDigests: mats.map(matrixDigest) } };
 }
 
 export interface MapStage {
@@ -145,6 +157,8 @@ export interface MapStage {
   /** P x P cosine distances. */
   cosine: Float64Array;
   stress: number;
+  /** With a frame only: the P aligned points (P x len) and, for classical maps, what out-of-sample MDS needs. */
+  frame?: { points: Float64Array; classical?: ClassicalFit };
 }
 
 export interface MapInputs {
@@ -164,7 +178,7 @@ export interface MapInputs {
  * Stage C: points aligned onto reference `ref`, their cosine distances and the 2-D map. The products (S Q per model,
  * the Gram of the points) run on onnxruntime's Gemm.
  */
-export async function mapForReference(input: MapInputs, ref: number): Promise<MapStage> {
+export async function mapForReference(input: MapInputs, ref: number, withFrame = false): Promise<MapStage> {
   const { scores, pairRotations, n, tasks, k } = input;
   const models = scores.length;
   const p = models * tasks;
@@ -192,8 +206,23 @@ export async function mapForReference(input: MapInputs, ref: number): Promise<Ma
       await align(means, tasks, m * tasks * k);
     }
   }
-  const g = await gramOf(pts, p, len);
+  const cosine = await cosineOfPoints(pts, p, len, tasks);
+  // In shared memory: the worker's reply then shares it with the caller, and previews (another worker) read it in place.
+  const framePoints = withFrame ? sharedCopyOf(pts) : undefined;
   release(pts);
+  const fit = input.mds === 'classical' ? classicalMdsFit(cosine, p) : undefined;
+  const coords = fit ? fit.coords : smacofMds(cosine, p, input.seed);
+  const stage: MapStage = { coords, cosine, stress: kruskalStress(coords, cosine, p) };
+  if (framePoints) stage.frame = fit ? { points: framePoints, classical: fit } : { points: framePoints };
+  return stage;
+}
+
+/**
+ * Cosine distances (p x p) between the rows of pts (p x len, model-major with `tasks` points per model): exactly 0 on
+ * the diagonal and exactly symmetric. A zero point is a UserError.
+ */
+export async function cosineOfPoints(pts: Float64Array, p: number, len: number, tasks: number): Promise<Float64Array> {
+  const g = await gramOf(pts, p, len);
   const norms = new Float64Array(p);
   for (let a = 0; a < p; a++) {
     norms[a] = Math.sqrt(g[a * p + a]);
@@ -212,8 +241,7 @@ export async function mapForReference(input: MapInputs, ref: number): Promise<Ma
       cosine[a * p + b] = v;
       cosine[b * p + a] = v;
     }
-  const coords = input.mds === 'classical' ? classicalMds(cosine, p) : smacofMds(cosine, p, input.seed);
-  return { coords, cosine, stress: kruskalStress(coords, cosine, p) };
+  return cosine;
 }
 
 /** Stage B result assembled: D (M x M row-major) and the reference index. */
@@ -260,7 +288,7 @@ export function referenceOrder(models: number, ref: number): number[] {
   return [ref, ...Array.from({ length: models }, (_, i) => i).filter((i) => i !== ref)];
 }
 
-/** Final assembly from the stage results; `maps` is in referenceOrder. */
+/** Final assembly from the stage results; `maps` is in referenceOrder (the main map alone for a preview). */
 export function assembleResult(
   prepared: PreparedAnalysis,
   stages: readonly ModelStage[],
@@ -314,7 +342,8 @@ export function assembleResult(
   }
   const order = referenceOrder(mCount, ref);
   const robustness: RobustnessRow[] = [];
-  for (let x = 1; x < order.length; x++) {
+  // A preview (preview.ts) passes the main map only: no robustness rows.
+  for (let x = 1; x < Math.min(order.length, maps.length); x++) {
     const other = maps[x];
     const taskOrderPreserved: Record<string, boolean> = {};
     for (let m = 0; m < mCount; m++) {
@@ -395,20 +424,39 @@ function rows(a: Float64Array, size: number): number[][] {
 
 /** The whole analysis on this thread; the products run one after another on onnxruntime's single-threaded Gemm. */
 export async function analyze(bundle: EmbeddingBundle, options?: AnalysisOptions): Promise<AnalysisResult> {
+  return (await analyzeOnThread(bundle, options, false)).result;
+}
+
+/** analyze() plus the frame of its map (frame.ts), for live previews and `--save-frame`. Same result. */
+export async function analyzeWithFrame(bundle: EmbeddingBundle, options?: AnalysisOptions): Promise<{ result: AnalysisResult; frame: MapFrame }> {
+  const { result, frame } = await analyzeOnThread(bundle, options, true);
+  if (!frame) throw new Error('analyzeWithFrame: no frame');
+  return { result, frame };
+}
+
+async function analyzeOnThread(
+  bundle: EmbeddingBundle,
+  options: AnalysisOptions | undefined,
+  withFrame: boolean,
+): Promise<{ result: AnalysisResult; frame?: MapFrame }> {
   try {
-    return await analyzeStages(bundle, options);
+    return await analyzeStages(bundle, options, withFrame);
   } finally {
     trimScratch();
     releaseKernels();
   }
 }
 
-async function analyzeStages(input: EmbeddingBundle, options?: AnalysisOptions): Promise<AnalysisResult> {
+async function analyzeStages(
+  input: EmbeddingBundle,
+  options: AnalysisOptions | undefined,
+  withFrame: boolean,
+): Promise<{ result: AnalysisResult; frame?: MapFrame }> {
   const prepared = prepareAnalysis(input, options);
   const { bundle, opts } = prepared;
   const mCount = bundle.models.length;
   const stages: ModelStage[] = [];
-  for (let m = 0; m < mCount; m++) stages.push(await analyseModel(bundle, m, opts.k));
+  for (let m = 0; m < mCount; m++) stages.push(await analyseModel(bundle, m, opts.k, withFrame));
   const baseNorms = stages.map((s) => baseNormSquared(s.scores, bundle.n, opts.k));
   const pairRotations: Float64Array[] = [];
   const sigmaSums: number[] = [];
@@ -431,9 +479,11 @@ async function analyzeStages(input: EmbeddingBundle, options?: AnalysisOptions):
     seed: opts.seed,
   };
   const maps: MapStage[] = [];
-  for (const r of referenceOrder(mCount, ref)) maps.push(await mapForReference(mapInput, r));
+  for (const r of referenceOrder(mCount, ref)) maps.push(await mapForReference(mapInput, r, withFrame && r === ref));
   const core = assembleResult(prepared, stages, distance, ref, maps, displacementUncertainty(uncertaintyInput(prepared, stages)));
-  return withEvaluation(core, await evaluateBundle(bundle, opts.seed, core.displacement, options?.evaluationMemo));
+  const result = withEvaluation(core, await evaluateBundle(bundle, opts.seed, core.displacement, options?.evaluationMemo));
+  if (!withFrame) return { result };
+  return { result, frame: buildFrame(bundle, opts, stages, pairRotations, distance, ref, maps[0]) };
 }
 
 /** What the bootstrap of the mean displacement needs from stage A: per model and task, the per-query distances. */

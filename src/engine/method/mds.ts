@@ -16,7 +16,21 @@ import { mulberry32, symmetricEigenTop } from '../kernels/linalg';
 export const SMACOF_MAX_ITERATIONS = 300;
 export const SMACOF_RELATIVE_TOLERANCE = 1e-6;
 
+/**
+ * What out-of-sample placement (outOfSample.ts) needs from a classical map: the coordinates Y (P x 2, signs as
+ * returned), the two eigenvalues behind them and the row means of the squared distances.
+ */
+export interface ClassicalFit {
+  coords: Float64Array;
+  values: [number, number];
+  rowMeanSquared: Float64Array;
+}
+
 export function classicalMds(dist: Float64Array, p: number): Float64Array {
+  return classicalMdsFit(dist, p).coords;
+}
+
+export function classicalMdsFit(dist: Float64Array, p: number): ClassicalFit {
   const b = new Float64Array(p * p);
   const rowMean = new Float64Array(p);
   let grand = 0;
@@ -37,12 +51,14 @@ export function classicalMds(dist: Float64Array, p: number): Float64Array {
   const eig = symmetricEigenTop(b, p, 2);
   const kk = eig.values.length;
   const coords = new Float64Array(p * 2);
+  const values: [number, number] = [0, 0];
   for (let c = 0; c < kk; c++) {
+    values[c] = eig.values[c];
     const root = Math.sqrt(Math.max(eig.values[c], 0));
     for (let i = 0; i < p; i++) coords[i * 2 + c] = eig.vectors[i * kk + c] * root;
   }
   fixAxisSigns(coords, p);
-  return coords;
+  return { coords, values, rowMeanSquared: rowMean };
 }
 
 export function smacofMds(dist: Float64Array, p: number, seed: number): Float64Array {

@@ -8,6 +8,11 @@
  * X_c W_k) run on onnxruntime's Gemm (gemm.ts). Component signs: the entry of largest absolute value in
  * each score column (ties: lowest row) is made positive. Explained variance ratio = the k eigenvalues / the sum of
  * all eigenvalues (the trace, i.e. the total variance of the centred stack).
+ *
+ * With `withBasis`, the column mean mu (d) and the basis W (d x k, S = (X - mu) W) are returned too, for the frozen
+ * frame of the live preview (frame.ts). Covariance path: W is the eigenvector matrix with the score signs applied.
+ * Gram path: W = X_c^T S diag(1/lambda) (= X_c^T U_k / sqrt(lambda_k)); a column with lambda = 0 is zero (its scores
+ * are zero). The scores are the same bits with or without the basis.
  */
 import { gemm, gramOf } from '../kernels/gemm';
 import { symmetricEigenTopGemm } from '../kernels/gemmEigen';
@@ -17,21 +22,25 @@ export interface ModelPca {
   /** N*T x k row-major; rows task-major (task t, query i at row t*N + i). */
   scores: Float64Array;
   explainedVarianceRatio: Float64Array;
+  /** With `withBasis` only: the column mean of the stack (d). */
+  mean?: Float64Array;
+  /** With `withBasis` only: the principal axes, d x k row-major, with the scores' signs. */
+  basis?: Float64Array;
 }
 
-export async function pcaModel(mats: Float64Array[], n: number, d: number, k: number): Promise<ModelPca> {
+export async function pcaModel(mats: Float64Array[], n: number, d: number, k: number, withBasis = false): Promise<ModelPca> {
   const rows = n * mats.length;
   const x = acquire(rows * d);
   try {
     mats.forEach((m, t) => x.set(m, t * n * d));
-    return await centredPca(x, rows, d, k);
+    return await centredPca(x, rows, d, k, withBasis);
   } finally {
     release(x);
   }
 }
 
 /** PCA of the stack x (rows x d), centred in place. */
-async function centredPca(x: Float64Array, rows: number, d: number, k: number): Promise<ModelPca> {
+async function centredPca(x: Float64Array, rows: number, d: number, k: number, withBasis: boolean): Promise<ModelPca> {
   const mean = new Float64Array(d);
   for (let r = 0; r < rows; r++) {
     const o = r * d;
@@ -45,6 +54,7 @@ async function centredPca(x: Float64Array, rows: number, d: number, k: number): 
   let scores: Float64Array;
   let values: Float64Array;
   let trace = 0;
+  let axes: Float64Array | undefined;
   if (rows < d) {
     const g = await gramOf(x, rows, d, acquire(rows * rows));
     for (let r = 0; r < rows; r++) trace += g[r * rows + r];
@@ -71,15 +81,33 @@ async function centredPca(x: Float64Array, rows: number, d: number, k: number): 
     release(cov);
     values = eig.values;
     scores = await gemm(x, eig.vectors, rows, d, k);
+    axes = eig.vectors;
   }
-  fixSigns(scores, rows, k);
+  const flipped = fixSigns(scores, rows, k);
+  let basis: Float64Array | undefined;
+  if (withBasis) {
+    if (axes) {
+      basis = axes;
+      for (const c of flipped) for (let j = 0; j < d; j++) basis[j * k + c] = -basis[j * k + c];
+    } else {
+      basis = await gemm(x, scores, d, rows, k, { transA: true });
+      for (let c = 0; c < k; c++) {
+        const scale = values[c] > 0 ? 1 / values[c] : 0;
+        for (let j = 0; j < d; j++) basis[j * k + c] *= scale;
+      }
+    }
+  }
   const explainedVarianceRatio = new Float64Array(k);
   for (let c = 0; c < k; c++) explainedVarianceRatio[c] = trace > 0 ? Math.max(values[c], 0) / trace : 0;
-  return { scores, explainedVarianceRatio };
+  return withBasis ? { scores, explainedVarianceRatio, mean, basis } : { scores, explainedVarianceRatio };
 }
 
-/** Flip columns so that each column's entry of largest |value| (ties: lowest row) is positive. */
-export function fixSigns(a: Float64Array, rows: number, cols: number): void {
+/**
+ * Flip columns so that each column's entry of largest |value| (ties: lowest row) is positive. Returns the flipped
+ * columns.
+ */
+export function fixSigns(a: Float64Array, rows: number, cols: number): number[] {
+  const flipped: number[] = [];
   for (let c = 0; c < cols; c++) {
     let best = 0;
     let at = 0;
@@ -90,6 +118,10 @@ export function fixSigns(a: Float64Array, rows: number, cols: number): void {
         at = r;
       }
     }
-    if (a[at * cols + c] < 0) for (let r = 0; r < rows; r++) a[r * cols + c] = -a[r * cols + c];
+    if (a[at * cols + c] < 0) {
+      for (let r = 0; r < rows; r++) a[r * cols + c] = -a[r * cols + c];
+      flipped.push(c);
+    }
   }
+  return flipped;
 }

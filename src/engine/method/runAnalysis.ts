@@ -19,6 +19,7 @@ import {
   distancesAndReference,
   MapInputs,
   MapStage,
+  ModelFrameStage,
   ModelStage,
   prepareAnalysis,
   referenceOrder,
@@ -28,27 +29,37 @@ import type { DisplacementUncertainty, UncertaintyInput } from './displacementIn
 import { CancelledError, UserError } from '../errors';
 import type { CellScore, EvaluationJob } from '../evaluation/cells';
 import { evaluateBundle, withEvaluation } from './evaluationStage';
+import { buildFrame, type MapFrame } from './frame';
 import type { TaskDisplacement } from './metrics';
 import { distPath } from '../io/paths';
 import { isShared, sharedFloat64 } from '../kernels/shared';
-import { AnalysisOptions, AnalysisResult, EmbeddingBundle } from '../types';
+import { AnalysisCore, AnalysisOptions, AnalysisResult, EmbeddingBundle } from '../types';
 
 export const MAX_WORKERS = 2;
 
 export type WorkerRequest =
-  | { id: number; type: 'model'; bundle: EmbeddingBundle; k: number }
+  | { id: number; type: 'model'; bundle: EmbeddingBundle; k: number; withFrame: boolean }
   | { id: number; type: 'pair'; source: Float64Array; target: Float64Array; n: number; k: number }
-  | { id: number; type: 'map'; input: MapInputs; ref: number; wantCosine: boolean }
+  | { id: number; type: 'map'; input: MapInputs; ref: number; wantCosine: boolean; withFrame: boolean }
   | { id: number; type: 'uncertainty'; input: UncertaintyInput }
   | { id: number; type: 'evaluate'; job: EvaluationJob }
+  | { id: number; type: 'preview'; frame: MapFrame; bundle: EmbeddingBundle; source: string }
   | { id: number; type: 'warm' };
 
 export type WorkerReply =
-  | { id: number; type: 'model'; scores: Float64Array; explainedVarianceRatio: Float64Array; displacement: TaskDisplacement[] }
+  | {
+      id: number;
+      type: 'model';
+      scores: Float64Array;
+      explainedVarianceRatio: Float64Array;
+      displacement: TaskDisplacement[];
+      frame?: ModelFrameStage;
+    }
   | { id: number; type: 'pair'; rotation: Float64Array; sigmaSum: number }
-  | { id: number; type: 'map'; coords: Float64Array; stress: number; cosine?: Float64Array }
+  | { id: number; type: 'map'; coords: Float64Array; stress: number; cosine?: Float64Array; frame?: MapStage['frame'] }
   | { id: number; type: 'uncertainty'; uncertainty: DisplacementUncertainty }
   | { id: number; type: 'evaluate'; cells: CellScore[] }
+  | { id: number; type: 'preview'; result: AnalysisCore }
   | { id: number; type: 'warm' }
   | { id: number; type: 'error'; name: string; message: string; stack?: string };
 
@@ -238,6 +249,67 @@ export async function runAnalysis(
   options: AnalysisOptions = {},
   signal?: AbortSignal,
 ): Promise<AnalysisResult> {
+  return (await runStages(input, options, signal, false)).result;
+}
+
+/**
+ * runAnalysis plus the frame of its map (frame.ts), bit-identical to analyzeWithFrame. The frame's large arrays
+ * (bases, points) are in shared memory, so that runPreview hands them to a worker without a copy.
+ */
+export async function runAnalysisWithFrame(
+  bundle: EmbeddingBundle,
+  options: AnalysisOptions = {},
+  signal?: AbortSignal,
+): Promise<{ result: AnalysisResult; frame: MapFrame }> {
+  const { result, frame } = await runStages(bundle, options, signal, true);
+  if (!frame) throw new Error('runAnalysisWithFrame: no frame');
+  return { result, frame };
+}
+
+/**
+ * previewInFrame (preview.ts) in a worker thread, then the task evaluation on the workers (with the options' memo, only
+ * the changed tasks are scored again): `source` names the frame in error messages.
+ */
+export async function runPreview(
+  frame: MapFrame,
+  bundle: EmbeddingBundle,
+  source: string,
+  signal?: AbortSignal,
+  options: Pick<AnalysisOptions, 'evaluationMemo'> = {},
+): Promise<AnalysisResult> {
+  if (signal?.aborted) throw new CancelledError();
+  const pool = borrowPool();
+  let finished = false;
+  const onAbort = (): void => pool.fail(new CancelledError());
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const shared: EmbeddingBundle = { ...bundle, embeddings: [] };
+    for (const mats of bundle.embeddings) {
+      const copies: Float64Array[] = [];
+      for (const mat of mats) copies.push(await sharedCopy(mat, signal));
+      shared.embeddings.push(copies);
+    }
+    const reply = await pool.run({ type: 'preview', frame, bundle: shared, source });
+    if (reply.type !== 'preview') throw new Error('unexpected worker reply');
+    const evaluation = await evaluateBundle(shared, frame.seed, reply.result.displacement, options.evaluationMemo, (jobs) =>
+      evaluationOnWorkers(pool, jobs, signal),
+    );
+    if (signal?.aborted) throw new CancelledError();
+    finished = true;
+    return withEvaluation(reply.result, evaluation);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    if (finished) givePoolBack(pool);
+    else pool.close();
+  }
+}
+
+async function runStages(
+  input: EmbeddingBundle,
+  options: AnalysisOptions,
+  signal: AbortSignal | undefined,
+  withFrame: boolean,
+): Promise<{ result: AnalysisResult; frame?: MapFrame }> {
   if (signal?.aborted) throw new CancelledError();
   const prepared = prepareAnalysis(input, options);
   const { bundle, opts } = prepared;
@@ -261,10 +333,10 @@ export async function runAnalysis(
       const mats: Float64Array[] = [];
       for (const mat of bundle.embeddings[m]) mats.push(await sharedCopy(mat, signal));
       const sub: EmbeddingBundle = { models: [models[m]], tasks, n, dims: [dims[m]], embeddings: [mats] };
-      const job = pool.run({ type: 'model', bundle: sub, k }).then((reply) => {
+      const job = pool.run({ type: 'model', bundle: sub, k, withFrame }).then((reply) => {
         if (reply.type !== 'model') return;
-        const { scores, explainedVarianceRatio, displacement } = reply;
-        stages[m] = { scores, explainedVarianceRatio, displacement };
+        const { scores, explainedVarianceRatio, displacement, frame } = reply;
+        stages[m] = frame ? { scores, explainedVarianceRatio, displacement, frame } : { scores, explainedVarianceRatio, displacement };
       });
       // A job may fail while later models are still being copied, before Promise.all below listens: mark its
       // rejection handled now (Promise.all still rejects with it) so that it is not an unhandled rejection.
@@ -314,9 +386,11 @@ export async function runAnalysis(
     const order = referenceOrder(mCount, ref);
     const maps = await Promise.all(
       order.map(async (r, x): Promise<MapStage> => {
-        const reply = await pool.run({ type: 'map', input, ref: r, wantCosine: x === 0 });
+        const reply = await pool.run({ type: 'map', input, ref: r, wantCosine: x === 0, withFrame: withFrame && x === 0 });
         if (reply.type !== 'map') throw new Error('unexpected worker reply');
-        return { coords: reply.coords, stress: reply.stress, cosine: reply.cosine ?? new Float64Array(0) };
+        const stage: MapStage = { coords: reply.coords, stress: reply.stress, cosine: reply.cosine ?? new Float64Array(0) };
+        if (reply.frame) stage.frame = reply.frame;
+        return stage;
       }),
     );
     const uncertainty = await uncertaintyJob;
@@ -327,8 +401,9 @@ export async function runAnalysis(
     );
     if (signal?.aborted) throw new CancelledError();
     const result = withEvaluation(core, evaluation);
+    const frame = withFrame ? buildFrame(prepared.bundle, opts, stages, pairRotations, distance, ref, maps[0]) : undefined;
     finished = true;
-    return result;
+    return frame ? { result, frame } : { result };
   } finally {
     signal?.removeEventListener('abort', onAbort);
     if (finished) givePoolBack(pool);
