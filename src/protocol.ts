@@ -3,6 +3,7 @@
  * the bottom panel). Both sides import this module; every message received is checked with `parseHostMessage` /
  * `parseWebviewMessage` before use. Pure: no Node, VS Code or DOM APIs.
  */
+import { EVAL_KINDS } from './engine/evaluation/types';
 import type { AnalysisResult } from './engine/types';
 
 export const FIGURES = ['map', 'heatmap', 'displacement'] as const;
@@ -201,6 +202,33 @@ export function analysisResultProblem(value: unknown): string | undefined {
     return 'taskOrderStability must be an array of {model, order, share, adjacentShares}';
   }
   if (!isOptional(value.mapMode, (x): x is string => isOneOf(MAP_MODES, x))) return `mapMode must be one of ${MAP_MODES.join(', ')}`;
+  return evaluationProblem(value);
+}
+
+const isNumberOrNull = (value: unknown): value is number | null => value === null || isNumber(value);
+
+/** The task evaluation's keys (EVAL.md): optional, so that results.json files written before issue 13 still open. */
+function evaluationProblem(value: Json): string | undefined {
+  const row = (x: unknown): x is unknown =>
+    isObject(x) &&
+    isString(x.model) &&
+    isString(x.task) &&
+    isOneOf(EVAL_KINDS, x.kind) &&
+    isString(x.metric) &&
+    isNumberOrNull(x.value) &&
+    isNumberOrNull(x.base) &&
+    isNumberOrNull(x.delta) &&
+    [x.ciLow, x.ciHigh, x.deltaCiLow, x.deltaCiHigh].every(isNumberOrNull) &&
+    typeof x.home === 'boolean' &&
+    isIndex(x.n);
+  if (!isOptional(value.evaluation, (x): x is unknown[] => isArrayOf(x, row))) return 'evaluation must be an array of EVAL.md rows';
+  const correlation = (x: unknown): x is unknown => isObject(x) && isOneOf(EVAL_KINDS, x.kind) && isNumberOrNull(x.spearman) && isIndex(x.n);
+  if (!isOptional(value.displacementVsPerformance, (x): x is unknown[] => isArrayOf(x, correlation))) {
+    return 'displacementVsPerformance must be an array of {kind, metric, spearman, n}';
+  }
+  const wording = (x: unknown): x is unknown =>
+    isObject(x) && isString(x.model) && isString(x.task) && isOneOf(EVAL_KINDS, x.kind) && isIndex(x.rank) && isNumberOrNull(x.difference);
+  if (!isOptional(value.leaderboard, (x): x is unknown[] => isArrayOf(x, wording))) return 'leaderboard must be an array of wording rows';
   return undefined;
 }
 

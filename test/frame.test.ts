@@ -185,8 +185,10 @@ describe('preview in the frame of a full analysis', () => {
     }
   });
 
-  test('runPreview (worker thread) gives the same result as previewInFrame', async () => {
-    assert.deepEqual(await runPreview(exact.frame, editedBundle(bundle, 'Retrieval'), 'frame'), preview);
+  test('runPreview (worker thread) gives the same result as previewInFrame, with the (here empty) evaluation', async () => {
+    const { evaluation, displacementVsPerformance, leaderboard, ...core } = await runPreview(exact.frame, editedBundle(bundle, 'Retrieval'), 'frame');
+    assert.deepEqual([evaluation, displacementVsPerformance, leaderboard], [[], [], []]);
+    assert.deepEqual(core, preview);
   });
 
   test('a bundle that does not fit the frame is a UserError naming the frame', async () => {

@@ -6,7 +6,7 @@
  *   Deltas marked.
  * - displacementVsPerformanceFigure: mean displacement (x) against Delta (y) on one kind, with the correlation.
  */
-import type { DisplacementRow } from '../src/engine/types';
+import type { AnalysisResult, DisplacementRow } from '../src/engine/types';
 import {
   type DisplacementVsPerformanceRow,
   EVAL_KINDS,
@@ -25,6 +25,17 @@ export interface EvaluationView {
   evaluation: EvaluationRow[];
   displacement: DisplacementRow[];
   displacementVsPerformance: DisplacementVsPerformanceRow[];
+}
+
+/** The evaluation rows of a result; results.json files written before the evaluation have none. */
+export function evaluationView(result: AnalysisResult): EvaluationView {
+  return {
+    models: result.models,
+    tasks: result.tasks,
+    evaluation: result.evaluation ?? [],
+    displacement: result.displacement,
+    displacementVsPerformance: result.displacementVsPerformance ?? [],
+  };
 }
 
 /** The main-metric rows of one kind, looked up by (model, task). */
@@ -51,6 +62,11 @@ export function isSignificant(row: EvaluationRow): boolean {
 export function formatSigned(value: number): string {
   const text = formatNumber(value);
   return value > 0 || Object.is(value, 0) ? `+${text}` : text;
+}
+
+/** A task's main-metric rows on its home kind, one per model (models order): what its CodeLens shows. */
+export function homeScores(rows: readonly EvaluationRow[], task: string): EvaluationRow[] {
+  return rows.filter((row) => row.task === task && row.home && row.metric === KIND_METRICS[row.kind][0]);
 }
 
 /** `nDCG@10 0.6120 (+0.0210, 95% +0.0080..+0.0340)`: a task's home score as CodeLenses and tables show it. */

@@ -28,6 +28,7 @@ import {
   movedPoints,
   renderFigure,
 } from './charts';
+import { renderEvaluation } from './evaluationPanel';
 
 interface VsCodeApi {
   postMessage(message: WebviewMessage): void;
@@ -81,6 +82,7 @@ async function drawFigures(result: AnalysisResult, animate = false): Promise<voi
     renderFigure(figureElements.map, mapFigure(result, theme, strings, moved), { animate }),
     renderFigure(figureElements.heatmap, heatmapFigure(result, theme, strings)),
     renderFigure(figureElements.displacement, displacementFigure(result, theme, strings)),
+    renderEvaluation(result, theme, strings),
   ]);
   document.body.dataset.theme = theme.background;
 }
@@ -290,6 +292,12 @@ byId('warnings').addEventListener('click', (event) => {
 });
 for (const button of document.querySelectorAll<HTMLButtonElement>('button[data-export]')) {
   button.addEventListener('click', () => post({ type: 'export', kind: button.dataset.export as ExportKind }));
+}
+
+for (const id of ['evaluation-kind', 'evaluation-model']) {
+  byId(id).addEventListener('change', () => {
+    if (current) void renderEvaluation(current.result, themeFromVsCode(), strings).catch(reportError);
+  });
 }
 
 // VS Code swaps the body's theme class (vscode-light, vscode-dark, vscode-high-contrast) on a theme change.

@@ -4,6 +4,8 @@
  */
 import type { AnalysisResult } from '../src/engine/types';
 import { type ChartTheme, DEFAULT_COLORWAY, displacementFigure, heatmapFigure, mapFigure, renderFigure } from './charts';
+import { evaluationView } from './evaluationCharts';
+import { drawReportEvaluation } from './reportEvaluation';
 
 function themeFromCss(): ChartTheme {
   const style = getComputedStyle(document.documentElement);
@@ -26,6 +28,7 @@ async function main(): Promise<void> {
     renderFigure(document.getElementById('map'), mapFigure(result, theme)),
     renderFigure(document.getElementById('heatmap'), heatmapFigure(result, theme)),
     renderFigure(document.getElementById('displacement-chart'), displacementFigure(result, theme)),
+    ...drawReportEvaluation(evaluationView(result), theme),
   ]);
 }
 

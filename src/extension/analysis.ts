@@ -15,12 +15,14 @@ import { anchorFrame, type MapFrame } from '../engine/method/frame';
 import { checkFrameFits } from '../engine/method/preview';
 import { prewarmAnalysis, runAnalysis, runAnalysisWithFrame, runPreview } from '../engine/method/runAnalysis';
 import { type AnalysisOptions, type AnalysisResult, BASE_TASK, type EmbeddingBundle } from '../engine/types';
-import { instructionFormat, parseInstructionDocument, readInstructionSet } from '../inputs/instructions';
-import { parseQueries, readQueries } from '../inputs/queries';
+import { EvaluationMemo } from '../engine/evaluation/memo';
+import { evaluationSourcesOf, instructionFormat, type InstructionSet, parseInstructionDocument, readInstructionFile, taskSpecOf } from '../inputs/instructions';
+import { parseQueries, type QueryFile, readQueries } from '../inputs/queries';
 import { EmbeddingCache, SESSION_MEMORY_BYTES } from '../models/cache';
 import type { EmbedProgress, Embedder, TaskSpec } from '../models/embedder';
 import { embedAll } from '../models/pipeline';
 import { createEmbedder, parseEndpointSpec } from '../models/registry';
+import { EvaluationInputs } from './evaluationInputs';
 import { isCancellation, type Log, reportError, timed } from './log';
 import { LatestOnly } from './latestOnly';
 import { type ModelEntry, restrictedModeRefusal } from './modelSpecs';
@@ -49,6 +51,9 @@ export interface Session {
   queries: string[];
   /** 1-based line of each query in its file. */
   queryLines: number[];
+  /** The query file's ids and labels (task evaluation), when it has them. */
+  queryIds?: string[];
+  queryLabels?: string[];
   /** Tasks of the last run, Base first. */
   tasks: TaskSpec[];
   result?: AnalysisResult;
@@ -89,6 +94,9 @@ export class AnalysisController implements vscode.Disposable {
   private runCounter = 0;
   private currentSession: Session | undefined;
   private cache: EmbeddingCache | undefined;
+  /** The evaluation's files, read once while they do not change, and its scores (live mode re-scores only edited tasks). */
+  private readonly evaluationInputs = new EvaluationInputs();
+  private readonly evaluationMemo = new EvaluationMemo();
   private readonly changed = new vscode.EventEmitter<void>();
   /** Fires when the session's result or staleness changes (CodeLens refresh). */
   readonly onDidChange = this.changed.event;
@@ -247,18 +255,24 @@ export class AnalysisController implements vscode.Disposable {
 
     report(vscode.l10n.t('Reading inputs…'));
     const sameInputs = liveTasks !== undefined && this.currentSession?.inputs === inputs;
-    const { queries, lines: queryLines } = sameInputs
-      ? { queries: this.currentSession!.queries, lines: this.currentSession!.queryLines }
+    const queryFile = sameInputs
+      ? { queries: this.currentSession!.queries, lines: this.currentSession!.queryLines, ids: this.currentSession!.queryIds, labels: this.currentSession!.queryLabels }
       : await timed(this.log, 'read queries', () => readQueryTexts(inputs.queryFile, this.log));
-    const tasks = liveTasks ?? withExtraTasks(await timed(this.log, 'read instructions', () => readTasks(inputs.instructionSource)), inputs.extraTasks);
+    const { queries, lines: queryLines } = queryFile;
+    const instructionSet = await timed(this.log, 'read instructions', () => readInstructions(inputs.instructionSource));
+    const tasks = liveTasks ?? withExtraTasks(instructionSet.tasks, inputs.extraTasks);
     this.log.info(`${queries.length} queries, tasks ${tasks.map((task) => task.name).join(', ')}`);
+    const { evaluation, documents } = await timed(this.log, 'read evaluation data', () =>
+      this.evaluationInputs.resolve(inputs.queryFile, queryFile, instructionSet.evaluation, tasks),
+    );
 
     const embedders = await this.loadModels(inputs.modelIds, settings, report);
     const cache = this.embeddingCache(path.join(settings.cacheFolder, 'embeddings'));
     const onProgress = (progress: EmbedProgress): void => report(progressMessage(progress));
     const { bundle, stats } = await timed(this.log, 'embed', () =>
-      embedAll({ queries, queryLines, tasks, embedders, cache, signal: run.signal, onProgress }),
+      embedAll({ queries, queryLines, documents, tasks, embedders, cache, signal: run.signal, onProgress }),
     );
+    if (evaluation) bundle.evaluation = evaluation;
     this.log.info(`embedding cache: ${stats.hits} hits, ${stats.misses} misses`);
 
     report(vscode.l10n.t('Analysing…'));
@@ -269,7 +283,18 @@ export class AnalysisController implements vscode.Disposable {
     const outputDir = await this.writeResults(result, runId);
     this.log.info(`run ${runId}: ${RESULTS_FILE} written to ${outputDir}; total ${Math.round(performance.now() - started)} ms`);
 
-    this.currentSession = { inputs, queries, queryLines, tasks, result, outputDir, stale: false, frame };
+    this.currentSession = {
+      inputs,
+      queries,
+      queryLines,
+      ...(queryFile.ids ? { queryIds: queryFile.ids } : {}),
+      ...(queryFile.labels ? { queryLabels: queryFile.labels } : {}),
+      tasks,
+      result,
+      outputDir,
+      stale: false,
+      frame,
+    };
     this.views.show(
       result,
       {
@@ -301,9 +326,10 @@ export class AnalysisController implements vscode.Disposable {
     const session = this.currentSession;
     const kept = session?.frame;
     if (mode === 'preview' && kept && kept.settingsKey === settingsKey && frameFits(kept.frame, bundle)) {
-      return { result: await runPreview(kept.frame, bundle, vscode.l10n.t('the frame of {0}', kept.time), signal), frame: kept };
+      const source = vscode.l10n.t('the frame of {0}', kept.time);
+      return { result: await runPreview(kept.frame, bundle, source, signal, { evaluationMemo: this.evaluationMemo }), frame: kept };
     }
-    const exact = await runAnalysisWithFrame(bundle, options, signal);
+    const exact = await runAnalysisWithFrame(bundle, { ...options, evaluationMemo: this.evaluationMemo }, signal);
     const time = new Date().toTimeString().slice(0, 8);
     const previous = mode === 'exact' ? undefined : session?.result?.points;
     if (!previous) return { result: exact.result, frame: { frame: exact.frame, time, settingsKey } };
@@ -425,19 +451,20 @@ function unsavedText(file: string): string | undefined {
   return document?.isDirty ? document.getText() : undefined;
 }
 
-async function readTasks(source: string): Promise<TaskSpec[]> {
+/** The instruction set (tasks and evaluation block), from the editor's unsaved text when there is one. */
+async function readInstructions(source: string): Promise<InstructionSet> {
   const text = unsavedText(source);
   const format = instructionFormat(source);
-  if (text === undefined || !format) return readInstructionSet(source);
-  const { tasks, problems } = parseInstructionDocument(text, format);
+  if (text === undefined || !format) return readInstructionFile(source);
+  const { tasks, problems, evaluation } = parseInstructionDocument(text, format);
   if (problems.length > 0) throw new UserError(problems[0].message, source, problems[0].line);
-  return [{ name: BASE_TASK, instruction: null }, ...tasks.map(({ name, instruction }) => ({ name, instruction }))];
+  return { tasks: [{ name: BASE_TASK, instruction: null }, ...tasks.map(taskSpecOf)], evaluation: evaluationSourcesOf(source, evaluation) };
 }
 
-/** The queries and their 1-based lines, from the editor's unsaved text when there is one. */
-export async function readQueryTexts(file: string, log: Log): Promise<{ queries: string[]; lines: number[] }> {
+/** The query file (queries, their 1-based lines, ids and labels), from the editor's unsaved text when there is one. */
+export async function readQueryTexts(file: string, log: Log): Promise<QueryFile> {
   const text = unsavedText(file);
-  const { queries, lines, duplicates } = text === undefined ? await readQueries(file) : parseQueries(text, file);
-  for (const duplicate of duplicates) log.warn(`${file}: duplicate query kept once (lines ${duplicate.lines.join(', ')}): ${duplicate.text}`);
-  return { queries, lines };
+  const queryFile = text === undefined ? await readQueries(file) : parseQueries(text, file);
+  for (const duplicate of queryFile.duplicates) log.warn(`${file}: duplicate query kept once (lines ${duplicate.lines.join(', ')}): ${duplicate.text}`);
+  return queryFile;
 }

@@ -7,10 +7,11 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { type InstructionDocument, instructionFormat, parseInstructionDocument } from '../inputs/instructions';
+import { type InstructionDocument, instructionFormat, parseInstructionDocument, taskSpecOf } from '../inputs/instructions';
 import { BASE_TASK } from '../engine/types';
 import type { TaskSpec } from '../models/embedder';
 import { formatNumber } from '../../webview/charts';
+import { homeScores, scoreSummary } from '../../webview/evaluationCharts';
 import type { AnalysisController, LiveTrigger } from './analysis';
 import { Debouncer } from './latestOnly';
 import { isInstructionFile } from './pickers';
@@ -94,7 +95,7 @@ export class LiveMode implements vscode.Disposable {
       this.controller.showLiveProblem(`${path.basename(document.uri.fsPath)}:${problem.line}: ${problem.message}`);
       return;
     }
-    const tasks: TaskSpec[] = [{ name: BASE_TASK, instruction: null }, ...parsed.tasks.map(({ name, instruction }) => ({ name, instruction }))];
+    const tasks: TaskSpec[] = [{ name: BASE_TASK, instruction: null }, ...parsed.tasks.map(taskSpecOf)];
     await this.controller.runLive(tasks, mode, trigger);
   }
 
@@ -112,7 +113,11 @@ export class LiveMode implements vscode.Disposable {
   }
 }
 
-/** A CodeLens above each instruction of the analysed instruction set: its mean displacement per model. */
+/**
+ * CodeLenses above each instruction of the analysed instruction set: its mean displacement per model and, with
+ * labelled data, its score on its home kind with the change against Base and that change's 95% interval per model
+ * (`nDCG@10 0.6120 (+0.0210, 95% +0.0080..+0.0340)`).
+ */
 export class DisplacementLenses implements vscode.CodeLensProvider {
   readonly onDidChangeCodeLenses: vscode.Event<void>;
 
@@ -129,14 +134,21 @@ export class DisplacementLenses implements vscode.CodeLensProvider {
     const result = session.result;
     const located = parseDocument(document)?.tasks ?? [];
     const suffix = session.stale ? ` ${vscode.l10n.t('(computing…)')}` : '';
-    return located.map(({ name, range }) => {
+    return located.flatMap(({ name, range }) => {
       const rows = result.displacement.filter((row) => row.task === name);
       const title =
         rows.length === 0
           ? vscode.l10n.t('{0}: not analysed yet', name)
           : `${vscode.l10n.t('Displacement')}: ${rows.map((row) => `${row.model} ${formatNumber(row.meanCosineDistance)}`).join(' · ')}${suffix}`;
       const position = new vscode.Position(range.start.line, range.start.character);
-      return new vscode.CodeLens(new vscode.Range(position, position), { title, command: 'instructionLens.showResults' });
+      const at = new vscode.Range(position, position);
+      const lenses = [new vscode.CodeLens(at, { title, command: 'instructionLens.showResults' })];
+      const scores = homeScores(result.evaluation, name);
+      if (scores.length > 0) {
+        const text = scores.map((row) => `${row.model} ${scoreSummary(row)}`).join(' · ');
+        lenses.push(new vscode.CodeLens(at, { title: `${vscode.l10n.t('Score')}: ${text}${suffix}`, command: 'instructionLens.showResults' }));
+      }
+      return lenses;
     });
   }
 }

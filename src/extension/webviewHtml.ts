@@ -39,6 +39,30 @@ function exportButtons(kinds: readonly ExportKind[]): string {
     .join('');
 }
 
+/** The task-performance section (webview/evaluationPanel.ts fills it; hidden without labelled data). */
+function evaluationSection(t: typeof vscode.l10n.t): string {
+  return `<section id="evaluation" hidden>
+    <h2>${t('Task performance')}</h2>
+    <p class="filters">
+      <label>${t('Kind')} <select id="evaluation-kind"></select></label>
+      <label>${t('Model')} <select id="evaluation-model"></select></label>
+    </p>
+    <p id="evaluation-correlation" role="note"></p>
+    <div class="figures">
+      <section class="figure"><div id="performance" class="plot"></div></section>
+      <section class="figure"><div id="displacement-vs-performance" class="plot"></div></section>
+      <section class="figure"><div id="delta-matrix" class="plot"></div></section>
+    </div>
+    <section id="leaderboard" hidden>
+      <h3>${t('Wordings of one instruction')}</h3>
+      <table>
+        <thead><tr><th>${t('Model')}</th><th>${t('Rank')}</th><th>${t('Task')}</th><th>${t('Score')}</th><th>${t('Difference to the best (95% interval)')}</th><th>${t('Beyond noise')}</th></tr></thead>
+        <tbody id="leaderboard-body"></tbody>
+      </table>
+    </section>
+  </section>`;
+}
+
 /**
  * Scripts: nonce only, no 'unsafe-eval' (the charts we draw never reach Plotly's eval paths; the end-to-end test
  * checks that no violation is reported). Styles: Plotly inserts <style> elements and sets `style` attributes, which
@@ -86,6 +110,7 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, w
     ${figure('heatmap', t('Procrustes distance between models'))}
     ${figure('displacement', t('Displacement by task'))}
   </div>
+  ${evaluationSection(t)}
   <section id="movers">
     <h2>${t('Queries that moved most')}</h2>
     <p class="filters">

@@ -8,6 +8,8 @@ import * as fs from 'node:fs';
 import { distPath } from '../engine/io/paths';
 import type { AnalysisResult } from '../engine/types';
 import { formatNumber } from '../../webview/charts';
+import { evaluationView } from '../../webview/evaluationCharts';
+import { evaluationSection } from './evaluationSection';
 import { escapeHtml, table } from './html';
 
 export interface ReportAssets {
@@ -91,6 +93,8 @@ embeddings: how well model i's geometry maps onto model j's (0 = identical up to
 <section>
 <div id="displacement-chart" class="chart chart-bars"></div>
 </section>
+
+${evaluationSection({ ...evaluationView(result), leaderboard: result.leaderboard ?? [] })}
 
 <section>
 <h2>Displacement per model and task</h2>
@@ -258,6 +262,8 @@ h2 { font-size: 1.2rem; margin: 32px 0 8px; }
 .chart-map { height: 640px; }
 .chart-heatmap { height: 620px; }
 .chart-bars { height: 440px; }
+.chart-scatter { height: 480px; }
+.chart-matrix { height: 420px; }
 .table-wrap { overflow-x: auto; }
 table { border-collapse: collapse; font-size: 0.88rem; }
 th, td { border-bottom: 1px solid var(--grid); padding: 4px 10px; text-align: left; vertical-align: top; }
