@@ -112,7 +112,8 @@ export const UI_STRINGS = {
   hoverMedian: 'median',
   // Evaluation charts (webview/evaluationCharts.ts).
   chartPerformanceTitle: 'Task performance',
-  chartDeltaMatrixTitle: 'Every instruction on every kind: change against Base ([home kind], * interval excludes 0)',
+  chartDeltaMatrixTitle: 'Change against Base on every kind',
+  chartDeltaMatrixNote: '[the task’s own kind] · * the 95% interval excludes 0',
   chartDisplacementVsPerformanceTitle: 'Does moving more mean helping more?',
   chartDeltaVsBase: 'change against Base',
   chartBaseLine: 'Base',

@@ -58,10 +58,14 @@ export function isSignificant(row: EvaluationRow): boolean {
   return row.deltaCiLow !== null && row.deltaCiHigh !== null && (row.deltaCiLow > 0 || row.deltaCiHigh < 0);
 }
 
-/** +0.0210 / -0.0034: Deltas always carry their sign. */
+/**
+ * +0.0210 / -0.0034: Deltas always carry their sign, at 4 decimals (a difference that rounds to zero, such as the
+ * -2e-16 of floating-point noise, reads +0.0000).
+ */
 export function formatSigned(value: number): string {
-  const text = formatNumber(value);
-  return value > 0 || Object.is(value, 0) ? `+${text}` : text;
+  if (!Number.isFinite(value)) return String(value);
+  const rounded = Number(value.toFixed(4));
+  return rounded > 0 || rounded === 0 ? `+${Math.abs(rounded).toFixed(4)}` : rounded.toFixed(4);
 }
 
 /** A task's main-metric rows on its home kind, one per model (models order): what its CodeLens shows. */
@@ -108,7 +112,9 @@ export function performanceFigure(view: EvaluationView, kind: EvalKind, theme: C
         width: 3,
       },
       text: modelRows.map((row) => (row && isSignificant(row) ? '*' : '')),
-      textposition: 'outside',
+      textposition: 'inside',
+      insidetextanchor: 'end',
+      textfont: { size: 16, color: theme.background },
       customdata: modelRows.map((row) => (row ? [row.delta, row.ciLow, row.ciHigh, row.n] : null)),
       hovertemplate:
         `<b>${escapeHtml(model)}</b><br>%{x}<br>${metric} %{y:.4f} (95% %{customdata[1]:.4f}..%{customdata[2]:.4f})` +
@@ -177,7 +183,9 @@ export function deltaMatrixFigure(view: EvaluationView, model: string, theme: Ch
         texttemplate: '%{text}',
         customdata: scores,
         hovertemplate: `%{y} on %{x}<br>${strings.chartScore} %{customdata:.4f}<br>${strings.chartDeltaVsBase} %{z:+.4f}<extra></extra>`,
+        // RdBu runs red to blue: reversed, a loss is red and a gain blue.
         colorscale: 'RdBu',
+        reversescale: true,
         zmid: 0,
         zmin: -limit,
         zmax: limit,
@@ -187,10 +195,10 @@ export function deltaMatrixFigure(view: EvaluationView, model: string, theme: Ch
     ],
     layout: {
       ...baseLayout(theme),
-      title: { text: `${strings.chartDeltaMatrixTitle}: ${escapeHtml(model)}` },
+      title: { text: `${strings.chartDeltaMatrixTitle}: ${escapeHtml(model)}<br><sup>${strings.chartDeltaMatrixNote}</sup>` },
       xaxis: { ...axis(theme, strings.chartKindAxis), type: 'category', showgrid: false },
       yaxis: { ...axis(theme, strings.chartTaskAxis), type: 'category', autorange: 'reversed', showgrid: false },
-      margin: { l: 120, r: 20, t: 50, b: 90 },
+      margin: { l: 120, r: 20, t: 70, b: 90 },
     },
   };
 }
@@ -248,7 +256,7 @@ export function displacementVsPerformanceFigure(
     data,
     layout: {
       ...baseLayout(theme),
-      title: { text: `${strings.chartDisplacementVsPerformanceTitle}: ${kind}${subtitle}` },
+      title: { text: `${strings.chartDisplacementVsPerformanceTitle} (${kind})${subtitle}` },
       xaxis: axis(theme, strings.chartBarsAxis),
       yaxis: { ...axis(theme, `${strings.chartDeltaVsBase} (${KIND_METRICS[kind][0]})`), zeroline: true },
       hovermode: 'closest',
