@@ -17,6 +17,7 @@ import { readBundle } from '../../src/engine/io/bundle';
 import { resultsJson } from '../../src/engine/io/outputs';
 import { packageRoot } from '../../src/engine/io/paths';
 import type { AnalysisResult } from '../../src/engine/types';
+import { scoreSummary } from '../../webview/evaluationCharts';
 import {
   type CodeServerDirs,
   findFiles,
@@ -37,6 +38,7 @@ import {
   quickPickChoose,
   plotsIn,
   plottedMap,
+  plottedTraces,
   resultsFrame,
   runCommand,
   waitFor,
@@ -52,6 +54,7 @@ const QUERY_FILE = 'queries-en.txt';
 const INSTRUCTION_FILE = 'paper-en.instructions.json';
 const ANALYZE = 'Analyze Instructions';
 const QUERY_COUNT = 15;
+const EVAL_INSTRUCTIONS = 'tasks.instructions.yaml';
 
 let vsix: string;
 let scratch: string;
@@ -497,6 +500,82 @@ test('garbage is said, not shown: Japanese queries with use-lite, a failing mode
     throw error;
   } finally {
     failing.close();
+  }
+});
+
+test('task performance beside displacement: the labelled example, its charts and Score CodeLenses, updated by a live edit', { timeout: 5 * 60_000 }, async () => {
+  const evalDir = path.join(ROOT, 'examples', 'eval');
+  const read = (name: string): string => fs.readFileSync(path.join(evalDir, name), 'utf8');
+  // The example's files side by side in the workspace (the qrels beside the rest, so the block names it so).
+  const files = {
+    'queries.csv': read('queries.csv'),
+    'corpus.jsonl': read('corpus.jsonl'),
+    'pairs.tsv': read('pairs.tsv'),
+    'qrels.tsv': read(path.join('qrels', 'test.tsv')),
+    [EVAL_INSTRUCTIONS]: read('tasks.instructions.yaml').replace('qrels: qrels/test.tsv', 'qrels: qrels.tsv'),
+  };
+  const { dirs, page } = await prepare('evaluation', 'disabled', { 'instructionLens.liveDebounceMs': 300, 'instructionLens.liveRefitDelayMs': 60_000 }, files);
+  try {
+    await explorerRow(page, EVAL_INSTRUCTIONS).waitFor({ timeout: 30_000 });
+    await explorerContextCommand(page, EVAL_INSTRUCTIONS, ANALYZE);
+    await quickPickChoose(page, 'queries.csv');
+    await quickPickCheckOnly(page, ['use-lite']);
+    const frame = await waitFor('the task-performance section drawn', async () => {
+      const current = await resultsFrame(page, 'panel');
+      const shown = (await current.locator('#evaluation:not([hidden])').count()) > 0;
+      return shown && (await plottedTraces(current, 'performance')).length > 0 ? current : undefined;
+    }, 180_000);
+    const { result } = latestResults(dirs);
+    assert.deepEqual(
+      [...new Set(result.evaluation.map((row) => row.kind))],
+      ['retrieval', 'reranking', 'sts', 'classification', 'clustering'],
+      'every kind with data is evaluated',
+    );
+    // The performance chart shows retrieval first: one bar per non-Base task with the nDCG@10 of results.json and
+    // its interval; a dashed line at Base's score.
+    const performance = await plottedTraces(frame, 'performance');
+    const ndcg = (task: string) => result.evaluation.find((row) => row.task === task && row.kind === 'retrieval' && row.metric === 'nDCG@10')!;
+    const bars = performance.find((trace) => trace.type === 'bar')!;
+    assert.deepEqual(bars.y, result.tasks.slice(1).map((task) => ndcg(task).value));
+    assert.ok(Math.abs(bars.errorPlus![0]! - (ndcg('Retrieval').ciHigh! - ndcg('Retrieval').value)) < 1e-12, 'interval bar from results.json');
+    assert.deepEqual(performance.find((trace) => trace.type === 'scatter')!.y, [ndcg('Base').value, ndcg('Base').value], 'Base line');
+    // The cross matrix: every task (Base first) x every kind, cells = Delta of the main metric.
+    const [matrix] = await plottedTraces(frame, 'delta-matrix');
+    const z = matrix.z!;
+    assert.equal(z.length, result.tasks.length);
+    assert.ok(z.every((row) => row.length === 5));
+    assert.ok(Math.abs(z[1][0]! - ndcg('Retrieval').delta) < 1e-12);
+    assert.match((matrix.text as string[][])[1][0], /^\[[+-]\d\.\d{4}\*?\]$/, 'the home cell is bracketed');
+    assert.match((await frame.locator('#evaluation-correlation').textContent()) ?? '', /^On retrieval, instructions that move queries more help (more|less): ρ = -?\d\.\d{4}, n = 6$/);
+    assert.equal(await frame.locator('#leaderboard-body tr').count(), 2, 'two wordings of Retrieval on the leaderboard');
+    await screenshot(page, '20-evaluation');
+
+    // The Score CodeLens of each instruction: its home score, the change against Base and its interval.
+    await explorerRow(page, EVAL_INSTRUCTIONS).dblclick();
+    const editor = page.locator('.editor-instance .monaco-editor').filter({ has: page.locator('.view-lines') }).first();
+    await editor.waitFor();
+    const expected = `Score: use-lite ${scoreSummary(ndcg('Retrieval'))}`;
+    await waitFor('the Score CodeLens of Retrieval', async () => (await codeLensTexts(page)).some((text) => text.startsWith(expected)));
+    const stsBefore = (await codeLensTexts(page)).find((text) => text.startsWith('Score: use-lite spearman'));
+    assert.ok(stsBefore, 'the STS task has its Score CodeLens');
+    await screenshot(page, '21-score-codelens');
+
+    // Edit the STS instruction: the live update re-scores it and its CodeLens changes.
+    await editor.locator('.view-line', { hasText: 'most similar in meaning' }).first().locator('span', { hasText: 'meaning' }).last().dblclick();
+    await page.keyboard.type('wording and intent');
+    const stsAfter = await waitFor('the STS Score CodeLens updated', async () => {
+      const texts = await codeLensTexts(page);
+      const sts = texts.find((text) => text.startsWith('Score: use-lite spearman'));
+      return sts && sts !== stsBefore && !sts.includes('computing') ? sts : undefined;
+    }, 120_000);
+    const updated = latestResults(dirs).result;
+    const row = updated.evaluation.find((r) => r.task === 'STS' && r.kind === 'sts' && r.metric === 'spearman')!;
+    assert.equal(stsAfter, `Score: use-lite ${scoreSummary(row)}`);
+    assert.match(extensionLog(dirs), /embedding cache: \d+ hits, 50 misses/, 'only the edited task was embedded again (its 50 queries)');
+    await screenshot(page, '22-score-after-edit');
+  } catch (error) {
+    await screenshot(page, 'failure-evaluation').catch(() => undefined);
+    throw error;
   }
 });
 

@@ -221,3 +221,29 @@ export async function plottedMap(page: Page, where: 'panel' | 'view'): Promise<P
     };
   });
 }
+
+/** A trace of a Plotly div as the page holds it (only the fields the tests read). */
+export interface PlottedTrace {
+  type: string;
+  x?: unknown[];
+  y?: (number | null)[];
+  z?: (number | null)[][];
+  text?: unknown;
+  errorPlus?: (number | null)[];
+}
+
+/** The traces of the Plotly div `#id` in a results webview, read from the div's own data; [] before it is drawn. */
+export async function plottedTraces(frame: Frame, id: string): Promise<PlottedTrace[]> {
+  return frame.evaluate((plotId: string) => {
+    type Trace = { type: string; x?: unknown[]; y?: (number | null)[]; z?: (number | null)[][]; text?: unknown; error_y?: { array?: (number | null)[] } };
+    const gd = document.getElementById(plotId) as { data?: Trace[] } | null;
+    return (gd?.data ?? []).map((trace) => ({
+      type: trace.type,
+      x: trace.x,
+      y: trace.y,
+      z: trace.z,
+      text: trace.text,
+      errorPlus: trace.error_y?.array,
+    }));
+  }, id);
+}
