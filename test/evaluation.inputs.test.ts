@@ -573,6 +573,8 @@ describe('CLI: bad evaluation inputs exit 2 with file and line, before any embed
     { name: 'unknown document in the qrels', args: ['--corpus', corpus, '--qrels', write('cli/qrels-doc.tsv', 'query-id\tcorpus-id\tscore\nq1\td9\t1\n')], where: 'qrels-doc.tsv:2', problem: /unknown document id "d9"/ },
     { name: 'corpus without qrels', args: ['--corpus', corpus], where: 'corpus.jsonl', problem: /without a qrels file/ },
     { name: 'a missing pairs file', args: ['--pairs', path.join(dir, 'cli', 'nowhere.tsv')], where: 'nowhere.tsv', problem: /file not found/ },
+    { name: 'a label with one query', args: ['--queries', write('cli/lonely-label.csv', 'id,text,label\nq1,a,x\nq2,b,x\nq3,c,y\nq4,d,z\nq5,e,z\n')], where: 'lonely-label.csv:4', problem: /label "y" has only this query/ },
+    { name: 'one label for every query', args: ['--queries', write('cli/one-label.csv', 'id,text,label\nq1,a,x\nq2,b,x\nq3,c,x\n')], where: 'one-label.csv', problem: /need at least 2 labels/ },
     { name: 'a task named Corpus', args: ['--instructions', write('cli/corpus.instructions.json', '{"tasks": [{"name": "Corpus", "instruction": "x"}]}')], where: 'corpus.instructions.json:1', problem: /reserved/ },
   ];
   for (const { name, args, where, problem } of cases) {

@@ -300,6 +300,30 @@ export interface ResolvedEvaluation {
 }
 
 /**
+ * Classification needs two queries of every label (a fold must be able to hold one out) and two labels: checked
+ * before any embedding, naming the line of a label's only query.
+ */
+function checkLabels(queriesFile: string, labels: readonly string[], lines: readonly number[]): void {
+  const rows = new Map<string, number[]>();
+  labels.forEach((label, row) => {
+    const list = rows.get(label);
+    if (list) list.push(row);
+    else rows.set(label, [row]);
+  });
+  const lonely = [...rows].filter(([, list]) => list.length < 2);
+  if (lonely.length > 0) {
+    const [label, [row]] = lonely[0];
+    const more = lonely.length > 1 ? ` (and ${lonely.length - 1} more: ${lonely.slice(1, 4).map(([name]) => JSON.stringify(name)).join(', ')})` : '';
+    throw new UserError(
+      `label ${JSON.stringify(label)} has only this query; classification needs at least 2 queries per label${more}`,
+      queriesFile,
+      lines[row],
+    );
+  }
+  if (rows.size < 2) throw new UserError(`every query has the label ${JSON.stringify(labels[0])}: classification and clustering need at least 2 labels`, queriesFile);
+}
+
+/**
  * Reads the evaluation files and checks every id. `query` is the query file as read (ids and labels when given;
  * `lines` gives the default ids, the 1-based line numbers).
  */
@@ -316,7 +340,10 @@ export async function resolveEvaluation(
   if (!query.labels && sources.pairs === undefined && sources.corpus === undefined) return {};
   const queryIds = query.ids ?? query.lines.map(String);
   const evaluation: EvaluationData = { queryIds, homeKinds: homeKindsOf(tasks) };
-  if (query.labels) evaluation.labels = query.labels;
+  if (query.labels) {
+    checkLabels(queriesFile, query.labels, query.lines);
+    evaluation.labels = query.labels;
+  }
   const rowOf = rowsById(queryIds);
   const result: ResolvedEvaluation = { evaluation };
   if (sources.pairs !== undefined) evaluation.pairs = resolvePairs(await readPairs(sources.pairs), sources.pairs, rowOf, queriesFile);
