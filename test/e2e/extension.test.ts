@@ -548,15 +548,21 @@ test('task performance beside displacement: the labelled example, its charts and
     assert.match((matrix.text as string[][])[1][0], /^\[[+-]\d\.\d{4}\*?\]$/, 'the home cell is bracketed');
     assert.match((await frame.locator('#evaluation-correlation').textContent()) ?? '', /^On retrieval, instructions that move queries more help (more|less): ρ = -?\d\.\d{4}, n = 6$/);
     assert.equal(await frame.locator('#leaderboard-body tr').count(), 2, 'two wordings of Retrieval on the leaderboard');
+    await frame.locator('#evaluation').scrollIntoViewIfNeeded();
     await screenshot(page, '20-evaluation');
 
     // The Score CodeLens of each instruction: its home score, the change against Base and its interval.
     await explorerRow(page, EVAL_INSTRUCTIONS).dblclick();
     const editor = page.locator('.editor-instance .monaco-editor').filter({ has: page.locator('.view-lines') }).first();
     await editor.waitFor();
+    // Lenses of one line share a decoration ("Displacement: … | Score: …"), drawn with non-breaking spaces.
+    const scoreLenses = async (): Promise<string[]> =>
+      (await codeLensTexts(page))
+        .flatMap((text) => text.replace(/\u00a0/g, ' ').split(' | '))
+        .filter((text) => text.startsWith('Score: '));
     const expected = `Score: use-lite ${scoreSummary(ndcg('Retrieval'))}`;
-    await waitFor('the Score CodeLens of Retrieval', async () => (await codeLensTexts(page)).some((text) => text.startsWith(expected)));
-    const stsBefore = (await codeLensTexts(page)).find((text) => text.startsWith('Score: use-lite spearman'));
+    await waitFor('the Score CodeLens of Retrieval', async () => (await scoreLenses()).includes(expected));
+    const stsBefore = (await scoreLenses()).find((text) => text.startsWith('Score: use-lite spearman'));
     assert.ok(stsBefore, 'the STS task has its Score CodeLens');
     await screenshot(page, '21-score-codelens');
 
@@ -564,8 +570,7 @@ test('task performance beside displacement: the labelled example, its charts and
     await editor.locator('.view-line', { hasText: 'most similar in meaning' }).first().locator('span', { hasText: 'meaning' }).last().dblclick();
     await page.keyboard.type('wording and intent');
     const stsAfter = await waitFor('the STS Score CodeLens updated', async () => {
-      const texts = await codeLensTexts(page);
-      const sts = texts.find((text) => text.startsWith('Score: use-lite spearman'));
+      const sts = (await scoreLenses()).find((text) => text.startsWith('Score: use-lite spearman'));
       return sts && sts !== stsBefore && !sts.includes('computing') ? sts : undefined;
     }, 120_000);
     const updated = latestResults(dirs).result;
