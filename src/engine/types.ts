@@ -20,8 +20,8 @@ export interface EmbeddingBundle {
   embeddings: Float64Array[][];
   /** Query texts in row order, when known. */
   queries?: string[];
-  /** Instruction text per task name, when known (shown in hover text and tables). */
-  instructions?: Record<string, string>;
+  /** Instruction text per task name, when known (shown in hover text and tables). A Map: task names are data. */
+  instructions?: ReadonlyMap<string, string>;
 }
 
 export type PointsMode = 'flatten' | 'centroid';
@@ -108,5 +108,6 @@ export interface AnalysisResult {
    */
   warnings: string[];
   queries?: string[];
+  /** Own properties only: read with ownValue (src/engine/records.ts), a task may be named `toString`. */
   instructions?: Record<string, string>;
 }

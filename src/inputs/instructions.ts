@@ -14,6 +14,7 @@ import { UserError } from '../engine/errors';
 import { BASE_TASK } from '../engine/types';
 import type { TaskSpec } from '../models/embedder';
 import { jsonSyntaxError } from './json';
+import { textLengthProblem } from './limits';
 import { isPresetName, PRESET_NAMES, presetTasks } from './presets';
 import { readUtf8File } from './textFile';
 
@@ -185,6 +186,11 @@ export function parseInstructionDocument(content: string, format: InstructionFor
       const value = ((node as Scalar).value as string).trim();
       if (value === '') {
         problem(`${label}: "${field}" is empty`, ...span);
+        return undefined;
+      }
+      const tooLong = textLengthProblem(value, `"${field}"`);
+      if (tooLong !== undefined) {
+        problem(`${label}: ${tooLong}`, ...span);
         return undefined;
       }
       return { value, span };

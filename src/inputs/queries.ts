@@ -12,6 +12,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { isSeq, LineCounter, parseDocument } from 'yaml';
 import { UserError } from '../engine/errors';
 import { jsonSyntaxError, parseJsonOrThrow } from './json';
+import { checkTextLength } from './limits';
 import { readUtf8File } from './textFile';
 
 export const QUERY_FILE_EXTENSIONS = ['.txt', '.jsonl', '.ndjson', '.csv', '.tsv', '.json'];
@@ -201,6 +202,7 @@ function parseJsonArray(content: string, file: string): Entry[] {
 
 function collect(entries: Entry[], file: string): QueryFile {
   if (entries.length === 0) throw new UserError('no queries found (the file is empty or has only comments)', file);
+  for (const entry of entries) checkTextLength(entry.text, 'the query', file, entry.line);
   const withId = entries.filter((e) => e.id !== undefined).length;
   if (withId > 0 && withId < entries.length) {
     const missing = entries.find((e) => e.id === undefined)!;

@@ -195,5 +195,6 @@ function errorMessage(error: unknown, id: number | undefined, request: LoadReque
   if (request && id === undefined && (/not found locally|file was not found|Could not locate file|404/i.test(text) || NETWORK_FAILURE.test(detail))) {
     return { type: 'error', id, message: unavailableMessage(request, detail), user: true };
   }
-  return { type: 'error', id, message: error instanceof Error ? (error.stack ?? text) : text, user: false };
+  // The message only: the stack travels apart and is printed only when debugging is asked for.
+  return { type: 'error', id, message: text, user: false, stack: error instanceof Error ? error.stack : undefined };
 }

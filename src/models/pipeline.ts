@@ -6,6 +6,7 @@
 import { BASE_TASK, type EmbeddingBundle } from '../engine/types';
 import { CancelledError, UserError } from '../engine/errors';
 import { sharedFloat64 } from '../engine/kernels/shared';
+import { checkTextLength } from '../inputs/limits';
 import type { EmbeddingCache } from './cache';
 import type { EmbedProgress, Embedder, TaskSpec } from './embedder';
 
@@ -68,8 +69,8 @@ export async function embedAll(options: EmbedAllOptions): Promise<EmbedAllResult
       }),
     );
   }
-  const instructions: Record<string, string> = {};
-  for (const task of tasks) if (task.instruction !== null) instructions[task.name] = task.instruction;
+  const instructions = new Map<string, string>();
+  for (const task of tasks) if (task.instruction !== null) instructions.set(task.name, task.instruction);
   return {
     bundle: {
       models: embedders.map((e) => e.name),
@@ -86,6 +87,8 @@ export async function embedAll(options: EmbedAllOptions): Promise<EmbedAllResult
 
 function validate(queries: string[], tasks: TaskSpec[], embedders: Embedder[]): void {
   if (queries.length === 0) throw new UserError('no queries to embed');
+  // Backstop for texts that did not come from a checked file (the extension's selection as an instruction).
+  queries.forEach((query, i) => checkTextLength(query, `query ${i + 1}`));
   if (embedders.length === 0) throw new UserError('no models to embed with');
   if (tasks.length === 0 || tasks[0].instruction !== null || tasks[0].name !== BASE_TASK) {
     throw new Error(`embedAll: tasks[0] must be ${BASE_TASK} with instruction null`);
@@ -95,6 +98,7 @@ function validate(queries: string[], tasks: TaskSpec[], embedders: Embedder[]): 
     if (names.has(task.name)) throw new UserError(`task "${task.name}" appears twice`);
     names.add(task.name);
     if (i > 0 && task.instruction === null) throw new UserError(`task "${task.name}" has no instruction`);
+    if (task.instruction !== null) checkTextLength(task.instruction, `the instruction of task "${task.name}"`);
   }
   const models = new Set<string>();
   for (const embedder of embedders) {

@@ -13,7 +13,7 @@ import { distPath } from '../engine/io/paths';
 import { planBatches } from './batching';
 import type { EmbedOptions, Embedder } from './embedder';
 import { type Family, familyIdentity, type ModelConfigHints, type ModelOverrides, renderText, resolveFamily } from './families';
-import { type LoadRequest, unavailableMessage, type WorkerMessage, type WorkerRequest } from './workerProtocol';
+import { errorFromWorker, type LoadRequest, unavailableMessage, type WorkerMessage, type WorkerRequest } from './workerProtocol';
 
 export const DTYPES = ['fp32', 'fp16', 'q8', 'q4'] as const;
 export type Dtype = (typeof DTYPES)[number];
@@ -325,7 +325,7 @@ export class TransformersEmbedder implements Embedder {
           resolve();
         } else if (message.type === 'error' && message.id === undefined) {
           worker.unref();
-          reject(message.user ? new UserError(message.message) : new Error(message.message));
+          reject(errorFromWorker(message));
         } else if (message.id !== undefined) {
           const batch = this.pending.get(message.id);
           this.pending.delete(message.id);
@@ -363,7 +363,7 @@ export class TransformersEmbedder implements Embedder {
       }
     });
     if (message.type === 'vectors') return message;
-    if (message.type === 'error') throw message.user ? new UserError(message.message) : new Error(message.message);
+    if (message.type === 'error') throw errorFromWorker(message);
     throw new Error(`unexpected worker message ${message.type}`);
   }
 }

@@ -1,5 +1,6 @@
 /** Messages between TransformersEmbedder (caller's thread) and embedWorker (worker thread). */
 import * as path from 'node:path';
+import { UserError } from '../engine/errors';
 import type { Pooling } from './families';
 
 export interface LoadRequest {
@@ -58,6 +59,16 @@ export interface ErrorMessage {
   message: string;
   /** true: a problem with the user's input (model id, folder, options): shown without a stack. */
   user: boolean;
+  /** The worker-side stack of an unexpected error, for INSTRUCTION_LENS_DEBUG=1; never part of the message. */
+  stack?: string;
+}
+
+/** The Error a worker's error message stands for on the caller's side (UserError for the user's input). */
+export function errorFromWorker(message: ErrorMessage): Error {
+  if (message.user) return new UserError(message.message);
+  const error = new Error(message.message);
+  if (message.stack !== undefined) error.stack = message.stack;
+  return error;
 }
 
 export type WorkerMessage = DownloadMessage | LoadedMessage | VectorsMessage | ErrorMessage;

@@ -20,6 +20,7 @@ import { tempSiblingPath } from './atomicWrite';
 import { UserError } from '../errors';
 import { encodeNpyFloat32, parseNpy } from './npy';
 import { sharedCopyOf, sharedFloat64 } from '../kernels/shared';
+import { ownValue, recordOf } from '../records';
 import { BASE_TASK, type EmbeddingBundle } from '../types';
 
 const MIN_QUERIES = 3;
@@ -27,6 +28,17 @@ const QUERIES_FILE = 'queries.txt';
 const MODELS_FILE = 'models.txt';
 const TASKS_FILE = 'tasks.txt';
 const INSTRUCTIONS_FILE = 'instructions.json';
+/** Rows (queries) a JSON Lines bundle may index: 2^24, far beyond what fits in memory at d = 1024. */
+const MAX_JSONL_ROWS = 2 ** 24;
+/**
+ * Embedding values must fit in float32, the precision models produce and bundles are written in; larger values
+ * (1e300 in a float64 .npy) would overflow the sums of squares of the analysis.
+ */
+const FLOAT32_RANGE = 'the value overflows: embedding values must fit in float32 (magnitude below 3.4e38)';
+
+function fitsFloat32(value: number): boolean {
+  return Number.isFinite(Math.fround(value));
+}
 
 /** Reads a bundle folder or a .jsonl file, validating everything (UserError naming file, line/array, problem). */
 export async function readBundle(bundlePath: string): Promise<EmbeddingBundle> {
@@ -120,7 +132,7 @@ export async function writeBundle(dir: string, bundle: EmbeddingBundle, options:
     await fs.writeFile(path.join(temp, MODELS_FILE), bundle.models.map((m) => m + '\n').join(''));
     await fs.writeFile(path.join(temp, TASKS_FILE), bundle.tasks.map((t) => t + '\n').join(''));
     if (bundle.instructions) {
-      await fs.writeFile(path.join(temp, INSTRUCTIONS_FILE), JSON.stringify(bundle.instructions, null, 2) + '\n');
+      await fs.writeFile(path.join(temp, INSTRUCTIONS_FILE), JSON.stringify(recordOf(bundle.instructions), null, 2) + '\n');
     }
     await moveIntoPlace(temp, dir, existing);
   } catch (error) {
@@ -186,6 +198,7 @@ async function readFolderBundle(dir: string): Promise<EmbeddingBundle> {
     for (const task of tasks) {
       const file = path.join(dir, modelFolders[m], taskSets[m].get(task) as string);
       const matrix = parseNpy(await readFile(file), file);
+      checkFloat32Range(matrix.data, matrix.cols, file);
       if (n < 0) {
         n = matrix.rows;
         nFile = file;
@@ -248,7 +261,7 @@ async function readQueries(file: string, n: number): Promise<string[] | undefine
   return lines;
 }
 
-async function readInstructions(file: string, tasks: string[]): Promise<Record<string, string> | undefined> {
+async function readInstructions(file: string, tasks: string[]): Promise<Map<string, string> | undefined> {
   const text = await readOptionalText(file);
   if (text === undefined) return undefined;
   let value: unknown;
@@ -260,12 +273,12 @@ async function readInstructions(file: string, tasks: string[]): Promise<Record<s
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new UserError('expected a JSON object {"task": "instruction", ...}', file);
   }
-  const instructions: Record<string, string> = {};
+  const instructions = new Map<string, string>();
   for (const task of tasks) {
-    const text = (value as Record<string, unknown>)[task];
+    const text = ownValue(value as Record<string, unknown>, task);
     if (text === undefined) continue;
     if (typeof text !== 'string') throw new UserError(`instruction of task '${task}' is not a string`, file);
-    instructions[task] = text;
+    instructions.set(task, text);
   }
   return instructions;
 }
@@ -418,7 +431,12 @@ function parseJsonlRecord(
   if (typeof model !== 'string' || model === '') throw new UserError('"model" must be a non-empty string', file, lineNumber);
   if (typeof task !== 'string' || task === '') throw new UserError('"task" must be a non-empty string', file, lineNumber);
   if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0) {
-    throw new UserError(`"index" must be a non-negative integer (got ${JSON.stringify(index)})`, file, lineNumber);
+    throw new UserError(`"index" must be a non-negative integer (got ${describeJsonValue(index)})`, file, lineNumber);
+  }
+  if (index >= MAX_JSONL_ROWS) {
+    // Above 2^32 - 2 an index is no array index at all and the row would vanish silently; below it, a huge index
+    // would make a hole of billions of rows.
+    throw new UserError(`"index" ${index} is out of range: indexes run from 0 to the number of queries - 1 (at most ${MAX_JSONL_ROWS - 1})`, file, lineNumber);
   }
   if (!Array.isArray(vector)) throw new UserError('"vector" must be an array of numbers', file, lineNumber);
   if (vector.length === 0) throw new UserError('"vector" is empty', file, lineNumber);
@@ -426,11 +444,23 @@ function parseJsonlRecord(
   for (let j = 0; j < vector.length; j++) {
     const v = vector[j];
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw new UserError(`vector[${j}] is ${typeof v === 'number' ? v : JSON.stringify(v)}; expected a finite number`, file, lineNumber);
+      throw new UserError(`vector[${j}] is ${typeof v === 'number' ? v : describeJsonValue(v)}; expected a finite number`, file, lineNumber);
     }
+    if (!fitsFloat32(v)) throw new UserError(`vector[${j}] is ${v}: ${FLOAT32_RANGE}`, file, lineNumber);
     values[j] = v;
   }
   return { model, task, index, vector: values };
+}
+
+/**
+ * A parsed JSON value for a message: scalars as JSON (long strings cut), arrays and objects by kind only, since
+ * stringifying a 100,000-deep array would overflow the stack.
+ */
+function describeJsonValue(value: unknown): string {
+  if (Array.isArray(value)) return 'an array';
+  if (value !== null && typeof value === 'object') return 'an object';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 /**
@@ -456,8 +486,16 @@ function findNonFiniteToken(line: string): { index: number; token: string } | un
 
 /** First index whose value is not finite once rounded to float32, or -1. */
 function firstNonFinite(values: Float64Array): number {
-  for (let i = 0; i < values.length; i++) if (!Number.isFinite(Math.fround(values[i]))) return i;
+  for (let i = 0; i < values.length; i++) if (!fitsFloat32(values[i])) return i;
   return -1;
+}
+
+/** Rejects a matrix holding a value beyond float32's range, naming the file, row and column. */
+function checkFloat32Range(values: Float64Array, cols: number, file: string): void {
+  const bad = firstNonFinite(values);
+  if (bad < 0) return;
+  const row = Math.floor(bad / cols);
+  throw new UserError(`value ${values[bad]} at row ${row}, column ${bad - row * cols}: ${FLOAT32_RANGE}`, file);
 }
 
 /** First index of a hole in a sparse array (0..length-1), or -1. */

@@ -17,6 +17,7 @@
  * non-Base tasks' trajectory lengths is compared with the main map's.
  */
 import { UserError } from '../errors';
+import { recordOf } from '../records';
 import { gemm, gramOf } from '../kernels/gemm';
 import { classicalMds, kruskalStress, smacofMds } from './mds';
 import { mapDisparity, modelDisplacement, TaskDisplacement } from './metrics';
@@ -272,16 +273,16 @@ export function assembleResult(
   const robustness: RobustnessRow[] = [];
   for (let x = 1; x < order.length; x++) {
     const other = maps[x];
-    const taskOrderPreserved: Record<string, boolean> = {};
-    for (let m = 0; m < mCount; m++) {
-      const a = taskOrder(trajectoryLengths(main.coords, m, tCount));
-      const b = taskOrder(trajectoryLengths(other.coords, m, tCount));
-      taskOrderPreserved[models[m]] = a.every((v, i) => v === b[i]);
-    }
+    const taskOrderPreserved = recordOf(
+      models.map((model, m) => {
+        const a = taskOrder(trajectoryLengths(main.coords, m, tCount));
+        const b = taskOrder(trajectoryLengths(other.coords, m, tCount));
+        return [model, a.every((v, i) => v === b[i])] as const;
+      }),
+    );
     robustness.push({ reference: models[order[x]], disparity: mapDisparity(main.coords, other.coords, p), taskOrderPreserved });
   }
-  const explainedVarianceRatio: Record<string, number[]> = {};
-  models.forEach((model, m) => (explainedVarianceRatio[model] = Array.from(stages[m].explainedVarianceRatio)));
+  const explainedVarianceRatio = recordOf(models.map((model, m) => [model, Array.from(stages[m].explainedVarianceRatio)] as const));
   return {
     models: [...models],
     tasks: [...tasks],
@@ -302,7 +303,7 @@ export function assembleResult(
     topMovers,
     warnings: analysisWarnings(opts.k, n),
     ...(bundle.queries ? { queries: [...bundle.queries] } : {}),
-    ...(bundle.instructions ? { instructions: { ...bundle.instructions } } : {}),
+    ...(bundle.instructions ? { instructions: recordOf(bundle.instructions) } : {}),
   };
 }
 
