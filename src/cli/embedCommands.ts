@@ -5,9 +5,10 @@
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { bundleAsStored, writeBundle } from '../engine/io/bundle';
+import { bundleAsStored, checkBundleNames, writeBundle } from '../engine/io/bundle';
 import { UserError } from '../engine/errors';
 import { checkOutputDir, writeOutputs } from '../engine/io/outputs';
+import { checkWritableFolder } from '../engine/io/writable';
 import { prewarmAnalysis, runAnalysis } from '../engine/method/runAnalysis';
 import type { EmbeddingBundle } from '../engine/types';
 import { readInstructionSet } from '../inputs/instructions';
@@ -98,6 +99,9 @@ async function embedRequest(request: EmbedRequest, io: CliIo): Promise<Embedding
     io.stderr(`note: ${request.queriesFile}: duplicate query kept once (lines ${duplicate.lines.join(', ')}): ${duplicate.text}\n`);
   }
   const tasks = await readInstructionSet(request.instructions);
+  for (const folder of ['embeddings', 'models']) {
+    await checkWritableFolder(path.join(request.cacheRoot, folder), 'cache folder (choose another with --cache)');
+  }
   const apiKey = process.env.INSTRUCTION_LENS_API_KEY || process.env.OPENAI_API_KEY || undefined;
   const embedders: Embedder[] = [];
   const progress = new ProgressPrinter(io);
@@ -116,10 +120,13 @@ async function embedRequest(request: EmbedRequest, io: CliIo): Promise<Embedding
     const names = embedders.map((embedder) => embedder.name);
     const repeated = names.find((name, i) => names.indexOf(name) !== i);
     if (repeated !== undefined) throw new UserError(`--models: two models are both named '${repeated}'`);
+    checkBundleNames(names, tasks.map((task) => task.name)); // before the work, not when the bundle is written
     io.stderr(
       `embedding ${queryFile.queries.length} queries x ${tasks.length} tasks with ${names.join(', ')}\n`,
     );
-    const cache = new EmbeddingCache(path.join(request.cacheRoot, 'embeddings'));
+    const cache = new EmbeddingCache(path.join(request.cacheRoot, 'embeddings'), {
+      onWarning: (message) => io.stderr(`warning: ${message}\n`),
+    });
     const { bundle, stats } = await embedAll({
       queries: queryFile.queries,
       tasks,
@@ -154,7 +161,11 @@ ${EMBED_USAGE}  --help, -h                 show this help
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     const out = values.out;
     if (!out) throw new UsageError('missing --out <dir>');
-    const bundle = await embedRequest(embedRequestFrom(values), io);
+    const request = embedRequestFrom(values);
+    // Refuse before the work, not after it.
+    if (values.force !== true && (await isNonEmptyFolder(out))) throw new UserError('folder exists and is not empty; not overwriting it (use --force to replace an old bundle)', out);
+    await checkWritableFolder(out, 'bundle folder');
+    const bundle = await embedRequest(request, io);
     await writeBundle(out, bundle, { overwrite: values.force === true });
     io.stdout(`wrote ${out}\n`);
   },
@@ -186,6 +197,7 @@ ${EMBED_USAGE}${ANALYSIS_USAGE}  --help, -h                 show this help
     if (!force && (await isNonEmptyFolder(bundleDir))) {
       throw new UserError('an earlier run\'s bundle is here; not overwriting it (use --force to replace it)', bundleDir);
     }
+    await checkWritableFolder(bundleDir, 'bundle folder');
     prewarmAnalysis(); // the analysis workers start while the models embed
     const bundle = await embedRequest(request, io);
     if (options.reference !== undefined && !bundle.models.includes(options.reference)) {

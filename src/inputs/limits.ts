@@ -11,9 +11,6 @@ import { UserError } from '../engine/errors';
  */
 export const MAX_TEXT_CHARS = 32_768;
 
-/** Largest query file or instruction set read, in bytes. */
-export const MAX_TEXT_FILE_BYTES = 256 * 1024 * 1024;
-
 /** The problem with a text longer than MAX_TEXT_CHARS, or undefined when it fits. */
 export function textLengthProblem(text: string, what: string): string | undefined {
   if (text.length <= MAX_TEXT_CHARS) return undefined;

@@ -13,7 +13,7 @@ import { isSeq, LineCounter, parseDocument } from 'yaml';
 import { UserError } from '../engine/errors';
 import { jsonSyntaxError, parseJsonOrThrow } from './json';
 import { checkTextLength } from './limits';
-import { readUtf8File } from './textFile';
+import { readUtf8File } from '../engine/io/textFile';
 
 export const QUERY_FILE_EXTENSIONS = ['.txt', '.jsonl', '.ndjson', '.csv', '.tsv', '.json'];
 export const MIN_QUERIES = 3;

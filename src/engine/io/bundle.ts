@@ -19,6 +19,8 @@ import { createInterface } from 'node:readline';
 import { tempSiblingPath } from './atomicWrite';
 import { UserError } from '../errors';
 import { encodeNpyFloat32, parseNpy } from './npy';
+import { checkRegularFile, fileSystemError, MAX_ARRAY_FILE_BYTES, readRegularFile } from './regularFile';
+import { readUtf8File } from './textFile';
 import { sharedCopyOf, sharedFloat64 } from '../kernels/shared';
 import { ownValue, recordOf } from '../records';
 import { BASE_TASK, type EmbeddingBundle } from '../types';
@@ -154,7 +156,7 @@ async function readFolderBundle(dir: string): Promise<EmbeddingBundle> {
       dir,
     );
   }
-  const folderOf = new Map(folders.map((folder) => [decodeName(folder), folder]));
+  const folderOf = decodedNames(folders, 'model', dir);
   const models = await readOrder(path.join(dir, MODELS_FILE), [...folderOf.keys()], 'model', 'folder');
   const modelFolders = models.map((model) => folderOf.get(model) as string);
 
@@ -164,8 +166,7 @@ async function readFolderBundle(dir: string): Promise<EmbeddingBundle> {
     const modelDir = path.join(dir, folder);
     const files = (await filterEntries(modelDir, await readDir(modelDir), 'file')).filter((f) => f.endsWith('.npy'));
     if (files.length === 0) throw new UserError('model folder has no .npy files (expected <task>.npy)', modelDir);
-    const tasks = new Map<string, string>();
-    for (const file of files) tasks.set(decodeName(file.slice(0, -'.npy'.length)), file);
+    const tasks = decodedNames(files, 'task', modelDir);
     if (!tasks.has(BASE_TASK)) {
       throw new UserError(
         `${BASE_TASK}.npy is missing: every model needs the embeddings of the queries without instruction as ${BASE_TASK}.npy`,
@@ -299,6 +300,7 @@ async function readJsonlBundle(file: string): Promise<EmbeddingBundle> {
 
   let stream: ReadStream;
   try {
+    await checkRegularFile(file, Number.POSITIVE_INFINITY); // streamed: no size limit, but never a FIFO or a device
     stream = createReadStream(file, { encoding: 'utf8' });
     await new Promise<void>((resolve, reject) => {
       stream.once('open', () => resolve());
@@ -532,6 +534,29 @@ function decodeName(fileName: string): string {
   return fileName.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
 }
 
+/**
+ * Decoded name -> file name. Two names that decode to the same model or task ('model-a' and 'model%2Da', 'A.npy'
+ * and '%41.npy') would be merged silently: rejected, naming both.
+ */
+function decodedNames(fileNames: string[], kind: 'model' | 'task', dir: string): Map<string, string> {
+  const byName = new Map<string, string>();
+  for (const fileName of fileNames) {
+    const name = decodeName(kind === 'task' ? fileName.slice(0, -'.npy'.length) : fileName);
+    const other = byName.get(name);
+    if (other !== undefined) {
+      throw new UserError(`'${other}' and '${fileName}' both decode to ${kind} '${name}'; rename or remove one`, dir);
+    }
+    byName.set(name, fileName);
+  }
+  return byName;
+}
+
+/** Throws a UserError when model or task names cannot all be written as a bundle: call before the embedding work. */
+export function checkBundleNames(models: string[], tasks: string[]): void {
+  uniqueFileNames(models, 'model');
+  uniqueFileNames(tasks, 'task');
+}
+
 function uniqueFileNames(names: string[], kind: 'model' | 'task'): string[] {
   const seen = new Map<string, string>();
   return names.map((name) => {
@@ -610,9 +635,23 @@ async function moveIntoPlace(temp: string, dir: string, existing: string[] | und
 
 async function readDir(dir: string): Promise<Dirent[]> {
   try {
+    checkUtf8Names(await fs.readdir(dir, { encoding: 'buffer' }), dir);
     return await fs.readdir(dir, { withFileTypes: true });
   } catch (error) {
     throw fileError(error, dir);
+  }
+}
+
+/** Names are model and task names, read as UTF-8: a name in another encoding is named (escaped), never mangled. */
+function checkUtf8Names(names: Buffer[], dir: string): void {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  for (const name of names) {
+    try {
+      decoder.decode(name);
+    } catch {
+      const escaped = [...name].map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join('');
+      throw new UserError(`the name '${escaped}' is not valid UTF-8 (model and task names are read as UTF-8): rename it`, dir);
+    }
   }
 }
 
@@ -635,19 +674,21 @@ async function filterEntries(dir: string, entries: Dirent[], kind: 'file' | 'dir
 
 async function readFile(file: string): Promise<Buffer> {
   try {
-    return await fs.readFile(file);
+    return await readRegularFile(file, MAX_ARRAY_FILE_BYTES);
   } catch (error) {
     throw fileError(error, file);
   }
 }
 
+/** A text file of the bundle, read with the rule of every user text file (UTF-8, regular file); undefined when absent. */
 async function readOptionalText(file: string): Promise<string | undefined> {
   try {
-    return (await fs.readFile(file, 'utf8')).replace(/^\uFEFF/, '');
+    await fs.lstat(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw fileError(error, file);
   }
+  return readUtf8File(file);
 }
 
 /** Lines of a text file: \n or \r\n separated, a final line break does not start another line. */
@@ -664,5 +705,5 @@ function fileError(error: unknown, file: string): Error {
   if (code === 'EACCES' || code === 'EPERM') return new UserError('permission denied', file);
   if (code === 'EISDIR') return new UserError('is a folder, expected a file', file);
   if (code === 'ENOTDIR') return new UserError('a part of this path is not a folder', file);
-  return error as Error;
+  return fileSystemError(error, file);
 }
