@@ -3,6 +3,7 @@
  * to Plotly figures, plus renderFigure, which draws (or updates in place) with the global Plotly.
  * No DOM or Node API is used outside renderFigure, so the figure builders can be tested anywhere.
  */
+import { ownValue } from '../src/engine/records';
 import type { AnalysisResult } from '../src/engine/types';
 import { UI_STRINGS, type UiStrings } from '../src/protocol';
 
@@ -245,7 +246,7 @@ function pointHoverText(
   if (task === result.tasks[0]) {
     lines[1] += ` (${strings.hoverNoInstruction})`;
   } else {
-    const instruction = result.instructions?.[task];
+    const instruction = ownValue(result.instructions, task);
     if (instruction !== undefined) lines.push(...wrap(`${strings.hoverInstruction}: ${instruction}`, 60).map(escapeHtml));
   }
   if (displacement) {

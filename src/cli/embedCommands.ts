@@ -43,6 +43,8 @@ const EMBED_OPTIONS = {
   offline: { type: 'boolean' },
   dtype: { type: 'string' },
   'batch-size': { type: 'string' },
+  timeout: { type: 'string' },
+  retries: { type: 'string' },
   force: { type: 'boolean' },
 } as const;
 
@@ -57,6 +59,8 @@ const EMBED_USAGE = `  --queries, -q <file>       queries: .txt (one per line, #
   --offline                  no network: Hub models only from the cache, endpoints only on this machine
   --dtype <d>                ONNX weights for transformers.js models: fp32 (default), fp16, q8, q4
   --batch-size <N>           texts per model call
+  --timeout <seconds>        openai: endpoints: the most one request may take, retries and waits included (default 120)
+  --retries <N>              openai: endpoints: retries after HTTP 429, 5xx or a network error (default 4)
   --force                    replace the results of an earlier run in the output folder
 `;
 
@@ -68,6 +72,8 @@ interface EmbedRequest {
   offline: boolean;
   dtype?: string;
   batchSize?: number;
+  requestTimeoutMs?: number;
+  requestRetries?: number;
 }
 
 function embedRequestFrom(values: Record<string, string | boolean | undefined>): EmbedRequest {
@@ -89,7 +95,17 @@ function embedRequestFrom(values: Record<string, string | boolean | undefined>):
     offline: values.offline === true,
     dtype: text('dtype'),
     batchSize: intOption(text('batch-size'), '--batch-size', 1, 4096),
+    requestTimeoutMs: secondsOption(text('timeout'), '--timeout'),
+    requestRetries: intOption(text('retries'), '--retries', 0, 20),
   };
+}
+
+/** A duration in seconds (a positive number, fractions allowed, at most an hour) as ms; undefined when absent. */
+function secondsOption(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : NaN;
+  if (!(seconds > 0 && seconds <= 3600)) throw new UsageError(`${name} must be a number of seconds above 0 and at most 3600 (got '${value}')`);
+  return Math.round(seconds * 1000);
 }
 
 /** Reads the inputs, embeds with every model (cache first) and returns the bundle. */
@@ -114,6 +130,8 @@ async function embedRequest(request: EmbedRequest, io: CliIo): Promise<Embedding
           dtype: request.dtype,
           apiKey,
           batchSize: request.batchSize,
+          requestTimeoutMs: request.requestTimeoutMs,
+          requestRetries: request.requestRetries,
         }),
       );
     }

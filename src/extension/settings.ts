@@ -23,6 +23,9 @@ export interface Settings {
   cacheFolder: string;
   liveMode: boolean;
   debounceMs: number;
+  /** OpenAI-compatible endpoints: total time per request, retries included (seconds), and retries. */
+  requestTimeoutSeconds: number;
+  requestRetries: number;
   trusted: boolean;
 }
 
@@ -52,6 +55,8 @@ export function readSettings(globalStorage: vscode.Uri): Settings {
     cacheFolder,
     liveMode: config.get<boolean>('liveMode', true),
     debounceMs: Math.max(0, config.get<number>('liveDebounceMs', 600)),
+    requestTimeoutSeconds: Math.min(3600, Math.max(1, config.get<number>('requestTimeoutSeconds', 120))),
+    requestRetries: Math.min(20, Math.max(0, Math.floor(config.get<number>('requestRetries', 4)))),
     trusted,
   };
 }

@@ -7,12 +7,17 @@ export interface TaskSpec {
 }
 
 export interface EmbedProgress {
-  kind: 'download' | 'embed';
+  /** wait: a pause before retrying a request (an endpoint's 429 or 5xx, or a network error). */
+  kind: 'download' | 'embed' | 'wait';
   model: string;
   done: number;
   total: number;
   /** For downloads: the file being fetched. */
   file?: string;
+  /** For waits: seconds until the retry. */
+  waitSeconds?: number;
+  /** For waits: what happened, e.g. "the server answered HTTP 429 Too Many Requests". */
+  reason?: string;
 }
 
 export interface EmbedOptions {
