@@ -23,6 +23,11 @@ export interface EmbedProgress {
 export interface EmbedOptions {
   signal?: AbortSignal;
   onProgress?: (progress: EmbedProgress) => void;
+  /**
+   * Called (and awaited) as each batch completes, with the indices into `texts` and their vectors, so that the caller
+   * can cache them at once: a run killed during a long embedding then resumes where it was.
+   */
+  onBatch?: (indices: readonly number[], vectors: readonly Float32Array[]) => Promise<void> | void;
 }
 
 export interface Embedder {

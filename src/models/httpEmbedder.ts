@@ -98,6 +98,7 @@ export class HttpEmbedder implements Embedder {
         }
         result[batch[row]] = this.normalize ? normalizeL2(vector) : vector;
       }
+      await options.onBatch?.(batch, batch.map((textIndex) => result[textIndex]));
       done += batch.length;
       onProgress?.({ kind: 'embed', model: this.name, done, total: texts.length });
     }

@@ -49,14 +49,22 @@ export async function embedAll(options: EmbedAllOptions): Promise<EmbedAllResult
     stats.hits += unique.length - missing.length;
     stats.misses += missing.length;
     if (missing.length > 0) {
-      const computed = await embedder.embed(missing, { signal, onProgress });
+      let reported = 0;
+      // Each batch is cached as it completes (checked first, so that a bad vector never enters the cache).
+      const onBatch = async (indices: readonly number[], batch: readonly Float32Array[]): Promise<void> => {
+        const texts = indices.map((i) => missing[i]);
+        checkVectors(embedder.name, texts, [...batch]);
+        if (cache) await cache.setMany(identity, texts, batch);
+        reported += indices.length;
+      };
+      const computed = await embedder.embed(missing, { signal, onProgress, onBatch });
       if (computed.length !== missing.length) {
         throw new Error(`model ${embedder.name} returned ${computed.length} vectors for ${missing.length} texts`);
       }
       missing.forEach((text, i) => vectors.set(text, computed[i]));
-      // Checked before storing, so that a bad vector never enters the cache.
       checkVectors(embedder.name, missing, computed);
-      if (cache) await cache.setMany(identity, missing, computed);
+      // An embedder that does not report batches (a bundle) is cached at the end.
+      if (cache && reported === 0) await cache.setMany(identity, missing, computed);
     }
     const dim = vectors.get(unique[0])!.length;
     checkVectors(embedder.name, unique, unique.map((text) => vectors.get(text)!));

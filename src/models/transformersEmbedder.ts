@@ -16,6 +16,12 @@ import { type Family, familyIdentity, type ModelConfigHints, type ModelOverrides
 import { errorFromWorker, type LoadRequest, unavailableMessage, type WorkerMessage, type WorkerRequest } from './workerProtocol';
 
 export const DTYPES = ['fp32', 'fp16', 'q8', 'q4'] as const;
+
+/**
+ * In the cache identity: vectors are computed one text per model run (embedWorker.embedBatch), so that a recomputed
+ * vector equals the cached one bit for bit; vectors cached before, from padded batches, are not mixed with these.
+ */
+export const ROWS_EMBEDDED_ALONE = 'rows=alone';
 export type Dtype = (typeof DTYPES)[number];
 
 /** File-name suffix transformers.js uses for each dtype (onnx/model{suffix}.onnx). */
@@ -221,7 +227,7 @@ export class TransformersEmbedder implements Embedder {
         weightFiles.length > 0
           ? `files-sha256:${await sha256OfFiles(request.model, weightFiles, request.cacheDir)}`
           : `hub:${request.model}@${request.revision ?? 'main'}`;
-      return `transformers.js|${source}|dtype=${request.dtype}|${familyIdentity(this.family)}`;
+      return `transformers.js|${source}|dtype=${request.dtype}|${ROWS_EMBEDDED_ALONE}|${familyIdentity(this.family)}`;
     })();
     return this.identityPromise;
   }
@@ -263,6 +269,7 @@ export class TransformersEmbedder implements Embedder {
       batch.forEach((textIndex, row) => {
         result[textIndex] = message.data.slice(row * message.dim, (row + 1) * message.dim);
       });
+      await options.onBatch?.(batch, batch.map((textIndex) => result[textIndex]));
       done += batch.length;
       onProgress?.({ kind: 'embed', model: this.name, done, total });
     }

@@ -7,7 +7,7 @@
 import { CancelledError } from '../engine/errors';
 import type { EmbedOptions, Embedder } from './embedder';
 import { familyById, familyIdentity, renderText } from './families';
-import { createTransformersEmbedder, defaultModelCacheDir, type TransformersEmbedder } from './transformersEmbedder';
+import { createTransformersEmbedder, defaultModelCacheDir, ROWS_EMBEDDED_ALONE, type TransformersEmbedder } from './transformersEmbedder';
 import { prepareUseLiteOnnx, USE_LITE_CONVERTER_VERSION, USE_LITE_PACKAGE } from './useLiteOnnx';
 
 export const USE_LITE_NAME = 'use-lite';
@@ -52,6 +52,7 @@ class UseLiteEmbedder implements Embedder {
         `converter=${USE_LITE_CONVERTER_VERSION}`,
         `onnx-folder-sha256:${converted.contentHash}`,
         'dtype=fp32',
+        ROWS_EMBEDDED_ALONE,
         familyIdentity(embedder.family),
       ].join('|');
       return { embedder, identity };
@@ -75,7 +76,11 @@ class UseLiteEmbedder implements Embedder {
     const { embedder } = await this.load();
     // Loading reads local files only: the runtime's "download" progress for them would mislead.
     const onProgress = options.onProgress;
-    return embedder.embed(texts, { signal: options.signal, onProgress: onProgress && ((p) => p.kind === 'embed' && onProgress(p)) });
+    return embedder.embed(texts, {
+      signal: options.signal,
+      onProgress: onProgress && ((p) => p.kind === 'embed' && onProgress(p)),
+      onBatch: options.onBatch,
+    });
   }
 
   async dispose(): Promise<void> {
