@@ -164,7 +164,9 @@ async function readFolderBundle(dir: string): Promise<EmbeddingBundle> {
   const taskSets: Map<string, string>[] = []; // task name -> file name
   for (const folder of modelFolders) {
     const modelDir = path.join(dir, folder);
-    const files = (await filterEntries(modelDir, await readDir(modelDir), 'file')).filter((f) => f.endsWith('.npy'));
+    const modelEntries = await readDir(modelDir);
+    const files = (await filterEntries(modelDir, modelEntries, 'file')).filter((f) => f.endsWith('.npy'));
+    await checkSpecialNpy(modelDir, modelEntries, files);
     if (files.length === 0) throw new UserError('model folder has no .npy files (expected <task>.npy)', modelDir);
     const tasks = decodedNames(files, 'task', modelDir);
     if (!tasks.has(BASE_TASK)) {
@@ -670,6 +672,16 @@ async function filterEntries(dir: string, entries: Dirent[], kind: 'file' | 'dir
     if (kind === 'directory' ? isDir : isFile) names.push(entry.name);
   }
   return names;
+}
+
+/** A *.npy entry that is neither a folder nor a regular file (a FIFO, a device, a symbolic link loop) is named, not skipped. */
+async function checkSpecialNpy(dir: string, entries: Dirent[], files: string[]): Promise<void> {
+  for (const entry of entries) {
+    if (!entry.name.endsWith('.npy') || entry.name.startsWith('.') || entry.isDirectory() || files.includes(entry.name)) continue;
+    const file = path.join(dir, entry.name);
+    if ((await fs.stat(file).catch(() => undefined))?.isDirectory()) continue;
+    await checkRegularFile(file, MAX_ARRAY_FILE_BYTES);
+  }
 }
 
 async function readFile(file: string): Promise<Buffer> {
