@@ -52,6 +52,13 @@ port.on('message', (request: WorkerRequest) => {
       },
       (error: unknown) => send(errorMessage(error, undefined, request)),
     );
+  } else if (request.type === 'count') {
+    try {
+      if (!loaded) throw new Error('embedWorker: count before load');
+      send({ type: 'counts', id: request.id, counts: tokenCounts(loaded, request.texts) });
+    } catch (error) {
+      send(errorMessage(error, request.id, loaded?.request));
+    }
   } else {
     embedBatch(request.texts).then(
       ({ dim, data }) => send({ type: 'vectors', id: request.id, dim, data }, [data.buffer as ArrayBuffer]),
@@ -136,28 +143,58 @@ async function load(request: LoadRequest): Promise<LoadedModel> {
 /**
  * Embeds a batch so that each text's vector does not depend on the other texts of the batch, to the last bit: a
  * vector recomputed later (a repaired cache entry, a resumed run) must equal the first one, or results change.
- * In a batch it does (measured with use-lite: up to 3e-8, in 2 of 30 random batches): onnxruntime's reductions over
- * the padded sequence (ReduceSum of the mean pooling, MatMul over the tokens) sum in an order that depends on the
- * padded length and the batch's shape, and a single row takes another path than several. Grouping texts by token
- * count or padding to fixed lengths still left differences; only a run per text, unpadded, has a shape that depends
- * on the text alone. This costs throughput (use-lite: about 2.7x the time of batches of 32), bought for exact
- * repeatability; the batch still travels as one message. test/batchIndependence.test.ts checks the property.
+ * Padded batches do not give that (measured with use-lite: up to 3e-8, in 2 of 30 random batches): onnxruntime's
+ * reduction over the padded sequence (the mean pooling's ReduceSum) sums in an order that depends on the padded
+ * length and the batch's shape, and a batch of one row takes another path than several. So the model runs once per
+ * token count, on the texts of that count only (no padding at all), and a text alone at its count runs as two
+ * copies of itself. The caller plans batches by token count (countTokens), so that a batch is mostly one model run.
+ * test/repair.test.ts checks that a text's vector is bit-identical whatever batch it is in, for both shared models.
  */
 async function embedBatch(texts: string[]): Promise<{ dim: number; data: Float32Array }> {
   const model = loaded;
   if (!model) throw new Error('embedWorker: batch before load');
-  const rows: Float32Array[] = [];
-  for (const text of texts) rows.push((await embedGroup(model, [text]))[0]);
+  const groups = new Map<number, number[]>(); // token count -> indices of the texts that have it
+  tokenCounts(model, texts).forEach((count, i) => {
+    const group = groups.get(count);
+    if (group) group.push(i);
+    else groups.set(count, [i]);
+  });
+  const rows = new Array<Float32Array>(texts.length);
+  for (const indices of groups.values()) {
+    const groupTexts = indices.map((i) => texts[i]);
+    const vectors = await embedGroup(model, groupTexts.length === 1 ? [groupTexts[0], groupTexts[0]] : groupTexts);
+    indices.forEach((textIndex, row) => (rows[textIndex] = vectors[row]));
+  }
   const dim = rows[0]?.length ?? 0;
   const data = new Float32Array(rows.length * dim);
   rows.forEach((row, i) => data.set(row, i * dim));
   return { dim, data };
 }
 
+function maxLengthOf(model: LoadedModel): number {
+  return Math.min(model.request.maxLength, model.modelMaxLength);
+}
+
+/** Tokens of each text as the model sees it (after truncation). */
+function tokenCounts(model: LoadedModel, texts: string[]): number[] {
+  const counts: number[] = [];
+  // In slices, so that one very long text does not pad a whole large request.
+  for (let start = 0; start < texts.length; start += 64) {
+    const mask = model.tokenizer(texts.slice(start, start + 64), { padding: true, truncation: true, max_length: maxLengthOf(model) }).attention_mask;
+    const [rows, columns] = mask.dims;
+    for (let r = 0; r < rows; r++) {
+      let count = 0;
+      for (let c = 0; c < columns; c++) count += Number(mask.data[r * columns + c]);
+      counts.push(count);
+    }
+  }
+  return counts;
+}
+
 /** One model run over `texts`; row i is texts[i]'s vector. */
 async function embedGroup(model: LoadedModel, texts: string[]): Promise<Float32Array[]> {
   const { normalize, instructionMasked } = model.request;
-  const maxLength = Math.min(model.request.maxLength, model.modelMaxLength);
+  const maxLength = maxLengthOf(model);
   const tokenizeOptions = { padding: true, truncation: true, max_length: maxLength };
   let fullTexts = texts;
   let instructionTokens: number[] | undefined;

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CancelledError, UserError } from '../engine/errors';
 import { distPath } from '../engine/io/paths';
-import { planBatches } from './batching';
+import { planBatchesByLength } from './batching';
 import type { EmbedOptions, Embedder } from './embedder';
 import { type Family, familyIdentity, type ModelConfigHints, type ModelOverrides, renderText, resolveFamily } from './families';
 import { errorFromWorker, type LoadRequest, unavailableMessage, type WorkerMessage, type WorkerRequest } from './workerProtocol';
@@ -18,10 +18,11 @@ import { errorFromWorker, type LoadRequest, unavailableMessage, type WorkerMessa
 export const DTYPES = ['fp32', 'fp16', 'q8', 'q4'] as const;
 
 /**
- * In the cache identity: vectors are computed one text per model run (embedWorker.embedBatch), so that a recomputed
- * vector equals the cached one bit for bit; vectors cached before, from padded batches, are not mixed with these.
+ * In the cache identity: vectors are computed without padding, one model run per token count (embedWorker.embedBatch),
+ * so that a recomputed vector equals the cached one bit for bit; vectors cached before, from padded batches, are not
+ * mixed with these.
  */
-export const ROWS_EMBEDDED_ALONE = 'rows=alone';
+export const UNPADDED_BATCHES = 'batches=unpadded';
 export type Dtype = (typeof DTYPES)[number];
 
 /** File-name suffix transformers.js uses for each dtype (onnx/model{suffix}.onnx). */
@@ -227,7 +228,7 @@ export class TransformersEmbedder implements Embedder {
         weightFiles.length > 0
           ? `files-sha256:${await sha256OfFiles(request.model, weightFiles, request.cacheDir)}`
           : `hub:${request.model}@${request.revision ?? 'main'}`;
-      return `transformers.js|${source}|dtype=${request.dtype}|${ROWS_EMBEDDED_ALONE}|${familyIdentity(this.family)}`;
+      return `transformers.js|${source}|dtype=${request.dtype}|${UNPADDED_BATCHES}|${familyIdentity(this.family)}`;
     })();
     return this.identityPromise;
   }
@@ -263,7 +264,8 @@ export class TransformersEmbedder implements Embedder {
     const total = texts.length;
     let done = 0;
     onProgress?.({ kind: 'embed', model: this.name, done, total });
-    for (const batch of planBatches(texts, this.setup.batchSize)) {
+    const counts = await this.cancellable(this.countTokens(texts), signal);
+    for (const batch of planBatchesByLength(counts, this.setup.batchSize)) {
       if (signal?.aborted) throw new CancelledError();
       const message = await this.cancellable(this.runBatch(batch.map((i) => texts[i])), signal);
       batch.forEach((textIndex, row) => {
@@ -359,18 +361,30 @@ export class TransformersEmbedder implements Embedder {
   }
 
   private async runBatch(texts: string[]): Promise<{ dim: number; data: Float32Array }> {
+    const message = await this.ask((id) => ({ type: 'batch', id, texts }));
+    if (message.type === 'vectors') return message;
+    if (message.type === 'error') throw errorFromWorker(message);
+    throw new Error(`unexpected worker message ${message.type}`);
+  }
+
+  /** Token counts of `texts`, to plan batches that run as few model runs as possible (see embedWorker). */
+  private async countTokens(texts: string[]): Promise<number[]> {
+    const message = await this.ask((id) => ({ type: 'count', id, texts }));
+    if (message.type === 'counts') return message.counts;
+    if (message.type === 'error') throw errorFromWorker(message);
+    throw new Error(`unexpected worker message ${message.type}`);
+  }
+
+  private ask(request: (id: number) => WorkerRequest): Promise<WorkerMessage> {
     const id = this.nextId++;
-    const message = await new Promise<WorkerMessage>((resolve) => {
+    return new Promise<WorkerMessage>((resolve) => {
       this.pending.set(id, { resolve });
       try {
-        this.post({ type: 'batch', id, texts });
+        this.post(request(id));
       } catch (error) {
         this.pending.delete(id);
         throw error;
       }
     });
-    if (message.type === 'vectors') return message;
-    if (message.type === 'error') throw errorFromWorker(message);
-    throw new Error(`unexpected worker message ${message.type}`);
   }
 }

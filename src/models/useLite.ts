@@ -7,7 +7,7 @@
 import { CancelledError } from '../engine/errors';
 import type { EmbedOptions, Embedder } from './embedder';
 import { familyById, familyIdentity, renderText } from './families';
-import { createTransformersEmbedder, defaultModelCacheDir, ROWS_EMBEDDED_ALONE, type TransformersEmbedder } from './transformersEmbedder';
+import { createTransformersEmbedder, defaultModelCacheDir, UNPADDED_BATCHES, type TransformersEmbedder } from './transformersEmbedder';
 import { prepareUseLiteOnnx, USE_LITE_CONVERTER_VERSION, USE_LITE_PACKAGE } from './useLiteOnnx';
 
 export const USE_LITE_NAME = 'use-lite';
@@ -52,7 +52,7 @@ class UseLiteEmbedder implements Embedder {
         `converter=${USE_LITE_CONVERTER_VERSION}`,
         `onnx-folder-sha256:${converted.contentHash}`,
         'dtype=fp32',
-        ROWS_EMBEDDED_ALONE,
+        UNPADDED_BATCHES,
         familyIdentity(embedder.family),
       ].join('|');
       return { embedder, identity };

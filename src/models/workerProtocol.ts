@@ -28,7 +28,14 @@ export interface BatchRequest {
   texts: string[];
 }
 
-export type WorkerRequest = LoadRequest | BatchRequest;
+/** Token counts of texts (after truncation), to plan batches by them. */
+export interface CountRequest {
+  type: 'count';
+  id: number;
+  texts: string[];
+}
+
+export type WorkerRequest = LoadRequest | BatchRequest | CountRequest;
 
 export interface DownloadMessage {
   type: 'download';
@@ -71,7 +78,13 @@ export function errorFromWorker(message: ErrorMessage): Error {
   return error;
 }
 
-export type WorkerMessage = DownloadMessage | LoadedMessage | VectorsMessage | ErrorMessage;
+export interface CountsMessage {
+  type: 'counts';
+  id: number;
+  counts: number[];
+}
+
+export type WorkerMessage = DownloadMessage | LoadedMessage | VectorsMessage | CountsMessage | ErrorMessage;
 
 /** The message for a model that cannot be loaded from what is on disk (offline, or missing files in a folder). */
 export function unavailableMessage(request: LoadRequest, detail: string): string {
