@@ -246,7 +246,10 @@ export class AnalysisController implements vscode.Disposable {
    * from disk only what it did not see in the previous run.
    */
   private embeddingCache(dir: string): EmbeddingCache {
-    if (this.cache?.dir !== dir) this.cache = new EmbeddingCache(dir, { memoryBytes: SESSION_MEMORY_BYTES });
+    if (this.cache?.dir !== dir) {
+      // A broken cache entry is recomputed; the user sees why in the output channel.
+      this.cache = new EmbeddingCache(dir, { memoryBytes: SESSION_MEMORY_BYTES, onWarning: (message) => this.log.warn(message) });
+    }
     return this.cache;
   }
 
