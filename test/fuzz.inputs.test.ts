@@ -196,7 +196,7 @@ describe('fuzz: output and cache folders', () => {
     let real = 0;
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom('out is a file', 'out parent is a file', 'out is a link loop', 'results.json is a folder', 'embeddings is a file', 'cache is a file', 'cache/embeddings is a link loop', 'cache/models is a dangling link'),
+        fc.constantFrom('out is a file', 'out parent is a file', 'out is a link loop', 'results.json is a folder', 'embeddings is a file', 'cache is a file', 'cache/embeddings is a link loop', 'cache/models is a dangling link', 'embeddings holds a foreign file (--force)'),
         async (kind) => {
           const dir = caseDir();
           let out = path.join(dir, 'out');
@@ -218,6 +218,12 @@ describe('fuzz: output and cache folders', () => {
             fs.writeFileSync(path.join(out, 'embeddings'), 'x');
             named = path.join(out, 'embeddings');
           }
+          if (kind === 'embeddings holds a foreign file (--force)') {
+            fs.mkdirSync(path.join(out, 'embeddings'), { recursive: true });
+            fs.writeFileSync(path.join(out, 'embeddings', 'notes.txt'), 'mine');
+            named = path.join(out, 'embeddings', 'notes.txt');
+            extra.push('--force');
+          }
           if (kind === 'cache is a file') {
             fs.writeFileSync(cache, 'x');
             named = cache;
@@ -237,7 +243,7 @@ describe('fuzz: output and cache folders', () => {
           assert.ok(!fs.existsSync(path.join(dir, 'cache', 'embeddings')) || kind.startsWith('cache'), 'nothing was embedded');
         },
       ),
-      { numRuns: 16, seed: SEED },
+      { numRuns: 16, seed: SEED, examples: [['embeddings holds a foreign file (--force)'], ['results.json is a folder']] },
     );
   });
 

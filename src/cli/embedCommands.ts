@@ -5,7 +5,7 @@
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { bundleAsStored, checkBundleNames, writeBundle } from '../engine/io/bundle';
+import { bundleAsStored, checkBundleNames, checkBundleTarget, writeBundle } from '../engine/io/bundle';
 import { UserError } from '../engine/errors';
 import { checkOutputDir, writeOutputs } from '../engine/io/outputs';
 import { checkWritableFolder } from '../engine/io/writable';
@@ -181,7 +181,7 @@ ${EMBED_USAGE}  --help, -h                 show this help
     if (!out) throw new UsageError('missing --out <dir>');
     const request = embedRequestFrom(values);
     // Refuse before the work, not after it.
-    if (values.force !== true && (await isNonEmptyFolder(out))) throw new UserError('folder exists and is not empty; not overwriting it (use --force to replace an old bundle)', out);
+    await checkBundleTarget(out, { overwrite: values.force === true });
     await checkWritableFolder(out, 'bundle folder');
     const bundle = await embedRequest(request, io);
     await writeBundle(out, bundle, { overwrite: values.force === true });
@@ -215,6 +215,7 @@ ${EMBED_USAGE}${ANALYSIS_USAGE}  --help, -h                 show this help
     if (!force && (await isNonEmptyFolder(bundleDir))) {
       throw new UserError('an earlier run\'s bundle is here; not overwriting it (use --force to replace it)', bundleDir);
     }
+    await checkBundleTarget(bundleDir, { overwrite: force });
     await checkWritableFolder(bundleDir, 'bundle folder');
     prewarmAnalysis(); // the analysis workers start while the models embed
     const bundle = await embedRequest(request, io);

@@ -110,11 +110,7 @@ export async function writeBundle(dir: string, bundle: EmbeddingBundle, options:
   );
 
   await fs.mkdir(path.dirname(path.resolve(dir)), { recursive: true });
-  const existing = await listIfDirectory(dir);
-  if (existing && existing.length > 0) {
-    if (!options.overwrite) throw new UserError('folder exists and is not empty; not overwriting it', dir);
-    await checkOnlyBundleFiles(dir, existing);
-  }
+  const existing = await checkBundleTarget(dir, options);
 
   const temp = tempSiblingPath(dir);
   try {
@@ -141,6 +137,20 @@ export async function writeBundle(dir: string, bundle: EmbeddingBundle, options:
     await fs.rm(temp, { recursive: true, force: true });
     throw error;
   }
+}
+
+/**
+ * Throws a UserError unless writeBundle(dir, ..., options) may write there: `dir` is missing or empty, or holds an
+ * old bundle and `overwrite` is set. Returns the folder's entries (undefined when missing). Callers check it before
+ * the embedding work too, so that a refusal never comes after it.
+ */
+export async function checkBundleTarget(dir: string, options: WriteBundleOptions = {}): Promise<string[] | undefined> {
+  const existing = await listIfDirectory(dir);
+  if (existing && existing.length > 0) {
+    if (!options.overwrite) throw new UserError('folder exists and is not empty; not overwriting it', dir);
+    await checkOnlyBundleFiles(dir, existing);
+  }
+  return existing;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
