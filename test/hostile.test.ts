@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { ProgressPrinter } from '../src/cli/progress';
 import { UserError } from '../src/engine/errors';
 import { MAX_TEXT_FILE_BYTES, readRegularFile } from '../src/engine/io/regularFile';
 import { checkWritableFolder } from '../src/engine/io/writable';
@@ -72,4 +73,11 @@ test(`text length: ${MAX_TEXT_CHARS} characters pass, one more is refused with t
     embedAll({ queries: ['a', 'b', 'c'], tasks: [{ name: 'Base', instruction: null }, { name: 'T', instruction: 'x'.repeat(MAX_TEXT_CHARS + 1) }], embedders: [model] }),
     new UserError('the instruction of task "T" is 32,769 characters long; the limit is 32,768 (models read at most a few thousand tokens): shorten it'),
   );
+});
+
+test('the CLI shows a wait before a retry on its own line: "retrying in 30 s: <what the server did>"', () => {
+  let stderr = '';
+  const printer = new ProgressPrinter({ stdout: () => undefined, stderr: (text) => void (stderr += text), signal: new AbortController().signal });
+  printer.update({ kind: 'wait', model: 'bge-m3', done: 0, total: 0, waitSeconds: 30, reason: 'the server answered HTTP 429 Too Many Requests' });
+  assert.equal(stderr, 'bge-m3: retrying in 30 s: the server answered HTTP 429 Too Many Requests\n');
 });
