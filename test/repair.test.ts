@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
+import { UserError } from '../src/engine/errors';
 import { packageRoot } from '../src/engine/io/paths';
 import { createTransformersEmbedder, type TransformersEmbedder } from '../src/models/transformersEmbedder';
 import { createUseLiteEmbedder } from '../src/models/useLite';
@@ -29,16 +30,31 @@ describe('an embedding does not depend on its batch (bit-identical)', () => {
     await Promise.all(models.map((model) => model.dispose()));
   });
 
-  for (const name of ['use-lite', 'glove'] as const) {
+  /** The GloVe graph as an INSTRUCTOR model (mean over the text tokens only, then a Dense layer), as in models.transformers.test. */
+  async function instructor(): Promise<TransformersEmbedder> {
+    const folder = path.join(work, 'instructor-glove');
+    fs.mkdirSync(path.join(folder, 'onnx'), { recursive: true });
+    for (const file of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx']) fs.symlinkSync(path.join(GLOVE, file), path.join(folder, file));
+    fs.cpSync(path.join(root, 'test/fixtures/instructor-glove-dense/2_Dense'), path.join(folder, '2_Dense'), { recursive: true });
+    return createTransformersEmbedder({ model: folder, offline: true, batchSize: 16, overrides: { family: 'instructor' } });
+  }
+
+  for (const name of ['use-lite', 'glove', 'instructor'] as const) {
     test(`${name}: a text embedded alone equals the same text inside any batch, at any position`, async () => {
       const model: Embedder | TransformersEmbedder =
         name === 'use-lite'
           ? createUseLiteEmbedder({ cacheDir: path.join(work, 'models'), batchSize: 16 })
-          : await createTransformersEmbedder({ model: GLOVE, offline: true, batchSize: 16 });
+          : name === 'glove'
+            ? await createTransformersEmbedder({ model: GLOVE, offline: true, batchSize: 16 })
+            : await instructor();
       models.push(model);
+      // INSTRUCTOR texts carry an instruction, masked out of the pooling: half of them get one (ending with a colon,
+      // as INSTRUCTOR's do, so that the query keeps tokens of its own).
+      const rendered = fc.tuple(sentence, fc.option(sentence)).map(([query, instruction]) => model.render(instruction === null ? null : `${instruction}:`, query));
+      const text = name === 'instructor' ? rendered : sentence;
       let batches = 0;
       await fc.assert(
-        fc.asyncProperty(sentence, fc.array(sentence, { maxLength: 40 }), fc.nat(), async (target, others, at) => {
+        fc.asyncProperty(text, fc.array(text, { maxLength: 40 }), fc.nat(), async (target, others, at) => {
           const position = at % (others.length + 1);
           const batch = [...others.slice(0, position), target, ...others.slice(position)];
           const [alone] = await model.embed([target]);
@@ -50,6 +66,24 @@ describe('an embedding does not depend on its batch (bit-identical)', () => {
       );
       assert.equal(batches, 40);
     });
+  }
+});
+
+test('INSTRUCTOR: a query with no token of its own after the instruction is a UserError, not a crash', async () => {
+  const folder = path.join(tempDir(), 'instructor-glove');
+  fs.mkdirSync(path.join(folder, 'onnx'), { recursive: true });
+  for (const file of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx']) fs.symlinkSync(path.join(GLOVE, file), path.join(folder, file));
+  fs.cpSync(path.join(root, 'test/fixtures/instructor-glove-dense/2_Dense'), path.join(folder, '2_Dense'), { recursive: true });
+  const model = await createTransformersEmbedder({ model: folder, offline: true, overrides: { family: 'instructor' } });
+  try {
+    // GloVe's tokenizer reads "the" + "the" as one unknown word: the instruction takes the query's only token.
+    await assert.rejects(model.embed(['cat', model.render('the', 'the')]), (error: unknown) => {
+      assert.ok(error instanceof UserError);
+      assert.match(error.message, /the query "the" has no token of its own after the instruction "the"/);
+      return true;
+    });
+  } finally {
+    await model.dispose();
   }
 });
 

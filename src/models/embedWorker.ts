@@ -175,12 +175,13 @@ function maxLengthOf(model: LoadedModel): number {
   return Math.min(model.request.maxLength, model.modelMaxLength);
 }
 
-/** Tokens of each text as the model sees it (after truncation). */
+/** Tokens of each text as the model sees it (after truncation; INSTRUCTOR's separator removed, as embedGroup does). */
 function tokenCounts(model: LoadedModel, texts: string[]): number[] {
+  const seen = model.request.instructionMasked ? texts.map((text) => text.replace(INSTRUCTION_SEPARATOR, '')) : texts;
   const counts: number[] = [];
   // In slices, so that one very long text does not pad a whole large request.
-  for (let start = 0; start < texts.length; start += 64) {
-    const mask = model.tokenizer(texts.slice(start, start + 64), { padding: true, truncation: true, max_length: maxLengthOf(model) }).attention_mask;
+  for (let start = 0; start < seen.length; start += 64) {
+    const mask = model.tokenizer(seen.slice(start, start + 64), { padding: true, truncation: true, max_length: maxLengthOf(model) }).attention_mask;
     const [rows, columns] = mask.dims;
     for (let r = 0; r < rows; r++) {
       let count = 0;
@@ -217,11 +218,28 @@ async function embedGroup(model: LoadedModel, texts: string[]): Promise<Float32A
     const mask = instructionTokens
       ? maskLeadingTokens(inputs.attention_mask.data, inputs.attention_mask.dims, instructionTokens)
       : inputs.attention_mask.data;
+    if (instructionTokens) checkTextTokensLeft(model, texts, mask, hidden.dims[1]);
     rows = poolTokens({ data: float32(hidden), dims: hidden.dims, mask }, model.pooling);
   }
   if (model.dense) rows = rows.map((row) => applyDense(model.dense!, row));
   if (normalize) rows.forEach(normalizeL2);
   return rows;
+}
+
+/**
+ * INSTRUCTOR pools the text's own tokens only: a text with none left after the instruction (its tokens merge into the
+ * instruction's last word, or it is truncated away) is the user's input problem, said as such.
+ */
+function checkTextTokensLeft(model: LoadedModel, texts: string[], mask: ArrayLike<number | bigint>, seq: number): void {
+  texts.forEach((text, row) => {
+    for (let t = 0; t < seq; t++) if (Number(mask[row * seq + t]) !== 0) return;
+    const [instruction, query] = text.split(INSTRUCTION_SEPARATOR);
+    throw new UserError(
+      `INSTRUCTOR model ${model.request.displayName}: the query ${JSON.stringify(query.slice(0, 80))} has no token of its own after ` +
+        `the instruction ${JSON.stringify(instruction.slice(0, 80))} (they run together into one word, or the query is cut off by the ` +
+        `length limit): end the instruction with a space or a colon`,
+    );
+  });
 }
 
 /**
