@@ -106,7 +106,7 @@ describe('readBundle', () => {
   test('folder form: tasks.txt sets the task order and instructions.json the instruction texts', async () => {
     const bundle = await readBundle(path.join(bundles, 'good-ordered'));
     assert.deepEqual(bundle.tasks, ['Base', 'STS', 'Retrieval', 'Clustering']);
-    assert.equal(bundle.instructions?.STS, 'Given a query, find the passage most similar in meaning to the query.');
+    assert.equal(bundle.instructions?.get('STS'), 'Given a query, find the passage most similar in meaning to the query.');
     const plain = await readBundle(path.join(bundles, 'good'));
     const sts = plain.tasks.indexOf('STS');
     assert.deepStrictEqual(bundle.embeddings[1][1], plain.embeddings[1][sts]);
@@ -176,7 +176,7 @@ describe('writeBundle', () => {
       dims,
       embeddings,
       queries: ['one', 'two\nlines', 'three', 'four'],
-      instructions: { 'Q&A <short>': 'Answer the question.', STS: 'Find similar text.' },
+      instructions: new Map([['Q&A <short>', 'Answer the question.'], ['STS', 'Find similar text.']]),
     };
   }
 

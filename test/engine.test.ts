@@ -167,10 +167,10 @@ describe('engine properties', () => {
 
   it('copies queries and instructions through and reports who chose the reference', async () => {
     const { bundle } = loadFixture('deficient');
-    const instructions = { Retrieval: 'find passages' };
+    const instructions = new Map([['Retrieval', 'find passages']]);
     const result = await analyze({ ...bundle, instructions }, { reference: 'q' });
     assert.deepEqual(result.queries, bundle.queries);
-    assert.deepEqual(result.instructions, instructions);
+    assert.deepEqual(result.instructions, { Retrieval: 'find passages' });
     assert.equal(result.reference, 'q');
     assert.equal(result.referenceChosenBy, 'user');
   });

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
 import { CancelledError, UserError } from '../src/engine/errors';
 import { packageRoot } from '../src/engine/io/paths';
+import type { EmbedProgress } from '../src/models/embedder';
 import { HttpEmbedder } from '../src/models/httpEmbedder';
 import { createEmbedder } from '../src/models/registry';
 import { createTransformersEmbedder, type TransformersEmbedder } from '../src/models/transformersEmbedder';
@@ -84,9 +85,50 @@ test('400 is not retried', async () => {
   assert.equal(server.requests.length, 1);
 });
 
-test('timeout: a clear error after the retries', async () => {
+test('a server that never answers: a clear error at the total deadline, not after retries', async () => {
   server.faults.push({ kind: 'hang' }, { kind: 'hang' });
-  await rejectsWith(client({ timeoutMs: 200, retries: 1 }).embed(['x']), [`${server.baseUrl}/v1/embeddings`, 'no answer within 200 ms', 'after 2 attempts']);
+  const started = Date.now();
+  await rejectsWith(client({ timeoutMs: 300, retries: 3 }).embed(['x']), [
+    `${server.baseUrl}/v1/embeddings`,
+    'the server did not answer within the 0.3 s limit per request',
+    '--timeout',
+  ]);
+  assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
+  assert.equal(server.requests.length, 1);
+});
+
+test('a server sending a byte a second: cut off at the deadline, saying it did not finish its answer', async () => {
+  server.faults.push({ kind: 'trickle' });
+  const started = Date.now();
+  await rejectsWith(client({ timeoutMs: 1500 }).embed(['x']), ['answered HTTP 200 but did not finish sending its answer within the 1.5 s limit']);
+  assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+});
+
+test('429 with Retry-After beyond the deadline: gives up at once, saying what the server asked', async () => {
+  server.faults.push({ kind: 'status', status: 429, retryAfter: '3600' });
+  const started = Date.now();
+  await rejectsWith(client({ timeoutMs: 2000 }).embed(['x']), [
+    'the server answered HTTP 429 Too Many Requests',
+    'asked to retry in 3600 s',
+    'giving up after 1 attempt',
+    'exceed the 2 s limit per request',
+  ]);
+  assert.ok(Date.now() - started < 1500, `took ${Date.now() - started} ms`);
+});
+
+test('waits before a retry are reported as progress: "retrying in 1 s: the server answered HTTP 429"', async () => {
+  server.faults.push({ kind: 'status', status: 429, retryAfter: '1' });
+  const waits: EmbedProgress[] = [];
+  const vectors = await client().embed(['x'], { onProgress: (p) => p.kind === 'wait' && waits.push(p) });
+  assert.equal(vectors.length, 1);
+  assert.equal(waits.length, 1);
+  assert.equal(waits[0].waitSeconds, 1);
+  assert.match(waits[0].reason ?? '', /^the server answered HTTP 429 Too Many Requests/);
+});
+
+test('a finite number too large for float32 (1e39) is a clear UserError', async () => {
+  server.faults.push({ kind: 'huge' });
+  await rejectsWith(client().embed(TEXTS.slice(0, 2)), ['data[0].embedding[0] = 1e+39, which overflows float32']);
 });
 
 test('malformed JSON, wrong dimension, wrong count: clear errors', async () => {

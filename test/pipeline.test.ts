@@ -75,7 +75,7 @@ test('bundle: rows are the embeddings of the rendered texts; one embed call per 
   assert.deepEqual(bundle.dims, [100, 512]);
   assert.equal(bundle.n, QUERIES.length);
   assert.deepEqual(bundle.queries, QUERIES);
-  assert.deepEqual(bundle.instructions, { Retrieval: TASKS[1].instruction, Classification: TASKS[2].instruction });
+  assert.deepEqual(bundle.instructions, new Map([['Retrieval', TASKS[1].instruction!], ['Classification', TASKS[2].instruction!]]));
   assert.deepEqual(first.stats, { hits: 0, misses: 2 * QUERIES.length * TASKS.length });
   assert.equal(glove.calls.length, 1);
   assert.equal(glove.calls[0].length, QUERIES.length * TASKS.length);

@@ -4,6 +4,7 @@
  * No DOM or Node API is used outside renderFigure, so the figure builders can be tested anywhere.
  */
 import { mapExtent } from '../src/engine/method/anchor';
+import { ownValue } from '../src/engine/records';
 import type { AnalysisCore, AnalysisResult, MapPoint } from '../src/engine/types';
 import { UI_STRINGS, type UiStrings } from '../src/protocol';
 
@@ -368,7 +369,7 @@ function pointHoverText(
   if (task === result.tasks[0]) {
     lines[1] += ` (${strings.hoverNoInstruction})`;
   } else {
-    const instruction = result.instructions?.[task];
+    const instruction = ownValue(result.instructions, task);
     if (instruction !== undefined) lines.push(...wrap(`${strings.hoverInstruction}: ${instruction}`, 60).map(escapeHtml));
   }
   if (displacement) {

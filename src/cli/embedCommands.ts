@@ -5,9 +5,10 @@
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { bundleAsStored, writeBundle } from '../engine/io/bundle';
+import { bundleAsStored, checkBundleNames, checkBundleTarget, writeBundle } from '../engine/io/bundle';
 import { UserError } from '../engine/errors';
 import { checkOutputDir, writeOutputs } from '../engine/io/outputs';
+import { checkWritableFolder } from '../engine/io/writable';
 import { prewarmAnalysis } from '../engine/method/runAnalysis';
 import type { EmbeddingBundle } from '../engine/types';
 import { type EvaluationSources, resolveEvaluation } from '../inputs/evaluationFiles';
@@ -47,6 +48,8 @@ const EMBED_OPTIONS = {
   offline: { type: 'boolean' },
   dtype: { type: 'string' },
   'batch-size': { type: 'string' },
+  timeout: { type: 'string' },
+  retries: { type: 'string' },
   force: { type: 'boolean' },
   pairs: { type: 'string' },
   corpus: { type: 'string' },
@@ -70,6 +73,8 @@ const EMBED_USAGE = `  --queries, -q <file>       queries: .txt (one per line, #
   --qrels <file>             relevance (query_id, doc_id, score; BEIR's qrels/*.tsv as is); needs --corpus
                              These override the instruction set's evaluation block; labels (classification,
                              clustering) come from the query file's label column or field.
+  --timeout <seconds>        openai: endpoints: the most one request may take, retries and waits included (default 120)
+  --retries <N>              openai: endpoints: retries after HTTP 429, 5xx or a network error (default 4)
   --force                    replace the results of an earlier run in the output folder
 `;
 
@@ -83,6 +88,8 @@ interface EmbedRequest {
   batchSize?: number;
   /** The evaluation files given on the command line (each overrides the instruction set's). */
   evaluation: EvaluationSources;
+  requestTimeoutMs?: number;
+  requestRetries?: number;
 }
 
 function embedRequestFrom(values: Record<string, string | boolean | undefined>): EmbedRequest {
@@ -105,7 +112,17 @@ function embedRequestFrom(values: Record<string, string | boolean | undefined>):
     dtype: text('dtype'),
     batchSize: intOption(text('batch-size'), '--batch-size', 1, 4096),
     evaluation: { pairs: text('pairs'), corpus: text('corpus'), qrels: text('qrels') },
+    requestTimeoutMs: secondsOption(text('timeout'), '--timeout'),
+    requestRetries: intOption(text('retries'), '--retries', 0, 20),
   };
+}
+
+/** A duration in seconds (a positive number, fractions allowed, at most an hour) as ms; undefined when absent. */
+function secondsOption(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : NaN;
+  if (!(seconds > 0 && seconds <= 3600)) throw new UsageError(`${name} must be a number of seconds above 0 and at most 3600 (got '${value}')`);
+  return Math.round(seconds * 1000);
 }
 
 /** Reads the inputs, embeds with every model (cache first) and returns the bundle. */
@@ -129,6 +146,9 @@ async function embedRequest(request: EmbedRequest, io: CliIo): Promise<Embedding
   );
   const coverage = scriptCoverage(queryFile.queries, queryFile.lines, request.models);
   if (coverage) io.stderr(`warning: ${messageText(coverage, CLI_SURFACE)} (going on)\n`);
+  for (const folder of ['embeddings', 'models']) {
+    await checkWritableFolder(path.join(request.cacheRoot, folder), 'cache folder (choose another with --cache)');
+  }
   const apiKey = process.env.INSTRUCTION_LENS_API_KEY || process.env.OPENAI_API_KEY || undefined;
   const embedders: Embedder[] = [];
   const progress = new ProgressPrinter(io);
@@ -141,15 +161,20 @@ async function embedRequest(request: EmbedRequest, io: CliIo): Promise<Embedding
           dtype: request.dtype,
           apiKey,
           batchSize: request.batchSize,
+          requestTimeoutMs: request.requestTimeoutMs,
+          requestRetries: request.requestRetries,
         }),
       );
     }
     const names = embedders.map((embedder) => embedder.name);
     const repeated = names.find((name, i) => names.indexOf(name) !== i);
     if (repeated !== undefined) throw new UserError(`--models: two models are both named '${repeated}'`);
+    checkBundleNames(names, tasks.map((task) => task.name)); // before the work, not when the bundle is written
     const corpusNote = documents ? ` and ${documents.length} documents` : '';
     io.stderr(`embedding ${queryFile.queries.length} queries x ${tasks.length} tasks${corpusNote} with ${names.join(', ')}\n`);
-    const cache = new EmbeddingCache(path.join(request.cacheRoot, 'embeddings'));
+    const cache = new EmbeddingCache(path.join(request.cacheRoot, 'embeddings'), {
+      onWarning: (message) => io.stderr(`warning: ${message}\n`),
+    });
     const { bundle, stats } = await embedAll({
       queries: queryFile.queries,
       documents,
@@ -189,7 +214,11 @@ ${EMBED_USAGE}  --help, -h                 show this help
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     const out = values.out;
     if (!out) throw new UsageError('missing --out <dir>');
-    const bundle = await embedRequest(embedRequestFrom(values), io);
+    const request = embedRequestFrom(values);
+    // Refuse before the work, not after it.
+    await checkBundleTarget(out, { overwrite: values.force === true });
+    await checkWritableFolder(out, 'bundle folder');
+    const bundle = await embedRequest(request, io);
     for (const failure of bundle.failedModels ?? []) {
       io.stderr(`warning: ${messageText({ code: 'modelFailed', params: failure }, CLI_SURFACE)}\n`);
     }
@@ -226,6 +255,8 @@ ${EMBED_USAGE}${ANALYSIS_USAGE}${MAP_USAGE}  --help, -h                 show thi
     if (!force && (await isNonEmptyFolder(bundleDir))) {
       throw new UserError('an earlier run\'s bundle is here; not overwriting it (use --force to replace it)', bundleDir);
     }
+    await checkBundleTarget(bundleDir, { overwrite: force });
+    await checkWritableFolder(bundleDir, 'bundle folder');
     prewarmAnalysis(); // the analysis workers start while the models embed
     const bundle = await embedRequest(request, io);
     const known = [...bundle.models, ...(bundle.failedModels ?? []).map((failure) => failure.model)];

@@ -13,6 +13,11 @@ export class ProgressPrinter {
   constructor(private readonly io: CliIo) {}
 
   update(event: EmbedProgress): void {
+    if (event.kind === 'wait') {
+      this.finish();
+      this.io.stderr(`${event.model}: retrying in ${event.waitSeconds ?? 0} s: ${event.reason ?? ''}\n`);
+      return;
+    }
     const fraction = event.total > 0 ? Math.min(1, event.done / event.total) : 0;
     const what = event.kind === 'download' ? `downloading ${event.file ?? ''}`.trimEnd() : 'embedding';
     const counts = event.kind === 'embed' ? `${event.done}/${event.total}` : `${Math.round(fraction * 100)}%`;

@@ -23,8 +23,8 @@ export interface EmbeddingBundle {
   embeddings: Float64Array[][];
   /** Query texts in row order, when known. */
   queries?: string[];
-  /** Instruction text per task name, when known (shown in hover text and tables). */
-  instructions?: Record<string, string>;
+  /** Instruction text per task name, when known (shown in hover text and tables). A Map: task names are data. */
+  instructions?: ReadonlyMap<string, string>;
   /** The labelled data of the task evaluation (docs/EVAL.md), aligned with the query rows. */
   evaluation?: EvaluationData;
   /**
@@ -164,6 +164,7 @@ export interface AnalysisResult {
   /** One row per model (models order). */
   taskOrderStability: TaskOrderStability[];
   queries?: string[];
+  /** Own properties only: read with ownValue (src/engine/records.ts), a task may be named `toString`. */
   instructions?: Record<string, string>;
   /** Task evaluation (EVAL.md), models, tasks, kinds, metrics order; [] without labelled data. */
   evaluation: EvaluationRow[];

@@ -345,14 +345,17 @@ export class AnalysisController implements vscode.Disposable {
    * from disk only what it did not see in the previous run.
    */
   private embeddingCache(dir: string): EmbeddingCache {
-    if (this.cache?.dir !== dir) this.cache = new EmbeddingCache(dir, { memoryBytes: SESSION_MEMORY_BYTES });
+    if (this.cache?.dir !== dir) {
+      // A broken cache entry is recomputed; the user sees why in the output channel.
+      this.cache = new EmbeddingCache(dir, { memoryBytes: SESSION_MEMORY_BYTES, onWarning: (message) => this.log.warn(message) });
+    }
     return this.cache;
   }
 
   /** Creates the embedders, or reuses the previous run's when nothing about the models changed. */
   private async loadModels(modelIds: string[], settings: Settings, report: (message: string) => void): Promise<Embedder[]> {
     const entries = modelIds.map((id) => settings.models.find((entry) => entry.id === id) ?? ({ id } satisfies ModelEntry));
-    const key = JSON.stringify([entries, settings.dtype, settings.offline, settings.cacheFolder]);
+    const key = JSON.stringify([entries, settings.dtype, settings.offline, settings.cacheFolder, settings.requestTimeoutSeconds, settings.requestRetries]);
     if (this.models?.key === key) return this.models.embedders;
     await this.disposeModels();
     const embedders: Embedder[] = [];
@@ -369,6 +372,8 @@ export class AnalysisController implements vscode.Disposable {
               dtype: entry.dtype ?? settings.dtype,
               apiKey,
               overrides: entry.overrides,
+              requestTimeoutMs: settings.requestTimeoutSeconds * 1000,
+              requestRetries: settings.requestRetries,
             }),
           ),
         );
@@ -441,6 +446,9 @@ function progressMessage(progress: EmbedProgress): string {
   if (progress.kind === 'download') {
     const percent = progress.total > 0 ? ` ${Math.round((100 * progress.done) / progress.total)}%` : '';
     return vscode.l10n.t('Downloading {0}: {1}{2}', progress.model, progress.file ?? '', percent);
+  }
+  if (progress.kind === 'wait') {
+    return vscode.l10n.t('{0}: retrying in {1} s: {2}', progress.model, progress.waitSeconds ?? 0, progress.reason ?? '');
   }
   return vscode.l10n.t('Embedding with {0}: {1}/{2}', progress.model, progress.done, progress.total);
 }

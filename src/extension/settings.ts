@@ -26,6 +26,9 @@ export interface Settings {
   debounceMs: number;
   /** Live mode: the exact analysis (refit) runs this long after the last edit; previews come before it. */
   refitDelayMs: number;
+  /** OpenAI-compatible endpoints: total time per request, retries included (seconds), and retries. */
+  requestTimeoutSeconds: number;
+  requestRetries: number;
   trusted: boolean;
 }
 
@@ -57,6 +60,8 @@ export function readSettings(globalStorage: vscode.Uri): Settings {
     liveMode: config.get<boolean>('liveMode', true),
     debounceMs: Math.max(0, config.get<number>('liveDebounceMs', 600)),
     refitDelayMs: Math.max(0, config.get<number>('liveRefitDelayMs', 3000)),
+    requestTimeoutSeconds: Math.min(3600, Math.max(1, config.get<number>('requestTimeoutSeconds', 120))),
+    requestRetries: Math.min(20, Math.max(0, Math.floor(config.get<number>('requestRetries', 4)))),
     trusted,
   };
 }

@@ -19,7 +19,7 @@ import { DEFAULT_TASK_KINDS, type EvalKind, type EvaluationData } from '../engin
 import { BASE_TASK } from '../engine/types';
 import type { TaskSpec } from '../models/embedder';
 import { isRecord, nameValue, ownField, readDelimitedRows, readJsonLines } from './records';
-import { readUtf8File } from './textFile';
+import { readUtf8File } from '../engine/io/textFile';
 
 export const EVALUATION_FILE_EXTENSIONS = ['.csv', '.tsv', '.jsonl', '.ndjson'];
 

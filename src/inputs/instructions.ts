@@ -20,8 +20,9 @@ import { BASE_TASK } from '../engine/types';
 import type { TaskSpec } from '../models/embedder';
 import type { EvaluationSources } from './evaluationFiles';
 import { jsonSyntaxError } from './json';
+import { textLengthProblem } from './limits';
 import { isPresetName, PRESET_NAMES, presetTasks } from './presets';
-import { readUtf8File } from './textFile';
+import { readUtf8File } from '../engine/io/textFile';
 
 export type InstructionFormat = 'json' | 'yaml';
 
@@ -197,6 +198,8 @@ export function parseInstructionDocument(content: string, format: InstructionFor
   }
 
   const firstLineByName = new Map<string, number>();
+  /** Lower-cased name -> the name as written and its line: names become file names, which may ignore case. */
+  const firstByFoldedName = new Map<string, { name: string; line: number }>();
   taskList.items.forEach((item, index) => {
     const [start, end] = nodeSpan(item as Node | null, nodeSpan(taskList as Node, whole));
     const label = `task ${index + 1}`;
@@ -228,6 +231,11 @@ export function parseInstructionDocument(content: string, format: InstructionFor
         problem(`${label}: "${field}" is empty`, ...span);
         return undefined;
       }
+      const tooLong = textLengthProblem(value, `"${field}"`);
+      if (tooLong !== undefined) {
+        problem(`${label}: ${tooLong}`, ...span);
+        return undefined;
+      }
       return { value, span };
     };
     const name = stringField('name');
@@ -245,10 +253,20 @@ export function parseInstructionDocument(content: string, format: InstructionFor
         problem(`${label}: "${name.value}" is reserved: Base (no instruction) is always added first`, ...name.span);
       } else if (isCorpusTask(name.value)) {
         problem(`${label}: "${name.value}" is reserved: a bundle keeps the corpus documents' embeddings as ${CORPUS_TASK}.npy`, ...name.span);
+      } else if (/[\r\n]/.test(name.value)) {
+        problem(`${label}: the task name ${JSON.stringify(name.value)} contains a line break; a task name is one line`, ...name.span);
       } else if (firstLineByName.has(name.value)) {
         problem(`${label}: duplicate task name "${name.value}" (first on line ${firstLineByName.get(name.value)})`, ...name.span);
+      } else if (firstByFoldedName.has(name.value.toLowerCase())) {
+        const first = firstByFoldedName.get(name.value.toLowerCase())!;
+        problem(
+          `${label}: task names "${first.name}" (line ${first.line}) and "${name.value}" differ only in case; they would be ` +
+            'the same file on case-insensitive file systems: rename one',
+          ...name.span,
+        );
       } else {
         firstLineByName.set(name.value, line);
+        firstByFoldedName.set(name.value.toLowerCase(), { name: name.value, line });
       }
     }
     if (name && instruction) {

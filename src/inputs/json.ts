@@ -1,5 +1,5 @@
 import { UserError } from '../engine/errors';
-import { lineAt } from './textFile';
+import { lineAt } from '../engine/io/textFile';
 
 class JsonSyntaxProblem {
   constructor(

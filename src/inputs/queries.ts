@@ -16,8 +16,9 @@ import * as path from 'node:path';
 import { isSeq, LineCounter, parseDocument } from 'yaml';
 import { UserError } from '../engine/errors';
 import { parseJsonOrThrow } from './json';
+import { checkTextLength } from './limits';
 import { isRecord, nameValue, ownField, readDelimitedRows, readJsonLines } from './records';
-import { readUtf8File } from './textFile';
+import { readUtf8File } from '../engine/io/textFile';
 
 export const QUERY_FILE_EXTENSIONS = ['.txt', '.jsonl', '.ndjson', '.csv', '.tsv', '.json'];
 export const MIN_QUERIES = 3;
@@ -169,6 +170,7 @@ function parseJsonArray(content: string, file: string): Entry[] {
 
 function collect(entries: Entry[], file: string): QueryFile {
   if (entries.length === 0) throw new UserError('no queries found (the file is empty or has only comments)', file);
+  for (const entry of entries) checkTextLength(entry.text, 'the query', file, entry.line);
   const withId = requireAllOrNone(entries, (e) => e.id, 'id', file);
   const withLabel = requireAllOrNone(entries, (e) => e.label, 'label', file);
   const firstByText = new Map<string, { duplicate: DuplicateQuery; entry: Entry }>();

@@ -46,7 +46,7 @@ export async function createBundleEmbedder(bundlePath: string, modelName?: strin
   if (!bundle.queries) throw new UserError('the bundle has no queries.txt, so its rows cannot be matched to queries', bundlePath);
   const rowOf = new Map(bundle.queries.map((query, row) => [queryKey(query), row]));
   const taskOf = new Map<string | null, number>([[null, bundle.tasks.indexOf(BASE_TASK)]]);
-  for (const [task, instruction] of Object.entries(bundle.instructions ?? {})) taskOf.set(instruction, bundle.tasks.indexOf(task));
+  for (const [task, instruction] of bundle.instructions ?? []) taskOf.set(instruction, bundle.tasks.indexOf(task));
   const name = bundle.models[m];
   const dim = bundle.dims[m];
   const matrices = bundle.embeddings[m];

@@ -6,8 +6,9 @@
  * - Crash mid-write: each vector is written to a unique temporary file and renamed into place (atomic on POSIX and
  *   NTFS), so a reader sees either no file or a whole one. No fsync: after a power loss a file may be torn, which
  *   the checksum catches.
- * - Corruption: a file whose size, magic or checksum is wrong is a miss (counted as `corrupt`); the recomputed
- *   vector replaces it. A wrong vector is never returned.
+ * - Corruption: a file whose size, magic or checksum is wrong, or that cannot be read (a folder in its place, a
+ *   symbolic link loop, no permission), is a miss (counted as `corrupt`, told to onWarning); the recomputed vector
+ *   replaces it when it can. A failed write is a warning too: the cache never fails a run. A wrong vector is never returned.
  * - Concurrent writers (processes or calls): equal keys hold equal vectors, and renames replace whole files.
  *
  * An instance can also keep the vectors it reads or writes in memory, least recently used dropped first, up to
@@ -41,7 +42,15 @@ export const SESSION_MEMORY_BYTES = 256 * 1024 * 1024;
 export interface CacheOptions {
   /** Bytes of vectors also kept in memory by this instance (most recently used kept); default 0 (disk only). */
   memoryBytes?: number;
+  /**
+   * Told about a broken entry (unreadable, corrupt, a folder where a file belongs) or a failed write: the entry is a
+   * miss and the vector is recomputed, never a failure of the run. The first MAX_WARNINGS are told, then one summary.
+   */
+  onWarning?: (message: string) => void;
 }
+
+/** Warnings told one by one before they are only counted (a broken cache folder would otherwise flood the output). */
+const MAX_WARNINGS = 5;
 
 export class EmbeddingCache {
   readonly stats: CacheStats = { hits: 0, misses: 0, corrupt: 0, writes: 0 };
@@ -49,12 +58,21 @@ export class EmbeddingCache {
   /** key -> vector, in order of last use (Map keeps insertion order). */
   private readonly memory = new Map<string, Float32Array>();
   private memoryUsed = 0;
+  private readonly onWarning?: (message: string) => void;
+  private warnings = 0;
 
   constructor(
     readonly dir: string,
     options: CacheOptions = {},
   ) {
     this.memoryLimit = options.memoryBytes ?? 0;
+    this.onWarning = options.onWarning;
+  }
+
+  private warn(message: string): void {
+    this.warnings++;
+    if (this.warnings <= MAX_WARNINGS) this.onWarning?.(message);
+    else if (this.warnings === MAX_WARNINGS + 1) this.onWarning?.('further embedding cache warnings are not shown');
   }
 
   static key(identity: string, text: string): string {
@@ -97,23 +115,31 @@ export class EmbeddingCache {
       const key = EmbeddingCache.key(identity, text);
       this.remember(key, Float32Array.from(vectors[i]));
       const file = this.pathOf(shard, key);
-      const folder = path.dirname(file);
-      if (!made.has(folder)) {
-        await fs.promises.mkdir(folder, { recursive: true });
-        made.add(folder);
-      }
-      const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-      await fs.promises.writeFile(temp, encode(key, vectors[i]));
       try {
-        await fs.promises.rename(temp, file);
-        this.stats.writes++;
+        await this.write(file, key, vectors[i], made);
       } catch (error) {
-        await fs.promises.rm(temp, { force: true });
-        // Windows refuses to replace a file another process has open: that process wrote the same vector.
-        const code = (error as NodeJS.ErrnoException).code;
-        if (!(code === 'EPERM' || code === 'EACCES' || code === 'EBUSY') || !fs.existsSync(file)) throw error;
+        this.warn(`embedding cache: cannot store ${file} (${errorCode(error)}); the vector is used but not cached`);
       }
     });
+  }
+
+  private async write(file: string, key: string, vector: Float32Array, made: Set<string>): Promise<void> {
+    const folder = path.dirname(file);
+    if (!made.has(folder)) {
+      await fs.promises.mkdir(folder, { recursive: true });
+      made.add(folder);
+    }
+    const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+    try {
+      await fs.promises.writeFile(temp, encode(key, vector));
+      await fs.promises.rename(temp, file);
+      this.stats.writes++;
+    } catch (error) {
+      await fs.promises.rm(temp, { force: true });
+      // Windows refuses to replace a file another process has open: that process wrote the same vector.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (!(code === 'EPERM' || code === 'EACCES' || code === 'EBUSY') || !isFile(file)) throw error;
+    }
   }
 
   /** The vector of `key` kept in memory, now marked as the most recently used. */
@@ -151,12 +177,30 @@ export class EmbeddingCache {
     try {
       bytes = await fs.promises.readFile(file);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
+      const code = errorCode(error);
+      if (code === 'ENOENT') return undefined;
+      this.stats.corrupt++;
+      this.warn(`embedding cache: cannot read ${file} (${code}); treated as a miss`);
+      return undefined;
     }
     const vector = decode(key, bytes);
-    if (!vector) this.stats.corrupt++;
+    if (!vector) {
+      this.stats.corrupt++;
+      this.warn(`embedding cache: ${file} is corrupt; treated as a miss and recomputed`);
+    }
     return vector;
+  }
+}
+
+function errorCode(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+}
+
+function isFile(file: string): boolean {
+  try {
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
   }
 }
 

@@ -11,17 +11,27 @@ export interface TaskSpec {
 }
 
 export interface EmbedProgress {
-  kind: 'download' | 'embed';
+  /** wait: a pause before retrying a request (an endpoint's 429 or 5xx, or a network error). */
+  kind: 'download' | 'embed' | 'wait';
   model: string;
   done: number;
   total: number;
   /** For downloads: the file being fetched. */
   file?: string;
+  /** For waits: seconds until the retry. */
+  waitSeconds?: number;
+  /** For waits: what happened, e.g. "the server answered HTTP 429 Too Many Requests". */
+  reason?: string;
 }
 
 export interface EmbedOptions {
   signal?: AbortSignal;
   onProgress?: (progress: EmbedProgress) => void;
+  /**
+   * Called (and awaited) as each batch completes, with the indices into `texts` and their vectors, so that the caller
+   * can cache them at once: a run killed during a long embedding then resumes where it was.
+   */
+  onBatch?: (indices: readonly number[], vectors: readonly Float32Array[]) => Promise<void> | void;
 }
 
 export interface Embedder {

@@ -4,6 +4,7 @@
  * (the query with no task instruction).
  */
 import { UserError } from '../engine/errors';
+import { ownValue } from '../engine/records';
 
 /**
  * cls: first token; mean: attention-mask weighted mean; last: last non-padding token (by the attention mask);
@@ -140,7 +141,7 @@ const FAMILIES: Record<FamilyId, Family> = {
 export const FAMILY_IDS = Object.keys(FAMILIES) as FamilyId[];
 
 export function familyById(id: FamilyId): Family {
-  const family = FAMILIES[id];
+  const family = ownValue(FAMILIES, id);
   if (!family) throw new UserError(`unknown model family "${id}" (known: ${FAMILY_IDS.join(', ')})`);
   return { ...family };
 }

@@ -17,9 +17,12 @@ export interface HttpEmbedderOptions {
   apiKey?: string;
   /** Texts per request. Default 64. */
   batchSize?: number;
-  /** Per-request timeout in ms. Default 60000. */
+  /**
+   * Total time for one request (one batch), retries and waits included, in ms. Default 120000 (2 minutes): a server
+   * that never answers, trickles bytes or asks to retry much later ends the run with a clear message by then.
+   */
   timeoutMs?: number;
-  /** Retries after a 429 or 5xx (or a network error). Default 4. */
+  /** Retries after a 429 or 5xx (or a network error), within timeoutMs. Default 4. */
   retries?: number;
   /** First backoff delay in ms, doubled each retry (a Retry-After header wins). Default 500. */
   backoffMs?: number;
@@ -32,8 +35,9 @@ export interface HttpEmbedderOptions {
   name?: string;
 }
 
-/** Longest Retry-After we honour, so a server cannot stall a run for hours. */
-const MAX_RETRY_AFTER_MS = 60_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
+export const DEFAULT_REQUEST_RETRIES = 4;
+const TIMEOUT_HINT = 'raise it with --timeout SECONDS or the instructionLens.requestTimeoutSeconds setting';
 
 export class HttpEmbedder implements Embedder {
   readonly name: string;
@@ -63,8 +67,8 @@ export class HttpEmbedder implements Embedder {
       model: options.model,
       apiKey: options.apiKey,
       batchSize: options.batchSize ?? 64,
-      timeoutMs: options.timeoutMs ?? 60_000,
-      retries: options.retries ?? 4,
+      timeoutMs: options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      retries: options.retries ?? DEFAULT_REQUEST_RETRIES,
       backoffMs: options.backoffMs ?? 500,
     };
   }
@@ -90,7 +94,7 @@ export class HttpEmbedder implements Embedder {
     onProgress?.({ kind: 'embed', model: this.name, done, total: texts.length });
     for (const batch of planBatches(texts, this.options.batchSize)) {
       if (signal?.aborted) throw new CancelledError();
-      const vectors = await this.request(batch.map((i) => texts[i]), signal);
+      const vectors = await this.request(batch.map((i) => texts[i]), signal, onProgress);
       for (const [row, vector] of vectors.entries()) {
         dim ??= vector.length;
         if (vector.length !== dim) {
@@ -98,6 +102,7 @@ export class HttpEmbedder implements Embedder {
         }
         result[batch[row]] = this.normalize ? normalizeL2(vector) : vector;
       }
+      await options.onBatch?.(batch, batch.map((textIndex) => result[textIndex]));
       done += batch.length;
       onProgress?.({ kind: 'embed', model: this.name, done, total: texts.length });
     }
@@ -106,48 +111,77 @@ export class HttpEmbedder implements Embedder {
 
   async dispose(): Promise<void> {}
 
-  /** One batch, with retries on 429, 5xx and network errors. */
-  private async request(input: string[], signal: AbortSignal | undefined): Promise<Float32Array[]> {
+  /**
+   * One batch, with retries on 429, 5xx and network errors, all within one deadline (timeoutMs). Each wait before a
+   * retry is reported as progress ("retrying in 30 s: server said 429 Too Many Requests"); a wait the deadline cannot
+   * hold ends the request at once with what the server did.
+   */
+  private async request(input: string[], signal: AbortSignal | undefined, onProgress: EmbedOptions['onProgress']): Promise<Float32Array[]> {
     const body = JSON.stringify({ model: this.options.model, input });
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
-    for (let attempt = 0; ; attempt++) {
-      const retriesLeft = attempt < this.options.retries;
-      let response: Response;
-      let text: string;
-      const timeout = new AbortController();
-      const timer = setTimeout(() => timeout.abort(), this.options.timeoutMs);
-      const onAbort = (): void => timeout.abort();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      try {
-        response = await fetch(this.url, { method: 'POST', headers, body, signal: timeout.signal });
-        text = await response.text();
-      } catch (error) {
-        if (signal?.aborted) throw new CancelledError();
-        const problem = timeout.signal.aborted
-          ? `no answer within ${this.options.timeoutMs} ms`
-          : `request failed: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`;
-        if (retriesLeft) {
-          await sleep(this.backoff(attempt), signal);
-          continue;
-        }
-        throw new UserError(`${this.url}: ${problem} (after ${attempt + 1} attempts)`);
-      } finally {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
+    const deadline = Date.now() + this.options.timeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.attempt(body, headers, deadline - Date.now(), signal);
+      if (outcome.text !== undefined) return this.parse(outcome.text, input.length);
+      const { problem, retryable, retryAfterMs } = outcome;
+      const attempts = `${attempt} ${attempt === 1 ? 'attempt' : 'attempts'}`;
+      if (!retryable || attempt > this.options.retries) {
+        throw new UserError(`${this.url}: ${problem}${retryable ? ` (after ${attempts})` : ''}`);
       }
-      if (response.ok) return this.parse(text, input.length);
+      const waitMs = retryAfterMs ?? this.backoff(attempt - 1);
+      const left = deadline - Date.now();
+      if (waitMs >= left) {
+        const asked = retryAfterMs === undefined ? '' : `, and asked to retry in ${formatSeconds(retryAfterMs)}`;
+        throw new UserError(
+          `${this.url}: ${problem}${asked}; giving up after ${attempts}: retrying would exceed the ` +
+            `${formatSeconds(this.options.timeoutMs)} limit per request (${TIMEOUT_HINT})`,
+        );
+      }
+      onProgress?.({ kind: 'wait', model: this.name, done: 0, total: 0, waitSeconds: Math.ceil(waitMs / 1000), reason: problem });
+      await sleep(waitMs, signal);
+    }
+  }
+
+  /** One HTTP exchange within `timeLeftMs`: the body of a 2xx answer, or what went wrong. */
+  private async attempt(
+    body: string,
+    headers: Record<string, string>,
+    timeLeftMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<{ text: string } | { text?: undefined; problem: string; retryable: boolean; retryAfterMs?: number }> {
+    if (signal?.aborted) throw new CancelledError();
+    if (timeLeftMs <= 0) {
+      return { problem: `no answer within the ${formatSeconds(this.options.timeoutMs)} limit per request (${TIMEOUT_HINT})`, retryable: false };
+    }
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), timeLeftMs);
+    const onAbort = (): void => timeout.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let response: Response | undefined;
+    try {
+      // The signal also covers reading the body: a server sending a byte a second is cut off at the deadline.
+      response = await fetch(this.url, { method: 'POST', headers, body, signal: timeout.signal });
+      const text = await response.text();
+      if (response.ok) return { text };
       const retryable = response.status === 429 || response.status >= 500;
-      if (retryable && retriesLeft) {
-        await sleep(retryAfterMs(response.headers.get('retry-after')) ?? this.backoff(attempt), signal);
-        continue;
-      }
       const detail = text.trim().slice(0, 300);
-      throw new UserError(
-        `${this.url} answered HTTP ${response.status} ${response.statusText}` +
-          (retryable ? ` (after ${attempt + 1} attempts)` : '') +
-          (detail ? `: ${detail}` : ''),
-      );
+      return {
+        problem: `the server answered HTTP ${response.status} ${response.statusText}`.trimEnd() + (detail ? `: ${detail}` : ''),
+        retryable,
+        retryAfterMs: retryable ? retryAfterMs(response.headers.get('retry-after')) : undefined,
+      };
+    } catch (error) {
+      if (signal?.aborted) throw new CancelledError();
+      if (timeout.signal.aborted) {
+        const what = response ? `the server answered HTTP ${response.status} but did not finish sending its answer` : 'the server did not answer';
+        return { problem: `${what} within the ${formatSeconds(this.options.timeoutMs)} limit per request (${TIMEOUT_HINT})`, retryable: false };
+      }
+      const cause = (error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message;
+      return { problem: `request failed: ${cause}`, retryable: true };
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 
@@ -174,10 +208,17 @@ export class HttpEmbedder implements Embedder {
       const index = (item as { index?: unknown })?.index ?? position;
       const embedding = (item as { embedding?: unknown })?.embedding;
       if (!Number.isInteger(index) || (index as number) < 0 || (index as number) >= count || out[index as number]) {
-        throw new UserError(`${this.url} returned data[${position}].index = ${JSON.stringify(index)}: not a new index below ${count}`);
+        const shown = typeof index === 'object' && index !== null ? 'not a number' : JSON.stringify(index);
+        throw new UserError(`${this.url} returned data[${position}].index = ${shown}: not a new index below ${count}`);
       }
       if (!Array.isArray(embedding) || embedding.length === 0 || !embedding.every((v) => typeof v === 'number' && Number.isFinite(v))) {
         throw new UserError(`${this.url} returned data[${position}].embedding that is not a non-empty array of finite numbers`);
+      }
+      const overflow = embedding.findIndex((v) => !Number.isFinite(Math.fround(v as number)));
+      if (overflow >= 0) {
+        throw new UserError(
+          `${this.url} returned data[${position}].embedding[${overflow}] = ${embedding[overflow]}, which overflows float32 (magnitude above 3.4e38): not an embedding`,
+        );
       }
       dim ??= embedding.length;
       if (embedding.length !== dim) {
@@ -191,13 +232,18 @@ export class HttpEmbedder implements Embedder {
   }
 }
 
-/** Retry-After in ms (seconds or an HTTP date), capped; undefined when absent or unreadable. */
+/** Retry-After in ms (seconds or an HTTP date); undefined when absent or unreadable. The deadline bounds it. */
 function retryAfterMs(header: string | null): number | undefined {
   if (!header) return undefined;
   const seconds = Number(header);
   const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - Date.now();
-  return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS) : undefined;
+  return Number.isFinite(ms) ? Math.max(ms, 0) : undefined;
 }
+
+function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(ms < 10_000 ? 1 : 0))} s`;
+}
+
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -10,6 +10,7 @@ import { BASE_TASK, type EmbeddingBundle, type ModelFailure, type UnknownTokenCo
 import { CancelledError, UserError } from '../engine/errors';
 import { sharedFloat64 } from '../engine/kernels/shared';
 import { CORPUS_TASK, isCorpusTask } from '../engine/evaluation/types';
+import { checkTextLength } from '../inputs/limits';
 import type { EmbeddingCache } from './cache';
 import type { EmbedProgress, Embedder, TaskSpec } from './embedder';
 
@@ -69,8 +70,8 @@ export async function embedAll(options: EmbedAllOptions): Promise<EmbedAllResult
   if (models.length === 0) {
     throw UserError.of({ code: 'noModelLeft', params: { errors: failedModels.map((f) => `${f.model}: ${f.error}`) } });
   }
-  const instructions: Record<string, string> = {};
-  for (const task of tasks) if (task.instruction !== null) instructions[task.name] = task.instruction;
+  const instructions = new Map<string, string>();
+  for (const task of tasks) if (task.instruction !== null) instructions.set(task.name, task.instruction);
   const bundle: EmbeddingBundle = {
     models,
     tasks: tasks.map((t) => t.name),
@@ -115,14 +116,23 @@ async function embedModel(
     else missing.push(text);
   });
   if (missing.length > 0) {
-    const computed = await embedder.embed(missing, { signal, onProgress });
+    let reported = 0;
+    // Each batch is cached as it completes (checked first, so that a bad vector never enters the cache): a run that
+    // is killed resumes where it was.
+    const onBatch = async (indices: readonly number[], batch: readonly Float32Array[]): Promise<void> => {
+      const texts = indices.map((i) => missing[i]);
+      checkVectors(embedder.name, texts, [...batch]);
+      if (cache) await cache.setMany(identity, texts, batch);
+      reported += indices.length;
+    };
+    const computed = await embedder.embed(missing, { signal, onProgress, onBatch });
     if (computed.length !== missing.length) {
       throw new Error(`model ${embedder.name} returned ${computed.length} vectors for ${missing.length} texts`);
     }
     missing.forEach((text, i) => vectors.set(text, computed[i]));
-    // Checked before storing, so that a bad vector never enters the cache.
     checkVectors(embedder.name, missing, computed);
-    if (cache) await cache.setMany(identity, missing, computed);
+    // An embedder that does not report batches (a bundle) is cached at the end.
+    if (cache && reported === 0) await cache.setMany(identity, missing, computed);
   }
   stats.hits += unique.length - missing.length;
   stats.misses += missing.length;
@@ -163,6 +173,8 @@ async function unknownTokenCounts(
 
 function validate(queries: string[], tasks: TaskSpec[], embedders: Embedder[]): void {
   if (queries.length === 0) throw new UserError('no queries to embed');
+  // Backstop for texts that did not come from a checked file (the extension's selection as an instruction).
+  queries.forEach((query, i) => checkTextLength(query, `query ${i + 1}`));
   if (embedders.length === 0) throw new UserError('no models to embed with');
   if (tasks.length === 0 || tasks[0].instruction !== null || tasks[0].name !== BASE_TASK) {
     throw new Error(`embedAll: tasks[0] must be ${BASE_TASK} with instruction null`);
@@ -173,6 +185,7 @@ function validate(queries: string[], tasks: TaskSpec[], embedders: Embedder[]): 
     if (isCorpusTask(task.name)) throw new UserError(`"${task.name}" is reserved (a bundle's corpus embeddings are ${CORPUS_TASK}.npy), not a task name`);
     names.add(task.name);
     if (i > 0 && task.instruction === null) throw new UserError(`task "${task.name}" has no instruction`);
+    if (task.instruction !== null) checkTextLength(task.instruction, `the instruction of task "${task.name}"`);
   }
   const models = new Set<string>();
   for (const embedder of embedders) {

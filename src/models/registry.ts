@@ -27,6 +27,9 @@ export interface CreateEmbedderOptions {
   apiKey?: string;
   overrides?: ModelOverrides;
   batchSize?: number;
+  /** `openai:` endpoints: total time per request, retries included (default 2 minutes), and retries (default 4). */
+  requestTimeoutMs?: number;
+  requestRetries?: number;
 }
 
 /** `openai:NAME@BASEURL` -> its parts, or undefined when `spec` is not an endpoint spec. */
@@ -55,6 +58,8 @@ export async function createEmbedder(spec: string, options: CreateEmbedderOption
       apiKey: options.apiKey,
       overrides: options.overrides,
       batchSize: options.batchSize,
+      timeoutMs: options.requestTimeoutMs,
+      retries: options.requestRetries,
     });
   }
   const dtype = options.dtype ?? 'fp32';

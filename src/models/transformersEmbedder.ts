@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { CancelledError, UserError } from '../engine/errors';
 import { distPath } from '../engine/io/paths';
 import type { UnknownTokenCounts } from '../engine/types';
-import { planBatches } from './batching';
+import { planBatchesByLength } from './batching';
 import type { EmbedOptions, Embedder } from './embedder';
 import {
   type Family,
@@ -23,17 +23,16 @@ import {
   renderText,
   resolveFamily,
 } from './families';
-import {
-  type BatchRequest,
-  type LoadRequest,
-  onnxFileStem,
-  type TokensRequest,
-  unavailableMessage,
-  type WorkerMessage,
-  type WorkerRequest,
-} from './workerProtocol';
+import { errorFromWorker, type LoadRequest, onnxFileStem, unavailableMessage, type WorkerMessage, type WorkerRequest } from './workerProtocol';
 
 export const DTYPES = ['fp32', 'fp16', 'q8', 'q4'] as const;
+
+/**
+ * In the cache identity: vectors are computed without padding, one model run per token count (embedWorker.embedBatch),
+ * so that a recomputed vector equals the cached one bit for bit; vectors cached before, from padded batches, are not
+ * mixed with these.
+ */
+export const UNPADDED_BATCHES = 'batches=unpadded';
 export type Dtype = (typeof DTYPES)[number];
 
 /** File-name suffix transformers.js uses for each dtype (onnx/model{suffix}.onnx). */
@@ -251,7 +250,7 @@ export class TransformersEmbedder implements Embedder {
           ? `files-sha256:${await sha256OfFiles(request.model, weightFiles, request.cacheDir)}`
           : `hub:${request.model}@${request.revision ?? 'main'}`;
       const end = request.endToken === undefined ? '' : `|end=${request.endToken}`;
-      return `transformers.js|${source}|dtype=${request.dtype}|${familyIdentity(this.family)}${end}`;
+      return `transformers.js|${source}|dtype=${request.dtype}|${UNPADDED_BATCHES}|${familyIdentity(this.family)}${end}`;
     })();
     return this.identityPromise;
   }
@@ -273,9 +272,10 @@ export class TransformersEmbedder implements Embedder {
   countUnknownTokens(texts: string[], options: EmbedOptions = {}): Promise<UnknownTokenCounts | null> {
     const run = this.queue.then(async () => {
       await this.cancellable(this.ensureLoaded(), options.signal);
-      const message = await this.cancellable(this.request({ type: 'tokens', id: this.nextId++, texts }), options.signal);
-      if (message.type !== 'tokens') throw new Error(`unexpected worker message ${message.type}`);
-      return message.counts;
+      const message = await this.cancellable(this.ask((id) => ({ type: 'tokens', id, texts })), options.signal);
+      if (message.type === 'tokens') return message.counts;
+      if (message.type === 'error') throw errorFromWorker(message);
+      throw new Error(`unexpected worker message ${message.type}`);
     });
     this.queue = run.catch(() => undefined);
     return run;
@@ -302,12 +302,14 @@ export class TransformersEmbedder implements Embedder {
     const total = texts.length;
     let done = 0;
     onProgress?.({ kind: 'embed', model: this.name, done, total });
-    for (const batch of planBatches(texts, this.setup.batchSize)) {
+    const counts = await this.cancellable(this.countTokens(texts), signal);
+    for (const batch of planBatchesByLength(counts, this.setup.batchSize)) {
       if (signal?.aborted) throw new CancelledError();
       const message = await this.cancellable(this.runBatch(batch.map((i) => texts[i])), signal);
       batch.forEach((textIndex, row) => {
         result[textIndex] = message.data.slice(row * message.dim, (row + 1) * message.dim);
       });
+      await options.onBatch?.(batch, batch.map((textIndex) => result[textIndex]));
       done += batch.length;
       onProgress?.({ kind: 'embed', model: this.name, done, total });
     }
@@ -370,7 +372,7 @@ export class TransformersEmbedder implements Embedder {
           resolve();
         } else if (message.type === 'error' && message.id === undefined) {
           worker.unref();
-          reject(message.user ? new UserError(message.message) : new Error(message.message));
+          reject(errorFromWorker(message));
         } else if (message.id !== undefined) {
           const batch = this.pending.get(message.id);
           this.pending.delete(message.id);
@@ -397,23 +399,30 @@ export class TransformersEmbedder implements Embedder {
   }
 
   private async runBatch(texts: string[]): Promise<{ dim: number; data: Float32Array }> {
-    const message = await this.request({ type: 'batch', id: this.nextId++, texts });
+    const message = await this.ask((id) => ({ type: 'batch', id, texts }));
     if (message.type === 'vectors') return message;
+    if (message.type === 'error') throw errorFromWorker(message);
     throw new Error(`unexpected worker message ${message.type}`);
   }
 
-  /** Posts a batch or tokens request and waits for its reply; an error reply rejects. */
-  private async request(request: BatchRequest | TokensRequest): Promise<WorkerMessage> {
-    const message = await new Promise<WorkerMessage>((resolve) => {
-      this.pending.set(request.id, { resolve });
+  /** Token counts of `texts`, to plan batches that run as few model runs as possible (see embedWorker). */
+  private async countTokens(texts: string[]): Promise<number[]> {
+    const message = await this.ask((id) => ({ type: 'count', id, texts }));
+    if (message.type === 'counts') return message.counts;
+    if (message.type === 'error') throw errorFromWorker(message);
+    throw new Error(`unexpected worker message ${message.type}`);
+  }
+
+  private ask(request: (id: number) => WorkerRequest): Promise<WorkerMessage> {
+    const id = this.nextId++;
+    return new Promise<WorkerMessage>((resolve) => {
+      this.pending.set(id, { resolve });
       try {
-        this.post(request);
+        this.post(request(id));
       } catch (error) {
-        this.pending.delete(request.id);
+        this.pending.delete(id);
         throw error;
       }
     });
-    if (message.type === 'error') throw message.user ? new UserError(message.message) : new Error(message.message);
-    return message;
   }
 }

@@ -8,7 +8,7 @@ import { CancelledError } from '../engine/errors';
 import type { UnknownTokenCounts } from '../engine/types';
 import type { EmbedOptions, Embedder } from './embedder';
 import { familyById, familyIdentity, renderDocument, renderText } from './families';
-import { createTransformersEmbedder, defaultModelCacheDir, type TransformersEmbedder } from './transformersEmbedder';
+import { createTransformersEmbedder, defaultModelCacheDir, UNPADDED_BATCHES, type TransformersEmbedder } from './transformersEmbedder';
 import { prepareUseLiteOnnx, USE_LITE_CONVERTER_VERSION, USE_LITE_PACKAGE } from './useLiteOnnx';
 
 export const USE_LITE_NAME = 'use-lite';
@@ -53,6 +53,7 @@ class UseLiteEmbedder implements Embedder {
         `converter=${USE_LITE_CONVERTER_VERSION}`,
         `onnx-folder-sha256:${converted.contentHash}`,
         'dtype=fp32',
+        UNPADDED_BATCHES,
         familyIdentity(embedder.family),
       ].join('|');
       return { embedder, identity };
@@ -80,7 +81,11 @@ class UseLiteEmbedder implements Embedder {
     const { embedder } = await this.load();
     // Loading reads local files only: the runtime's "download" progress for them would mislead.
     const onProgress = options.onProgress;
-    return embedder.embed(texts, { signal: options.signal, onProgress: onProgress && ((p) => p.kind === 'embed' && onProgress(p)) });
+    return embedder.embed(texts, {
+      signal: options.signal,
+      onProgress: onProgress && ((p) => p.kind === 'embed' && onProgress(p)),
+      onBatch: options.onBatch,
+    });
   }
 
   async countUnknownTokens(texts: string[], options: EmbedOptions = {}): Promise<UnknownTokenCounts | null> {

@@ -1,5 +1,6 @@
 /** Messages between TransformersEmbedder (caller's thread) and embedWorker (worker thread). */
 import * as path from 'node:path';
+import { UserError } from '../engine/errors';
 import type { Pooling } from './families';
 
 export interface LoadRequest {
@@ -36,7 +37,14 @@ export interface TokensRequest {
   texts: string[];
 }
 
-export type WorkerRequest = LoadRequest | BatchRequest | TokensRequest;
+/** Token counts of texts (after truncation), to plan batches by them. */
+export interface CountRequest {
+  type: 'count';
+  id: number;
+  texts: string[];
+}
+
+export type WorkerRequest = LoadRequest | BatchRequest | TokensRequest | CountRequest;
 
 export interface DownloadMessage {
   type: 'download';
@@ -74,9 +82,25 @@ export interface ErrorMessage {
   message: string;
   /** true: a problem with the user's input (model id, folder, options): shown without a stack. */
   user: boolean;
+  /** The worker-side stack of an unexpected error, for INSTRUCTION_LENS_DEBUG=1; never part of the message. */
+  stack?: string;
 }
 
-export type WorkerMessage = DownloadMessage | LoadedMessage | VectorsMessage | TokensMessage | ErrorMessage;
+/** The Error a worker's error message stands for on the caller's side (UserError for the user's input). */
+export function errorFromWorker(message: ErrorMessage): Error {
+  if (message.user) return new UserError(message.message);
+  const error = new Error(message.message);
+  if (message.stack !== undefined) error.stack = message.stack;
+  return error;
+}
+
+export interface CountsMessage {
+  type: 'counts';
+  id: number;
+  counts: number[];
+}
+
+export type WorkerMessage = DownloadMessage | LoadedMessage | VectorsMessage | TokensMessage | CountsMessage | ErrorMessage;
 
 /** The message for a model that cannot be loaded from what is on disk (offline, or missing files in a folder). */
 export function unavailableMessage(request: LoadRequest, detail: string): string {

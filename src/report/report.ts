@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import { distPath } from '../engine/io/paths';
 import type { AnalysisResult } from '../engine/types';
+import { ownValue } from '../engine/records';
 import { formatNumber } from '../../webview/charts';
 import { evaluationView } from '../../webview/evaluationCharts';
 import { evaluationSection } from './evaluationSection';
@@ -167,7 +168,7 @@ function displacementTable(result: AnalysisResult): string {
   const rows = result.displacement.map((d) => [
     escapeHtml(d.model),
     escapeHtml(d.task),
-    escapeHtml(result.instructions?.[d.task] ?? ''),
+    escapeHtml(ownValue(result.instructions, d.task) ?? ''),
     formatNumber(d.meanCosineDistance),
     `[${formatNumber(d.meanCosineDistanceCiLow)}, ${formatNumber(d.meanCosineDistanceCiHigh)}]`,
     formatNumber(d.medianCosineDistance),
@@ -194,7 +195,7 @@ function procrustesTable(result: AnalysisResult): string {
 
 function varianceTable(result: AnalysisResult): string {
   const rows = result.models.map((model, m) => {
-    const ratios = result.explainedVarianceRatio[model] ?? [];
+    const ratios = ownValue(result.explainedVarianceRatio, model) ?? [];
     const first = ratios.slice(0, 3).map(formatNumber).join(', ');
     return [escapeHtml(model), String(result.dims[m]), formatNumber(ratios.reduce((a, b) => a + b, 0)), first];
   });

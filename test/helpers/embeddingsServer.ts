@@ -9,6 +9,10 @@ import type { Embedder } from '../../src/models/embedder';
 export type Fault =
   | { kind: 'status'; status: number; retryAfter?: string }
   | { kind: 'hang' }
+  /** Status 200 and headers at once, then the body one byte a second. */
+  | { kind: 'trickle' }
+  /** A valid answer whose first value is 1e39: finite in JSON, too large for float32. */
+  | { kind: 'huge' }
   | { kind: 'malformed' }
   | { kind: 'wrongDimension' }
   | { kind: 'wrongCount' }
@@ -56,6 +60,13 @@ export async function startEmbeddingsServer(embedder: Embedder): Promise<Embeddi
       hanging.add(res);
       return;
     }
+    if (fault?.kind === 'trickle') {
+      hanging.add(res);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const timer = setInterval(() => (res.destroyed ? clearInterval(timer) : res.write(' ')), 1000);
+      res.write(' ');
+      return;
+    }
     if (fault?.kind === 'malformed') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"data": [ {"index": 0, "embedding": [0.1,');
       return;
@@ -65,6 +76,7 @@ export async function startEmbeddingsServer(embedder: Embedder): Promise<Embeddi
     if (fault?.kind === 'wrongDimension') data[data.length - 1].embedding.push(0.5);
     if (fault?.kind === 'wrongCount') data = data.slice(1);
     if (fault?.kind === 'reversed') data = data.reverse();
+    if (fault?.kind === 'huge') data[0].embedding[0] = 1e39;
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ object: 'list', model, data, usage: { prompt_tokens: 0, total_tokens: 0 } }));
   }

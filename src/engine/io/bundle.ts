@@ -23,7 +23,10 @@ import { tempSiblingPath } from './atomicWrite';
 import { DIAGNOSTICS_FILE, diagnosticsJson, parseDiagnostics } from './bundleDiagnostics';
 import { UserError } from '../errors';
 import { encodeNpyFloat32, parseNpy } from './npy';
+import { checkRegularFile, fileSystemError, MAX_ARRAY_FILE_BYTES, readRegularFile } from './regularFile';
+import { readUtf8File } from './textFile';
 import { sharedCopyOf, sharedFloat64 } from '../kernels/shared';
+import { ownValue, recordOf } from '../records';
 import { BASE_TASK, type EmbeddingBundle } from '../types';
 import { CORPUS_TASK, isCorpusTask } from '../evaluation/types';
 import { checkEvaluationShape, corpusAsStored, EVALUATION_BUNDLE_FILES, readEvaluationFiles, writeEvaluationFiles } from './bundleEvaluation';
@@ -33,6 +36,17 @@ const QUERIES_FILE = 'queries.txt';
 const MODELS_FILE = 'models.txt';
 const TASKS_FILE = 'tasks.txt';
 const INSTRUCTIONS_FILE = 'instructions.json';
+/** Rows (queries) a JSON Lines bundle may index: 2^24, far beyond what fits in memory at d = 1024. */
+const MAX_JSONL_ROWS = 2 ** 24;
+/**
+ * Embedding values must fit in float32, the precision models produce and bundles are written in; larger values
+ * (1e300 in a float64 .npy) would overflow the sums of squares of the analysis.
+ */
+const FLOAT32_RANGE = 'the value overflows: embedding values must fit in float32 (magnitude below 3.4e38)';
+
+function fitsFloat32(value: number): boolean {
+  return Number.isFinite(Math.fround(value));
+}
 
 /** Reads a bundle folder or a .jsonl file, validating everything (UserError naming file, line/array, problem). */
 export async function readBundle(bundlePath: string): Promise<EmbeddingBundle> {
@@ -113,11 +127,7 @@ export async function writeBundle(dir: string, bundle: EmbeddingBundle, options:
   );
 
   await fs.mkdir(path.dirname(path.resolve(dir)), { recursive: true });
-  const existing = await listIfDirectory(dir);
-  if (existing && existing.length > 0) {
-    if (!options.overwrite) throw new UserError('folder exists and is not empty; not overwriting it', dir);
-    await checkOnlyBundleFiles(dir, existing);
-  }
+  const existing = await checkBundleTarget(dir, options);
 
   const temp = tempSiblingPath(dir);
   try {
@@ -139,7 +149,7 @@ export async function writeBundle(dir: string, bundle: EmbeddingBundle, options:
     await fs.writeFile(path.join(temp, MODELS_FILE), bundle.models.map((m) => m + '\n').join(''));
     await fs.writeFile(path.join(temp, TASKS_FILE), bundle.tasks.map((t) => t + '\n').join(''));
     if (bundle.instructions) {
-      await fs.writeFile(path.join(temp, INSTRUCTIONS_FILE), JSON.stringify(bundle.instructions, null, 2) + '\n');
+      await fs.writeFile(path.join(temp, INSTRUCTIONS_FILE), JSON.stringify(recordOf(bundle.instructions), null, 2) + '\n');
     }
     const diagnostics = diagnosticsJson(bundle);
     if (diagnostics) await fs.writeFile(path.join(temp, DIAGNOSTICS_FILE), diagnostics);
@@ -148,6 +158,20 @@ export async function writeBundle(dir: string, bundle: EmbeddingBundle, options:
     await fs.rm(temp, { recursive: true, force: true });
     throw error;
   }
+}
+
+/**
+ * Throws a UserError unless writeBundle(dir, ..., options) may write there: `dir` is missing or empty, or holds an
+ * old bundle and `overwrite` is set. Returns the folder's entries (undefined when missing). Callers check it before
+ * the embedding work too, so that a refusal never comes after it.
+ */
+export async function checkBundleTarget(dir: string, options: WriteBundleOptions = {}): Promise<string[] | undefined> {
+  const existing = await listIfDirectory(dir);
+  if (existing && existing.length > 0) {
+    if (!options.overwrite) throw new UserError('folder exists and is not empty; not overwriting it', dir);
+    await checkOnlyBundleFiles(dir, existing);
+  }
+  return existing;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -163,7 +187,7 @@ async function readFolderBundle(dir: string): Promise<EmbeddingBundle> {
       dir,
     );
   }
-  const folderOf = new Map(folders.map((folder) => [decodeName(folder), folder]));
+  const folderOf = decodedNames(folders, 'model', dir);
   const models = await readOrder(path.join(dir, MODELS_FILE), [...folderOf.keys()], 'model', 'folder');
   const modelFolders = models.map((model) => folderOf.get(model) as string);
 
@@ -171,13 +195,12 @@ async function readFolderBundle(dir: string): Promise<EmbeddingBundle> {
   const taskSets: Map<string, string>[] = []; // task name -> file name
   for (const folder of modelFolders) {
     const modelDir = path.join(dir, folder);
-    const files = (await filterEntries(modelDir, await readDir(modelDir), 'file')).filter((f) => f.endsWith('.npy'));
+    const modelEntries = await readDir(modelDir);
+    const files = (await filterEntries(modelDir, modelEntries, 'file')).filter((f) => f.endsWith('.npy'));
+    await checkSpecialNpy(modelDir, modelEntries, files);
     if (files.length === 0) throw new UserError('model folder has no .npy files (expected <task>.npy)', modelDir);
-    const tasks = new Map<string, string>();
-    for (const file of files) {
-      const task = decodeName(file.slice(0, -'.npy'.length));
-      if (task !== CORPUS_TASK) tasks.set(task, file); // Corpus.npy: the documents (bundleEvaluation.ts)
-    }
+    const tasks = decodedNames(files, 'task', modelDir);
+    tasks.delete(CORPUS_TASK); // Corpus.npy: the documents (bundleEvaluation.ts)
     if (!tasks.has(BASE_TASK)) {
       throw new UserError(
         `${BASE_TASK}.npy is missing: every model needs the embeddings of the queries without instruction as ${BASE_TASK}.npy`,
@@ -210,6 +233,7 @@ async function readFolderBundle(dir: string): Promise<EmbeddingBundle> {
     for (const task of tasks) {
       const file = path.join(dir, modelFolders[m], taskSets[m].get(task) as string);
       const matrix = parseNpy(await readFile(file), file);
+      checkFloat32Range(matrix.data, matrix.cols, file);
       if (n < 0) {
         n = matrix.rows;
         nFile = file;
@@ -276,7 +300,7 @@ async function readQueries(file: string, n: number): Promise<string[] | undefine
   return lines;
 }
 
-async function readInstructions(file: string, tasks: string[]): Promise<Record<string, string> | undefined> {
+async function readInstructions(file: string, tasks: string[]): Promise<Map<string, string> | undefined> {
   const text = await readOptionalText(file);
   if (text === undefined) return undefined;
   let value: unknown;
@@ -288,12 +312,12 @@ async function readInstructions(file: string, tasks: string[]): Promise<Record<s
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new UserError('expected a JSON object {"task": "instruction", ...}', file);
   }
-  const instructions: Record<string, string> = {};
+  const instructions = new Map<string, string>();
   for (const task of tasks) {
-    const text = (value as Record<string, unknown>)[task];
+    const text = ownValue(value as Record<string, unknown>, task);
     if (text === undefined) continue;
     if (typeof text !== 'string') throw new UserError(`instruction of task '${task}' is not a string`, file);
-    instructions[task] = text;
+    instructions.set(task, text);
   }
   return instructions;
 }
@@ -314,6 +338,7 @@ async function readJsonlBundle(file: string): Promise<EmbeddingBundle> {
 
   let stream: ReadStream;
   try {
+    await checkRegularFile(file, Number.POSITIVE_INFINITY); // streamed: no size limit, but never a FIFO or a device
     stream = createReadStream(file, { encoding: 'utf8' });
     await new Promise<void>((resolve, reject) => {
       stream.once('open', () => resolve());
@@ -446,7 +471,12 @@ function parseJsonlRecord(
   if (typeof model !== 'string' || model === '') throw new UserError('"model" must be a non-empty string', file, lineNumber);
   if (typeof task !== 'string' || task === '') throw new UserError('"task" must be a non-empty string', file, lineNumber);
   if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0) {
-    throw new UserError(`"index" must be a non-negative integer (got ${JSON.stringify(index)})`, file, lineNumber);
+    throw new UserError(`"index" must be a non-negative integer (got ${describeJsonValue(index)})`, file, lineNumber);
+  }
+  if (index >= MAX_JSONL_ROWS) {
+    // Above 2^32 - 2 an index is no array index at all and the row would vanish silently; below it, a huge index
+    // would make a hole of billions of rows.
+    throw new UserError(`"index" ${index} is out of range: indexes run from 0 to the number of queries - 1 (at most ${MAX_JSONL_ROWS - 1})`, file, lineNumber);
   }
   if (!Array.isArray(vector)) throw new UserError('"vector" must be an array of numbers', file, lineNumber);
   if (vector.length === 0) throw new UserError('"vector" is empty', file, lineNumber);
@@ -454,11 +484,23 @@ function parseJsonlRecord(
   for (let j = 0; j < vector.length; j++) {
     const v = vector[j];
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw new UserError(`vector[${j}] is ${typeof v === 'number' ? v : JSON.stringify(v)}; expected a finite number`, file, lineNumber);
+      throw new UserError(`vector[${j}] is ${typeof v === 'number' ? v : describeJsonValue(v)}; expected a finite number`, file, lineNumber);
     }
+    if (!fitsFloat32(v)) throw new UserError(`vector[${j}] is ${v}: ${FLOAT32_RANGE}`, file, lineNumber);
     values[j] = v;
   }
   return { model, task, index, vector: values };
+}
+
+/**
+ * A parsed JSON value for a message: scalars as JSON (long strings cut), arrays and objects by kind only, since
+ * stringifying a 100,000-deep array would overflow the stack.
+ */
+function describeJsonValue(value: unknown): string {
+  if (Array.isArray(value)) return 'an array';
+  if (value !== null && typeof value === 'object') return 'an object';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 /**
@@ -484,8 +526,16 @@ function findNonFiniteToken(line: string): { index: number; token: string } | un
 
 /** First index whose value is not finite once rounded to float32, or -1. */
 function firstNonFinite(values: Float64Array): number {
-  for (let i = 0; i < values.length; i++) if (!Number.isFinite(Math.fround(values[i]))) return i;
+  for (let i = 0; i < values.length; i++) if (!fitsFloat32(values[i])) return i;
   return -1;
+}
+
+/** Rejects a matrix holding a value beyond float32's range, naming the file, row and column. */
+function checkFloat32Range(values: Float64Array, cols: number, file: string): void {
+  const bad = firstNonFinite(values);
+  if (bad < 0) return;
+  const row = Math.floor(bad / cols);
+  throw new UserError(`value ${values[bad]} at row ${row}, column ${bad - row * cols}: ${FLOAT32_RANGE}`, file);
 }
 
 /** First index of a hole in a sparse array (0..length-1), or -1. */
@@ -520,6 +570,29 @@ function encodeName(name: string): string {
 
 function decodeName(fileName: string): string {
   return fileName.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+}
+
+/**
+ * Decoded name -> file name. Two names that decode to the same model or task ('model-a' and 'model%2Da', 'A.npy'
+ * and '%41.npy') would be merged silently: rejected, naming both.
+ */
+function decodedNames(fileNames: string[], kind: 'model' | 'task', dir: string): Map<string, string> {
+  const byName = new Map<string, string>();
+  for (const fileName of fileNames) {
+    const name = decodeName(kind === 'task' ? fileName.slice(0, -'.npy'.length) : fileName);
+    const other = byName.get(name);
+    if (other !== undefined) {
+      throw new UserError(`'${other}' and '${fileName}' both decode to ${kind} '${name}'; rename or remove one`, dir);
+    }
+    byName.set(name, fileName);
+  }
+  return byName;
+}
+
+/** Throws a UserError when model or task names cannot all be written as a bundle: call before the embedding work. */
+export function checkBundleNames(models: string[], tasks: string[]): void {
+  uniqueFileNames(models, 'model');
+  uniqueFileNames(tasks, 'task');
 }
 
 function uniqueFileNames(names: string[], kind: 'model' | 'task'): string[] {
@@ -600,9 +673,23 @@ async function moveIntoPlace(temp: string, dir: string, existing: string[] | und
 
 async function readDir(dir: string): Promise<Dirent[]> {
   try {
+    checkUtf8Names(await fs.readdir(dir, { encoding: 'buffer' }), dir);
     return await fs.readdir(dir, { withFileTypes: true });
   } catch (error) {
     throw fileError(error, dir);
+  }
+}
+
+/** Names are model and task names, read as UTF-8: a name in another encoding is named (escaped), never mangled. */
+function checkUtf8Names(names: Buffer[], dir: string): void {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  for (const name of names) {
+    try {
+      decoder.decode(name);
+    } catch {
+      const escaped = [...name].map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join('');
+      throw new UserError(`the name '${escaped}' is not valid UTF-8 (model and task names are read as UTF-8): rename it`, dir);
+    }
   }
 }
 
@@ -623,21 +710,33 @@ async function filterEntries(dir: string, entries: Dirent[], kind: 'file' | 'dir
   return names;
 }
 
+/** A *.npy entry that is neither a folder nor a regular file (a FIFO, a device, a symbolic link loop) is named, not skipped. */
+async function checkSpecialNpy(dir: string, entries: Dirent[], files: string[]): Promise<void> {
+  for (const entry of entries) {
+    if (!entry.name.endsWith('.npy') || entry.name.startsWith('.') || entry.isDirectory() || files.includes(entry.name)) continue;
+    const file = path.join(dir, entry.name);
+    if ((await fs.stat(file).catch(() => undefined))?.isDirectory()) continue;
+    await checkRegularFile(file, MAX_ARRAY_FILE_BYTES);
+  }
+}
+
 async function readFile(file: string): Promise<Buffer> {
   try {
-    return await fs.readFile(file);
+    return await readRegularFile(file, MAX_ARRAY_FILE_BYTES);
   } catch (error) {
     throw fileError(error, file);
   }
 }
 
+/** A text file of the bundle, read with the rule of every user text file (UTF-8, regular file); undefined when absent. */
 async function readOptionalText(file: string): Promise<string | undefined> {
   try {
-    return (await fs.readFile(file, 'utf8')).replace(/^\uFEFF/, '');
+    await fs.lstat(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw fileError(error, file);
   }
+  return readUtf8File(file);
 }
 
 /** Lines of a text file: \n or \r\n separated, a final line break does not start another line. */
@@ -654,5 +753,5 @@ function fileError(error: unknown, file: string): Error {
   if (code === 'EACCES' || code === 'EPERM') return new UserError('permission denied', file);
   if (code === 'EISDIR') return new UserError('is a folder, expected a file', file);
   if (code === 'ENOTDIR') return new UserError('a part of this path is not a folder', file);
-  return error as Error;
+  return fileSystemError(error, file);
 }

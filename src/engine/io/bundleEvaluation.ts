@@ -31,7 +31,7 @@ import {
   rowsById,
 } from '../../inputs/evaluationFiles';
 import { isRecord, nameValue, ownField, readJsonLines } from '../../inputs/records';
-import { decodeUtf8 } from '../../inputs/textFile';
+import { decodeUtf8 } from './textFile';
 
 const QUERIES_JSONL_FILE = 'queries.jsonl';
 const PAIRS_FILE = 'pairs.tsv';

@@ -225,7 +225,8 @@ class PyLiteralParser {
       const key = this.parseValue();
       if (typeof key !== 'string') throw new Error('dictionary key is not a string');
       this.expect(':');
-      result[key] = this.parseValue();
+      // Defined, not assigned: a key '__proto__' must stay a key (and be rejected as unknown), not a prototype.
+      Object.defineProperty(result, key, { value: this.parseValue(), enumerable: true, writable: true, configurable: true });
       this.skipSpace();
       if (this.text[this.pos] === ',') this.pos++;
       else if (this.text[this.pos] !== '}') throw new Error(`expected ',' or '}' at offset ${this.pos}`);

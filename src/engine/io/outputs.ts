@@ -9,6 +9,7 @@ import { renderReport } from '../../report/report';
 import { writeFileAtomic } from './atomicWrite';
 import { UserError } from '../errors';
 import { analysisResultProblem } from '../../protocol';
+import { checkWritableFolder } from './writable';
 import type { AnalysisResult } from '../types';
 
 export const RESULTS_FILE = 'results.json';
@@ -91,9 +92,10 @@ export async function checkOutputDir(dir: string, force: boolean): Promise<void>
     entries = await fs.readdir(dir);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return;
+    if (code === 'ENOENT') return checkWritableFolder(dir, 'output folder');
     if (code === 'ENOTDIR') throw new UserError('output path exists and is not a folder', dir);
     if (code === 'EACCES' || code === 'EPERM') throw new UserError('permission denied', dir);
+    if (code === 'ELOOP') throw new UserError('output path is a symbolic link loop', dir);
     throw error;
   }
   const clashes = OUTPUT_FILES.filter((name) => entries.includes(name));
@@ -103,6 +105,14 @@ export async function checkOutputDir(dir: string, force: boolean): Promise<void>
       dir,
     );
   }
+  for (const name of clashes) {
+    // --force replaces files; a folder (or anything else) by an output's name would fail the last step of the run.
+    const stat = await fs.lstat(path.join(dir, name));
+    if (!stat.isFile() && !stat.isSymbolicLink()) {
+      throw new UserError(`${name} here is ${stat.isDirectory() ? 'a folder' : 'not a regular file'}; it cannot be replaced by the results: move it away`, dir);
+    }
+  }
+  await checkWritableFolder(dir, 'output folder');
 }
 
 /** Writes the output files (four, or five with an evaluation) into `dir` (created if needed), each atomically. Returns the paths written. */

@@ -19,6 +19,7 @@
  * non-Base tasks' trajectory lengths is compared with the main map's.
  */
 import { UserError } from '../errors';
+import { recordOf } from '../records';
 import { gemm, gramOf } from '../kernels/gemm';
 import { type EngineMessage, messageText } from '../messages';
 import { type DisplacementUncertainty, displacementUncertainty, type UncertaintyInput } from './displacementIntervals';
@@ -345,16 +346,16 @@ export function assembleResult(
   // A preview (preview.ts) passes the main map only: no robustness rows.
   for (let x = 1; x < Math.min(order.length, maps.length); x++) {
     const other = maps[x];
-    const taskOrderPreserved: Record<string, boolean> = {};
-    for (let m = 0; m < mCount; m++) {
-      const a = taskOrder(trajectoryLengths(main.coords, m, tCount));
-      const b = taskOrder(trajectoryLengths(other.coords, m, tCount));
-      taskOrderPreserved[models[m]] = a.every((v, i) => v === b[i]);
-    }
+    const taskOrderPreserved = recordOf(
+      models.map((model, m) => {
+        const a = taskOrder(trajectoryLengths(main.coords, m, tCount));
+        const b = taskOrder(trajectoryLengths(other.coords, m, tCount));
+        return [model, a.every((v, i) => v === b[i])] as const;
+      }),
+    );
     robustness.push({ reference: models[order[x]], disparity: mapDisparity(main.coords, other.coords, p), taskOrderPreserved });
   }
-  const explainedVarianceRatio: Record<string, number[]> = {};
-  models.forEach((model, m) => (explainedVarianceRatio[model] = Array.from(stages[m].explainedVarianceRatio)));
+  const explainedVarianceRatio = recordOf(models.map((model, m) => [model, Array.from(stages[m].explainedVarianceRatio)] as const));
   const warningDetails = [...prepared.screened.warnings, ...sameModelWarnings(models, distance), ...analysisWarnings(opts.k, n)];
   return {
     models: [...models],
@@ -379,7 +380,7 @@ export function assembleResult(
     failedModels: prepared.screened.failures.map((failure) => ({ ...failure })),
     taskOrderStability: uncertainty.taskOrderStability,
     ...(bundle.queries ? { queries: [...bundle.queries] } : {}),
-    ...(bundle.instructions ? { instructions: { ...bundle.instructions } } : {}),
+    ...(bundle.instructions ? { instructions: recordOf(bundle.instructions) } : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 /** Reading user text files: UTF-8 only (a UTF-8 BOM is accepted and removed), anything else is a UserError. */
-import * as fs from 'node:fs/promises';
-import { UserError } from '../engine/errors';
+import { UserError } from '../errors';
+import { MAX_TEXT_FILE_BYTES, readRegularFile } from './regularFile';
 
 const SAVE_AS_UTF8 = 'save it as UTF-8';
 
@@ -51,15 +51,7 @@ export function decodeUtf8(bytes: Uint8Array, file: string): string {
   }
 }
 
+/** Reads a user's text file (a regular file of at most MAX_TEXT_FILE_BYTES) as UTF-8: the one rule for every text file. */
 export async function readUtf8File(file: string): Promise<string> {
-  let bytes: Buffer;
-  try {
-    bytes = await fs.readFile(file);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UserError('file not found', file);
-    if (code === 'EISDIR') throw new UserError('this is a folder; expected a file', file);
-    throw new UserError(`cannot read the file (${code ?? (error as Error).message})`, file);
-  }
-  return decodeUtf8(bytes, file);
+  return decodeUtf8(await readRegularFile(file, MAX_TEXT_FILE_BYTES), file);
 }

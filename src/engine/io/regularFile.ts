@@ -1,0 +1,85 @@
+/**
+ * The one way user files are read: regular files only (a FIFO would block for ever, /dev/zero never ends), each
+ * kind with a size limit, and every file-system failure a UserError naming the file. Documented in README.md.
+ */
+import { constants, type Stats } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import { UserError } from '../errors';
+
+/** Largest query file, instruction set, queries.txt, order file or instructions.json: 256 MiB. */
+export const MAX_TEXT_FILE_BYTES = 256 * 1024 * 1024;
+/** Largest .npy array: 2 GiB (a paper-scale bundle's arrays are a few MB each). */
+export const MAX_ARRAY_FILE_BYTES = 2 * 1024 * 1024 * 1024;
+
+/** Reads a whole regular file of at most `maxBytes` bytes. */
+export async function readRegularFile(file: string, maxBytes: number): Promise<Buffer> {
+  await checkRegularFile(file, maxBytes);
+  let handle: fs.FileHandle;
+  try {
+    // Non-blocking: should the file have been swapped for a FIFO since the check, opening it does not wait for a writer.
+    handle = await fs.open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    throw fileSystemError(error, file);
+  }
+  try {
+    const stat = await handle.stat();
+    checkStat(stat, file, maxBytes);
+    const bytes = await handle.readFile();
+    if (bytes.length > maxBytes) throw new UserError(tooLarge(bytes.length, maxBytes), file);
+    return bytes;
+  } catch (error) {
+    throw fileSystemError(error, file);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Throws a UserError unless `file` is a regular file (symbolic links followed) of at most `maxBytes` bytes. */
+export async function checkRegularFile(file: string, maxBytes: number): Promise<void> {
+  let stat: Stats;
+  try {
+    stat = await fs.stat(file);
+  } catch (error) {
+    throw fileSystemError(error, file);
+  }
+  checkStat(stat, file, maxBytes);
+}
+
+function checkStat(stat: Stats, file: string, maxBytes: number): void {
+  if (stat.isDirectory()) throw new UserError('this is a folder; expected a file', file);
+  if (!stat.isFile()) throw new UserError(`this is ${specialKind(stat)}, not a regular file; only regular files are read`, file);
+  if (stat.size > maxBytes) throw new UserError(tooLarge(stat.size, maxBytes), file);
+}
+
+function specialKind(stat: Stats): string {
+  if (stat.isFIFO()) return 'a named pipe (FIFO)';
+  if (stat.isCharacterDevice()) return 'a character device';
+  if (stat.isBlockDevice()) return 'a block device';
+  if (stat.isSocket()) return 'a socket';
+  return 'a special file';
+}
+
+function tooLarge(size: number, maxBytes: number): string {
+  const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(bytes < 1024 * 1024 ? 3 : 0)} MiB`;
+  return `the file is ${mib(size)}; the limit is ${mib(maxBytes)}`;
+}
+
+/** A file-system error as a UserError naming the file and what is wrong; UserErrors pass through. */
+export function fileSystemError(error: unknown, file: string): Error {
+  if (error instanceof UserError) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  const problem = FILE_SYSTEM_PROBLEMS.get(code ?? '');
+  return problem === undefined ? (error as Error) : new UserError(problem, file);
+}
+
+const FILE_SYSTEM_PROBLEMS: ReadonlyMap<string, string> = new Map([
+  ['ENOENT', 'file not found'],
+  ['EACCES', 'permission denied'],
+  ['EPERM', 'permission denied'],
+  ['EISDIR', 'this is a folder; expected a file'],
+  ['ENOTDIR', 'a part of this path is not a folder'],
+  ['ELOOP', 'too many symbolic links (a symbolic link loop?)'],
+  ['ENAMETOOLONG', 'the path is too long'],
+  ['EMFILE', 'too many open files'],
+  ['EIO', 'input/output error'],
+]);
