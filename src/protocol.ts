@@ -45,6 +45,8 @@ export type HostMessage =
 export type WebviewMessage =
   | { type: 'ready' }
   | { type: 'revealQuery'; index: number }
+  /** The map of run `runId` is drawn (the host measures the time from the analysis finishing to this). */
+  | { type: 'drawn'; runId: number }
   | { type: 'export'; kind: ExportKind }
   | { type: 'image'; requestId: number; dataUrl: string }
   | { type: 'imageError'; requestId: number; message: string }
@@ -197,6 +199,8 @@ export function parseWebviewMessage(value: unknown): WebviewMessage | undefined 
       return { type: 'ready' };
     case 'revealQuery':
       return isIndex(value.index) ? { type: 'revealQuery', index: value.index } : undefined;
+    case 'drawn':
+      return isIndex(value.runId) ? { type: 'drawn', runId: value.runId } : undefined;
     case 'export':
       return isOneOf(EXPORT_KINDS, value.kind) ? { type: 'export', kind: value.kind } : undefined;
     case 'image':

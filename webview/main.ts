@@ -16,7 +16,8 @@ import {
   type WebviewMessage,
   type WebviewState,
 } from '../src/protocol';
-import { type ChartTheme, DEFAULT_COLORWAY, displacementFigure, formatNumber, heatmapFigure, mapFigure, renderFigure } from './charts';
+import { type ChartTheme, DEFAULT_COLORWAY, displacementFigure, type Figure, formatNumber, heatmapFigure, mapFigure, renderFigure } from './charts';
+import { fitFigure, NARROW_WIDTH, shortModelNames, shortNameLength } from './fit';
 
 interface VsCodeApi {
   postMessage(message: WebviewMessage): void;
@@ -26,7 +27,7 @@ interface VsCodeApi {
 declare function acquireVsCodeApi(): VsCodeApi;
 
 interface PlotlyImageApi {
-  toImage(el: HTMLElement, options: { format: ImageFormat; width: number; height: number }): Promise<string>;
+  toImage(figure: HTMLElement | Figure, options: { format: ImageFormat; width: number; height: number; scale?: number }): Promise<string>;
 }
 declare const Plotly: PlotlyImageApi;
 
@@ -62,13 +63,56 @@ function themeFromVsCode(): ChartTheme {
   };
 }
 
-async function drawFigures(result: AnalysisResult): Promise<void> {
+const FIGURE_BUILDERS: Record<FigureId, (result: AnalysisResult, theme: ChartTheme, strings: UiStrings) => Figure> = {
+  map: mapFigure,
+  heatmap: heatmapFigure,
+  displacement: displacementFigure,
+};
+const FIGURE_ORDER: FigureId[] = ['map', 'heatmap', 'displacement'];
+
+/**
+ * Where the view is decides its layout: `column` (narrow or tall, e.g. a side bar: one column, the map first) or
+ * `tabs` (wide and short, e.g. the bottom panel: one figure at a time beside the tables).
+ */
+type LayoutMode = 'column' | 'tabs';
+function layoutMode(): LayoutMode {
+  return window.innerWidth >= 700 && window.innerHeight < 560 ? 'tabs' : 'column';
+}
+
+let activeTab: FigureId = 'map';
+let drawnSize = '';
+
+function applyLayout(): void {
+  const mode = layoutMode();
+  document.body.dataset.layout = mode;
+  document.body.dataset.width = window.innerWidth < NARROW_WIDTH ? 'narrow' : 'wide';
+  for (const section of document.querySelectorAll<HTMLElement>('.figure')) section.classList.toggle('active', section.dataset.figure === activeTab);
+  for (const button of document.querySelectorAll<HTMLButtonElement>('#tabs button')) button.setAttribute('aria-selected', String(button.dataset.tab === activeTab));
+}
+
+/** Room for one figure: its column's width; in tabs mode also the height left under the header. */
+function figureRoom(id: FigureId): { width: number; height?: number } {
+  const section = figureElements[id].closest('.figure') as HTMLElement;
+  const width = section.clientWidth || (document.querySelector('.figures') as HTMLElement).clientWidth || window.innerWidth - 24;
+  if (document.body.dataset.layout !== 'tabs') return { width, height: width < NARROW_WIDTH ? undefined : Math.min(460, Math.max(320, Math.round(width * 0.75))) };
+  const top = (document.querySelector('.figures') as HTMLElement).getBoundingClientRect().top + 40;
+  return { width, height: Math.max(240, window.innerHeight - top - 12) };
+}
+
+/** Draws the map first (the figure a user waits for), then the others. */
+async function drawFigures(result: AnalysisResult, onMapDrawn?: () => void): Promise<void> {
+  applyLayout();
+  drawnSize = `${window.innerWidth}x${window.innerHeight}`;
   const theme = themeFromVsCode();
-  await Promise.all([
-    renderFigure(figureElements.map, mapFigure(result, theme, strings)),
-    renderFigure(figureElements.heatmap, heatmapFigure(result, theme, strings)),
-    renderFigure(figureElements.displacement, displacementFigure(result, theme, strings)),
-  ]);
+  for (const id of FIGURE_ORDER) {
+    // A newer result arrived: stop here, requestDraw draws the newer one (its map first) at once.
+    if (current?.result !== result) return;
+    const el = figureElements[id];
+    const fitted = fitFigure(FIGURE_BUILDERS[id](result, theme, strings), { ...figureRoom(id), title: 'html' });
+    el.style.height = `${fitted.height}px`;
+    await renderFigure(el, fitted);
+    if (id === 'map') onMapDrawn?.();
+  }
   document.body.dataset.theme = theme.background;
 }
 
@@ -109,6 +153,14 @@ function fillSelect(select: HTMLSelectElement, values: string[]): void {
   select.value = values.includes(previous) ? previous : '';
 }
 
+/** A table cell holding a model's name: shortened when the view is narrow, the full name on hover. */
+function modelCell(result: AnalysisResult, model: string): HTMLElement {
+  const short = window.innerWidth < NARROW_WIDTH ? (shortModelNames(result.models, shortNameLength(window.innerWidth))[result.models.indexOf(model)] ?? model) : model;
+  const cell = text('td', short, 'model');
+  cell.title = model;
+  return cell;
+}
+
 function renderMovers(result: AnalysisResult): void {
   const modelSelect = byId('movers-model') as HTMLSelectElement;
   const taskSelect = byId('movers-task') as HTMLSelectElement;
@@ -125,12 +177,12 @@ function renderMovers(result: AnalysisResult): void {
       row.tabIndex = 0;
       row.title = strings.revealQuery;
       row.append(
-        text('td', mover.model),
-        text('td', mover.task),
+        modelCell(result, mover.model),
+        text('td', mover.task, 'task'),
         text('td', mover.query ?? result.queries?.[mover.index] ?? `#${mover.index + 1}`, 'query'),
         text('td', formatNumber(mover.cosineDistance), 'number'),
-        text('td', formatNumber(mover.relativeMovement), 'number'),
-        text('td', formatNumber(mover.neighbourOverlap), 'number'),
+        text('td', formatNumber(mover.relativeMovement), 'number secondary'),
+        text('td', formatNumber(mover.neighbourOverlap), 'number secondary'),
       );
       return row;
     }),
@@ -146,7 +198,7 @@ function renderRobustness(result: AnalysisResult): void {
         .map(([model]) => model);
       const tr = document.createElement('tr');
       tr.append(
-        text('td', row.reference),
+        modelCell(result, row.reference),
         text('td', formatNumber(row.disparity), 'number'),
         text('td', changed.length === 0 ? strings.orderKept : `${strings.orderChanged}: ${changed.join(', ')}`),
       );
@@ -163,8 +215,37 @@ async function show(state: WebviewState): Promise<void> {
   renderSummary(state.result, state.context);
   renderMovers(state.result);
   renderRobustness(state.result);
-  await drawFigures(state.result);
-  document.body.dataset.rendered = String(state.context.runId);
+  await requestDraw();
+}
+
+/** A hidden view (display: none) has no size to fit to: it draws when it is shown again. */
+function isVisible(): boolean {
+  return document.visibilityState === 'visible' && window.innerWidth > 0 && window.innerHeight > 0;
+}
+
+let drawing = false;
+let drawWanted = false;
+let lastReportedRun = -1;
+
+/** Draws the current result, one draw at a time; requests made meanwhile are merged into one more draw. */
+async function requestDraw(): Promise<void> {
+  drawWanted = true;
+  if (drawing || !isVisible()) return;
+  drawing = true;
+  try {
+    while (drawWanted && current && isVisible()) {
+      drawWanted = false;
+      const { result, context } = current;
+      await drawFigures(result, () => {
+        if (context.runId === lastReportedRun) return;
+        lastReportedRun = context.runId;
+        post({ type: 'drawn', runId: context.runId });
+      });
+      document.body.dataset.rendered = String(context.runId);
+    }
+  } finally {
+    drawing = false;
+  }
 }
 
 function setStatus(state: 'computing' | 'idle' | 'error', message?: string): void {
@@ -174,12 +255,13 @@ function setStatus(state: 'computing' | 'idle' | 'error', message?: string): voi
   status.hidden = state === 'idle';
 }
 
+/** An exported image: the figure as on screen but with its title drawn in (an image has no page heading). */
 async function renderImage(requestId: number, figure: FigureId, format: ImageFormat): Promise<void> {
   try {
-    const el = figureElements[figure];
-    const width = Math.max(800, Math.round(el.clientWidth));
-    const height = Math.max(500, Math.round(el.clientHeight));
-    post({ type: 'image', requestId, dataUrl: await Plotly.toImage(el, { format, width, height }) });
+    if (!current) throw new Error('no result shown');
+    const width = Math.max(800, Math.round(figureElements[figure].clientWidth));
+    const fitted = fitFigure(FIGURE_BUILDERS[figure](current.result, themeFromVsCode(), strings), { width, height: Math.max(500, Math.round(width * 0.62)), title: 'inline' });
+    post({ type: 'image', requestId, dataUrl: await Plotly.toImage({ data: fitted.data, layout: fitted.layout }, { format, width, height: fitted.height }) });
   } catch (error) {
     post({ type: 'imageError', requestId, message: error instanceof Error ? error.message : String(error) });
   }
@@ -230,12 +312,38 @@ for (const button of document.querySelectorAll<HTMLButtonElement>('button[data-e
   button.addEventListener('click', () => post({ type: 'export', kind: button.dataset.export as ExportKind }));
 }
 
+for (const button of document.querySelectorAll<HTMLButtonElement>('#tabs button')) {
+  button.addEventListener('click', () => {
+    activeTab = button.dataset.tab as FigureId;
+    applyLayout();
+    void requestDraw().catch(reportError);
+  });
+}
+
+// A resized view (side bar dragged, view moved to the panel) redraws at the new size; one redraw per frame at most.
+let resizeFrame = 0;
+window.addEventListener('resize', () => {
+  cancelAnimationFrame(resizeFrame);
+  resizeFrame = requestAnimationFrame(() => {
+    applyLayout();
+    if (current && (drawWanted || drawnSize !== `${window.innerWidth}x${window.innerHeight}`)) {
+      renderMovers(current.result);
+      renderRobustness(current.result);
+      void requestDraw().catch(reportError);
+    }
+  });
+});
+document.addEventListener('visibilitychange', () => {
+  if (drawWanted) void requestDraw().catch(reportError);
+});
+
 // VS Code swaps the body's theme class (vscode-light, vscode-dark, vscode-high-contrast) on a theme change.
 new MutationObserver(() => {
-  if (current) void drawFigures(current.result).catch(reportError);
+  void requestDraw().catch(reportError);
 }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 
 const saved = parseWebviewState(vscode.getState());
 if (saved) void show(saved).catch(reportError);
+applyLayout();
 setStatus('idle');
 post({ type: 'ready' });

@@ -3,7 +3,8 @@
  * When done, <body data-rendered="true"> (or data-rendered="error") tells automated checks the page is ready.
  */
 import type { AnalysisResult } from '../src/engine/types';
-import { type ChartTheme, DEFAULT_COLORWAY, displacementFigure, heatmapFigure, mapFigure, renderFigure } from './charts';
+import { type ChartTheme, DEFAULT_COLORWAY, displacementFigure, type Figure, heatmapFigure, mapFigure, renderFigure } from './charts';
+import { fitFigure } from './fit';
 
 function themeFromCss(): ChartTheme {
   const style = getComputedStyle(document.documentElement);
@@ -22,10 +23,18 @@ async function main(): Promise<void> {
   if (!data?.textContent) throw new Error('the report has no embedded results');
   const result = JSON.parse(data.textContent) as AnalysisResult;
   const theme = themeFromCss();
+  const draw = (id: string, figure: Figure): Promise<unknown> => {
+    const el = document.getElementById(id);
+    if (!el) throw new Error(`the report has no #${id}`);
+    // Titles are drawn in the figure, wrapped to its width; narrow windows get legends under the plot.
+    const fitted = fitFigure(figure, { width: el.clientWidth, height: el.clientWidth < 430 ? undefined : el.clientHeight || undefined, title: 'inline' });
+    el.style.height = `${fitted.height}px`;
+    return renderFigure(el, fitted);
+  };
   await Promise.all([
-    renderFigure(document.getElementById('map'), mapFigure(result, theme)),
-    renderFigure(document.getElementById('heatmap'), heatmapFigure(result, theme)),
-    renderFigure(document.getElementById('displacement-chart'), displacementFigure(result, theme)),
+    draw('map', mapFigure(result, theme)),
+    draw('heatmap', heatmapFigure(result, theme)),
+    draw('displacement-chart', displacementFigure(result, theme)),
   ]);
 }
 

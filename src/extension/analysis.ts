@@ -21,7 +21,7 @@ import { createEmbedder, parseEndpointSpec } from '../models/registry';
 import { analysisResultProblem } from '../protocol';
 import { isCancellation, type Log, reportError, timed } from './log';
 import { LatestOnly } from './latestOnly';
-import { type ModelEntry, restrictedModeRefusal } from './modelSpecs';
+import { type ModelEntry, modelKind, restrictedModeRefusal } from './modelSpecs';
 import { apiKeySecret, restrictedModeMessage } from './pickers';
 import type { ResultsViews } from './resultsViews';
 import { readSettings, type Settings } from './settings';
@@ -78,11 +78,19 @@ export class AnalysisController implements vscode.Disposable {
     return this.currentSession;
   }
 
-  /** A run started by a command: progress notification with Cancel, errors as notifications. */
+  /**
+   * A run started by a command: progress notification with Cancel, errors as notifications. The results view opens
+   * at once and shows the progress too (and loads its chart library while the models embed).
+   */
   async runFromCommand(inputs: AnalysisInputs): Promise<void> {
+    this.views.reveal();
     await this.withCancellableProgress(async (run, report) => {
+      const reportEverywhere = (message: string): void => {
+        report(message);
+        if (run.isCurrent()) this.views.setStatus('computing', message);
+      };
       try {
-        await this.execute(inputs, undefined, run, report, true);
+        await this.execute(inputs, undefined, run, reportEverywhere, true);
       } catch (error) {
         reportError(this.log, error);
         if (this.currentSession) this.setStale(false);
@@ -115,9 +123,10 @@ export class AnalysisController implements vscode.Disposable {
         runAnalysis(bundle, { k: settings.k, points: settings.points, mds: settings.mds, reference: settings.reference }, run.signal),
       );
       if (!run.isCurrent()) return;
+      const analysedAt = performance.now();
       const outputDir = await this.writeResults(result, runId);
       this.log.info(`run ${runId}: ${RESULTS_FILE} written to ${outputDir}`);
-      this.views.show(result, { runId, title, outputDir }, { reveal: true, resultsFile: path.join(outputDir, RESULTS_FILE) });
+      this.views.show(result, { runId, title, outputDir }, { reveal: true, resultsFile: path.join(outputDir, RESULTS_FILE), analysedAt });
     });
   }
 
@@ -212,7 +221,9 @@ export class AnalysisController implements vscode.Disposable {
 
     const embedders = await this.loadModels(inputs.modelIds, settings, report);
     const cache = this.embeddingCache(path.join(settings.cacheFolder, 'embeddings'));
-    const onProgress = (progress: EmbedProgress): void => report(progressMessage(progress));
+    // transformers.js reports reading a local folder's files as a download: those models say "loading".
+    const localNames = new Set(embedders.filter((_, i) => modelKind(inputs.modelIds[i]) === 'folder').map((embedder) => embedder.name));
+    const onProgress = (progress: EmbedProgress): void => report(progressMessage(progress, localNames.has(progress.model)));
     const { bundle, stats } = await timed(this.log, 'embed', () =>
       embedAll({ queries, tasks, embedders, cache, signal: run.signal, onProgress }),
     );
@@ -223,6 +234,7 @@ export class AnalysisController implements vscode.Disposable {
       runAnalysis(bundle, { k: settings.k, points: settings.points, mds: settings.mds, reference: settings.reference }, run.signal),
     );
     if (!run.isCurrent()) return;
+    const analysedAt = performance.now();
     const outputDir = await this.writeResults(result, runId);
     this.log.info(`run ${runId}: ${RESULTS_FILE} written to ${outputDir}; total ${Math.round(performance.now() - started)} ms`);
 
@@ -236,7 +248,7 @@ export class AnalysisController implements vscode.Disposable {
         instructionSource: inputs.instructionSource,
         outputDir,
       },
-      { reveal: interactive, resultsFile: path.join(outputDir, RESULTS_FILE) },
+      { reveal: interactive, resultsFile: path.join(outputDir, RESULTS_FILE), analysedAt },
     );
     this.changed.fire();
   }
@@ -325,10 +337,12 @@ function checkRestrictedMode(modelIds: string[], settings: Settings): void {
   }
 }
 
-function progressMessage(progress: EmbedProgress): string {
+function progressMessage(progress: EmbedProgress, local: boolean): string {
   if (progress.kind === 'download') {
     const percent = progress.total > 0 ? ` ${Math.round((100 * progress.done) / progress.total)}%` : '';
-    return vscode.l10n.t('Downloading {0}: {1}{2}', progress.model, progress.file ?? '', percent);
+    return local
+      ? vscode.l10n.t('Loading {0}: {1}{2}', progress.model, progress.file ?? '', percent)
+      : vscode.l10n.t('Downloading {0}: {1}{2}', progress.model, progress.file ?? '', percent);
   }
   return vscode.l10n.t('Embedding with {0}: {1}/{2}', progress.model, progress.done, progress.total);
 }

@@ -10,7 +10,7 @@ import { DisplacementLenses, LiveMode } from './liveMode';
 import { updateRecent } from './modelSpecs';
 import { isInstructionFile, isQueryFile, pickInstructionSet, pickModels, pickQueryFile } from './pickers';
 import { revealQuery } from './reveal';
-import { PANEL_VIEW_TYPE, ResultsViews, SIDE_VIEW_ID } from './resultsViews';
+import { ResultsViews, SIDE_VIEW_ID } from './resultsViews';
 import { readSettings } from './settings';
 
 const RECENT_MODELS = 'recentModels';
@@ -90,8 +90,8 @@ export function activate(context: vscode.ExtensionContext): void {
     views,
     controller,
     live,
-    vscode.window.registerWebviewViewProvider(SIDE_VIEW_ID, views, { webviewOptions: { retainContextWhenHidden: false } }),
-    vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, views),
+    // Kept while hidden: Plotly (megabytes) is loaded once, not again each time the view comes back.
+    vscode.window.registerWebviewViewProvider(SIDE_VIEW_ID, views, { webviewOptions: { retainContextWhenHidden: true } }),
     vscode.languages.registerCodeLensProvider(
       [{ scheme: 'file', pattern: '**/*.instructions.{json,yaml,yml}' }],
       new DisplacementLenses(controller),
@@ -123,7 +123,7 @@ export function activate(context: vscode.ExtensionContext): void {
       }),
     ),
     vscode.commands.registerCommand('instructionLens.showLog', () => log.show()),
-    vscode.commands.registerCommand('instructionLens.showResults', () => vscode.commands.executeCommand(`${SIDE_VIEW_ID}.focus`)),
+    vscode.commands.registerCommand('instructionLens.showResults', () => views.reveal()),
   );
 }
 

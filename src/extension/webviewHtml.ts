@@ -1,7 +1,7 @@
 /** The HTML of the results webviews: strict Content-Security-Policy with a nonce, only local scripts and styles. */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { type ExportKind, UI_STRINGS, type UiStrings } from '../protocol';
+import { type ExportKind, type FigureId, UI_STRINGS, type UiStrings } from '../protocol';
 
 /** The only folders a results webview may load from. */
 export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
@@ -45,7 +45,7 @@ function exportButtons(kinds: readonly ExportKind[]): string {
  * a nonce cannot cover (seen as style-src-elem / style-src-attr violations), so style-src allows 'unsafe-inline'.
  * Images exported with Plotly.toImage pass through data: and blob: URLs.
  */
-export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, where: 'panel' | 'view'): string {
+export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
   const nonce = randomBytes(16).toString('base64');
   const asset = (...segments: string[]): string => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, ...segments)).toString();
   const csp = [
@@ -56,11 +56,14 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, w
     `font-src ${webview.cspSource}`,
   ].join('; ');
   const t = vscode.l10n.t;
-  const figure = (id: string, heading: string): string => `
-    <section class="figure">
+  // The figure's title is its heading (it wraps there; Plotly's own title would be cut or sit under its toolbar).
+  const figure = (id: FigureId, heading: string): string => `
+    <section class="figure" data-figure="${id}" id="figure-${id}" role="tabpanel">
       <header><h2>${heading}</h2><span class="exports">${exportButtons([`${id}.png`, `${id}.svg`] as ExportKind[])}</span></header>
       <div id="${id}" class="plot"></div>
     </section>`;
+  const tab = (id: FigureId, label: string): string =>
+    `<button type="button" role="tab" data-tab="${id}" aria-controls="figure-${id}">${label}</button>`;
   return `<!DOCTYPE html>
 <html lang="${escapeAttribute(vscode.env.language)}">
 <head>
@@ -70,39 +73,44 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, w
 <link rel="stylesheet" href="${asset('media', 'results.css')}">
 <title>Instruction Lens</title>
 </head>
-<body class="${where}" data-strings="${escapeAttribute(JSON.stringify(translatedStrings()))}">
+<body class="view" data-strings="${escapeAttribute(JSON.stringify(translatedStrings()))}">
+<div id="status" role="status" hidden></div>
 <div id="empty">${t('No analysis yet. Right-click a query file or an instruction set and choose "Analyze Instructions".')}</div>
 <main id="content">
   <header class="top">
     <h1 id="title"></h1>
-    <div id="status" role="status" hidden></div>
     <p id="summary"></p>
     <div id="warnings"></div>
     <p class="exports">${t('Export')}: ${exportButtons(['results.json', 'displacement.csv', 'procrustes.csv', 'report.html'])}</p>
   </header>
-  <div class="figures">
-    ${figure('map', t('Map of models and tasks'))}
-    ${figure('heatmap', t('Procrustes distance between models'))}
-    ${figure('displacement', t('Displacement by task'))}
+  <nav id="tabs" role="tablist">${tab('map', t('Map'))}${tab('heatmap', t('Procrustes distance'))}${tab('displacement', t('Displacement'))}</nav>
+  <div class="layout">
+    <div class="figures">
+      ${figure('map', t(UI_STRINGS.chartMapTitle))}
+      ${figure('heatmap', t(UI_STRINGS.chartHeatmapTitle))}
+      ${figure('displacement', t(UI_STRINGS.chartBarsTitle))}
+    </div>
+    <div class="tables">
+      <section id="movers">
+        <h2>${t('Queries that moved most')}</h2>
+        <p class="filters">
+          <label>${t('Model')} <select id="movers-model"></select></label>
+          <label>${t('Task')} <select id="movers-task"></select></label>
+        </p>
+        <table>
+          <thead><tr><th>${t('Model')}</th><th>${t('Task')}</th><th>${t('Query')}</th><th class="number">${t('Cosine distance')}</th><th class="number secondary">${t('Relative movement')}</th><th class="number secondary">${t('Neighbour overlap')}</th></tr></thead>
+          <tbody id="movers-body"></tbody>
+        </table>
+      </section>
+      <section id="robustness">
+        <h2>${t('Robustness to the reference model')}</h2>
+        <table>
+          <thead><tr><th>${t('Reference')}</th><th class="number">${t('Procrustes disparity to the main map')}</th><th>${t('Task order by trajectory length')}</th></tr></thead>
+          <tbody id="robustness-body"></tbody>
+        </table>
+      </section>
+    </div>
   </div>
-  <section id="movers">
-    <h2>${t('Queries that moved most')}</h2>
-    <p class="filters">
-      <label>${t('Model')} <select id="movers-model"></select></label>
-      <label>${t('Task')} <select id="movers-task"></select></label>
-    </p>
-    <table>
-      <thead><tr><th>${t('Model')}</th><th>${t('Task')}</th><th>${t('Query')}</th><th>${t('Cosine distance')}</th><th>${t('Relative movement')}</th><th>${t('Neighbour overlap')}</th></tr></thead>
-      <tbody id="movers-body"></tbody>
-    </table>
-  </section>
-  <section id="robustness">
-    <h2>${t('Robustness to the reference model')}</h2>
-    <table>
-      <thead><tr><th>${t('Reference')}</th><th>${t('Procrustes disparity to the main map')}</th><th>${t('Task order by trajectory length')}</th></tr></thead>
-      <tbody id="robustness-body"></tbody>
-    </table>
-  </section>
 </main>
 <script nonce="${nonce}" src="${asset('dist', 'plotly.min.js')}"></script>
 <script nonce="${nonce}" src="${asset('dist', 'webview.js')}"></script>
