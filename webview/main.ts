@@ -85,7 +85,9 @@ let drawnSize = '';
 function applyLayout(): void {
   const mode = layoutMode();
   document.body.dataset.layout = mode;
-  document.body.dataset.width = window.innerWidth < NARROW_WIDTH ? 'narrow' : 'wide';
+  const narrow = window.innerWidth < NARROW_WIDTH;
+  document.body.dataset.width = narrow ? 'narrow' : 'wide';
+  document.body.dataset.tables = narrow || mode === 'tabs' ? 'stacked' : 'full';
   for (const section of document.querySelectorAll<HTMLElement>('.figure')) section.classList.toggle('active', section.dataset.figure === activeTab);
   for (const button of document.querySelectorAll<HTMLButtonElement>('#tabs button')) button.setAttribute('aria-selected', String(button.dataset.tab === activeTab));
 }
@@ -213,9 +215,20 @@ async function show(state: WebviewState): Promise<void> {
   vscode.setState(state);
   document.body.classList.add('has-result');
   renderSummary(state.result, state.context);
-  renderMovers(state.result);
-  renderRobustness(state.result);
+  // The map first: the tables are filled once it is drawn (at once when the view is hidden and draws later).
+  tablesFor = state.result;
+  if (!isVisible()) renderTables(state.result);
   await requestDraw();
+  renderTables(state.result);
+}
+
+/** The result whose tables are still to be filled. */
+let tablesFor: AnalysisResult | undefined;
+function renderTables(result: AnalysisResult): void {
+  if (tablesFor !== result) return;
+  tablesFor = undefined;
+  renderMovers(result);
+  renderRobustness(result);
 }
 
 /** A hidden view (display: none) has no size to fit to: it draws when it is shown again. */
@@ -240,6 +253,7 @@ async function requestDraw(): Promise<void> {
         if (context.runId === lastReportedRun) return;
         lastReportedRun = context.runId;
         post({ type: 'drawn', runId: context.runId });
+        renderTables(result);
       });
       document.body.dataset.rendered = String(context.runId);
     }
@@ -248,8 +262,12 @@ async function requestDraw(): Promise<void> {
   }
 }
 
+const emptyText = byId('empty').textContent ?? '';
+
 function setStatus(state: 'computing' | 'idle' | 'error', message?: string): void {
   document.body.dataset.status = state;
+  // Before the first result, the run's progress is the view's content.
+  byId('empty').textContent = state === 'computing' && message ? message : emptyText;
   const status = byId('status');
   status.textContent = state === 'computing' ? (message ?? strings.computing) : state === 'error' ? (message ?? '') : '';
   status.hidden = state === 'idle';

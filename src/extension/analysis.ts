@@ -124,7 +124,8 @@ export class AnalysisController implements vscode.Disposable {
       );
       if (!run.isCurrent()) return;
       const analysedAt = performance.now();
-      const outputDir = await this.writeResults(result, runId);
+      const outputDir = this.runDir(runId);
+      await this.writeResults(result, outputDir);
       this.log.info(`run ${runId}: ${RESULTS_FILE} written to ${outputDir}`);
       this.views.show(result, { runId, title, outputDir }, { reveal: true, resultsFile: path.join(outputDir, RESULTS_FILE), analysedAt });
     });
@@ -184,6 +185,11 @@ export class AnalysisController implements vscode.Disposable {
     if (this.currentSession) this.setStale(false);
   }
 
+  /** The problem shown by showLiveProblem is gone (live mode off: the map stays as it was). */
+  clearProblem(): void {
+    this.views.clearError();
+  }
+
   cancel(): void {
     this.runs.cancel();
   }
@@ -235,22 +241,21 @@ export class AnalysisController implements vscode.Disposable {
     );
     if (!run.isCurrent()) return;
     const analysedAt = performance.now();
-    const outputDir = await this.writeResults(result, runId);
-    this.log.info(`run ${runId}: ${RESULTS_FILE} written to ${outputDir}; total ${Math.round(performance.now() - started)} ms`);
-
+    const outputDir = this.runDir(runId);
+    const context = {
+      runId,
+      title: `${path.basename(inputs.queryFile)} × ${path.basename(inputs.instructionSource)}`,
+      queryFile: inputs.queryFile,
+      instructionSource: inputs.instructionSource,
+      outputDir,
+    };
     this.currentSession = { inputs, queries, tasks, result, outputDir, stale: false };
-    this.views.show(
-      result,
-      {
-        runId,
-        title: `${path.basename(inputs.queryFile)} × ${path.basename(inputs.instructionSource)}`,
-        queryFile: inputs.queryFile,
-        instructionSource: inputs.instructionSource,
-        outputDir,
-      },
-      { reveal: interactive, resultsFile: path.join(outputDir, RESULTS_FILE), analysedAt },
-    );
+    // Drawn first, saved meanwhile: the map does not wait for the disk.
+    this.views.show(result, context, { reveal: interactive, analysedAt });
     this.changed.fire();
+    await this.writeResults(result, outputDir);
+    void this.views.rememberLatest(context, path.join(outputDir, RESULTS_FILE));
+    this.log.info(`run ${runId}: ${RESULTS_FILE} written to ${outputDir}; total ${Math.round(performance.now() - started)} ms`);
   }
 
   /**
@@ -300,18 +305,25 @@ export class AnalysisController implements vscode.Disposable {
     if (old) await Promise.allSettled(old.embedders.map((embedder) => embedder.dispose()));
   }
 
-  /** results.json of every run goes into the workspace's storage folder; the newest runs are kept. */
-  private async writeResults(result: AnalysisResult, runId: number): Promise<string> {
-    const root = path.join((this.context.storageUri ?? this.context.globalStorageUri).fsPath, 'runs');
+  /** results.json of every run goes into its own folder in the workspace's storage folder. */
+  private runDir(runId: number): string {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const dir = path.join(root, `${stamp}-${runId}`);
+    return path.join(this.runsRoot(), `${stamp}-${runId}`);
+  }
+
+  private runsRoot(): string {
+    return path.join((this.context.storageUri ?? this.context.globalStorageUri).fsPath, 'runs');
+  }
+
+  /** Writes results.json into `dir`; the newest runs are kept. */
+  private async writeResults(result: AnalysisResult, dir: string): Promise<void> {
+    const root = this.runsRoot();
     await fs.mkdir(dir, { recursive: true });
     await writeFileAtomic(path.join(dir, RESULTS_FILE), resultsJson(result));
     const runs = (await fs.readdir(root)).sort();
     for (const old of runs.slice(0, Math.max(0, runs.length - KEPT_RUNS))) {
       await fs.rm(path.join(root, old), { recursive: true, force: true });
     }
-    return dir;
   }
 
   dispose(): void {

@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import type { TaskSpec } from '../models/embedder';
 import { type AnalysisInputs, AnalysisController } from './analysis';
 import { exportResults } from './exporter';
+import { InstructionDiagnostics } from './diagnostics';
 import { createLog, reportError } from './log';
 import { DisplacementLenses, LiveMode } from './liveMode';
 import { updateRecent } from './modelSpecs';
@@ -90,6 +91,7 @@ export function activate(context: vscode.ExtensionContext): void {
     views,
     controller,
     live,
+    new InstructionDiagnostics(),
     // Kept while hidden: Plotly (megabytes) is loaded once, not again each time the view comes back.
     vscode.window.registerWebviewViewProvider(SIDE_VIEW_ID, views, { webviewOptions: { retainContextWhenHidden: true } }),
     vscode.languages.registerCodeLensProvider(

@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { type InstructionDocument, instructionFormat, parseInstructionDocument } from '../inputs/instructions';
+import { type InstructionDocument, type InstructionProblem, instructionFormat, parseInstructionDocument } from '../inputs/instructions';
 import { BASE_TASK } from '../engine/types';
 import type { TaskSpec } from '../models/embedder';
 import { formatNumber } from '../../webview/charts';
@@ -15,6 +15,11 @@ import { readSettings, SECTION } from './settings';
 
 function samePath(a: string, b: string): boolean {
   return path.resolve(a) === path.resolve(b);
+}
+
+/** "The map is out of date: FILE:LINE: problem" (line 1-based, as the editor shows it). */
+function problemText(document: vscode.TextDocument, problem: InstructionProblem): string {
+  return vscode.l10n.t('The map is out of date: {0}', `${path.basename(document.uri.fsPath)}:${problem.line}: ${problem.message}`);
 }
 
 function parseDocument(document: vscode.TextDocument): InstructionDocument | undefined {
@@ -40,8 +45,15 @@ export class LiveMode implements vscode.Disposable {
 
   private onEdit(event: vscode.TextDocumentChangeEvent): void {
     const session = this.controller.session;
-    if (!session || event.contentChanges.length === 0 || !this.enabled()) return;
+    if (!session || event.contentChanges.length === 0) return;
     if (!samePath(event.document.uri.fsPath, session.inputs.instructionSource)) return;
+    if (!this.enabled()) {
+      // No re-run, but the map says when the file it came from has errors.
+      const [problem] = parseDocument(event.document)?.problems ?? [];
+      if (problem) this.controller.showLiveProblem(problemText(event.document, problem));
+      else this.controller.clearProblem();
+      return;
+    }
     this.pending = event.document;
     this.controller.markStale();
     this.debouncer.trigger(readSettings(this.context.globalStorageUri).debounceMs);
@@ -55,7 +67,7 @@ export class LiveMode implements vscode.Disposable {
     if (!parsed) return;
     const [problem] = parsed.problems;
     if (problem) {
-      this.controller.showLiveProblem(`${path.basename(document.uri.fsPath)}:${problem.line}: ${problem.message}`);
+      this.controller.showLiveProblem(problemText(document, problem));
       return;
     }
     const tasks: TaskSpec[] = [{ name: BASE_TASK, instruction: null }, ...parsed.tasks.map(({ name, instruction }) => ({ name, instruction }))];
@@ -90,9 +102,20 @@ export class DisplacementLenses implements vscode.CodeLensProvider {
       return [new vscode.CodeLens(new vscode.Range(0, 0, 0, 0), { title: vscode.l10n.t('Analyze Instructions'), command: 'instructionLens.analyze', arguments: [document.uri] })];
     }
     const result = session.result;
-    const located = parseDocument(document)?.tasks ?? [];
-    const suffix = session.stale ? ` ${vscode.l10n.t('(computing…)')}` : '';
-    return located.map(({ name, range }) => {
+    const parsed = parseDocument(document);
+    const located = parsed?.tasks ?? [];
+    const [problem] = parsed?.problems ?? [];
+    const suffix = problem ? ` ${vscode.l10n.t('(out of date)')}` : session.stale ? ` ${vscode.l10n.t('(computing…)')}` : '';
+    // While the file has errors the shown numbers are of its last good version: the first lens says why.
+    const why = problem
+      ? [
+          new vscode.CodeLens(new vscode.Range(problem.range.start.line, 0, problem.range.start.line, 0), {
+            title: `$(warning) ${vscode.l10n.t('Map out of date: line {0}: {1}', problem.line, problem.message)}`,
+            command: 'workbench.actions.view.problems',
+          }),
+        ]
+      : [];
+    return [...why, ...located.map(({ name, range }) => {
       const rows = result.displacement.filter((row) => row.task === name);
       const title =
         rows.length === 0
@@ -100,6 +123,6 @@ export class DisplacementLenses implements vscode.CodeLensProvider {
           : `${vscode.l10n.t('Displacement')}: ${rows.map((row) => `${row.model} ${formatNumber(row.meanCosineDistance)}`).join(' · ')}${suffix}`;
       const position = new vscode.Position(range.start.line, range.start.character);
       return new vscode.CodeLens(new vscode.Range(position, position), { title, command: 'instructionLens.showResults' });
-    });
+    })];
   }
 }

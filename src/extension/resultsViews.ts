@@ -81,6 +81,11 @@ export class ResultsViews implements vscode.WebviewViewProvider, vscode.Disposab
     else void vscode.commands.executeCommand(`${SIDE_VIEW_ID}.focus`);
   }
 
+  /** Back to idle when the status shows a problem. */
+  clearError(): void {
+    if (this.status.state === 'error') this.setStatus('idle');
+  }
+
   setStatus(state: 'computing' | 'idle' | 'error', message?: string): void {
     this.status = { type: 'status', state, message };
     this.broadcast(this.status);
@@ -117,7 +122,8 @@ export class ResultsViews implements vscode.WebviewViewProvider, vscode.Disposab
     );
   }
 
-  private async rememberLatest(context: ResultContext, resultsFile: string): Promise<void> {
+  /** Remembers where the shown result is saved, for a reloaded window. */
+  async rememberLatest(context: ResultContext, resultsFile: string): Promise<void> {
     try {
       await fs.mkdir(this.storageDir, { recursive: true });
       await writeFileAtomic(path.join(this.storageDir, LATEST_POINTER), JSON.stringify({ context, resultsFile }));

@@ -55,6 +55,9 @@ const QUERY_FILE = 'queries-en.txt';
 const INSTRUCTION_FILE = 'paper-en.instructions.json';
 const ANALYZE = 'Analyze Instructions';
 const QUERY_COUNT = 15;
+/** An instruction set whose line 7 breaks YAML (an indentation error). */
+const BROKEN_YAML = 'broken.instructions.yaml';
+const BROKEN_YAML_TEXT = ['tasks:', '  - name: Retrieval', '    instruction: Retrieve passages that answer the query.', '  - name: STS', '    instruction: Find the most similar sentence.', '  - name: Clustering', '   instruction: Identify the topic.', ''].join('\n');
 
 let vsix: string;
 let scratch: string;
@@ -100,12 +103,15 @@ async function prepare(
   return { dirs, page, workspace };
 }
 
-/** results.json of the newest run, from the extension's workspace storage. */
-function latestResults(dirs: CodeServerDirs): { file: string; result: AnalysisResult } {
-  const files = resultsFiles(dirs).filter((file) => file.includes(EXTENSION_ID));
-  assert.ok(files.length > 0, 'the extension wrote results.json');
-  const newest = files.sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
-  return { file: newest, result: JSON.parse(fs.readFileSync(newest, 'utf8')) as AnalysisResult };
+/**
+ * results.json of run `runId` (the run whose map is shown), from the extension's workspace storage. The map is
+ * drawn before the file is written, so this waits for it.
+ */
+async function resultsOfRun(dirs: CodeServerDirs, runId: string | undefined): Promise<AnalysisResult> {
+  const file = await waitFor(`results.json of run ${runId}`, async () =>
+    resultsFiles(dirs).find((candidate) => candidate.includes(EXTENSION_ID) && path.basename(path.dirname(candidate)).endsWith(`-${runId}`)),
+  );
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as AnalysisResult;
 }
 
 function resultsFiles(dirs: CodeServerDirs): string[] {
@@ -116,6 +122,12 @@ function extensionLog(dirs: CodeServerDirs): string {
   return findFiles(path.join(dirs.userData, 'logs'), (name) => name === 'Instruction Lens.log')
     .map((file) => fs.readFileSync(file, 'utf8'))
     .join('\n');
+}
+
+/** The Problems panel's rows (message, source and [Ln, Col]). */
+async function problemsPanel(page: Page): Promise<string[]> {
+  if (!(await page.locator('.markers-panel').isVisible())) await runCommand(page, 'View: Focus Problems (Errors, Warnings, Infos)');
+  return page.locator('.markers-panel .monaco-list-row').allTextContents();
 }
 
 function codeLensTexts(page: Page): Promise<string[]> {
@@ -161,10 +173,12 @@ after(async () => {
 test('analyse from the Explorer, live-edit an instruction, side view, theme switch', { timeout: 6 * 60_000 }, async () => {
   assert.ok(fs.existsSync(GLOVE), `shared model missing: ${GLOVE}`);
   const held = await startHeldEndpoint();
-  const { dirs, page, workspace } = await prepare('trusted', 'disabled', {
-    'instructionLens.models': [GLOVE, held.id],
-    'instructionLens.liveDebounceMs': 300,
-  });
+  const { dirs, page, workspace } = await prepare(
+    'trusted',
+    'disabled',
+    { 'instructionLens.models': [GLOVE, held.id], 'instructionLens.liveDebounceMs': 300 },
+    { [BROKEN_YAML]: BROKEN_YAML_TEXT },
+  );
   try {
     // 0. While a run waits on a slow model (an endpoint on 127.0.0.1 that holds its answer), a command answers at
     // once (the extension host is not blocked), and Cancel in the progress notification stops the run.
@@ -194,7 +208,7 @@ test('analyse from the Explorer, live-edit an instruction, side view, theme swit
       return plots.mapPoints > 0 && plots.heatmapCells.length > 0 ? plots : undefined;
     }, 180_000);
     await screenshot(page, '1-analysis');
-    const { result } = latestResults(dirs);
+    const result = await resultsOfRun(dirs, first.runId);
     const m = result.models.length;
     const t = result.tasks.length;
     assert.deepEqual([...result.models].sort(), [GLOVE_LABEL, 'use-lite']);
@@ -249,7 +263,7 @@ test('analyse from the Explorer, live-edit an instruction, side view, theme swit
       return texts.length > 0 && !texts.some((text) => text.includes('computing')) && JSON.stringify(texts) !== JSON.stringify(lensesBefore) ? texts : undefined;
     });
     assert.equal(lensesAfter.length, lensesBefore.length);
-    const edited = latestResults(dirs).result;
+    const edited = await resultsOfRun(dirs, afterEdit.runId);
     assert.match(edited.instructions?.Classification ?? '', /sentiment and topic label/);
     // Only the edited task was embedded again: every other (model, task, query) came from the embedding cache.
     const cacheLines = [...extensionLog(dirs).matchAll(/embedding cache: (\d+) hits, (\d+) misses/g)];
@@ -285,7 +299,7 @@ test('analyse from the Explorer, live-edit an instruction, side view, theme swit
     }
     assert.deepEqual([...fs.readFileSync(path.join(workspace, 'instruction-lens-map.png')).subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
     assert.match(fs.readFileSync(path.join(workspace, 'instruction-lens-map.svg'), 'utf8'), /^<svg[\s\S]*class="scatterlayer/);
-    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(workspace, 'instruction-lens-results.json'), 'utf8')), latestResults(dirs).result);
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(workspace, 'instruction-lens-results.json'), 'utf8')), await resultsOfRun(dirs, afterEdit.runId));
 
     // 7. Analyze Selection as Instruction: the selected text becomes one more task of the current analysis, and the
     // unsaved edit of the instruction set is what gets analysed.
@@ -298,13 +312,52 @@ test('analyse from the Explorer, live-edit an instruction, side view, theme swit
       return plots.mapPoints === m * (t + 1) ? plots : undefined;
     }, 120_000);
     assert.equal(withSelection.trajectoryLines, m * t);
-    const selectionResult = latestResults(dirs).result;
+    const selectionResult = await resultsOfRun(dirs, withSelection.runId);
     assert.equal(selectionResult.tasks.at(-1), 'Selection');
     assert.ok((selectionResult.instructions?.Selection ?? '').length > 0);
     assert.match(selectionResult.instructions?.Classification ?? '', /sentiment and topic label/);
     await screenshot(page, '7-selection-task');
 
-    // 8. After a reload the panel is restored (serializer) and redraws the same result from its saved state.
+    // 8. Instruction files are code: a duplicate task name typed into the analysed set is an error in the Problems
+    // panel at its line, the map says it is out of date, the CodeLens says why; undoing it brings the map back.
+    // Find and replace (deterministic, unlike a double-click near a CodeLens): "Clustering" becomes a second "STS".
+    await editor.locator('.view-lines').click();
+    await page.keyboard.press('Control+H');
+    const find = page.locator('.editor-widget.find-widget textarea, .editor-widget.find-widget input').first();
+    await find.waitFor();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('"Clustering"');
+    await page.locator('.editor-widget.find-widget .replace-part textarea, .editor-widget.find-widget .replace-part input').first().click();
+    await page.keyboard.type('"STS"');
+    await page.keyboard.press('Control+Alt+Enter');
+    await page.keyboard.press('Escape');
+    const outOfDate = await waitFor('the map marked out of date', async () => {
+      const plots = await plotsIn(page);
+      return plots.status === 'error' ? plots : undefined;
+    }, 30_000);
+    assert.match(outOfDate.statusText, /out of date: paper-en\.instructions\.json:8: .*duplicate task name "STS"/);
+    const why = await waitFor('the CodeLens saying why', async () => (await codeLensTexts(page)).find((text) => text.includes('Map out of date')));
+    assert.match(why, /line 8: .*duplicate task name "STS"/);
+    const markers = await problemsPanel(page);
+    assert.ok(markers.some((text) => /duplicate task name "STS"/.test(text) && /\[Ln 8, Col \d+\]/.test(text)), `Problems panel: ${markers.join(' | ')}`);
+    await screenshot(page, '8-out-of-date');
+    await editor.locator('.view-lines').click();
+    await page.keyboard.press('Control+Z');
+    await waitFor('the map current again', async () => (await plotsIn(page)).status === 'idle', 60_000);
+
+    // A YAML syntax error on line 7 is reported on line 7 (the editor's numbering), without any analysis of it.
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+P');
+    await page.keyboard.type(BROKEN_YAML);
+    await quickPickChoose(page, BROKEN_YAML);
+    const yamlMarkers = await waitFor('the YAML problem listed', async () => {
+      const texts = await problemsPanel(page);
+      return texts.some((text) => text.includes('invalid YAML')) ? texts : undefined;
+    });
+    assert.ok(yamlMarkers.some((text) => /invalid YAML/.test(text) && /\[Ln 7, Col 1\]/.test(text)), `Problems panel: ${yamlMarkers.join(' | ')}`);
+    await screenshot(page, '8-yaml-problem');
+
+    // 9. After a reload the view is restored and redraws the same result.
     await page.reload();
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
     const restored = await waitFor('panel restored after reload', async () => {
@@ -408,13 +461,15 @@ async function startHeldEndpoint(): Promise<{ id: string; requests: number; clos
  * legends under the plot below 430 px; short model names with the full name on hover. Screenshots of each.
  */
 async function checkLayouts(page: Page, theme: 'dark' | 'light', runId: string | undefined): Promise<void> {
-  for (const [name, windowWidth, sidebar] of [
-    ['1600', 1600, undefined],
-    ['500', 500, undefined],
-    ['1600-view320', 1600, 320],
-    ['1600-view900', 1600, 900],
+  for (const [name, windowWidth, sidebar, windowHeight] of [
+    ['1600', 1600, undefined, 1000],
+    ['500', 500, undefined, 1000],
+    ['1600-view320', 1600, 320, 1000],
+    ['1600-view900', 1600, 900, 1000],
+    // Wide and short, as in the bottom panel: one figure at a time (tabs) beside the tables.
+    ['1600x520-view900', 1600, 900, 520],
   ] as const) {
-    await page.setViewportSize({ width: windowWidth, height: 1000 });
+    await page.setViewportSize({ width: windowWidth, height: windowHeight });
     if (sidebar !== undefined) await dragSidebarTo(page, sidebar);
     const fit = await waitFor(`layout at ${name}`, async () => {
       const frame = await resultsFrame(page);
@@ -432,6 +487,8 @@ async function checkLayouts(page: Page, theme: 'dark' | 'light', runId: string |
     assert.equal(settled.horizontalOverflow, 0, `${name}: no sideways scrolling (view ${fit.width} px): ${settled.overflowing.join(', ')}`);
     assert.deepEqual(settled.clippedHeadings, [], `${name}: no clipped heading`);
     assert.equal(settled.plotTitles, 0, `${name}: titles are headings, not under the plot toolbar`);
+    assert.equal(settled.layout, windowHeight < 600 ? 'tabs' : 'column', `${name}: layout`);
+    if (settled.layout === 'tabs') assert.deepEqual(settled.visibleFigures, ['map'], 'tabs: the map alone, first');
     if (settled.width < 430) {
       for (const [figure, offsets] of Object.entries(settled.legendBelowPlot)) {
         for (const offset of offsets) assert.ok(offset >= 0, `${name}: ${figure}'s legend is under the plot (${offset})`);
@@ -440,6 +497,7 @@ async function checkLayouts(page: Page, theme: 'dark' | 'light', runId: string |
       assert.ok(settled.modelCells.some((cell) => cell.text !== cell.title), `${name}: long model names are shortened`);
     }
   }
+  await page.setViewportSize({ width: 1600, height: 1000 });
   await dragSidebarTo(page, 300);
 }
 

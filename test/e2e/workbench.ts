@@ -181,6 +181,7 @@ export interface RenderedPlots {
   tableRows: number;
   background: string;
   status: string | undefined;
+  statusText: string;
 }
 
 export async function readPlots(frame: Frame): Promise<RenderedPlots> {
@@ -195,6 +196,7 @@ export async function readPlots(frame: Frame): Promise<RenderedPlots> {
       tableRows: document.querySelectorAll('#movers-body tr').length,
       background: (map.querySelector('svg.main-svg')?.style.background as string | undefined) ?? '',
       status: document.body.dataset.status,
+      statusText: document.getElementById('status')?.textContent ?? '',
     };
   });
 }
@@ -214,6 +216,8 @@ export interface FitReport {
   overflowing: string[];
   /** Headings whose text does not fit their box. */
   clippedHeadings: string[];
+  /** Figures laid out (not hidden behind a tab). */
+  visibleFigures: string[];
   /** Titles drawn inside a plot (they belong in the headings). */
   plotTitles: number;
   /** Per figure: legends' top minus the plot area's bottom (positive: the legend is under the plot). */
@@ -243,6 +247,7 @@ export async function readFit(frame: Frame): Promise<FitReport> {
         .map((el) => `${(el as unknown as { tagName: string }).tagName}#${(el as unknown as { id: string }).id}.${el.getAttribute('class') ?? ''}`),
       clippedHeadings: [...(document.querySelectorAll('h1, h2') as El[])].filter((h) => h.scrollWidth > h.clientWidth + 1).map((h) => h.textContent ?? ''),
       plotTitles: document.querySelectorAll('.plot .gtitle').length as number,
+      visibleFigures: [...(document.querySelectorAll('.figure') as El[])].filter((el) => el.getBoundingClientRect().bottom > el.getBoundingClientRect().top).map((el) => el.getAttribute('data-figure') ?? ''),
       legendBelowPlot,
       modelCells: [...(document.querySelectorAll('#movers-body td.model') as El[])].map((cell) => ({ text: cell.textContent ?? '', title: cell.getAttribute('title') ?? '' })),
     };
