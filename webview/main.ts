@@ -362,6 +362,47 @@ new MutationObserver(() => {
 
 const saved = parseWebviewState(vscode.getState());
 if (saved) void show(saved).catch(reportError);
+/**
+ * Plotly's first drawing in a page costs several hundred milliseconds (its styles, fonts, text measuring). While the
+ * view waits for a run, a throwaway scatter plot off screen pays that, so the first real map appears sooner.
+ */
+function warmUpPlotly(): void {
+  const scratch = document.createElement('div');
+  scratch.setAttribute('aria-hidden', 'true');
+  scratch.style.cssText = 'position: fixed; left: -10000px; top: 0; width: 300px; height: 300px;';
+  document.body.append(scratch);
+  const figure = mapFigure(WARM_UP_RESULT, themeFromVsCode(), strings);
+  void renderFigure(scratch, fitFigure(figure, { width: 300, title: 'html' }))
+    .catch(() => undefined)
+    .finally(() => scratch.remove());
+}
+
+/** The smallest result mapFigure draws: one model, Base and one task. */
+const WARM_UP_RESULT: AnalysisResult = {
+  models: ['m'],
+  tasks: ['Base', 'T'],
+  n: 1,
+  dims: [1],
+  k: 1,
+  reference: 'm',
+  referenceChosenBy: 'auto',
+  pointsMode: 'flatten',
+  mdsMethod: 'classical',
+  mdsStress: 0,
+  procrustesDistance: [[0]],
+  cosineDistance: [],
+  points: [
+    { model: 'm', task: 'Base', x: 0, y: 0 },
+    { model: 'm', task: 'T', x: 1, y: 1 },
+  ],
+  displacement: [],
+  explainedVarianceRatio: {},
+  robustness: [],
+  topMovers: [],
+  warnings: [],
+};
+
 applyLayout();
 setStatus('idle');
 post({ type: 'ready' });
+if (!saved) warmUpPlotly();

@@ -8,6 +8,7 @@ import { exportResults } from './exporter';
 import { InstructionDiagnostics } from './diagnostics';
 import { createLog, reportError } from './log';
 import { DisplacementLenses, LiveMode } from './liveMode';
+import { editModelSetting, removeModelSetting } from './modelSettings';
 import { updateRecent } from './modelSpecs';
 import { isInstructionFile, isQueryFile, pickInstructionSet, pickModels, pickQueryFile } from './pickers';
 import { revealQuery } from './reveal';
@@ -41,6 +42,11 @@ export function activate(context: vscode.ExtensionContext): void {
     if (!instructionSource) return;
     const recent = context.globalState.get<string[]>(RECENT_MODELS, []);
     const modelIds = await pickModels({
+      removeModel: async (id) => {
+        await removeModelSetting(id);
+        await context.globalState.update(RECENT_MODELS, context.globalState.get<string[]>(RECENT_MODELS, []).filter((other) => other !== id));
+      },
+      editModel: editModelSetting,
       configured: settings.models.map((entry) => entry.id),
       recent,
       checked: context.globalState.get<string[]>(LAST_MODELS, []),
@@ -48,7 +54,7 @@ export function activate(context: vscode.ExtensionContext): void {
       secrets: context.secrets,
     });
     if (!modelIds || modelIds.length === 0) return;
-    await context.globalState.update(RECENT_MODELS, updateRecent(recent, modelIds));
+    await context.globalState.update(RECENT_MODELS, updateRecent(context.globalState.get<string[]>(RECENT_MODELS, []), modelIds));
     await context.globalState.update(LAST_MODELS, modelIds);
     const inputs: AnalysisInputs = { queryFile, instructionSource, modelIds, extraTasks };
     await controller.runFromCommand(inputs);

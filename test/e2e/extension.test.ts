@@ -199,6 +199,15 @@ test('analyse from the Explorer, live-edit an instruction, side view, theme swit
     await showExplorer(page, QUERY_FILE);
     await explorerContextCommand(page, QUERY_FILE, ANALYZE);
     await quickPickChoose(page, 'paper-en');
+    // The models manager: one click on "Add a local model folder…" opens the folder dialog; the workspace folder is
+    // refused with a message saying why, and the model list comes back.
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Add a local model folder' }).first().click();
+    const okButton = page.locator('.quick-input-widget .monaco-button', { hasText: 'Use this model folder' });
+    await okButton.waitFor({ timeout: 30_000 });
+    await page.locator('.quick-input-widget input').first().fill(workspace + '/');
+    await okButton.click();
+    await waitFor('the workspace folder refused', async () => (await notifications(page)).find((text) => text.includes('is the workspace folder, not a model folder')));
+    await screenshot(page, '1a-model-folder-refused');
     await quickPickCheckOnly(page, ['use-lite', GLOVE_LABEL]);
 
     // (The responsiveness check ran first; see the start of this test.)
