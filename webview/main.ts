@@ -273,13 +273,16 @@ function setStatus(state: 'computing' | 'idle' | 'error', message?: string): voi
   status.hidden = state === 'idle';
 }
 
-/** An exported image: the figure as on screen but with its title drawn in (an image has no page heading). */
+/**
+ * An exported image: the figure as on screen but with its title drawn in (an image has no page heading), on the
+ * theme's background; PNG at twice the size (sharp on high-density screens and in slides).
+ */
 async function renderImage(requestId: number, figure: FigureId, format: ImageFormat): Promise<void> {
   try {
     if (!current) throw new Error('no result shown');
     const width = Math.max(800, Math.round(figureElements[figure].clientWidth));
     const fitted = fitFigure(FIGURE_BUILDERS[figure](current.result, themeFromVsCode(), strings), { width, height: Math.max(500, Math.round(width * 0.62)), title: 'inline' });
-    post({ type: 'image', requestId, dataUrl: await Plotly.toImage({ data: fitted.data, layout: fitted.layout }, { format, width, height: fitted.height }) });
+    post({ type: 'image', requestId, dataUrl: await Plotly.toImage({ data: fitted.data, layout: fitted.layout }, { format, width, height: fitted.height, scale: format === 'png' ? 2 : 1 }) });
   } catch (error) {
     post({ type: 'imageError', requestId, message: error instanceof Error ? error.message : String(error) });
   }

@@ -13,12 +13,14 @@ import type { EmbeddingBundle } from '../engine/types';
 import { readInstructionSet } from '../inputs/instructions';
 import { readQueries } from '../inputs/queries';
 import { EmbeddingCache } from '../models/cache';
-import type { Embedder } from '../models/embedder';
+import type { Embedder, TaskSpec } from '../models/embedder';
 import { embedAll } from '../models/pipeline';
 import { createEmbedder } from '../models/registry';
 import { analysisOptionsFrom, ANALYSIS_OPTIONS, ANALYSIS_USAGE } from './analyzeCommand';
 import { type CliIo, type Command, intOption, parseCommandArgs, UsageError } from './args';
 import { ProgressPrinter } from './progress';
+import { type ModelProvenance, provenanceOptions } from '../engine/io/provenance';
+import { version } from './version';
 
 async function isNonEmptyFolder(dir: string): Promise<boolean> {
   try {
@@ -92,7 +94,8 @@ function embedRequestFrom(values: Record<string, string | boolean | undefined>):
 }
 
 /** Reads the inputs, embeds with every model (cache first) and returns the bundle. */
-async function embedRequest(request: EmbedRequest, io: CliIo): Promise<EmbeddingBundle> {
+/** The bundle, and each model's identity (for the result's provenance, read before the embedders close). */
+async function embedRequest(request: EmbedRequest, io: CliIo): Promise<{ bundle: EmbeddingBundle; models: ModelProvenance[]; tasks: TaskSpec[] }> {
   const queryFile = await readQueries(request.queriesFile);
   for (const duplicate of queryFile.duplicates) {
     io.stderr(`note: ${request.queriesFile}: duplicate query kept once (lines ${duplicate.lines.join(', ')}): ${duplicate.text}\n`);
@@ -130,7 +133,8 @@ async function embedRequest(request: EmbedRequest, io: CliIo): Promise<Embedding
     });
     progress.finish();
     io.stderr(`embedding cache: ${stats.hits} hits, ${stats.misses} misses\n`);
-    return bundle;
+    const models = await Promise.all(embedders.map(async (embedder, i) => ({ id: request.models[i], name: embedder.name, identity: await embedder.identity() })));
+    return { bundle, models, tasks };
   } finally {
     progress.finish();
     await Promise.all(embedders.map((embedder) => embedder.dispose()));
@@ -154,7 +158,7 @@ ${EMBED_USAGE}  --help, -h                 show this help
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     const out = values.out;
     if (!out) throw new UsageError('missing --out <dir>');
-    const bundle = await embedRequest(embedRequestFrom(values), io);
+    const { bundle } = await embedRequest(embedRequestFrom(values), io);
     await writeBundle(out, bundle, { overwrite: values.force === true });
     io.stdout(`wrote ${out}\n`);
   },
@@ -187,7 +191,7 @@ ${EMBED_USAGE}${ANALYSIS_USAGE}  --help, -h                 show this help
       throw new UserError('an earlier run\'s bundle is here; not overwriting it (use --force to replace it)', bundleDir);
     }
     prewarmAnalysis(); // the analysis workers start while the models embed
-    const bundle = await embedRequest(request, io);
+    const { bundle, models, tasks } = await embedRequest(request, io);
     if (options.reference !== undefined && !bundle.models.includes(options.reference)) {
       throw new UsageError(`--reference: '${options.reference}' is not one of the models (${bundle.models.join(', ')})`);
     }
@@ -196,6 +200,14 @@ ${EMBED_USAGE}${ANALYSIS_USAGE}  --help, -h                 show this help
     io.stderr(`analysing ${bundle.models.length} models x ${bundle.tasks.length} tasks x ${bundle.n} queries\n`);
     // The stored (float32) values, so that `analyze` on the written bundle reproduces these results exactly.
     const result = await runAnalysis(bundleAsStored(bundle), options, io.signal);
+    result.provenance = {
+      tool: { name: 'instruction-lens', version: version() },
+      queryFile: request.queriesFile,
+      instructions: { source: request.instructions, tasks: tasks.map(({ name, instruction }) => ({ name, instruction })) },
+      evaluationFiles: [],
+      models,
+      options: provenanceOptions(options),
+    };
     for (const warning of result.warnings) io.stderr(`warning: ${warning}\n`);
     for (const file of await writeOutputs(out, result, { force })) io.stdout(`wrote ${file}\n`);
   },

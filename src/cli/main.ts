@@ -3,13 +3,11 @@
  * lives in its own file and is registered in COMMANDS. This module runs the CLI when loaded: do not import it.
  * Exit codes: 0 success, 1 unexpected error, 2 bad input or arguments, 130 cancelled (Ctrl-C).
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { CancelledError, UserError } from '../engine/errors';
-import { packageRoot } from '../engine/io/paths';
 import { analyzeCommand } from './analyzeCommand';
 import { embedCommand, runCommand } from './embedCommands';
 import { type CliIo, type Command, UsageError } from './args';
+import { version } from './version';
 
 const COMMANDS: Command[] = [
   runCommand,
@@ -32,10 +30,6 @@ Options:
   --help, -h    show this help (or a command's help: ${PROGRAM} <command> --help)
   --version     print the version
 `;
-}
-
-function version(): string {
-  return JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')).version as string;
 }
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */

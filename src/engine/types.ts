@@ -3,6 +3,8 @@
  * Pure types: safe to import from any side (no Node or VS Code APIs).
  */
 
+import type { Provenance } from './io/provenance';
+
 /** Name of the task that carries no instruction. Always first in `tasks`. */
 export const BASE_TASK = 'Base';
 
@@ -109,4 +111,6 @@ export interface AnalysisResult {
   warnings: string[];
   queries?: string[];
   instructions?: Record<string, string>;
+  /** Where the result came from (src/engine/io/provenance.ts); written by the CLI's run and the extension. */
+  provenance?: Provenance;
 }

@@ -10,6 +10,7 @@ import { writeFileAtomic } from '../engine/io/atomicWrite';
 import { readBundle } from '../engine/io/bundle';
 import { UserError } from '../engine/errors';
 import { RESULTS_FILE, resultsJson } from '../engine/io/outputs';
+import { provenanceOptions } from '../engine/io/provenance';
 import { prewarmAnalysis, runAnalysis } from '../engine/method/runAnalysis';
 import { type AnalysisResult, BASE_TASK } from '../engine/types';
 import { instructionFormat, parseInstructionDocument, readInstructionSet } from '../inputs/instructions';
@@ -236,11 +237,18 @@ export class AnalysisController implements vscode.Disposable {
     this.log.info(`embedding cache: ${stats.hits} hits, ${stats.misses} misses`);
 
     report(vscode.l10n.t('Analysing…'));
-    const result = await timed(this.log, 'analysis', () =>
-      runAnalysis(bundle, { k: settings.k, points: settings.points, mds: settings.mds, reference: settings.reference }, run.signal),
-    );
+    const analysisOptions = { k: settings.k, points: settings.points, mds: settings.mds, reference: settings.reference };
+    const result = await timed(this.log, 'analysis', () => runAnalysis(bundle, analysisOptions, run.signal));
     if (!run.isCurrent()) return;
     const analysedAt = performance.now();
+    result.provenance = {
+      tool: { name: 'instruction-lens', version: String(this.context.extension.packageJSON.version) },
+      queryFile: inputs.queryFile,
+      instructions: { source: inputs.instructionSource, tasks: tasks.map(({ name, instruction }) => ({ name, instruction })) },
+      evaluationFiles: [],
+      models: await Promise.all(embedders.map(async (embedder, i) => ({ id: inputs.modelIds[i], name: embedder.name, identity: await embedder.identity() }))),
+      options: provenanceOptions(analysisOptions),
+    };
     const outputDir = this.runDir(runId);
     const context = {
       runId,

@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import type { TaskSpec } from '../models/embedder';
 import { type AnalysisInputs, AnalysisController } from './analysis';
 import { exportResults } from './exporter';
+import { AnalysisOutputs } from './analysisFiles';
 import { InstructionDiagnostics } from './diagnostics';
 import { createLog, reportError } from './log';
 import { DisplacementLenses, LiveMode } from './liveMode';
@@ -98,6 +99,7 @@ export function activate(context: vscode.ExtensionContext): void {
     controller,
     live,
     new InstructionDiagnostics(),
+    new AnalysisOutputs(),
     // Kept while hidden: Plotly (megabytes) is loaded once, not again each time the view comes back.
     vscode.window.registerWebviewViewProvider(SIDE_VIEW_ID, views, { webviewOptions: { retainContextWhenHidden: true } }),
     vscode.languages.registerCodeLensProvider(

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { BUNDLE_SPEC_PREFIX } from '../models/bundleEmbedder';
+import { readAnalysisOutputKind } from './analysisFiles';
 import { endpointId, missingModelFiles, modelKind, orderModelChoices, restrictedModeRefusal, USE_LITE } from './modelSpecs';
 
 export const PRESETS = ['paper-en', 'paper-ja'] as const;
@@ -28,7 +29,10 @@ function relative(uri: vscode.Uri): string {
 }
 
 export async function pickQueryFile(): Promise<string | undefined> {
-  const files = (await vscode.workspace.findFiles('**/*.{txt,jsonl,ndjson,csv,tsv,json}', EXCLUDE, 500)).filter((uri) => isQueryFile(uri.fsPath));
+  const candidates = (await vscode.workspace.findFiles('**/*.{txt,jsonl,ndjson,csv,tsv,json}', EXCLUDE, 500)).filter((uri) => isQueryFile(uri.fsPath));
+  // What an analysis wrote (results.json, its CSV tables) is not a query file.
+  const outputs = await Promise.all(candidates.map((uri) => readAnalysisOutputKind(uri.fsPath)));
+  const files = candidates.filter((_, i) => outputs[i] === undefined);
   const browse = { label: `$(folder-opened) ${vscode.l10n.t('Browse…')}`, file: undefined as string | undefined };
   const items = [...files.map((uri) => ({ label: relative(uri), file: uri.fsPath as string | undefined })), browse];
   const picked = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Query file'), placeHolder: vscode.l10n.t('Pick the queries to analyse') });

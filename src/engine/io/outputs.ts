@@ -8,6 +8,7 @@ import { renderReport } from '../../report/report';
 import { writeFileAtomic } from './atomicWrite';
 import { UserError } from '../errors';
 import type { AnalysisResult } from '../types';
+import { withFormat } from './provenance';
 
 export const RESULTS_FILE = 'results.json';
 export const DISPLACEMENT_FILE = 'displacement.csv';
@@ -15,9 +16,9 @@ export const PROCRUSTES_FILE = 'procrustes.csv';
 export const REPORT_FILE = 'report.html';
 export const OUTPUT_FILES = [RESULTS_FILE, DISPLACEMENT_FILE, PROCRUSTES_FILE, REPORT_FILE] as const;
 
-/** results.json: the AnalysisResult as pretty JSON. Same result, same bytes. */
+/** results.json: the AnalysisResult as pretty JSON, `format` key first. Same result, same bytes. */
 export function resultsJson(result: AnalysisResult): string {
-  return JSON.stringify(result, null, 2) + '\n';
+  return JSON.stringify(withFormat(result), null, 2) + '\n';
 }
 
 const DISPLACEMENT_COLUMNS = [
