@@ -35,6 +35,8 @@ export interface ResultContext {
   instructionSource?: string;
   /** Folder holding results.json and the other output files of this run. */
   outputDir?: string;
+  /** Each query's id, or its line in the query file; parallel to the result's queries (the movers table). */
+  queryLabels?: string[];
 }
 
 export type HostMessage =
@@ -166,7 +168,8 @@ function isResultContext(value: unknown): value is ResultContext {
     isString(value.title) &&
     isOptional(value.queryFile, isString) &&
     isOptional(value.instructionSource, isString) &&
-    isOptional(value.outputDir, isString)
+    isOptional(value.outputDir, isString) &&
+    isOptional(value.queryLabels, (x): x is string[] => isArrayOf(x, isString))
   );
 }
 
@@ -226,11 +229,13 @@ export function parseWebviewMessage(value: unknown): WebviewMessage | undefined 
 export interface WebviewState {
   result: AnalysisResult;
   context: ResultContext;
+  /** The map's point labels are on (a toggle the view remembers). */
+  labels?: boolean;
 }
 
 export function parseWebviewState(value: unknown): WebviewState | undefined {
   if (!isObject(value)) return undefined;
   return analysisResultProblem(value.result) === undefined && isResultContext(value.context)
-    ? { result: value.result as unknown as AnalysisResult, context: value.context }
+    ? { result: value.result as unknown as AnalysisResult, context: value.context, labels: value.labels === true }
     : undefined;
 }

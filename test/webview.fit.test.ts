@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import type { AnalysisResult } from '../src/engine/types';
 import { displacementFigure, heatmapFigure, LIGHT_THEME, mapFigure } from '../webview/charts';
-import { fitFigure, NARROW_WIDTH, SHORT_NAME_LENGTH, shortModelNames, wrapTitle } from '../webview/fit';
+import { fitFigure, NARROW_WIDTH, pointLabels, SHORT_NAME_LENGTH, shortModelNames, wrapTitle } from '../webview/fit';
 
 const MODELS = ['Xenova/bge-small-en-v1.5', 'glove-6B-100d-sif-50k', 'use-lite', 'openai:text-embedding-3-small@http://127.0.0.1:8080'];
 
@@ -124,4 +124,19 @@ test('inline titles (images, report.html): wrapped left of the toolbar, the top 
   assert.equal(text(narrow).replace(/<br>/g, ' '), wide.titleText);
   assert.ok((narrow.layout.margin as Record<string, number>).t > (wide.layout.margin as Record<string, number>).t);
   assert.equal((narrow.layout.title as { xanchor: string }).xanchor, 'left');
+});
+
+test('point labels: one per (model, task) at the point, the model named at its Base point, names escaped', () => {
+  const models = ['<m&x>', 'use-lite'];
+  const r = result(models);
+  const labels = pointLabels(mapFigure(r, LIGHT_THEME), r.tasks, '#123456');
+  assert.equal(labels.length, models.length * r.tasks.length);
+  const at = (model: string, task: string): Record<string, unknown> | undefined => {
+    const point = r.points.find((p) => p.model === model && p.task === task)!;
+    return labels.find((label) => label.x === point.x && label.y === point.y);
+  };
+  assert.equal(at('use-lite', 'STS')?.text, 'STS');
+  assert.equal(at('use-lite', 'Base')?.text, 'Base · use-lite');
+  assert.equal(at('<m&x>', 'Base')?.text, 'Base · &lt;m&amp;x&gt;');
+  assert.ok(labels.every((label) => label.showarrow === false && (label.font as { color: string }).color === '#123456'));
 });

@@ -3,7 +3,7 @@
  * names may be, and how tall the figure is. Only the layout, legend entry names and tick labels change; the data
  * series and their hover texts (full names) stay as built. Pure: shared by the webview and report.html.
  */
-import type { Figure } from './charts';
+import { escapeHtml, type Figure } from './charts';
 
 /** Below this width (CSS px) legends go under the plot and model names are shortened. */
 export const NARROW_WIDTH = 430;
@@ -206,4 +206,26 @@ export function fitFigure(figure: Figure, options: FitOptions): FittedFigure {
   layout.height = height;
   fitted.height = height;
   return fitted;
+}
+
+/**
+ * Labels beside the map's points (the optional toggle): the task name at each point, the model's name at its Base
+ * point (the first task). Layout annotations, so the data series stay as built.
+ */
+export function pointLabels(figure: Figure, tasks: readonly string[], color: string): Record<string, unknown>[] {
+  const points = figure.data.filter((trace) => trace.meta.kind === 'points');
+  const names = shortModelNames(points.map((trace) => (trace.meta.kind === 'points' ? trace.meta.model : '')), SHORT_NAME_LENGTH);
+  return points.flatMap((trace, m) => {
+    const xs = (trace.x as number[] | undefined) ?? [];
+    const ys = (trace.y as number[] | undefined) ?? [];
+    return xs.map((x, t) => ({
+      x,
+      y: ys[t],
+      text: escapeHtml(t === 0 ? `${tasks[0]} · ${names[m]}` : tasks[t]),
+      showarrow: false,
+      yshift: 11,
+      font: { size: 10, color },
+      captureevents: false,
+    }));
+  });
 }

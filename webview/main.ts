@@ -17,7 +17,7 @@ import {
   type WebviewState,
 } from '../src/protocol';
 import { type ChartTheme, DEFAULT_COLORWAY, displacementFigure, type Figure, formatNumber, heatmapFigure, mapFigure, renderFigure } from './charts';
-import { fitFigure, NARROW_WIDTH, shortModelNames, shortNameLength } from './fit';
+import { fitFigure, NARROW_WIDTH, pointLabels, shortModelNames, shortNameLength } from './fit';
 
 interface VsCodeApi {
   postMessage(message: WebviewMessage): void;
@@ -109,8 +109,11 @@ async function drawFigures(result: AnalysisResult, onMapDrawn?: () => void): Pro
   for (const id of FIGURE_ORDER) {
     // A newer result arrived: stop here, requestDraw draws the newer one (its map first) at once.
     if (current?.result !== result) return;
+    // One model: no 1 x 1 heatmap (the view says what needs two or more models).
+    if (id === 'heatmap' && result.models.length < 2) continue;
     const el = figureElements[id];
     const fitted = fitFigure(FIGURE_BUILDERS[id](result, theme, strings), { ...figureRoom(id), title: 'html' });
+    if (id === 'map' && labelsOn()) fitted.layout.annotations = pointLabels(fitted, result.tasks, theme.foreground);
     el.style.height = `${fitted.height}px`;
     await renderFigure(el, fitted);
     if (id === 'map') onMapDrawn?.();
@@ -181,6 +184,7 @@ function renderMovers(result: AnalysisResult): void {
       row.append(
         modelCell(result, mover.model),
         text('td', mover.task, 'task'),
+        text('td', current?.context.queryLabels?.[mover.index] ?? `#${mover.index + 1}`, 'query-id'),
         text('td', mover.query ?? result.queries?.[mover.index] ?? `#${mover.index + 1}`, 'query'),
         text('td', formatNumber(mover.cosineDistance), 'number'),
         text('td', formatNumber(mover.relativeMovement), 'number secondary'),
@@ -212,8 +216,9 @@ function renderRobustness(result: AnalysisResult): void {
 
 async function show(state: WebviewState): Promise<void> {
   current = state;
-  vscode.setState(state);
+  vscode.setState({ ...state, labels: labelsOn() });
   document.body.classList.add('has-result');
+  document.body.dataset.models = state.result.models.length < 2 ? 'one' : 'many';
   renderSummary(state.result, state.context);
   // The map first: the tables are filled once it is drawn (at once when the view is hidden and draws later).
   tablesFor = state.result;
@@ -363,7 +368,17 @@ new MutationObserver(() => {
   void requestDraw().catch(reportError);
 }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 
+const labelsToggle = byId('point-labels') as HTMLInputElement;
+function labelsOn(): boolean {
+  return labelsToggle.checked;
+}
+labelsToggle.addEventListener('change', () => {
+  if (current) vscode.setState({ ...current, labels: labelsOn() });
+  void requestDraw().catch(reportError);
+});
+
 const saved = parseWebviewState(vscode.getState());
+labelsToggle.checked = saved?.labels === true;
 if (saved) void show(saved).catch(reportError);
 /**
  * Plotly's first drawing in a page costs several hundred milliseconds (its styles, fonts, text measuring). While the

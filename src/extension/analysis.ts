@@ -46,15 +46,21 @@ interface LoadedModels {
 export interface Session {
   inputs: AnalysisInputs;
   queries: string[];
+  /** Each query's id, or its line in the query file ("line 12"); parallel to `queries`. */
+  queryLabels: string[];
   /** Tasks of the last run, Base first. */
   tasks: TaskSpec[];
   result?: AnalysisResult;
   outputDir?: string;
   /** A newer run is pending or computing: the shown numbers are about to change. */
   stale: boolean;
+  /** How long the last run took, from reading the inputs to the analysis result (ms); unknown when restored. */
+  lastRunMs?: number;
 }
 
 const KEPT_RUNS = 20;
+/** workspaceState key of the last analysis's inputs and results.json (restored after a reload). */
+const SESSION_KEY = 'lastSession';
 
 /** A run started by LatestOnly: aborted when a newer one starts or on Cancel. */
 type Run = { signal: AbortSignal; isCurrent: () => boolean };
@@ -73,7 +79,29 @@ export class AnalysisController implements vscode.Disposable {
     private readonly context: vscode.ExtensionContext,
     private readonly log: Log,
     private readonly views: ResultsViews,
-  ) {}
+  ) {
+    void this.restoreSession();
+  }
+
+  /**
+   * After a window reload: the last analysis of this workspace becomes the session again (its inputs, its saved
+   * results.json, the query file as it reads now), so live mode and the CodeLenses work without a new run.
+   */
+  private async restoreSession(): Promise<void> {
+    const saved = this.context.workspaceState.get<{ inputs: AnalysisInputs; resultsFile: string }>(SESSION_KEY);
+    if (!saved || this.currentSession) return;
+    try {
+      const result = await readResultsFile(saved.resultsFile);
+      const { queries, labels } = await readQueryTexts(saved.inputs.queryFile, this.log);
+      if (this.currentSession) return; // a run finished meanwhile
+      const tasks: TaskSpec[] = result.tasks.map((name, t) => ({ name, instruction: t === 0 ? null : (result.instructions?.[name] ?? null) }));
+      this.currentSession = { inputs: saved.inputs, queries, queryLabels: labels, tasks, result, outputDir: path.dirname(saved.resultsFile), stale: false };
+      this.log.info(`restored the last analysis (${saved.resultsFile}): live mode and CodeLenses follow ${saved.inputs.instructionSource}`);
+      this.changed.fire();
+    } catch (error) {
+      this.log.info(`the last analysis was not restored: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
 
   get session(): Session | undefined {
     return this.currentSession;
@@ -222,7 +250,9 @@ export class AnalysisController implements vscode.Disposable {
 
     report(vscode.l10n.t('Reading inputs…'));
     const sameInputs = liveTasks !== undefined && this.currentSession?.inputs === inputs;
-    const queries = sameInputs ? this.currentSession!.queries : await timed(this.log, 'read queries', () => readQueryTexts(inputs.queryFile, this.log));
+    const { queries, labels: queryLabels } = sameInputs
+      ? { queries: this.currentSession!.queries, labels: this.currentSession!.queryLabels }
+      : await timed(this.log, 'read queries', () => readQueryTexts(inputs.queryFile, this.log));
     const tasks = liveTasks ?? withExtraTasks(await timed(this.log, 'read instructions', () => readTasks(inputs.instructionSource)), inputs.extraTasks);
     this.log.info(`${queries.length} queries, tasks ${tasks.map((task) => task.name).join(', ')}`);
 
@@ -256,13 +286,15 @@ export class AnalysisController implements vscode.Disposable {
       queryFile: inputs.queryFile,
       instructionSource: inputs.instructionSource,
       outputDir,
+      queryLabels,
     };
-    this.currentSession = { inputs, queries, tasks, result, outputDir, stale: false };
+    this.currentSession = { inputs, queries, queryLabels, tasks, result, outputDir, stale: false, lastRunMs: Math.round(analysedAt - started) };
     // Drawn first, saved meanwhile: the map does not wait for the disk.
     this.views.show(result, context, { reveal: interactive, analysedAt });
     this.changed.fire();
     await this.writeResults(result, outputDir);
     void this.views.rememberLatest(context, path.join(outputDir, RESULTS_FILE));
+    await this.context.workspaceState.update(SESSION_KEY, { inputs, resultsFile: path.join(outputDir, RESULTS_FILE) });
     this.log.info(`run ${runId}: ${RESULTS_FILE} written to ${outputDir}; total ${Math.round(performance.now() - started)} ms`);
   }
 
@@ -394,9 +426,10 @@ async function readTasks(source: string): Promise<TaskSpec[]> {
   return [{ name: BASE_TASK, instruction: null }, ...tasks.map(({ name, instruction }) => ({ name, instruction }))];
 }
 
-async function readQueryTexts(file: string, log: Log): Promise<string[]> {
+/** The queries, and how each is named in the movers table: its id when the file gives ids, else its line. */
+async function readQueryTexts(file: string, log: Log): Promise<{ queries: string[]; labels: string[] }> {
   const text = unsavedText(file);
-  const { queries, duplicates } = text === undefined ? await readQueries(file) : parseQueries(text, file);
+  const { queries, duplicates, lines, ids } = text === undefined ? await readQueries(file) : parseQueries(text, file);
   for (const duplicate of duplicates) log.warn(`${file}: duplicate query kept once (lines ${duplicate.lines.join(', ')}): ${duplicate.text}`);
-  return queries;
+  return { queries, labels: queries.map((_, i) => ids?.[i] ?? `${vscode.l10n.t('line')} ${lines[i]}`) };
 }

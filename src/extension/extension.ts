@@ -15,6 +15,7 @@ import { isInstructionFile, isQueryFile, pickInstructionSet, pickModels, pickQue
 import { revealQuery } from './reveal';
 import { ResultsViews, SIDE_VIEW_ID } from './resultsViews';
 import { readSettings } from './settings';
+import { LiveStatus } from './statusBar';
 
 const RECENT_MODELS = 'recentModels';
 const LAST_MODELS = 'lastModels';
@@ -100,6 +101,7 @@ export function activate(context: vscode.ExtensionContext): void {
     live,
     new InstructionDiagnostics(),
     new AnalysisOutputs(),
+    new LiveStatus(context.globalStorageUri, controller),
     // Kept while hidden: Plotly (megabytes) is loaded once, not again each time the view comes back.
     vscode.window.registerWebviewViewProvider(SIDE_VIEW_ID, views, { webviewOptions: { retainContextWhenHidden: true } }),
     vscode.languages.registerCodeLensProvider(
@@ -132,9 +134,31 @@ export function activate(context: vscode.ExtensionContext): void {
         if (target) await controller.openSaved(target);
       }),
     ),
+    vscode.commands.registerCommand('instructionLens.openExample', guarded(() => openExample(context))),
     vscode.commands.registerCommand('instructionLens.showLog', () => log.show()),
     vscode.commands.registerCommand('instructionLens.showResults', () => views.reveal()),
   );
+}
+
+/**
+ * The walkthrough's first step: the English example queries and instruction set, copied into the workspace folder
+ * (instruction-lens-example/, never over the user's files) or, without one, the extension's storage, then opened.
+ */
+async function openExample(context: vscode.ExtensionContext): Promise<void> {
+  const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? context.globalStorageUri.fsPath;
+  const folder = path.join(root, 'instruction-lens-example');
+  await fs.promises.mkdir(folder, { recursive: true });
+  const files = ['queries-en.txt', 'paper-en.instructions.json'];
+  const schema = JSON.stringify(path.join(context.extensionPath, 'schemas', 'instructions.schema.json'));
+  for (const file of files) {
+    const target = path.join(folder, file);
+    if (fs.existsSync(target)) continue; // an earlier copy, perhaps edited: kept as it is
+    // The example's $schema points at ../schemas/: the copy points at the packaged schema.
+    const text = await fs.promises.readFile(path.join(context.extensionPath, 'examples', file), 'utf8');
+    await fs.promises.writeFile(target, text.replace('"../schemas/instructions.schema.json"', schema));
+  }
+  await vscode.window.showTextDocument(vscode.Uri.file(path.join(folder, files[0])), { preview: false });
+  await vscode.window.showTextDocument(vscode.Uri.file(path.join(folder, files[1])), { preview: false, viewColumn: vscode.ViewColumn.Beside });
 }
 
 function activeFile(): string | undefined {

@@ -57,9 +57,10 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri): 
   ].join('; ');
   const t = vscode.l10n.t;
   // The figure's title is its heading (it wraps there; Plotly's own title would be cut or sit under its toolbar).
+  const labelsToggle = `<label class="toggle" title="${escapeAttribute(t('Task names beside the points, model names at the Base points'))}"><input type="checkbox" id="point-labels"> ${t('Labels')}</label>`;
   const figure = (id: FigureId, heading: string): string => `
     <section class="figure" data-figure="${id}" id="figure-${id}" role="tabpanel">
-      <header><h2>${heading}</h2><span class="exports">${exportButtons([`${id}.png`, `${id}.svg`] as ExportKind[])}</span></header>
+      <header><h2>${heading}</h2><span class="exports">${id === 'map' ? labelsToggle : ''}${exportButtons([`${id}.png`, `${id}.svg`] as ExportKind[])}</span></header>
       <div id="${id}" class="plot"></div>
     </section>`;
   const tab = (id: FigureId, label: string): string =>
@@ -90,6 +91,7 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri): 
       ${figure('heatmap', t(UI_STRINGS.chartHeatmapTitle))}
       ${figure('displacement', t(UI_STRINGS.chartBarsTitle))}
     </div>
+    <p id="one-model-note" class="note">${t('The Procrustes distance between models and the robustness check need two or more models: add a model to compare.')}</p>
     <div class="tables">
       <section id="movers">
         <h2>${t('Queries that moved most')}</h2>
@@ -98,7 +100,7 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri): 
           <label>${t('Task')} <select id="movers-task"></select></label>
         </p>
         <table>
-          <thead><tr><th>${t('Model')}</th><th>${t('Task')}</th><th>${t('Query')}</th><th class="number">${t('Cosine distance')}</th><th class="number secondary">${t('Relative movement')}</th><th class="number secondary">${t('Neighbour overlap')}</th></tr></thead>
+          <thead><tr><th>${t('Model')}</th><th>${t('Task')}</th><th>${t('Id / line')}</th><th>${t('Query')}</th><th class="number">${t('Cosine distance')}</th><th class="number secondary">${t('Relative movement')}</th><th class="number secondary">${t('Neighbour overlap')}</th></tr></thead>
           <tbody id="movers-body"></tbody>
         </table>
       </section>

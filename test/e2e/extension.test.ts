@@ -231,6 +231,15 @@ test('analyse from the Explorer, live-edit an instruction, side view, theme swit
       assert.ok(Math.abs(shown[i] - value) <= 5e-5 + 1e-3 * Math.abs(value), `heatmap cell ${i}: shown ${shown[i]}, results.json ${value}`);
     });
     assert.ok(first.tableRows > 0, 'the top-movers table has rows');
+    // The status bar item of the analysed set: live mode and the last run's time; a click toggles live mode.
+    const liveItem = page.locator('.statusbar-item', { hasText: /Live/ }).first();
+    await liveItem.waitFor({ timeout: 30_000 });
+    assert.match((await liveItem.textContent()) ?? '', /Live · \d+\.\d s/);
+    await liveItem.click();
+    await waitFor('live mode off', async () => /Live off/.test((await liveItem.textContent()) ?? ''));
+    await screenshot(page, '1b-status-bar-live-off');
+    await page.locator('.statusbar-item', { hasText: /Live off/ }).first().click();
+    await waitFor('live mode on again', async () => /Live ·/.test((await page.locator('.statusbar-item', { hasText: /Live/ }).first().textContent()) ?? ''));
 
     // 2. Click a top mover: its query is revealed in the query file.
     await (await resultsFrame(page)).locator('#movers-body tr').first().click();
@@ -375,6 +384,27 @@ test('analyse from the Explorer, live-edit an instruction, side view, theme swit
     }, 60_000);
     assert.deepEqual(restored.heatmapCells, withSelection.heatmapCells);
     await screenshot(page, '8-after-reload');
+    // ... and the analysis itself is back: the CodeLenses show its numbers, and live mode re-runs an edit.
+    await page.keyboard.press('Control+P');
+    await page.keyboard.type(INSTRUCTION_FILE);
+    await quickPickChoose(page, INSTRUCTION_FILE);
+    await waitFor('CodeLenses after the reload', async () => (await codeLensTexts(page)).some((text) => text.includes('use-lite')));
+    await runCommand(page, 'Instruction Lens: Show Results');
+    await editor.locator('.view-lines').click();
+    await page.keyboard.press('Control+H');
+    await page.locator('.editor-widget.find-widget textarea, .editor-widget.find-widget input').first().waitFor();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('Identify the topic');
+    await page.locator('.editor-widget.find-widget .replace-part textarea, .editor-widget.find-widget .replace-part input').first().click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('Name the topic');
+    await page.keyboard.press('Control+Alt+Enter');
+    await page.keyboard.press('Escape');
+    const liveAfterReload = await waitFor('a live run after the reload', async () => {
+      const plots = await plotsIn(page);
+      return plots.runId !== restored.runId && plots.status === 'idle' && plots.mapPoints > 0 ? plots : undefined;
+    }, 120_000);
+    assert.match((await resultsOfRun(dirs, liveAfterReload.runId)).instructions?.Clustering ?? '', /^Name the topic/);
 
     // How long after the analysis finished each map appeared (the extension logs it; BENCHMARKS.md reports it).
     const latencies = [...extensionLog(dirs).matchAll(/run (\d+): map drawn (\d+) ms after the analysis finished/g)].map((match) => Number(match[2]));
@@ -404,7 +434,7 @@ test('untrusted workspace: no model download, no endpoint call', { timeout: 3 * 
   const hubId = 'sentence-transformers/all-MiniLM-L6-v2';
   const endpointId = `openai:remote-model@http://127.0.0.1:${port}`;
   const saved = await analyze(await readBundle(path.join(ROOT, 'test', 'fixtures', 'bundles', 'good')));
-  const { dirs, page } = await prepare('untrusted', 'ask', { 'instructionLens.models': [hubId, endpointId] }, { 'results.json': resultsJson(saved) });
+  const { dirs, page } = await prepare('untrusted', 'ask', { 'instructionLens.models': [hubId, endpointId] }, { 'saved-analysis.json': resultsJson(saved) });
   try {
     await page.getByRole('button', { name: "No, I don't trust the authors" }).click({ timeout: 30_000 });
     await page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).first().waitFor({ timeout: 30_000 });
@@ -424,7 +454,8 @@ test('untrusted workspace: no model download, no endpoint call', { timeout: 3 * 
     assert.deepEqual(requests, [], 'the endpoint from workspace settings was never called');
 
     // Saved results still open in Restricted Mode.
-    await explorerContextCommand(page, 'results.json', 'Open Analysis Results or Embedding Bundle');
+    // A results file under any name opens by its format key (and is not offered for Analyze, as no query file).
+    await explorerContextCommand(page, 'saved-analysis.json', 'Open Analysis Results or Embedding Bundle');
     const plots = await waitFor('saved results drawn', async () => {
       const shown = await plotsIn(page);
       return shown.mapPoints > 0 ? shown : undefined;
@@ -432,6 +463,17 @@ test('untrusted workspace: no model download, no endpoint call', { timeout: 3 * 
     assert.equal(plots.mapPoints, saved.models.length * saved.tasks.length);
     assert.equal(plots.heatmapCells.length, saved.models.length ** 2);
     await screenshot(page, '9-untrusted-saved-results');
+
+    // The Get Started walkthrough: its four steps, each with its command link.
+    await runCommand(page, 'Welcome: Open Walkthrough...');
+    await quickPickChoose(page, 'Get Started with Instruction Lens');
+    const walkthrough = page.locator('.gettingStartedContainer');
+    for (const step of ['Open an example', 'Analyse', 'Edit an instruction and watch', 'Add your own model']) {
+      await walkthrough.locator('.step-title', { hasText: step }).first().waitFor({ timeout: 30_000 });
+    }
+    await walkthrough.locator('.step-title', { hasText: 'Open an example' }).first().click();
+    await walkthrough.locator('.monaco-button', { hasText: 'Open the Example' }).first().waitFor({ timeout: 10_000 });
+    await screenshot(page, '10-walkthrough');
     const downloaded = findFiles(path.join(dirs.userData, 'User', 'globalStorage'), () => true).filter((file) => file.includes(path.join('cache', 'models')));
     assert.deepEqual(downloaded, [], 'nothing was downloaded into the model cache');
   } catch (error) {
