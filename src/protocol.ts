@@ -42,13 +42,17 @@ export interface ResultContext {
 export type HostMessage =
   | { type: 'show'; result: AnalysisResult; context: ResultContext }
   | { type: 'status'; state: 'computing' | 'idle' | 'error'; message?: string }
-  | { type: 'renderImage'; requestId: number; figure: FigureId; format: ImageFormat };
+  | { type: 'renderImage'; requestId: number; figure: FigureId; format: ImageFormat }
+  /** The view's remembered options (sent when it loads). */
+  | { type: 'options'; labels: boolean };
 
 export type WebviewMessage =
   | { type: 'ready' }
   | { type: 'revealQuery'; index: number }
   /** The map of run `runId` is drawn (the host measures the time from the analysis finishing to this). */
   | { type: 'drawn'; runId: number }
+  /** The user turned the map's point labels on or off (the host remembers it across reloads). */
+  | { type: 'labels'; on: boolean }
   | { type: 'export'; kind: ExportKind }
   | { type: 'image'; requestId: number; dataUrl: string }
   | { type: 'imageError'; requestId: number; message: string }
@@ -189,6 +193,8 @@ export function parseHostMessage(value: unknown): HostMessage | undefined {
       return isIndex(value.requestId) && isOneOf(FIGURES, value.figure) && isOneOf(IMAGE_FORMATS, value.format)
         ? { type: 'renderImage', requestId: value.requestId, figure: value.figure, format: value.format }
         : undefined;
+    case 'options':
+      return typeof value.labels === 'boolean' ? { type: 'options', labels: value.labels } : undefined;
     default:
       return undefined;
   }
@@ -204,6 +210,8 @@ export function parseWebviewMessage(value: unknown): WebviewMessage | undefined 
       return isIndex(value.index) ? { type: 'revealQuery', index: value.index } : undefined;
     case 'drawn':
       return isIndex(value.runId) ? { type: 'drawn', runId: value.runId } : undefined;
+    case 'labels':
+      return typeof value.on === 'boolean' ? { type: 'labels', on: value.on } : undefined;
     case 'export':
       return isOneOf(EXPORT_KINDS, value.kind) ? { type: 'export', kind: value.kind } : undefined;
     case 'image':
@@ -229,13 +237,11 @@ export function parseWebviewMessage(value: unknown): WebviewMessage | undefined 
 export interface WebviewState {
   result: AnalysisResult;
   context: ResultContext;
-  /** The map's point labels are on (a toggle the view remembers). */
-  labels?: boolean;
 }
 
 export function parseWebviewState(value: unknown): WebviewState | undefined {
   if (!isObject(value)) return undefined;
   return analysisResultProblem(value.result) === undefined && isResultContext(value.context)
-    ? { result: value.result as unknown as AnalysisResult, context: value.context, labels: value.labels === true }
+    ? { result: value.result as unknown as AnalysisResult, context: value.context }
     : undefined;
 }

@@ -178,3 +178,15 @@ test('a local model folder needs config.json, tokenizer.json and ONNX weights; a
   assert.deepEqual(missingModelFiles(['queries.txt', 'bge/Base.npy', 'bge/STS.npy']), []);
   assert.deepEqual(missingModelFiles(['onnx\\model.onnx', 'config.json', 'tokenizer.json']), [], 'Windows separators');
 });
+
+test('view messages: map drawn, labels toggled, options, query labels in the context', () => {
+  assert.deepEqual(parseWebviewMessage({ type: 'drawn', runId: 4 }), { type: 'drawn', runId: 4 });
+  assert.equal(parseWebviewMessage({ type: 'drawn', runId: -1 }), undefined);
+  assert.deepEqual(parseWebviewMessage({ type: 'labels', on: true }), { type: 'labels', on: true });
+  assert.equal(parseWebviewMessage({ type: 'labels', on: 'yes' }), undefined);
+  assert.deepEqual(parseHostMessage({ type: 'options', labels: false }), { type: 'options', labels: false });
+  assert.equal(parseHostMessage({ type: 'options' }), undefined);
+  const context = { runId: 1, title: 't', queryLabels: ['line 1', 'q2', 'line 3'] };
+  assert.deepEqual(parseHostMessage({ type: 'show', result: result(), context }), { type: 'show', result: result(), context });
+  assert.equal(parseHostMessage({ type: 'show', result: result(), context: { ...context, queryLabels: [1, 2, 3] } }), undefined);
+});

@@ -216,7 +216,7 @@ function renderRobustness(result: AnalysisResult): void {
 
 async function show(state: WebviewState): Promise<void> {
   current = state;
-  vscode.setState({ ...state, labels: labelsOn() });
+  vscode.setState(state);
   document.body.classList.add('has-result');
   document.body.dataset.models = state.result.models.length < 2 ? 'one' : 'many';
   renderSummary(state.result, state.context);
@@ -304,6 +304,12 @@ function handle(message: HostMessage): void {
     case 'renderImage':
       void renderImage(message.requestId, message.figure, message.format);
       break;
+    case 'options':
+      if (labelsToggle.checked !== message.labels) {
+        labelsToggle.checked = message.labels;
+        void requestDraw().catch(reportError);
+      }
+      break;
   }
 }
 
@@ -373,12 +379,11 @@ function labelsOn(): boolean {
   return labelsToggle.checked;
 }
 labelsToggle.addEventListener('change', () => {
-  if (current) vscode.setState({ ...current, labels: labelsOn() });
+  post({ type: 'labels', on: labelsOn() });
   void requestDraw().catch(reportError);
 });
 
 const saved = parseWebviewState(vscode.getState());
-labelsToggle.checked = saved?.labels === true;
 if (saved) void show(saved).catch(reportError);
 /**
  * Plotly's first drawing in a page costs several hundred milliseconds (its styles, fonts, text measuring). While the

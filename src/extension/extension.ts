@@ -26,7 +26,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const views: ResultsViews = new ResultsViews(context.extensionUri, storageDir, log, {
     revealQuery: (index, resultContext) => void revealQuery(index, resultContext, controller.session).catch((error) => reportError(log, error)),
     export: (kind) => void exportResults(views, log, kind).catch((error) => reportError(log, error)),
-  });
+  }, context.globalState);
   const controller = new AnalysisController(context, log, views);
   const live = new LiveMode(context, controller);
   log.info(`Instruction Lens ${context.extension.packageJSON.version} activated (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'untrusted: Restricted Mode'})`);

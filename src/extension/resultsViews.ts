@@ -28,6 +28,8 @@ export const SIDE_VIEW_ID = 'instructionLens.resultsView';
  * behind (VS Code persists it lazily), so after a reload the host restores from this pointer.
  */
 const LATEST_POINTER = 'latest-result.json';
+/** globalState key: the map's point labels are on. */
+const LABELS_KEY = 'pointLabels';
 
 export interface ResultsViewEvents {
   revealQuery(index: number, context: ResultContext): void;
@@ -54,6 +56,8 @@ export class ResultsViews implements vscode.WebviewViewProvider, vscode.Disposab
     private readonly storageDir: string,
     private readonly log: Log,
     private readonly events: ResultsViewEvents,
+    /** Where the view's options (point labels) are remembered. */
+    private readonly memento: vscode.Memento,
   ) {}
 
   get current(): { result: AnalysisResult; context: ResultContext } | undefined {
@@ -154,7 +158,8 @@ export class ResultsViews implements vscode.WebviewViewProvider, vscode.Disposab
     }
     switch (message.type) {
       case 'ready':
-        // A webview (re)loaded: give it the latest result, unless its own saved state is that result already.
+        // A webview (re)loaded: its options, then the latest result.
+        void webview.postMessage({ type: 'options', labels: this.memento.get<boolean>(LABELS_KEY, false) } satisfies HostMessage);
         if (this.latest) void webview.postMessage({ type: 'show', ...this.latest } satisfies HostMessage);
         void webview.postMessage(this.status);
         break;
@@ -164,6 +169,9 @@ export class ResultsViews implements vscode.WebviewViewProvider, vscode.Disposab
         if (analysedAt !== undefined) this.log.info(`run ${message.runId}: map drawn ${Math.round(performance.now() - analysedAt)} ms after the analysis finished`);
         break;
       }
+      case 'labels':
+        void this.memento.update(LABELS_KEY, message.on);
+        break;
       case 'revealQuery':
         if (this.latest) this.events.revealQuery(message.index, this.latest.context);
         break;

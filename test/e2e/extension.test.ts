@@ -375,6 +375,13 @@ test('analyse from the Explorer, live-edit an instruction, side view, theme swit
     assert.ok(yamlMarkers.some((text) => /invalid YAML/.test(text) && /\[Ln 7, Col 1\]/.test(text)), `Problems panel: ${yamlMarkers.join(' | ')}`);
     await screenshot(page, '8-yaml-problem');
 
+    // Point labels on (a toggle the view keeps across the reload below); the movers table names each query's line.
+    const view = await resultsFrame(page);
+    await view.locator('#point-labels').check();
+    await waitFor('point labels drawn', async () => (await view.locator('#map .annotation').count()) === m * (t + 1));
+    assert.match((await view.locator('#movers-body td.query-id').first().textContent()) ?? '', /^line \d+$/);
+    await sleep(1500); // the toggle reaches the extension's globalState (a user does not reload within a second)
+
     // 9. After a reload the view is restored and redraws the same result.
     await page.reload();
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
@@ -383,6 +390,7 @@ test('analyse from the Explorer, live-edit an instruction, side view, theme swit
       return plots.mapPoints === m * (t + 1) ? plots : undefined;
     }, 60_000);
     assert.deepEqual(restored.heatmapCells, withSelection.heatmapCells);
+    await waitFor('point labels kept', async () => (await (await resultsFrame(page)).locator('#map .annotation').count()) === m * (t + 1));
     await screenshot(page, '8-after-reload');
     // ... and the analysis itself is back: the CodeLenses show its numbers, and live mode re-runs an edit.
     await page.keyboard.press('Control+P');
