@@ -46,16 +46,24 @@ export interface ResultContext {
   notes?: ResultNote[];
   /** A live preview (result.mapMode 'preview'): the time (HH:MM:SS) of the full analysis whose frame it is shown in. */
   frameTime?: string;
+  /** Each query's id, or its line in the query file; parallel to the result's queries (the movers table). */
+  queryLabels?: string[];
 }
 
 export type HostMessage =
   | { type: 'show'; result: AnalysisResult; context: ResultContext }
   | { type: 'status'; state: 'computing' | 'idle' | 'error'; message?: string }
-  | { type: 'renderImage'; requestId: number; figure: FigureId; format: ImageFormat };
+  | { type: 'renderImage'; requestId: number; figure: FigureId; format: ImageFormat }
+  /** The view's remembered options (sent when it loads). */
+  | { type: 'options'; labels: boolean };
 
 export type WebviewMessage =
   | { type: 'ready' }
   | { type: 'revealQuery'; index: number }
+  /** The map of run `runId` is drawn (the host measures the time from the analysis finishing to this). */
+  | { type: 'drawn'; runId: number }
+  /** The user turned the map's point labels on or off (the host remembers it across reloads). */
+  | { type: 'labels'; on: boolean }
   | { type: 'export'; kind: ExportKind }
   /** Open the Settings editor on one of the extension's settings (`instructionLens.*`). */
   | { type: 'openSetting'; setting: string }
@@ -249,7 +257,8 @@ function isResultContext(value: unknown): value is ResultContext {
     isOptional(value.instructionSource, isString) &&
     isOptional(value.outputDir, isString) &&
     isOptional(value.notes, (x): x is ResultNote[] => isArrayOf(x, isResultNote)) &&
-    isOptional(value.frameTime, isString)
+    isOptional(value.frameTime, isString) &&
+    isOptional(value.queryLabels, (x): x is string[] => isArrayOf(x, isString))
   );
 }
 
@@ -269,6 +278,8 @@ export function parseHostMessage(value: unknown): HostMessage | undefined {
       return isIndex(value.requestId) && isOneOf(FIGURES, value.figure) && isOneOf(IMAGE_FORMATS, value.format)
         ? { type: 'renderImage', requestId: value.requestId, figure: value.figure, format: value.format }
         : undefined;
+    case 'options':
+      return typeof value.labels === 'boolean' ? { type: 'options', labels: value.labels } : undefined;
     default:
       return undefined;
   }
@@ -282,6 +293,10 @@ export function parseWebviewMessage(value: unknown): WebviewMessage | undefined 
       return { type: 'ready' };
     case 'revealQuery':
       return isIndex(value.index) ? { type: 'revealQuery', index: value.index } : undefined;
+    case 'drawn':
+      return isIndex(value.runId) ? { type: 'drawn', runId: value.runId } : undefined;
+    case 'labels':
+      return typeof value.on === 'boolean' ? { type: 'labels', on: value.on } : undefined;
     case 'export':
       return isOneOf(EXPORT_KINDS, value.kind) ? { type: 'export', kind: value.kind } : undefined;
     case 'openSetting':

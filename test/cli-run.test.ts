@@ -11,6 +11,14 @@ import { packageRoot } from '../src/engine/io/paths';
 import type { AnalysisResult } from '../src/engine/types';
 import { parsePairs } from '../src/inputs/evaluationFiles';
 import { assertNoStack, cli, tempDir } from './helpers/cli';
+import type { Provenance } from '../src/engine/io/provenance';
+import { resultsJson } from '../src/engine/io/outputs';
+
+/** results.json text with its provenance left out, written as results.json is. */
+function withoutProvenance(text: string): string {
+  const { provenance: _left, ...rest } = JSON.parse(text) as Record<string, unknown>;
+  return resultsJson(rest as never);
+}
 
 const root = packageRoot();
 const glove = path.resolve(root, '../shared/models/glove-6B-100d-sif-50k');
@@ -55,7 +63,16 @@ describe('instruction-lens run', () => {
     const again = path.join(work, 'again');
     const run = await cli('analyze', path.join(out, 'embeddings'), '--out', again);
     assert.equal(run.status, 0, run.stderr);
-    assert.equal(fs.readFileSync(path.join(again, 'results.json'), 'utf8'), fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
+    // The same bytes but the provenance, which only `run` knows (the query file, instruction set and models it used).
+    const ran = fs.readFileSync(path.join(out, 'results.json'), 'utf8');
+    assert.equal(fs.readFileSync(path.join(again, 'results.json'), 'utf8'), withoutProvenance(ran));
+    const { provenance } = JSON.parse(ran) as { provenance: Provenance };
+    assert.equal(provenance.queryFile, queries);
+    assert.equal(provenance.instructions.source, 'paper-en');
+    assert.deepEqual(provenance.instructions.tasks.map((task) => task.name), ['Base', 'Retrieval', 'Reranking', 'STS', 'Classification', 'Clustering']);
+    assert.deepEqual(provenance.models.map((model) => [model.id, model.name]), [[glove, 'glove-6B-100d-sif-50k']]);
+    assert.match(provenance.models[0].identity, /fp32/);
+    assert.equal(provenance.options.seed, 0);
   });
 
   test('refuses to overwrite an earlier run, leaving it untouched', async () => {
@@ -77,7 +94,7 @@ describe('instruction-lens run', () => {
     const fromBundle = path.join(work, 'from-bundle');
     const run = await cli('run', '--queries', queries, '--instructions', 'paper-en', '--models', `bundle:${path.join(out, 'embeddings')}`, '--out', fromBundle, '--cache', path.join(work, 'cache-bundle'));
     assert.equal(run.status, 0, run.stderr);
-    assert.equal(fs.readFileSync(path.join(fromBundle, 'results.json'), 'utf8'), fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
+    assert.equal(withoutProvenance(fs.readFileSync(path.join(fromBundle, 'results.json'), 'utf8')), withoutProvenance(fs.readFileSync(path.join(out, 'results.json'), 'utf8')));
   });
 
   test('a bundle that lacks an instruction or a query is refused with a clear message', async () => {

@@ -8,6 +8,7 @@ import type { AnalysisResult } from '../src/engine/types';
 import { decodeDataUrl } from '../src/extension/dataUrl';
 import { LatestOnly } from '../src/extension/latestOnly';
 import {
+  missingModelFiles,
   modelKind,
   orderModelChoices,
   parseModelEntries,
@@ -193,4 +194,24 @@ test('image export: data: URLs decode to the exact bytes (base64 PNG, URL-encode
   const svg = '<svg xmlns="http://www.w3.org/2000/svg"><text>D = 0.12 & 100%</text></svg>';
   assert.equal(decodeDataUrl(`data:image/svg+xml,${encodeURIComponent(svg)}`).toString('utf8'), svg);
   assert.throws(() => decodeDataUrl('https://example.com/a.png'), /not a data: URL/);
+});
+
+test('a local model folder needs config.json, tokenizer.json and ONNX weights; a bundle needs MODEL/TASK.npy', () => {
+  assert.deepEqual(missingModelFiles(['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx']), []);
+  assert.deepEqual(missingModelFiles(['config.json', 'onnx/model_quantized.onnx']), ['tokenizer.json']);
+  assert.deepEqual(missingModelFiles(['README.md', 'src/a.ts']), ['config.json', 'tokenizer.json', 'onnx/model.onnx']);
+  assert.deepEqual(missingModelFiles(['queries.txt', 'bge/Base.npy', 'bge/STS.npy']), []);
+  assert.deepEqual(missingModelFiles(['onnx\\model.onnx', 'config.json', 'tokenizer.json']), [], 'Windows separators');
+});
+
+test('view messages: map drawn, labels toggled, options, query labels in the context', () => {
+  assert.deepEqual(parseWebviewMessage({ type: 'drawn', runId: 4 }), { type: 'drawn', runId: 4 });
+  assert.equal(parseWebviewMessage({ type: 'drawn', runId: -1 }), undefined);
+  assert.deepEqual(parseWebviewMessage({ type: 'labels', on: true }), { type: 'labels', on: true });
+  assert.equal(parseWebviewMessage({ type: 'labels', on: 'yes' }), undefined);
+  assert.deepEqual(parseHostMessage({ type: 'options', labels: false }), { type: 'options', labels: false });
+  assert.equal(parseHostMessage({ type: 'options' }), undefined);
+  const context = { runId: 1, title: 't', queryLabels: ['line 1', 'q2', 'line 3'] };
+  assert.deepEqual(parseHostMessage({ type: 'show', result: result(), context }), { type: 'show', result: result(), context });
+  assert.equal(parseHostMessage({ type: 'show', result: result(), context: { ...context, queryLabels: [1, 2, 3] } }), undefined);
 });

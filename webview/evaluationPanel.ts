@@ -5,7 +5,7 @@
  */
 import type { AnalysisResult } from '../src/engine/types';
 import type { UiStrings } from '../src/protocol';
-import { type ChartTheme, formatNumber, renderFigure } from './charts';
+import { type ChartTheme, type Figure, formatNumber } from './charts';
 import {
   correlationSentence,
   deltaMatrixFigure,
@@ -36,8 +36,16 @@ function cell(text: string, className?: string): HTMLTableCellElement {
   return td;
 }
 
-/** Draws the section for `result` (or hides it); resolves when its charts are drawn. */
-export async function renderEvaluation(result: AnalysisResult, theme: ChartTheme, strings: UiStrings): Promise<void> {
+/**
+ * Draws the section for `result` (or hides it); resolves when its charts are drawn. `draw` draws one figure into its
+ * element the way the view draws its figures (fitted to the element).
+ */
+export async function renderEvaluation(
+  result: AnalysisResult,
+  theme: ChartTheme,
+  strings: UiStrings,
+  draw: (el: HTMLElement, figure: Figure) => Promise<unknown>,
+): Promise<void> {
   const view = evaluationView(result);
   const kinds = evaluatedKinds(view);
   const section = element<HTMLElement>('evaluation');
@@ -52,9 +60,9 @@ export async function renderEvaluation(result: AnalysisResult, theme: ChartTheme
   element('evaluation-correlation').textContent = correlation ? correlationSentence(correlation, strings) : '';
   renderLeaderboard(result, kind);
   await Promise.all([
-    renderFigure(element('performance'), performanceFigure(view, kind, theme, strings)),
-    renderFigure(element('delta-matrix'), deltaMatrixFigure(view, modelSelect.value, theme, strings)),
-    renderFigure(element('displacement-vs-performance'), displacementVsPerformanceFigure(view, kind, theme, strings)),
+    draw(element('performance'), performanceFigure(view, kind, theme, strings)),
+    draw(element('delta-matrix'), deltaMatrixFigure(view, modelSelect.value, theme, strings)),
+    draw(element('displacement-vs-performance'), displacementVsPerformanceFigure(view, kind, theme, strings)),
   ]);
 }
 

@@ -3,7 +3,7 @@
  * charts (webview/charts.ts) with the VS Code theme's colours, the top-movers and robustness tables, and talks to
  * the host only through the messages of src/protocol.ts. Every message received is validated.
  */
-import type { AnalysisResult } from '../src/engine/types';
+import type { AnalysisCore, AnalysisResult } from '../src/engine/types';
 import {
   type ExportKind,
   type FigureId,
@@ -21,6 +21,7 @@ import {
   type ChartTheme,
   DEFAULT_COLORWAY,
   displacementFigure,
+  type Figure,
   formatNumber,
   heatmapFigure,
   mapFigure,
@@ -29,6 +30,7 @@ import {
   renderFigure,
 } from './charts';
 import { renderEvaluation } from './evaluationPanel';
+import { fitFigure, NARROW_WIDTH, pointLabels, shortModelNames, shortNameLength } from './fit';
 
 interface VsCodeApi {
   postMessage(message: WebviewMessage): void;
@@ -38,7 +40,7 @@ interface VsCodeApi {
 declare function acquireVsCodeApi(): VsCodeApi;
 
 interface PlotlyImageApi {
-  toImage(el: HTMLElement, options: { format: ImageFormat; width: number; height: number }): Promise<string>;
+  toImage(figure: HTMLElement | Figure, options: { format: ImageFormat; width: number; height: number; scale?: number }): Promise<string>;
 }
 declare const Plotly: PlotlyImageApi;
 
@@ -76,15 +78,72 @@ function themeFromVsCode(): ChartTheme {
   };
 }
 
-async function drawFigures(result: AnalysisResult, animate = false): Promise<void> {
+const FIGURE_BUILDERS: Record<FigureId, (result: AnalysisResult, theme: ChartTheme, strings: UiStrings) => Figure> = {
+  // The points that moved in the last update are drawn with their previous position.
+  map: (result, theme, uiStrings) => mapFigure(result, theme, uiStrings, moved),
+  heatmap: heatmapFigure,
+  displacement: displacementFigure,
+};
+const FIGURE_ORDER: FigureId[] = ['map', 'heatmap', 'displacement'];
+
+/**
+ * Where the view is decides its layout: `column` (narrow or tall, e.g. a side bar: one column, the map first) or
+ * `tabs` (wide and short, e.g. the bottom panel: one figure at a time beside the tables).
+ */
+type LayoutMode = 'column' | 'tabs';
+function layoutMode(): LayoutMode {
+  return window.innerWidth >= 700 && window.innerHeight < 560 ? 'tabs' : 'column';
+}
+
+let activeTab: FigureId = 'map';
+let drawnSize = '';
+
+function applyLayout(): void {
+  const mode = layoutMode();
+  document.body.dataset.layout = mode;
+  const narrow = window.innerWidth < NARROW_WIDTH;
+  document.body.dataset.width = narrow ? 'narrow' : 'wide';
+  document.body.dataset.tables = narrow || mode === 'tabs' ? 'stacked' : 'full';
+  for (const section of document.querySelectorAll<HTMLElement>('.figure')) section.classList.toggle('active', section.dataset.figure === activeTab);
+  for (const button of document.querySelectorAll<HTMLButtonElement>('#tabs button')) button.setAttribute('aria-selected', String(button.dataset.tab === activeTab));
+}
+
+/** Room for one figure: its column's width; in tabs mode also the height left under the header. */
+function figureRoom(id: FigureId): { width: number; height?: number } {
+  const section = figureElements[id].closest('.figure') as HTMLElement;
+  const width = section.clientWidth || (document.querySelector('.figures') as HTMLElement).clientWidth || window.innerWidth - 24;
+  if (document.body.dataset.layout !== 'tabs') return { width, height: width < NARROW_WIDTH ? undefined : Math.min(460, Math.max(320, Math.round(width * 0.75))) };
+  const top = (document.querySelector('.figures') as HTMLElement).getBoundingClientRect().top + 40;
+  return { width, height: Math.max(240, window.innerHeight - top - 12) };
+}
+
+/** Draws the map first (the figure a user waits for), then the others; `animate`: the map moves to its new points. */
+async function drawFigures(result: AnalysisResult, onMapDrawn?: () => void, animate = false): Promise<void> {
+  applyLayout();
+  drawnSize = `${window.innerWidth}x${window.innerHeight}`;
   const theme = themeFromVsCode();
-  await Promise.all([
-    renderFigure(figureElements.map, mapFigure(result, theme, strings, moved), { animate }),
-    renderFigure(figureElements.heatmap, heatmapFigure(result, theme, strings)),
-    renderFigure(figureElements.displacement, displacementFigure(result, theme, strings)),
-    renderEvaluation(result, theme, strings),
-  ]);
+  for (const id of FIGURE_ORDER) {
+    // A newer result arrived: stop here, requestDraw draws the newer one (its map first) at once.
+    if (current?.result !== result) return;
+    // One model: no 1 x 1 heatmap (the view says what needs two or more models).
+    if (id === 'heatmap' && result.models.length < 2) continue;
+    const el = figureElements[id];
+    const fitted = fitFigure(FIGURE_BUILDERS[id](result, theme, strings), { ...figureRoom(id), title: 'html' });
+    if (id === 'map' && labelsOn()) fitted.layout.annotations = pointLabels(fitted, result.tasks, theme.foreground);
+    el.style.height = `${fitted.height}px`;
+    await renderFigure(el, fitted, id === 'map' ? { animate } : undefined);
+    if (id === 'map') onMapDrawn?.();
+  }
+  if (current?.result === result) await renderEvaluation(result, theme, strings, drawFitted);
   document.body.dataset.theme = theme.background;
+}
+
+/** A figure of no fixed place (the evaluation's): fitted to its element's width, its title drawn in. */
+function drawFitted(el: HTMLElement, figure: Figure): Promise<unknown> {
+  const width = el.clientWidth || (document.querySelector('.figures') as HTMLElement).clientWidth || window.innerWidth - 24;
+  const fitted = fitFigure(figure, { width, height: width < NARROW_WIDTH ? undefined : Math.min(460, Math.max(320, Math.round(width * 0.7))), title: 'inline' });
+  el.style.height = `${fitted.height}px`;
+  return renderFigure(el, fitted);
 }
 
 function text(tag: string, content: string, className?: string): HTMLElement {
@@ -154,6 +213,14 @@ function fillSelect(select: HTMLSelectElement, values: string[]): void {
   select.value = values.includes(previous) ? previous : '';
 }
 
+/** A table cell holding a model's name: shortened when the view is narrow, the full name on hover. */
+function modelCell(result: AnalysisResult, model: string): HTMLElement {
+  const short = window.innerWidth < NARROW_WIDTH ? (shortModelNames(result.models, shortNameLength(window.innerWidth))[result.models.indexOf(model)] ?? model) : model;
+  const cell = text('td', short, 'model');
+  cell.title = model;
+  return cell;
+}
+
 function renderMovers(result: AnalysisResult): void {
   const modelSelect = byId('movers-model') as HTMLSelectElement;
   const taskSelect = byId('movers-task') as HTMLSelectElement;
@@ -170,12 +237,13 @@ function renderMovers(result: AnalysisResult): void {
       row.tabIndex = 0;
       row.title = strings.revealQuery;
       row.append(
-        text('td', mover.model),
-        text('td', mover.task),
+        modelCell(result, mover.model),
+        text('td', mover.task, 'task'),
+        text('td', current?.context.queryLabels?.[mover.index] ?? `#${mover.index + 1}`, 'query-id'),
         text('td', mover.query ?? result.queries?.[mover.index] ?? `#${mover.index + 1}`, 'query'),
         text('td', formatNumber(mover.cosineDistance), 'number'),
-        text('td', formatNumber(mover.relativeMovement), 'number'),
-        text('td', formatNumber(mover.neighbourOverlap), 'number'),
+        text('td', formatNumber(mover.relativeMovement), 'number secondary'),
+        text('td', formatNumber(mover.neighbourOverlap), 'number secondary'),
       );
       return row;
     }),
@@ -191,7 +259,7 @@ function renderRobustness(result: AnalysisResult): void {
         .map(([model]) => model);
       const tr = document.createElement('tr');
       tr.append(
-        text('td', row.reference),
+        modelCell(result, row.reference),
         text('td', formatNumber(row.disparity), 'number'),
         text('td', changed.length === 0 ? strings.orderKept : `${strings.orderChanged}: ${changed.join(', ')}`),
       );
@@ -216,30 +284,91 @@ async function show(state: WebviewState): Promise<void> {
   // Arrows only between two maps of the same analysis session (same title), shown one after the other.
   moved = previous && previous.context.title === state.context.title ? movedPoints(previous.result.points, state.result.points) : [];
   document.body.classList.add('has-result');
+  document.body.dataset.models = state.result.models.length < 2 ? 'one' : 'many';
   renderSummary(state.result, state.context);
-  renderMovers(state.result);
-  renderRobustness(state.result);
   renderStability(state.result);
-  await drawFigures(state.result, moved.length > 0);
-  // Set together once the map is drawn, so that the label, data-map-mode, data-moved and data-rendered always agree.
-  renderMapMode(state.result, state.context);
-  document.body.dataset.moved = String(moved.length);
-  document.body.dataset.rendered = String(state.context.runId);
+  // The map first: the tables are filled once it is drawn (at once when the view is hidden and draws later).
+  tablesFor = state.result;
+  if (!isVisible()) renderTables(state.result);
+  animateNext = moved.length > 0;
+  await requestDraw();
+  renderTables(state.result);
 }
+
+/** The result whose tables are still to be filled. */
+let tablesFor: AnalysisResult | undefined;
+function renderTables(result: AnalysisResult): void {
+  if (tablesFor !== result) return;
+  tablesFor = undefined;
+  renderMovers(result);
+  renderRobustness(result);
+}
+
+/** A hidden view (display: none) has no size to fit to: it draws when it is shown again. */
+function isVisible(): boolean {
+  return document.visibilityState === 'visible' && window.innerWidth > 0 && window.innerHeight > 0;
+}
+
+let drawing = false;
+let drawWanted = false;
+/** The next draw animates the map from its previous points (a new result of the same session). */
+let animateNext = false;
+let lastReportedRun = -1;
+
+/** Draws the current result, one draw at a time; requests made meanwhile are merged into one more draw. */
+async function requestDraw(): Promise<void> {
+  drawWanted = true;
+  if (drawing || !isVisible()) return;
+  drawing = true;
+  try {
+    while (drawWanted && current && isVisible()) {
+      drawWanted = false;
+      const { result, context } = current;
+      const animate = animateNext;
+      animateNext = false;
+      await drawFigures(
+        result,
+        () => {
+          if (context.runId === lastReportedRun) return;
+          lastReportedRun = context.runId;
+          post({ type: 'drawn', runId: context.runId });
+          renderTables(result);
+        },
+        animate,
+      );
+      if (current?.result !== result) continue;
+      // Set together once the figures are drawn, so that the map-mode line, data-map-mode, data-moved and
+      // data-rendered always agree.
+      renderMapMode(result, context);
+      document.body.dataset.moved = String(moved.length);
+      document.body.dataset.rendered = String(context.runId);
+    }
+  } finally {
+    drawing = false;
+  }
+}
+
+const emptyText = byId('empty').textContent ?? '';
 
 function setStatus(state: 'computing' | 'idle' | 'error', message?: string): void {
   document.body.dataset.status = state;
+  // Before the first result, the run's progress is the view's content.
+  byId('empty').textContent = state === 'computing' && message ? message : emptyText;
   const status = byId('status');
   status.textContent = state === 'computing' ? (message ?? strings.computing) : state === 'error' ? (message ?? '') : '';
   status.hidden = state === 'idle';
 }
 
+/**
+ * An exported image: the figure as on screen but with its title drawn in (an image has no page heading), on the
+ * theme's background; PNG at twice the size (sharp on high-density screens and in slides).
+ */
 async function renderImage(requestId: number, figure: FigureId, format: ImageFormat): Promise<void> {
   try {
-    const el = figureElements[figure];
-    const width = Math.max(800, Math.round(el.clientWidth));
-    const height = Math.max(500, Math.round(el.clientHeight));
-    post({ type: 'image', requestId, dataUrl: await Plotly.toImage(el, { format, width, height }) });
+    if (!current) throw new Error('no result shown');
+    const width = Math.max(800, Math.round(figureElements[figure].clientWidth));
+    const fitted = fitFigure(FIGURE_BUILDERS[figure](current.result, themeFromVsCode(), strings), { width, height: Math.max(500, Math.round(width * 0.62)), title: 'inline' });
+    post({ type: 'image', requestId, dataUrl: await Plotly.toImage({ data: fitted.data, layout: fitted.layout }, { format, width, height: fitted.height, scale: format === 'png' ? 2 : 1 }) });
   } catch (error) {
     post({ type: 'imageError', requestId, message: error instanceof Error ? error.message : String(error) });
   }
@@ -255,6 +384,12 @@ function handle(message: HostMessage): void {
       break;
     case 'renderImage':
       void renderImage(message.requestId, message.figure, message.format);
+      break;
+    case 'options':
+      if (labelsToggle.checked !== message.labels) {
+        labelsToggle.checked = message.labels;
+        void requestDraw().catch(reportError);
+      }
       break;
   }
 }
@@ -296,16 +431,95 @@ for (const button of document.querySelectorAll<HTMLButtonElement>('button[data-e
 
 for (const id of ['evaluation-kind', 'evaluation-model']) {
   byId(id).addEventListener('change', () => {
-    if (current) void renderEvaluation(current.result, themeFromVsCode(), strings).catch(reportError);
+    if (current) void renderEvaluation(current.result, themeFromVsCode(), strings, drawFitted).catch(reportError);
   });
 }
 
+for (const button of document.querySelectorAll<HTMLButtonElement>('#tabs button')) {
+  button.addEventListener('click', () => {
+    activeTab = button.dataset.tab as FigureId;
+    applyLayout();
+    void requestDraw().catch(reportError);
+  });
+}
+
+// A resized view (side bar dragged, view moved to the panel) redraws at the new size; one redraw per frame at most.
+let resizeFrame = 0;
+window.addEventListener('resize', () => {
+  cancelAnimationFrame(resizeFrame);
+  resizeFrame = requestAnimationFrame(() => {
+    applyLayout();
+    if (current && (drawWanted || drawnSize !== `${window.innerWidth}x${window.innerHeight}`)) {
+      renderMovers(current.result);
+      renderRobustness(current.result);
+      void requestDraw().catch(reportError);
+    }
+  });
+});
+document.addEventListener('visibilitychange', () => {
+  if (drawWanted) void requestDraw().catch(reportError);
+});
+
 // VS Code swaps the body's theme class (vscode-light, vscode-dark, vscode-high-contrast) on a theme change.
 new MutationObserver(() => {
-  if (current) void drawFigures(current.result).catch(reportError);
+  void requestDraw().catch(reportError);
 }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+
+const labelsToggle = byId('point-labels') as HTMLInputElement;
+function labelsOn(): boolean {
+  return labelsToggle.checked;
+}
+labelsToggle.addEventListener('change', () => {
+  post({ type: 'labels', on: labelsOn() });
+  void requestDraw().catch(reportError);
+});
 
 const saved = parseWebviewState(vscode.getState());
 if (saved) void show(saved).catch(reportError);
+/**
+ * Plotly's first drawing in a page costs several hundred milliseconds (its styles, fonts, text measuring). While the
+ * view waits for a run, a throwaway scatter plot off screen pays that, so the first real map appears sooner.
+ */
+function warmUpPlotly(): void {
+  const scratch = document.createElement('div');
+  scratch.setAttribute('aria-hidden', 'true');
+  scratch.style.cssText = 'position: fixed; left: -10000px; top: 0; width: 300px; height: 300px;';
+  document.body.append(scratch);
+  const figure = mapFigure(WARM_UP_RESULT, themeFromVsCode(), strings);
+  void renderFigure(scratch, fitFigure(figure, { width: 300, title: 'html' }))
+    .catch(() => undefined)
+    .finally(() => scratch.remove());
+}
+
+/** The smallest result mapFigure draws: one model, Base and one task. */
+const WARM_UP_RESULT: AnalysisCore = {
+  models: ['m'],
+  tasks: ['Base', 'T'],
+  n: 1,
+  dims: [1],
+  k: 1,
+  reference: 'm',
+  referenceChosenBy: 'auto',
+  pointsMode: 'flatten',
+  mdsMethod: 'classical',
+  mdsStress: 0,
+  procrustesDistance: [[0]],
+  cosineDistance: [],
+  points: [
+    { model: 'm', task: 'Base', x: 0, y: 0 },
+    { model: 'm', task: 'T', x: 1, y: 1 },
+  ],
+  displacement: [],
+  explainedVarianceRatio: {},
+  robustness: [],
+  topMovers: [],
+  warnings: [],
+  warningDetails: [],
+  failedModels: [],
+  taskOrderStability: [],
+};
+
+applyLayout();
 setStatus('idle');
 post({ type: 'ready' });
+if (!saved) warmUpPlotly();

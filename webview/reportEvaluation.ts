@@ -1,5 +1,5 @@
 /** The report's evaluation charts: fills the containers that src/report/evaluationSection.ts lays out. */
-import { type ChartTheme, renderFigure } from './charts';
+import type { ChartTheme, Figure } from './charts';
 import {
   deltaMatrixFigure,
   displacementVsPerformanceFigure,
@@ -8,11 +8,16 @@ import {
   performanceFigure,
 } from './evaluationCharts';
 
-export function drawReportEvaluation(view: EvaluationView, theme: ChartTheme): Promise<unknown>[] {
+/** `drawIn` draws a figure into an element the way the report draws all its figures (fitted to the element's width). */
+export function drawReportEvaluation(
+  view: EvaluationView,
+  theme: ChartTheme,
+  drawIn: (el: HTMLElement, figure: Figure) => Promise<unknown>,
+): Promise<unknown>[] {
   const kinds = evaluatedKinds(view);
-  const draw = (attribute: string, figureAt: (index: number) => Parameters<typeof renderFigure>[1]): Promise<unknown>[] =>
+  const draw = (attribute: string, figureAt: (index: number) => Figure): Promise<unknown>[] =>
     [...document.querySelectorAll<HTMLElement>(`[data-${attribute}]`)].map((el) =>
-      renderFigure(el, figureAt(Number(el.getAttribute(`data-${attribute}`)))),
+      drawIn(el, figureAt(Number(el.getAttribute(`data-${attribute}`)))),
     );
   return [
     ...draw('performance', (k) => performanceFigure(view, kinds[k], theme)),

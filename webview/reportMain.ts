@@ -3,8 +3,9 @@
  * When done, <body data-rendered="true"> (or data-rendered="error") tells automated checks the page is ready.
  */
 import type { AnalysisResult } from '../src/engine/types';
-import { type ChartTheme, DEFAULT_COLORWAY, displacementFigure, heatmapFigure, mapFigure, renderFigure } from './charts';
+import { type ChartTheme, DEFAULT_COLORWAY, displacementFigure, type Figure, heatmapFigure, mapFigure, renderFigure } from './charts';
 import { evaluationView } from './evaluationCharts';
+import { fitFigure } from './fit';
 import { drawReportEvaluation } from './reportEvaluation';
 
 function themeFromCss(): ChartTheme {
@@ -24,11 +25,22 @@ async function main(): Promise<void> {
   if (!data?.textContent) throw new Error('the report has no embedded results');
   const result = JSON.parse(data.textContent) as AnalysisResult;
   const theme = themeFromCss();
+  const drawIn = (el: HTMLElement, figure: Figure): Promise<unknown> => {
+    // Titles are drawn in the figure, wrapped to its width; narrow windows get legends under the plot.
+    const fitted = fitFigure(figure, { width: el.clientWidth, height: el.clientWidth < 430 ? undefined : el.clientHeight || undefined, title: 'inline' });
+    el.style.height = `${fitted.height}px`;
+    return renderFigure(el, fitted);
+  };
+  const draw = (id: string, figure: Figure): Promise<unknown> => {
+    const el = document.getElementById(id);
+    if (!el) throw new Error(`the report has no #${id}`);
+    return drawIn(el, figure);
+  };
   await Promise.all([
-    renderFigure(document.getElementById('map'), mapFigure(result, theme)),
-    renderFigure(document.getElementById('heatmap'), heatmapFigure(result, theme)),
-    renderFigure(document.getElementById('displacement-chart'), displacementFigure(result, theme)),
-    ...drawReportEvaluation(evaluationView(result), theme),
+    draw('map', mapFigure(result, theme)),
+    draw('heatmap', heatmapFigure(result, theme)),
+    draw('displacement-chart', displacementFigure(result, theme)),
+    ...drawReportEvaluation(evaluationView(result), theme, drawIn),
   ]);
 }
 

@@ -15,7 +15,7 @@ import { type EvaluationSources, resolveEvaluation } from '../inputs/evaluationF
 import { readInstructionFile } from '../inputs/instructions';
 import { readQueries } from '../inputs/queries';
 import { EmbeddingCache } from '../models/cache';
-import type { Embedder } from '../models/embedder';
+import type { Embedder, TaskSpec } from '../models/embedder';
 import { embedAll } from '../models/pipeline';
 import { createEmbedder } from '../models/registry';
 import { CLI_SURFACE, messageText } from '../engine/messages';
@@ -25,6 +25,8 @@ import { type CliIo, type Command, intOption, parseCommandArgs, UsageError } fro
 import { evaluationSummary } from './evaluationSummary';
 import { analyseWithMapFlags, MAP_OPTIONS, MAP_USAGE, mapFlagsFrom, prepareMapFlags, writeFrameOutput } from './mapFlags';
 import { ProgressPrinter } from './progress';
+import { type ModelProvenance, provenanceOptions } from '../engine/io/provenance';
+import { version } from './version';
 
 async function isNonEmptyFolder(dir: string): Promise<boolean> {
   try {
@@ -126,7 +128,8 @@ function secondsOption(value: string | undefined, name: string): number | undefi
 }
 
 /** Reads the inputs, embeds with every model (cache first) and returns the bundle. */
-async function embedRequest(request: EmbedRequest, io: CliIo): Promise<EmbeddingBundle> {
+/** The bundle, and each model's identity (for the result's provenance, read before the embedders close). */
+async function embedRequest(request: EmbedRequest, io: CliIo): Promise<{ bundle: EmbeddingBundle; models: ModelProvenance[]; tasks: TaskSpec[]; evaluationFiles: string[] }> {
   const queryFile = await readQueries(request.queriesFile);
   for (const duplicate of queryFile.duplicates) {
     io.stderr(`note: ${request.queriesFile}: duplicate query kept once (lines ${duplicate.lines.join(', ')}): ${duplicate.text}\n`);
@@ -134,16 +137,12 @@ async function embedRequest(request: EmbedRequest, io: CliIo): Promise<Embedding
   const instructionSet = await readInstructionFile(request.instructions);
   const tasks = instructionSet.tasks;
   // Every evaluation file is read and checked before any embedding work.
-  const { evaluation, documents } = await resolveEvaluation(
-    request.queriesFile,
-    queryFile,
-    {
-      pairs: request.evaluation.pairs ?? instructionSet.evaluation.pairs,
-      corpus: request.evaluation.corpus ?? instructionSet.evaluation.corpus,
-      qrels: request.evaluation.qrels ?? instructionSet.evaluation.qrels,
-    },
-    tasks,
-  );
+  const sources: EvaluationSources = {
+    pairs: request.evaluation.pairs ?? instructionSet.evaluation.pairs,
+    corpus: request.evaluation.corpus ?? instructionSet.evaluation.corpus,
+    qrels: request.evaluation.qrels ?? instructionSet.evaluation.qrels,
+  };
+  const { evaluation, documents } = await resolveEvaluation(request.queriesFile, queryFile, sources, tasks);
   const coverage = scriptCoverage(queryFile.queries, queryFile.lines, request.models);
   if (coverage) io.stderr(`warning: ${messageText(coverage, CLI_SURFACE)} (going on)\n`);
   for (const folder of ['embeddings', 'models']) {
@@ -188,7 +187,8 @@ async function embedRequest(request: EmbedRequest, io: CliIo): Promise<Embedding
     progress.finish();
     io.stderr(`embedding cache: ${stats.hits} hits, ${stats.misses} misses\n`);
     if (evaluation) bundle.evaluation = evaluation;
-    return bundle;
+    const models = await Promise.all(embedders.map(async (embedder, i) => ({ id: request.models[i], name: embedder.name, identity: await embedder.identity() })));
+    return { bundle, models, tasks, evaluationFiles: [sources.pairs, sources.corpus, sources.qrels].filter((file): file is string => file !== undefined) };
   } finally {
     progress.finish();
     await Promise.all(embedders.map((embedder) => embedder.dispose()));
@@ -218,7 +218,7 @@ ${EMBED_USAGE}  --help, -h                 show this help
     // Refuse before the work, not after it.
     await checkBundleTarget(out, { overwrite: values.force === true });
     await checkWritableFolder(out, 'bundle folder');
-    const bundle = await embedRequest(request, io);
+    const { bundle } = await embedRequest(request, io);
     for (const failure of bundle.failedModels ?? []) {
       io.stderr(`warning: ${messageText({ code: 'modelFailed', params: failure }, CLI_SURFACE)}\n`);
     }
@@ -258,7 +258,7 @@ ${EMBED_USAGE}${ANALYSIS_USAGE}${MAP_USAGE}  --help, -h                 show thi
     await checkBundleTarget(bundleDir, { overwrite: force });
     await checkWritableFolder(bundleDir, 'bundle folder');
     prewarmAnalysis(); // the analysis workers start while the models embed
-    const bundle = await embedRequest(request, io);
+    const { bundle, models, tasks, evaluationFiles } = await embedRequest(request, io);
     const known = [...bundle.models, ...(bundle.failedModels ?? []).map((failure) => failure.model)];
     if (options.reference !== undefined && !known.includes(options.reference)) {
       throw new UsageError(`--reference: '${options.reference}' is not one of the models (${bundle.models.join(', ')})`);
@@ -268,6 +268,14 @@ ${EMBED_USAGE}${ANALYSIS_USAGE}${MAP_USAGE}  --help, -h                 show thi
     io.stderr(`analysing ${bundle.models.length} models x ${bundle.tasks.length} tasks x ${bundle.n} queries\n`);
     // The stored (float32) values, so that `analyze` on the written bundle reproduces these results exactly.
     const { result, frame } = await analyseWithMapFlags(bundleAsStored(bundle), options, prepared, io.signal);
+    result.provenance = {
+      tool: { name: 'instruction-lens', version: version() },
+      queryFile: request.queriesFile,
+      instructions: { source: request.instructions, tasks: tasks.map(({ name, instruction }) => ({ name, instruction })) },
+      evaluationFiles,
+      models,
+      options: provenanceOptions(options),
+    };
     printWarnings(result, io);
     for (const line of evaluationSummary(result)) io.stdout(`${line}\n`);
     for (const file of await writeOutputs(out, result, { force })) io.stdout(`wrote ${file}\n`);

@@ -6,6 +6,8 @@ import type { EvaluationMemo } from './evaluation/memo';
 import type { DisplacementVsPerformanceRow, EvaluationData, EvaluationRow, LeaderboardRow } from './evaluation/types';
 import type { EngineMessage } from './messages';
 
+import type { Provenance } from './io/provenance';
+
 /** Name of the task that carries no instruction. Always first in `tasks`. */
 export const BASE_TASK = 'Base';
 
@@ -179,6 +181,8 @@ export interface AnalysisResult {
   mapMode?: MapMode;
   mapAnchor?: MapAnchor;
   mapFrame?: MapFrameInfo;
+  /** Where the result came from (src/engine/io/provenance.ts); written by the CLI's run and the extension. */
+  provenance?: Provenance;
 }
 
 export type MapMode = 'exact' | 'anchored' | 'preview';

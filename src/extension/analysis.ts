@@ -10,6 +10,7 @@ import { writeFileAtomic } from '../engine/io/atomicWrite';
 import { readBundle } from '../engine/io/bundle';
 import { UserError } from '../engine/errors';
 import { readResults, RESULTS_FILE, resultsJson } from '../engine/io/outputs';
+import { provenanceOptions } from '../engine/io/provenance';
 import { anchorResult } from '../engine/method/anchor';
 import { anchorFrame, type MapFrame } from '../engine/method/frame';
 import { checkFrameFits } from '../engine/method/preview';
@@ -25,7 +26,7 @@ import { createEmbedder, parseEndpointSpec } from '../models/registry';
 import { EvaluationInputs } from './evaluationInputs';
 import { isCancellation, type Log, reportError, timed } from './log';
 import { LatestOnly } from './latestOnly';
-import { type ModelEntry, restrictedModeRefusal } from './modelSpecs';
+import { type ModelEntry, modelKind, restrictedModeRefusal } from './modelSpecs';
 import { apiKeySecret, restrictedModeMessage } from './pickers';
 import type { ResultsViews } from './resultsViews';
 import { readSettings, type Settings } from './settings';
@@ -51,9 +52,11 @@ export interface Session {
   queries: string[];
   /** 1-based line of each query in its file. */
   queryLines: number[];
-  /** The query file's ids and labels (task evaluation), when it has them. */
+  /** The query file's ids and class labels (task evaluation), when it has them. */
   queryIds?: string[];
-  queryLabels?: string[];
+  queryClassLabels?: string[];
+  /** Each query's id, or its line in the query file ("line 12"); parallel to `queries`. */
+  queryLabels: string[];
   /** Tasks of the last run, Base first. */
   tasks: TaskSpec[];
   result?: AnalysisResult;
@@ -62,6 +65,8 @@ export interface Session {
   stale: boolean;
   /** The frame of the last full analysis: live previews are shown in it. */
   frame?: LiveFrame;
+  /** How long the last run took, from reading the inputs to the analysis result (ms); unknown when restored. */
+  lastRunMs?: number;
 }
 
 /** A frame kept for live previews, with when it was made and the analysis settings it was made with. */
@@ -84,6 +89,8 @@ export type AnalysisMode = 'exact' | 'preview' | 'refit';
 export type LiveTrigger = 'edit' | 'pause' | 'save' | 'command';
 
 const KEPT_RUNS = 20;
+/** workspaceState key of the last analysis's inputs and results.json (restored after a reload). */
+const SESSION_KEY = 'lastSession';
 
 /** A run started by LatestOnly: aborted when a newer one starts or on Cancel. */
 type Run = { signal: AbortSignal; isCurrent: () => boolean };
@@ -105,18 +112,54 @@ export class AnalysisController implements vscode.Disposable {
     private readonly context: vscode.ExtensionContext,
     private readonly log: Log,
     private readonly views: ResultsViews,
-  ) {}
+  ) {
+    void this.restoreSession();
+  }
+
+  /**
+   * After a window reload: the last analysis of this workspace becomes the session again (its inputs, its saved
+   * results.json, the query file as it reads now), so live mode and the CodeLenses work without a new run.
+   */
+  private async restoreSession(): Promise<void> {
+    const saved = this.context.workspaceState.get<{ inputs: AnalysisInputs; resultsFile: string }>(SESSION_KEY);
+    if (!saved || this.currentSession) return;
+    try {
+      const result = await readResults(saved.resultsFile);
+      const queryFile = await readQueryTexts(saved.inputs.queryFile, this.log);
+      if (this.currentSession) return; // a run finished meanwhile
+      const instructions = new Map(Object.entries(result.instructions ?? {}));
+      const tasks: TaskSpec[] = result.tasks.map((name, t) => ({ name, instruction: t === 0 ? null : (instructions.get(name) ?? null) }));
+      this.currentSession = {
+        inputs: saved.inputs,
+        queries: queryFile.queries,
+        queryLines: queryFile.lines,
+        ...(queryFile.ids ? { queryIds: queryFile.ids } : {}),
+        ...(queryFile.labels ? { queryClassLabels: queryFile.labels } : {}),
+        queryLabels: displayLabels(queryFile),
+        tasks,
+        result,
+        outputDir: path.dirname(saved.resultsFile),
+        stale: false,
+      };
+      this.log.info(`restored the last analysis (${saved.resultsFile}): live mode and CodeLenses follow ${saved.inputs.instructionSource}`);
+      this.changed.fire();
+    } catch (error) {
+      this.log.info(`the last analysis was not restored: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
 
   get session(): Session | undefined {
     return this.currentSession;
   }
 
   /**
-   * A run started by a command: progress notification with Cancel, errors as notifications. A run that continues the
+   * A run started by a command: progress notification with Cancel, errors as notifications. The results view opens
+   * at once and shows the progress too (and loads its chart library while the models embed). A run that continues the
    * session (same queries, instruction source and models: e.g. Analyze Selection as Instruction adds a task) has its
    * map anchored to the one shown; any other starts a new map.
    */
   async runFromCommand(inputs: AnalysisInputs): Promise<void> {
+    this.views.reveal();
     const session = this.currentSession?.inputs;
     const continues =
       session !== undefined &&
@@ -124,8 +167,12 @@ export class AnalysisController implements vscode.Disposable {
       session.instructionSource === inputs.instructionSource &&
       JSON.stringify(session.modelIds) === JSON.stringify(inputs.modelIds);
     await this.withCancellableProgress(async (run, report) => {
+      const reportEverywhere = (message: string): void => {
+        report(message);
+        if (run.isCurrent()) this.views.setStatus('computing', message);
+      };
       try {
-        await this.execute(inputs, undefined, run, report, true, continues ? 'refit' : 'exact');
+        await this.execute(inputs, undefined, run, reportEverywhere, true, continues ? 'refit' : 'exact');
       } catch (error) {
         reportError(this.log, error);
         if (this.currentSession) this.setStale(false);
@@ -156,9 +203,11 @@ export class AnalysisController implements vscode.Disposable {
       report(vscode.l10n.t('Analysing…'));
       const result = await timed(this.log, 'analysis', () => runAnalysis(bundle, analysisOptionsOf(settings), run.signal));
       if (!run.isCurrent()) return;
-      const outputDir = await this.writeResults(result, runId);
+      const analysedAt = performance.now();
+      const outputDir = this.runDir(runId);
+      await this.writeResults(result, outputDir);
       this.log.info(`run ${runId}: ${RESULTS_FILE} written to ${outputDir}`);
-      this.views.show(result, { runId, title, outputDir }, { reveal: true, resultsFile: path.join(outputDir, RESULTS_FILE) });
+      this.views.show(result, { runId, title, outputDir }, { reveal: true, resultsFile: path.join(outputDir, RESULTS_FILE), analysedAt });
     });
   }
 
@@ -223,6 +272,11 @@ export class AnalysisController implements vscode.Disposable {
     if (this.currentSession) this.setStale(false);
   }
 
+  /** The problem shown by showLiveProblem is gone (live mode off: the map stays as it was). */
+  clearProblem(): void {
+    this.views.clearError();
+  }
+
   cancel(): void {
     this.runs.cancel();
   }
@@ -255,10 +309,12 @@ export class AnalysisController implements vscode.Disposable {
 
     report(vscode.l10n.t('Reading inputs…'));
     const sameInputs = liveTasks !== undefined && this.currentSession?.inputs === inputs;
-    const queryFile = sameInputs
-      ? { queries: this.currentSession!.queries, lines: this.currentSession!.queryLines, ids: this.currentSession!.queryIds, labels: this.currentSession!.queryLabels }
+    const session = this.currentSession;
+    const queryFile: LabelledQueryFile = sameInputs && session
+      ? { queries: session.queries, lines: session.queryLines, ids: session.queryIds, labels: session.queryClassLabels }
       : await timed(this.log, 'read queries', () => readQueryTexts(inputs.queryFile, this.log));
     const { queries, lines: queryLines } = queryFile;
+    const queryLabels = displayLabels(queryFile);
     const instructionSet = await timed(this.log, 'read instructions', () => readInstructions(inputs.instructionSource));
     const tasks = liveTasks ?? withExtraTasks(instructionSet.tasks, inputs.extraTasks);
     this.log.info(`${queries.length} queries, tasks ${tasks.map((task) => task.name).join(', ')}`);
@@ -268,7 +324,9 @@ export class AnalysisController implements vscode.Disposable {
 
     const embedders = await this.loadModels(inputs.modelIds, settings, report);
     const cache = this.embeddingCache(path.join(settings.cacheFolder, 'embeddings'));
-    const onProgress = (progress: EmbedProgress): void => report(progressMessage(progress));
+    // transformers.js reports reading a local folder's files as a download: those models say "loading".
+    const localNames = new Set(embedders.filter((_, i) => modelKind(inputs.modelIds[i]) === 'folder').map((embedder) => embedder.name));
+    const onProgress = (progress: EmbedProgress): void => report(progressMessage(progress, localNames.has(progress.model)));
     const { bundle, stats } = await timed(this.log, 'embed', () =>
       embedAll({ queries, queryLines, documents, tasks, embedders, cache, signal: run.signal, onProgress }),
     );
@@ -280,34 +338,48 @@ export class AnalysisController implements vscode.Disposable {
       this.analyseBundle(bundle, settings, mode, run.signal),
     );
     if (!run.isCurrent()) return;
-    const outputDir = await this.writeResults(result, runId);
-    this.log.info(`run ${runId}: ${RESULTS_FILE} written to ${outputDir}; total ${Math.round(performance.now() - started)} ms`);
-
+    const analysedAt = performance.now();
+    result.provenance = {
+      tool: { name: 'instruction-lens', version: String(this.context.extension.packageJSON.version) },
+      queryFile: inputs.queryFile,
+      instructions: { source: inputs.instructionSource, tasks: tasks.map(({ name, instruction }) => ({ name, instruction })) },
+      evaluationFiles: [instructionSet.evaluation.pairs, instructionSet.evaluation.corpus, instructionSet.evaluation.qrels].filter(
+        (file): file is string => file !== undefined,
+      ),
+      models: await Promise.all(embedders.map(async (embedder, i) => ({ id: inputs.modelIds[i], name: embedder.name, identity: await embedder.identity() }))),
+      options: provenanceOptions(analysisOptionsOf(settings)),
+    };
+    const outputDir = this.runDir(runId);
+    const context = {
+      runId,
+      title: `${path.basename(inputs.queryFile)} × ${path.basename(inputs.instructionSource)}`,
+      queryFile: inputs.queryFile,
+      instructionSource: inputs.instructionSource,
+      outputDir,
+      queryLabels,
+      ...(result.mapMode === 'preview' ? { frameTime: frame.time } : {}),
+    };
     this.currentSession = {
       inputs,
       queries,
       queryLines,
       ...(queryFile.ids ? { queryIds: queryFile.ids } : {}),
-      ...(queryFile.labels ? { queryLabels: queryFile.labels } : {}),
+      ...(queryFile.labels ? { queryClassLabels: queryFile.labels } : {}),
+      queryLabels,
       tasks,
       result,
       outputDir,
       stale: false,
       frame,
+      lastRunMs: Math.round(analysedAt - started),
     };
-    this.views.show(
-      result,
-      {
-        runId,
-        title: `${path.basename(inputs.queryFile)} × ${path.basename(inputs.instructionSource)}`,
-        queryFile: inputs.queryFile,
-        instructionSource: inputs.instructionSource,
-        outputDir,
-        ...(result.mapMode === 'preview' ? { frameTime: frame.time } : {}),
-      },
-      { reveal: interactive, resultsFile: path.join(outputDir, RESULTS_FILE) },
-    );
+    // Drawn first, saved meanwhile: the map does not wait for the disk.
+    this.views.show(result, context, { reveal: interactive, analysedAt });
     this.changed.fire();
+    await this.writeResults(result, outputDir);
+    void this.views.rememberLatest(context, path.join(outputDir, RESULTS_FILE));
+    await this.context.workspaceState.update(SESSION_KEY, { inputs, resultsFile: path.join(outputDir, RESULTS_FILE) });
+    this.log.info(`run ${runId}: ${RESULTS_FILE} written to ${outputDir}; total ${Math.round(performance.now() - started)} ms`);
   }
 
   /**
@@ -392,18 +464,25 @@ export class AnalysisController implements vscode.Disposable {
     if (old) await Promise.allSettled(old.embedders.map((embedder) => embedder.dispose()));
   }
 
-  /** results.json of every run goes into the workspace's storage folder; the newest runs are kept. */
-  private async writeResults(result: AnalysisResult, runId: number): Promise<string> {
-    const root = path.join((this.context.storageUri ?? this.context.globalStorageUri).fsPath, 'runs');
+  /** results.json of every run goes into its own folder in the workspace's storage folder. */
+  private runDir(runId: number): string {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const dir = path.join(root, `${stamp}-${runId}`);
+    return path.join(this.runsRoot(), `${stamp}-${runId}`);
+  }
+
+  private runsRoot(): string {
+    return path.join((this.context.storageUri ?? this.context.globalStorageUri).fsPath, 'runs');
+  }
+
+  /** Writes results.json into `dir`; the newest runs are kept. */
+  private async writeResults(result: AnalysisResult, dir: string): Promise<void> {
+    const root = this.runsRoot();
     await fs.mkdir(dir, { recursive: true });
     await writeFileAtomic(path.join(dir, RESULTS_FILE), resultsJson(result));
     const runs = (await fs.readdir(root)).sort();
     for (const old of runs.slice(0, Math.max(0, runs.length - KEPT_RUNS))) {
       await fs.rm(path.join(root, old), { recursive: true, force: true });
     }
-    return dir;
   }
 
   dispose(): void {
@@ -442,10 +521,12 @@ function checkRestrictedMode(modelIds: string[], settings: Settings): void {
   }
 }
 
-function progressMessage(progress: EmbedProgress): string {
+function progressMessage(progress: EmbedProgress, local: boolean): string {
   if (progress.kind === 'download') {
     const percent = progress.total > 0 ? ` ${Math.round((100 * progress.done) / progress.total)}%` : '';
-    return vscode.l10n.t('Downloading {0}: {1}{2}', progress.model, progress.file ?? '', percent);
+    return local
+      ? vscode.l10n.t('Loading {0}: {1}{2}', progress.model, progress.file ?? '', percent)
+      : vscode.l10n.t('Downloading {0}: {1}{2}', progress.model, progress.file ?? '', percent);
   }
   if (progress.kind === 'wait') {
     return vscode.l10n.t('{0}: retrying in {1} s: {2}', progress.model, progress.waitSeconds ?? 0, progress.reason ?? '');
@@ -469,10 +550,18 @@ async function readInstructions(source: string): Promise<InstructionSet> {
   return { tasks: [{ name: BASE_TASK, instruction: null }, ...tasks.map(taskSpecOf)], evaluation: evaluationSourcesOf(source, evaluation) };
 }
 
-/** The query file (queries, their 1-based lines, ids and labels), from the editor's unsaved text when there is one. */
+/** The query file as a run uses it: queries, their 1-based lines, and the ids and class labels when it has them. */
+type LabelledQueryFile = Pick<QueryFile, 'queries' | 'lines' | 'ids' | 'labels'>;
+
+/** The query file, from the editor's unsaved text when there is one. */
 export async function readQueryTexts(file: string, log: Log): Promise<QueryFile> {
   const text = unsavedText(file);
   const queryFile = text === undefined ? await readQueries(file) : parseQueries(text, file);
   for (const duplicate of queryFile.duplicates) log.warn(`${file}: duplicate query kept once (lines ${duplicate.lines.join(', ')}): ${duplicate.text}`);
   return queryFile;
+}
+
+/** How each query is named in the movers table: its id when the file gives ids, else its line. */
+function displayLabels(queryFile: LabelledQueryFile): string[] {
+  return queryFile.queries.map((_, i) => queryFile.ids?.[i] ?? `${vscode.l10n.t('line')} ${queryFile.lines[i]}`);
 }

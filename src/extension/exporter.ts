@@ -48,5 +48,31 @@ export async function exportResults(views: ResultsViews, log: Log, kind?: Export
   const content = await exportContent(chosen as ExportKind, current.result, views);
   await writeFileAtomic(target.fsPath, content);
   log.info(`exported ${chosen} to ${target.fsPath}`);
-  void vscode.window.showInformationMessage(vscode.l10n.t('Saved {0}', target.fsPath));
+  announceSaved(target);
+}
+
+/** Whether a "Saved" notification is still on screen (its promise settles when it closes). */
+let savedNoticeOpen = false;
+
+/**
+ * "Saved FILE" with Open and Reveal. One notification at a time: while one is open, later exports say so in the
+ * status bar instead of piling notifications up.
+ */
+function announceSaved(target: vscode.Uri): void {
+  const message = vscode.l10n.t('Saved {0}', target.fsPath);
+  if (savedNoticeOpen) {
+    vscode.window.setStatusBarMessage(message, 5000);
+    return;
+  }
+  savedNoticeOpen = true;
+  const open = vscode.l10n.t('Open');
+  const reveal = vscode.l10n.t('Reveal');
+  void vscode.window.showInformationMessage(message, open, reveal).then((choice) => {
+    savedNoticeOpen = false;
+    if (choice === open) void vscode.commands.executeCommand('vscode.open', target);
+    else if (choice === reveal) {
+      const inWorkspace = vscode.workspace.getWorkspaceFolder(target) !== undefined;
+      void vscode.commands.executeCommand(inWorkspace ? 'revealInExplorer' : 'revealFileInOS', target);
+    }
+  });
 }

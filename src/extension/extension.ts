@@ -6,13 +6,17 @@ import type { TaskSpec } from '../models/embedder';
 import { type AnalysisInputs, AnalysisController } from './analysis';
 import { confirmScriptCoverage } from './coverage';
 import { exportResults } from './exporter';
+import { AnalysisOutputs } from './analysisFiles';
+import { InstructionDiagnostics } from './diagnostics';
 import { createLog, reportError } from './log';
 import { DisplacementLenses, LiveMode } from './liveMode';
+import { editModelSetting, removeModelSetting } from './modelSettings';
 import { updateRecent } from './modelSpecs';
 import { isInstructionFile, isQueryFile, pickInstructionSet, pickModels, pickQueryFile } from './pickers';
 import { revealQuery } from './reveal';
-import { PANEL_VIEW_TYPE, ResultsViews, SIDE_VIEW_ID } from './resultsViews';
+import { ResultsViews, SIDE_VIEW_ID } from './resultsViews';
 import { readSettings } from './settings';
+import { LiveStatus } from './statusBar';
 
 const RECENT_MODELS = 'recentModels';
 const LAST_MODELS = 'lastModels';
@@ -23,7 +27,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const views: ResultsViews = new ResultsViews(context.extensionUri, storageDir, log, {
     revealQuery: (index, resultContext) => void revealQuery(index, resultContext, controller.session).catch((error) => reportError(log, error)),
     export: (kind) => void exportResults(views, log, kind).catch((error) => reportError(log, error)),
-  });
+  }, context.globalState);
   const controller = new AnalysisController(context, log, views);
   const live = new LiveMode(context, controller);
   log.info(`Instruction Lens ${context.extension.packageJSON.version} activated (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'untrusted: Restricted Mode'})`);
@@ -45,6 +49,11 @@ export function activate(context: vscode.ExtensionContext): void {
     // Asked again while the user chooses to change models after the language check.
     for (;;) {
       modelIds = await pickModels({
+        removeModel: async (id) => {
+          await removeModelSetting(id);
+          await context.globalState.update(RECENT_MODELS, context.globalState.get<string[]>(RECENT_MODELS, []).filter((other) => other !== id));
+        },
+        editModel: editModelSetting,
         configured: settings.models.map((entry) => entry.id),
         recent,
         checked,
@@ -57,7 +66,7 @@ export function activate(context: vscode.ExtensionContext): void {
       if (choice === 'continue') break;
       checked = modelIds;
     }
-    await context.globalState.update(RECENT_MODELS, updateRecent(recent, modelIds));
+    await context.globalState.update(RECENT_MODELS, updateRecent(context.globalState.get<string[]>(RECENT_MODELS, []), modelIds));
     await context.globalState.update(LAST_MODELS, modelIds);
     const inputs: AnalysisInputs = { queryFile, instructionSource, modelIds, extraTasks };
     await controller.runFromCommand(inputs);
@@ -100,8 +109,11 @@ export function activate(context: vscode.ExtensionContext): void {
     views,
     controller,
     live,
-    vscode.window.registerWebviewViewProvider(SIDE_VIEW_ID, views, { webviewOptions: { retainContextWhenHidden: false } }),
-    vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, views),
+    new InstructionDiagnostics(),
+    new AnalysisOutputs(),
+    new LiveStatus(context.globalStorageUri, controller),
+    // Kept while hidden: Plotly (megabytes) is loaded once, not again each time the view comes back.
+    vscode.window.registerWebviewViewProvider(SIDE_VIEW_ID, views, { webviewOptions: { retainContextWhenHidden: true } }),
     vscode.languages.registerCodeLensProvider(
       [{ scheme: 'file', pattern: '**/*.instructions.{json,yaml,yml}' }],
       new DisplacementLenses(controller),
@@ -139,9 +151,31 @@ export function activate(context: vscode.ExtensionContext): void {
         else void vscode.window.showInformationMessage(vscode.l10n.t('Analyze instructions first: there is no analysis to refit.'));
       }),
     ),
+    vscode.commands.registerCommand('instructionLens.openExample', guarded(() => openExample(context))),
     vscode.commands.registerCommand('instructionLens.showLog', () => log.show()),
-    vscode.commands.registerCommand('instructionLens.showResults', () => vscode.commands.executeCommand(`${SIDE_VIEW_ID}.focus`)),
+    vscode.commands.registerCommand('instructionLens.showResults', () => views.reveal()),
   );
+}
+
+/**
+ * The walkthrough's first step: the English example queries and instruction set, copied into the workspace folder
+ * (instruction-lens-example/, never over the user's files) or, without one, the extension's storage, then opened.
+ */
+async function openExample(context: vscode.ExtensionContext): Promise<void> {
+  const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? context.globalStorageUri.fsPath;
+  const folder = path.join(root, 'instruction-lens-example');
+  await fs.promises.mkdir(folder, { recursive: true });
+  const files = ['queries-en.txt', 'paper-en.instructions.json'];
+  const schema = JSON.stringify(path.join(context.extensionPath, 'schemas', 'instructions.schema.json'));
+  for (const file of files) {
+    const target = path.join(folder, file);
+    if (fs.existsSync(target)) continue; // an earlier copy, perhaps edited: kept as it is
+    // The example's $schema points at ../schemas/: the copy points at the packaged schema.
+    const text = await fs.promises.readFile(path.join(context.extensionPath, 'examples', file), 'utf8');
+    await fs.promises.writeFile(target, text.replace('"../schemas/instructions.schema.json"', schema));
+  }
+  await vscode.window.showTextDocument(vscode.Uri.file(path.join(folder, files[0])), { preview: false });
+  await vscode.window.showTextDocument(vscode.Uri.file(path.join(folder, files[1])), { preview: false, viewColumn: vscode.ViewColumn.Beside });
 }
 
 function activeFile(): string | undefined {

@@ -7,7 +7,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { type InstructionDocument, instructionFormat, parseInstructionDocument, taskSpecOf } from '../inputs/instructions';
+import { type InstructionDocument, type InstructionProblem, instructionFormat, parseInstructionDocument, taskSpecOf } from '../inputs/instructions';
 import { BASE_TASK } from '../engine/types';
 import type { TaskSpec } from '../models/embedder';
 import { formatNumber } from '../../webview/charts';
@@ -19,6 +19,11 @@ import { readSettings, SECTION } from './settings';
 
 function samePath(a: string, b: string): boolean {
   return path.resolve(a) === path.resolve(b);
+}
+
+/** "The map is out of date: FILE:LINE: problem" (line 1-based, as the editor shows it). */
+function problemText(document: vscode.TextDocument, problem: InstructionProblem): string {
+  return vscode.l10n.t('The map is out of date: {0}', `${path.basename(document.uri.fsPath)}:${problem.line}: ${problem.message}`);
 }
 
 function parseDocument(document: vscode.TextDocument): InstructionDocument | undefined {
@@ -49,8 +54,15 @@ export class LiveMode implements vscode.Disposable {
 
   private onEdit(event: vscode.TextDocumentChangeEvent): void {
     const session = this.controller.session;
-    if (!session || event.contentChanges.length === 0 || !this.enabled()) return;
+    if (!session || event.contentChanges.length === 0) return;
     if (!samePath(event.document.uri.fsPath, session.inputs.instructionSource)) return;
+    if (!this.enabled()) {
+      // No re-run, but the map says when the file it came from has errors.
+      const [problem] = parseDocument(event.document)?.problems ?? [];
+      if (problem) this.controller.showLiveProblem(problemText(event.document, problem));
+      else this.controller.clearProblem();
+      return;
+    }
     this.pending = event.document;
     this.controller.markStale();
     const settings = readSettings(this.context.globalStorageUri);
@@ -92,7 +104,7 @@ export class LiveMode implements vscode.Disposable {
     if (!parsed) return;
     const [problem] = parsed.problems;
     if (problem) {
-      this.controller.showLiveProblem(`${path.basename(document.uri.fsPath)}:${problem.line}: ${problem.message}`);
+      this.controller.showLiveProblem(problemText(document, problem));
       return;
     }
     const tasks: TaskSpec[] = [{ name: BASE_TASK, instruction: null }, ...parsed.tasks.map(taskSpecOf)];
@@ -132,9 +144,20 @@ export class DisplacementLenses implements vscode.CodeLensProvider {
       return [new vscode.CodeLens(new vscode.Range(0, 0, 0, 0), { title: vscode.l10n.t('Analyze Instructions'), command: 'instructionLens.analyze', arguments: [document.uri] })];
     }
     const result = session.result;
-    const located = parseDocument(document)?.tasks ?? [];
-    const suffix = session.stale ? ` ${vscode.l10n.t('(computing…)')}` : '';
-    return located.flatMap(({ name, range }) => {
+    const parsed = parseDocument(document);
+    const located = parsed?.tasks ?? [];
+    const [problem] = parsed?.problems ?? [];
+    const suffix = problem ? ` ${vscode.l10n.t('(out of date)')}` : session.stale ? ` ${vscode.l10n.t('(computing…)')}` : '';
+    // While the file has errors the shown numbers are of its last good version: the first lens says why.
+    const why = problem
+      ? [
+          new vscode.CodeLens(new vscode.Range(problem.range.start.line, 0, problem.range.start.line, 0), {
+            title: `$(warning) ${vscode.l10n.t('Map out of date: line {0}: {1}', problem.line, problem.message)}`,
+            command: 'workbench.actions.view.problems',
+          }),
+        ]
+      : [];
+    return [...why, ...located.flatMap(({ name, range }) => {
       const rows = result.displacement.filter((row) => row.task === name);
       const title =
         rows.length === 0
@@ -143,12 +166,12 @@ export class DisplacementLenses implements vscode.CodeLensProvider {
       const position = new vscode.Position(range.start.line, range.start.character);
       const at = new vscode.Range(position, position);
       const lenses = [new vscode.CodeLens(at, { title, command: 'instructionLens.showResults' })];
-      const scores = homeScores(result.evaluation, name);
+      const scores = homeScores(result.evaluation ?? [], name);
       if (scores.length > 0) {
         const text = scores.map((row) => `${row.model} ${scoreSummary(row)}`).join(' · ');
         lenses.push(new vscode.CodeLens(at, { title: `${vscode.l10n.t('Score')}: ${text}${suffix}`, command: 'instructionLens.showResults' }));
       }
       return lenses;
-    });
+    })];
   }
 }

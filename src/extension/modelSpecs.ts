@@ -99,3 +99,17 @@ export function updateRecent(recent: readonly string[], used: readonly string[],
   const next = [...used, ...recent.filter((id) => !used.includes(id))];
   return next.slice(0, limit);
 }
+
+/**
+ * What a transformers.js model folder lacks, given the relative paths of its files: config.json, tokenizer.json and
+ * ONNX weights (onnx/*.onnx). A bundle (MODEL/TASK.npy files) lacks nothing.
+ */
+export function missingModelFiles(files: readonly string[]): string[] {
+  const names = files.map((file) => file.replace(/\\/g, '/'));
+  if (names.some((name) => /^[^/]+\/[^/]+\.npy$/i.test(name))) return [];
+  const missing: string[] = [];
+  if (!names.includes('config.json')) missing.push('config.json');
+  if (!names.includes('tokenizer.json')) missing.push('tokenizer.json');
+  if (!names.some((name) => name.toLowerCase().endsWith('.onnx'))) missing.push('onnx/model.onnx');
+  return missing;
+}

@@ -1,7 +1,10 @@
 /** Quick picks: query file, instruction set, models (with "add a Hub id / local folder / endpoint"). */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { endpointId, modelKind, orderModelChoices, restrictedModeRefusal, USE_LITE } from './modelSpecs';
+import { BUNDLE_SPEC_PREFIX } from '../models/bundleEmbedder';
+import { readAnalysisOutputKind } from './analysisFiles';
+import { endpointId, missingModelFiles, modelKind, orderModelChoices, restrictedModeRefusal, USE_LITE } from './modelSpecs';
 
 export const PRESETS = ['paper-en', 'paper-ja'] as const;
 export const QUERY_FILE_PATTERN = /\.(txt|jsonl|ndjson|csv|tsv|json)$/i;
@@ -26,7 +29,10 @@ function relative(uri: vscode.Uri): string {
 }
 
 export async function pickQueryFile(): Promise<string | undefined> {
-  const files = (await vscode.workspace.findFiles('**/*.{txt,jsonl,ndjson,csv,tsv,json}', EXCLUDE, 500)).filter((uri) => isQueryFile(uri.fsPath));
+  const candidates = (await vscode.workspace.findFiles('**/*.{txt,jsonl,ndjson,csv,tsv,json}', EXCLUDE, 500)).filter((uri) => isQueryFile(uri.fsPath));
+  // What an analysis wrote (results.json, its CSV tables) is not a query file.
+  const outputs = await Promise.all(candidates.map((uri) => readAnalysisOutputKind(uri.fsPath)));
+  const files = candidates.filter((_, i) => outputs[i] === undefined);
   const browse = { label: `$(folder-opened) ${vscode.l10n.t('Browse…')}`, file: undefined as string | undefined };
   const items = [...files.map((uri) => ({ label: relative(uri), file: uri.fsPath as string | undefined })), browse];
   const picked = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Query file'), placeHolder: vscode.l10n.t('Pick the queries to analyse') });
@@ -60,6 +66,9 @@ interface ModelItem extends vscode.QuickPickItem {
 }
 
 export interface ModelPickOptions {
+  /** Item buttons of the configured and recent models: remove from the list, change dtype / open in Settings. */
+  removeModel(id: string): Promise<void>;
+  editModel(id: string): Promise<void>;
   configured: string[];
   recent: string[];
   /** Checked when the pick opens: the models of the last analysis. */
@@ -83,14 +92,25 @@ function modelItem(id: string, trusted: boolean): ModelItem {
     description: descriptions[kind] + (refused ? ` — ${vscode.l10n.t('not allowed in Restricted Mode')}` : ''),
     detail: kind === 'folder' ? id : undefined,
     id,
+    buttons: id === USE_LITE ? [] : [EDIT_BUTTON, REMOVE_BUTTON],
   };
+}
+
+const EDIT_BUTTON: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('gear'), tooltip: vscode.l10n.t('Edit (dtype, overrides)') };
+const REMOVE_BUTTON: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('trash'), tooltip: vscode.l10n.t('Remove from the list') };
+
+interface MultiPickResult {
+  selected: readonly ModelItem[];
+  /** A model item's button was clicked. */
+  button?: { id: string; action: 'edit' | 'remove' };
 }
 
 /**
  * Multi-select of models. Picking one of the "add" entries asks for the model and returns to the list with it
  * checked. Returns undefined when dismissed.
  */
-export async function pickModels(options: ModelPickOptions): Promise<string[] | undefined> {
+export async function pickModels(initial: ModelPickOptions): Promise<string[] | undefined> {
+  let options = initial;
   const extra: string[] = [];
   let checked = new Set<string>(options.checked.length > 0 ? options.checked : [USE_LITE]);
   for (;;) {
@@ -104,8 +124,20 @@ export async function pickModels(options: ModelPickOptions): Promise<string[] | 
     const modelItems = ids.map((id) => modelItem(id, options.trusted));
     const result = await showMultiPick([...modelItems, ...addItems], (item) => item.id !== undefined && checked.has(item.id));
     if (!result) return undefined;
-    const add = result.find((item) => item.add)?.add;
-    checked = new Set(result.flatMap((item) => (item.id ? [item.id] : [])));
+    checked = new Set(result.selected.flatMap((item) => (item.id ? [item.id] : [])));
+    if (result.button) {
+      const { id, action } = result.button;
+      if (action === 'remove') {
+        await options.removeModel(id);
+        checked.delete(id);
+        options = { ...options, configured: options.configured.filter((other) => other !== id), recent: options.recent.filter((other) => other !== id) };
+        extra.splice(0, extra.length, ...extra.filter((other) => other !== id));
+      } else {
+        await options.editModel(id);
+      }
+      continue;
+    }
+    const add = result.selected.find((item) => item.add)?.add;
     if (!add) return [...checked];
     const added = await askForModel(add, options);
     if (added) {
@@ -115,7 +147,7 @@ export async function pickModels(options: ModelPickOptions): Promise<string[] | 
   }
 }
 
-function showMultiPick(items: ModelItem[], isChecked: (item: ModelItem) => boolean): Promise<readonly ModelItem[] | undefined> {
+function showMultiPick(items: ModelItem[], isChecked: (item: ModelItem) => boolean): Promise<MultiPickResult | undefined> {
   return new Promise((resolve) => {
     const pick = vscode.window.createQuickPick<ModelItem>();
     pick.title = vscode.l10n.t('Models');
@@ -125,10 +157,18 @@ function showMultiPick(items: ModelItem[], isChecked: (item: ModelItem) => boole
     pick.items = items;
     pick.selectedItems = items.filter(isChecked);
     let accepted = false;
-    pick.onDidAccept(() => {
+    const accept = (button?: MultiPickResult['button']): void => {
       accepted = true;
-      resolve(pick.selectedItems);
+      resolve({ selected: pick.selectedItems, button });
       pick.hide();
+    };
+    pick.onDidTriggerItemButton(({ item, button }) => {
+      if (item.id) accept({ id: item.id, action: button === REMOVE_BUTTON ? 'remove' : 'edit' });
+    });
+    pick.onDidAccept(() => accept());
+    // An "Add …" entry acts on click: its dialog opens at once (no checkbox to tick and Enter to press).
+    pick.onDidChangeSelection((selected) => {
+      if (selected.some((item) => item.add)) accept();
     });
     pick.onDidHide(() => {
       if (!accepted) resolve(undefined);
@@ -140,13 +180,18 @@ function showMultiPick(items: ModelItem[], isChecked: (item: ModelItem) => boole
 
 async function askForModel(kind: 'hub' | 'folder' | 'endpoint', options: ModelPickOptions): Promise<string | undefined> {
   if (kind === 'folder') {
-    const folder = await vscode.window.showOpenDialog({
-      canSelectFiles: false,
-      canSelectFolders: true,
-      canSelectMany: false,
-      openLabel: vscode.l10n.t('Use this model folder'),
-    });
-    return folder?.[0]?.fsPath;
+    const folder = (
+      await vscode.window.showOpenDialog({
+        canSelectFiles: false,
+        canSelectFolders: true,
+        canSelectMany: false,
+        openLabel: vscode.l10n.t('Use this model folder'),
+      })
+    )?.[0]?.fsPath;
+    if (!folder) return undefined;
+    const checked = await checkLocalModelFolder(folder, options.trusted);
+    if ('problem' in checked) void vscode.window.showWarningMessage(checked.problem);
+    return 'id' in checked ? checked.id : undefined;
   }
   if (!options.trusted) {
     void vscode.window.showWarningMessage(
@@ -183,6 +228,46 @@ async function askForModel(kind: 'hub' | 'folder' | 'endpoint', options: ModelPi
   if (apiKey === undefined) return undefined;
   if (apiKey.trim()) await options.secrets.store(apiKeySecret(baseUrl.trim()), apiKey.trim());
   return endpointId(model.trim(), baseUrl.trim());
+}
+
+/**
+ * The model id of a picked folder (the folder, or bundle:FOLDER for an embedding bundle), or why it cannot be used:
+ * it must hold a transformers.js model (config.json, tokenizer.json, ONNX weights) or MODEL/TASK.npy files.
+ * Workspace folders are refused: the root is never a model, and in Restricted Mode files that came with the
+ * workspace are not loaded as a model.
+ */
+async function checkLocalModelFolder(folder: string, trusted: boolean): Promise<{ id: string } | { problem: string }> {
+  const resolved = path.resolve(folder);
+  const workspaceFolder = vscode.workspace.workspaceFolders?.find((candidate) => {
+    const root = path.resolve(candidate.uri.fsPath);
+    return resolved === root || (!trusted && resolved.startsWith(root + path.sep));
+  });
+  if (workspaceFolder) {
+    return {
+      problem:
+        path.resolve(workspaceFolder.uri.fsPath) === resolved
+          ? vscode.l10n.t('{0} is the workspace folder, not a model folder. Pick the folder that holds the model files.', folder)
+          : vscode.l10n.t('{0} is inside an untrusted workspace: in Restricted Mode a model is loaded only from outside it.', folder),
+    };
+  }
+  const files = await twoLevelListing(resolved);
+  if (files.some((file) => /^[^/]+\/[^/]+\.npy$/i.test(file))) return { id: `${BUNDLE_SPEC_PREFIX}${resolved}` };
+  const missing = missingModelFiles(files);
+  if (missing.length > 0) {
+    return { problem: vscode.l10n.t('{0} is not a model folder: {1} missing (or use an embedding bundle: MODEL/TASK.npy files).', folder, missing.join(', ')) };
+  }
+  return { id: resolved };
+}
+
+/** Relative paths of the files in `dir` and its direct subfolders (enough to recognise a model or a bundle). */
+async function twoLevelListing(dir: string): Promise<string[]> {
+  const entries = await fs.promises.readdir(dir, { withFileTypes: true }).catch(() => []);
+  const files = entries.filter((entry) => entry.isFile()).map((entry) => entry.name);
+  for (const sub of entries.filter((entry) => entry.isDirectory()).slice(0, 100)) {
+    const inner = await fs.promises.readdir(path.join(dir, sub.name)).catch(() => [] as string[]);
+    files.push(...inner.map((name) => `${sub.name}/${name}`));
+  }
+  return files;
 }
 
 export function restrictedModeMessage(refusal: 'download' | 'endpoint', model: string): string {

@@ -1,6 +1,7 @@
 /**
- * The two places results are drawn: a webview panel beside the editor (restored after a reload by a serializer)
- * and a webview view in the bottom panel that follows the last analysis. Both get the same messages.
+ * The results view: one webview view in Instruction Lens's own activity bar container (the user may move it to the
+ * secondary side bar or the bottom panel; its layout follows). There is only ever one copy of the results on
+ * screen. Its context is kept while hidden, so Plotly stays loaded across updates.
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -13,8 +14,7 @@ import {
   type HostMessage,
   type ImageFormat,
   parseWebviewMessage,
-  parseWebviewState,
-  type ResultContext,
+    type ResultContext,
   type WebviewMessage,
   analysisResultProblem,
 } from '../protocol';
@@ -22,7 +22,6 @@ import type { Log } from './log';
 import { openSetting, resultNotes } from './messages';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
-export const PANEL_VIEW_TYPE = 'instructionLens.results';
 export const SIDE_VIEW_ID = 'instructionLens.resultsView';
 
 /**
@@ -30,6 +29,8 @@ export const SIDE_VIEW_ID = 'instructionLens.resultsView';
  * behind (VS Code persists it lazily), so after a reload the host restores from this pointer.
  */
 const LATEST_POINTER = 'latest-result.json';
+/** globalState key: the map's point labels are on. */
+const LABELS_KEY = 'pointLabels';
 
 export interface ResultsViewEvents {
   revealQuery(index: number, context: ResultContext): void;
@@ -46,20 +47,23 @@ function withNotes(result: AnalysisResult, context: ResultContext): ResultContex
   return { ...context, notes: resultNotes(result) };
 }
 
-export class ResultsViews implements vscode.WebviewViewProvider, vscode.WebviewPanelSerializer, vscode.Disposable {
-  private panel: vscode.WebviewPanel | undefined;
+export class ResultsViews implements vscode.WebviewViewProvider, vscode.Disposable {
   private view: vscode.WebviewView | undefined;
   private latest: { result: AnalysisResult; context: ResultContext } | undefined;
   private status: HostMessage & { type: 'status' } = { type: 'status', state: 'idle' };
   private nextImageRequest = 1;
   private readonly pendingImages = new Map<number, PendingImage>();
   private readonly disposables: vscode.Disposable[] = [];
+  /** When each shown run's analysis finished (performance.now()), until its map is drawn. */
+  private readonly analysedAt = new Map<number, number>();
 
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly storageDir: string,
     private readonly log: Log,
     private readonly events: ResultsViewEvents,
+    /** Where the view's options (point labels) are remembered. */
+    private readonly memento: vscode.Memento,
   ) {}
 
   get current(): { result: AnalysisResult; context: ResultContext } | undefined {
@@ -67,18 +71,30 @@ export class ResultsViews implements vscode.WebviewViewProvider, vscode.WebviewP
   }
 
   /**
-   * Shows a result in the panel (opened beside the active editor when closed) and in the side view. `resultsFile`
-   * is where the result is saved, so that a reloaded window shows it again.
+   * Shows a result in the view (revealed when `reveal`). `resultsFile` is where the result is saved, so that a
+   * reloaded window shows it again; `analysedAt` (performance.now() when the analysis finished) lets the log say
+   * how long the map took to appear.
    */
-  show(result: AnalysisResult, shown: ResultContext, options: { reveal: boolean; resultsFile?: string }): void {
+  show(result: AnalysisResult, shown: ResultContext, options: { reveal: boolean; resultsFile?: string; analysedAt?: number }): void {
     const context = withNotes(result, shown);
     this.latest = { result, context };
     if (options.resultsFile) void this.rememberLatest(context, options.resultsFile);
+    if (options.analysedAt !== undefined) this.analysedAt.set(context.runId, options.analysedAt);
     this.status = { type: 'status', state: 'idle' };
-    if (!this.panel && options.reveal) this.createPanel();
-    else if (this.panel && options.reveal && !this.panel.visible) this.panel.reveal(vscode.ViewColumn.Beside, true);
+    if (options.reveal) this.reveal();
     this.broadcast({ type: 'show', result, context });
     this.broadcast(this.status);
+  }
+
+  /** Brings the view into sight without taking the focus from the editor when it is already there. */
+  reveal(): void {
+    if (this.view) this.view.show(true);
+    else void vscode.commands.executeCommand(`${SIDE_VIEW_ID}.focus`);
+  }
+
+  /** Back to idle when the status shows a problem. */
+  clearError(): void {
+    if (this.status.state === 'error') this.setStatus('idle');
   }
 
   setStatus(state: 'computing' | 'idle' | 'error', message?: string): void {
@@ -88,7 +104,7 @@ export class ResultsViews implements vscode.WebviewViewProvider, vscode.WebviewP
 
   /** Asks a visible webview to draw one figure as an image (Plotly.toImage) and returns its data: URL. */
   renderImage(figure: FigureId, format: ImageFormat): Promise<string> {
-    const target = this.panel?.webview ?? this.view?.webview;
+    const target = this.view?.webview;
     if (!target) return Promise.reject(new Error(vscode.l10n.t('Open the results panel first.')));
     const requestId = this.nextImageRequest++;
     return new Promise<string>((resolve, reject) => {
@@ -108,7 +124,7 @@ export class ResultsViews implements vscode.WebviewViewProvider, vscode.WebviewP
       });
     }
     view.webview.options = webviewOptions(this.extensionUri);
-    view.webview.html = webviewHtml(view.webview, this.extensionUri, 'view');
+    view.webview.html = webviewHtml(view.webview, this.extensionUri);
     this.disposables.push(
       view.webview.onDidReceiveMessage((message) => this.receive(view.webview, message)),
       view.onDidDispose(() => {
@@ -117,14 +133,8 @@ export class ResultsViews implements vscode.WebviewViewProvider, vscode.WebviewP
     );
   }
 
-  async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
-    // The webview redraws itself from its saved state at once; the host then sends the result shown last, which
-    // is newer when the saved state lagged behind.
-    this.latest ??= (await this.restoreLatest()) ?? parseWebviewState(state);
-    this.adoptPanel(panel);
-  }
-
-  private async rememberLatest(context: ResultContext, resultsFile: string): Promise<void> {
+  /** Remembers where the shown result is saved, for a reloaded window. */
+  async rememberLatest(context: ResultContext, resultsFile: string): Promise<void> {
     try {
       await fs.mkdir(this.storageDir, { recursive: true });
       await writeFileAtomic(path.join(this.storageDir, LATEST_POINTER), JSON.stringify({ context, resultsFile }));
@@ -144,30 +154,8 @@ export class ResultsViews implements vscode.WebviewViewProvider, vscode.WebviewP
     }
   }
 
-  private createPanel(): void {
-    const panel = vscode.window.createWebviewPanel(
-      PANEL_VIEW_TYPE,
-      vscode.l10n.t('Instruction Lens'),
-      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
-      { ...webviewOptions(this.extensionUri), retainContextWhenHidden: false },
-    );
-    this.adoptPanel(panel);
-  }
-
-  private adoptPanel(panel: vscode.WebviewPanel): void {
-    this.panel = panel;
-    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'icon.svg');
-    panel.webview.options = webviewOptions(this.extensionUri);
-    panel.webview.html = webviewHtml(panel.webview, this.extensionUri, 'panel');
-    const subscription = panel.webview.onDidReceiveMessage((message) => this.receive(panel.webview, message));
-    panel.onDidDispose(() => {
-      subscription.dispose();
-      if (this.panel === panel) this.panel = undefined;
-    });
-  }
-
   private broadcast(message: HostMessage): void {
-    for (const webview of [this.panel?.webview, this.view?.webview]) if (webview) void webview.postMessage(message);
+    if (this.view) void this.view.webview.postMessage(message);
   }
 
   private receive(webview: vscode.Webview, raw: unknown): void {
@@ -178,9 +166,19 @@ export class ResultsViews implements vscode.WebviewViewProvider, vscode.WebviewP
     }
     switch (message.type) {
       case 'ready':
-        // A webview (re)loaded: give it the latest result, unless its own saved state is that result already.
+        // A webview (re)loaded: its options, then the latest result.
+        void webview.postMessage({ type: 'options', labels: this.memento.get<boolean>(LABELS_KEY, false) } satisfies HostMessage);
         if (this.latest) void webview.postMessage({ type: 'show', ...this.latest } satisfies HostMessage);
         void webview.postMessage(this.status);
+        break;
+      case 'drawn': {
+        const analysedAt = this.analysedAt.get(message.runId);
+        this.analysedAt.delete(message.runId);
+        if (analysedAt !== undefined) this.log.info(`run ${message.runId}: map drawn ${Math.round(performance.now() - analysedAt)} ms after the analysis finished`);
+        break;
+      }
+      case 'labels':
+        void this.memento.update(LABELS_KEY, message.on);
         break;
       case 'revealQuery':
         if (this.latest) this.events.revealQuery(message.index, this.latest.context);
@@ -209,7 +207,6 @@ export class ResultsViews implements vscode.WebviewViewProvider, vscode.WebviewP
   }
 
   dispose(): void {
-    this.panel?.dispose();
     for (const disposable of this.disposables) disposable.dispose();
     for (const pending of this.pendingImages.values()) pending.reject(new Error('closed'));
   }

@@ -1,7 +1,7 @@
 /** The HTML of the results webviews: strict Content-Security-Policy with a nonce, only local scripts and styles. */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { type ExportKind, UI_STRINGS, type UiStrings } from '../protocol';
+import { type ExportKind, type FigureId, UI_STRINGS, type UiStrings } from '../protocol';
 
 /** The only folders a results webview may load from. */
 export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
@@ -69,7 +69,7 @@ function evaluationSection(t: typeof vscode.l10n.t): string {
  * a nonce cannot cover (seen as style-src-elem / style-src-attr violations), so style-src allows 'unsafe-inline'.
  * Images exported with Plotly.toImage pass through data: and blob: URLs.
  */
-export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, where: 'panel' | 'view'): string {
+export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
   const nonce = randomBytes(16).toString('base64');
   const asset = (...segments: string[]): string => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, ...segments)).toString();
   const csp = [
@@ -80,11 +80,15 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, w
     `font-src ${webview.cspSource}`,
   ].join('; ');
   const t = vscode.l10n.t;
-  const figure = (id: string, heading: string): string => `
-    <section class="figure">
-      <header><h2>${heading}</h2><span class="exports">${exportButtons([`${id}.png`, `${id}.svg`] as ExportKind[])}</span></header>
+  // The figure's title is its heading (it wraps there; Plotly's own title would be cut or sit under its toolbar).
+  const labelsToggle = `<label class="toggle" title="${escapeAttribute(t('Task names beside the points, model names at the Base points'))}"><input type="checkbox" id="point-labels"> ${t('Labels')}</label>`;
+  const figure = (id: FigureId, heading: string): string => `
+    <section class="figure" data-figure="${id}" id="figure-${id}" role="tabpanel">
+      <header><h2>${heading}</h2><span class="exports">${id === 'map' ? labelsToggle : ''}${exportButtons([`${id}.png`, `${id}.svg`] as ExportKind[])}</span></header>
       <div id="${id}" class="plot"></div>
     </section>`;
+  const tab = (id: FigureId, label: string): string =>
+    `<button type="button" role="tab" data-tab="${id}" aria-controls="figure-${id}">${label}</button>`;
   return `<!DOCTYPE html>
 <html lang="${escapeAttribute(vscode.env.language)}">
 <head>
@@ -94,48 +98,54 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, w
 <link rel="stylesheet" href="${asset('media', 'results.css')}">
 <title>Instruction Lens</title>
 </head>
-<body class="${where}" data-strings="${escapeAttribute(JSON.stringify(translatedStrings()))}">
+<body class="view" data-strings="${escapeAttribute(JSON.stringify(translatedStrings()))}">
+<div id="status" role="status" hidden></div>
 <div id="empty">${t('No analysis yet. Right-click a query file or an instruction set and choose "Analyze Instructions".')}</div>
 <main id="content">
   <header class="top">
     <h1 id="title"></h1>
-    <div id="status" role="status" hidden></div>
     <p id="map-mode" role="status"></p>
     <p id="summary"></p>
     <div id="warnings"></div>
     <p class="exports">${t('Export')}: ${exportButtons(['results.json', 'displacement.csv', 'procrustes.csv', 'report.html'])}</p>
   </header>
-  <div class="figures">
-    ${figure('map', t('Map of models and tasks'))}
-    ${figure('heatmap', t('Procrustes distance between models'))}
-    ${figure('displacement', t('Displacement by task'))}
+  <nav id="tabs" role="tablist">${tab('map', t('Map'))}${tab('heatmap', t('Procrustes distance'))}${tab('displacement', t('Displacement'))}</nav>
+  <div class="layout">
+    <div class="figures">
+      ${figure('map', t(UI_STRINGS.chartMapTitle))}
+      ${figure('heatmap', t(UI_STRINGS.chartHeatmapTitle))}
+      ${figure('displacement', t(UI_STRINGS.chartBarsTitle))}
+    </div>
+    <p id="one-model-note" class="note">${t('The Procrustes distance between models and the robustness check need two or more models: add a model to compare.')}</p>
+    <div class="tables">
+      <section id="movers">
+        <h2>${t('Queries that moved most')}</h2>
+        <p class="filters">
+          <label>${t('Model')} <select id="movers-model"></select></label>
+          <label>${t('Task')} <select id="movers-task"></select></label>
+        </p>
+        <table>
+          <thead><tr><th>${t('Model')}</th><th>${t('Task')}</th><th>${t('Id / line')}</th><th>${t('Query')}</th><th class="number">${t('Cosine distance')}</th><th class="number secondary">${t('Relative movement')}</th><th class="number secondary">${t('Neighbour overlap')}</th></tr></thead>
+          <tbody id="movers-body"></tbody>
+        </table>
+      </section>
+      <section id="stability">
+        <h2>${t('Task order by displacement')}</h2>
+        <table>
+          <thead><tr><th>${t('Model')}</th><th>${t('Tasks, most moved first (share of resamples keeping each step)')}</th><th class="number">${t('Whole order')}</th></tr></thead>
+          <tbody id="stability-body"></tbody>
+        </table>
+      </section>
+      <section id="robustness">
+        <h2>${t('Robustness to the reference model')}</h2>
+        <table>
+          <thead><tr><th>${t('Reference')}</th><th class="number">${t('Procrustes disparity to the main map')}</th><th>${t('Task order by trajectory length')}</th></tr></thead>
+          <tbody id="robustness-body"></tbody>
+        </table>
+      </section>
+    </div>
   </div>
   ${evaluationSection(t)}
-  <section id="movers">
-    <h2>${t('Queries that moved most')}</h2>
-    <p class="filters">
-      <label>${t('Model')} <select id="movers-model"></select></label>
-      <label>${t('Task')} <select id="movers-task"></select></label>
-    </p>
-    <table>
-      <thead><tr><th>${t('Model')}</th><th>${t('Task')}</th><th>${t('Query')}</th><th>${t('Cosine distance')}</th><th>${t('Relative movement')}</th><th>${t('Neighbour overlap')}</th></tr></thead>
-      <tbody id="movers-body"></tbody>
-    </table>
-  </section>
-  <section id="stability">
-    <h2>${t('Task order by displacement')}</h2>
-    <table>
-      <thead><tr><th>${t('Model')}</th><th>${t('Tasks, most moved first (share of resamples keeping each step)')}</th><th>${t('Whole order')}</th></tr></thead>
-      <tbody id="stability-body"></tbody>
-    </table>
-  </section>
-  <section id="robustness">
-    <h2>${t('Robustness to the reference model')}</h2>
-    <table>
-      <thead><tr><th>${t('Reference')}</th><th>${t('Procrustes disparity to the main map')}</th><th>${t('Task order by trajectory length')}</th></tr></thead>
-      <tbody id="robustness-body"></tbody>
-    </table>
-  </section>
 </main>
 <script nonce="${nonce}" src="${asset('dist', 'plotly.min.js')}"></script>
 <script nonce="${nonce}" src="${asset('dist', 'webview.js')}"></script>

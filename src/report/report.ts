@@ -47,6 +47,33 @@ function mapModeRows(result: AnalysisResult): string[][] {
   return [];
 }
 
+/** Where the result came from (results.json's provenance), when it is known. */
+function provenanceSection(result: AnalysisResult): string {
+  const p = result.provenance;
+  if (!p) return '';
+  const rows = [
+    ['Tool', `${escapeHtml(p.tool.name)} ${escapeHtml(p.tool.version)}`],
+    ['Query file', escapeHtml(p.queryFile ?? '—')],
+    ['Instruction set', escapeHtml(p.instructions.source)],
+    ['Evaluation files', p.evaluationFiles.length === 0 ? '—' : p.evaluationFiles.map(escapeHtml).join(', ')],
+    ['Analysis asked for', escapeHtml(`k ${p.options.k ?? 'default'}, points ${p.options.points ?? 'default'}, MDS ${p.options.mds ?? 'default'}, reference ${p.options.reference ?? 'automatic'}, seed ${p.options.seed}`)],
+  ];
+  const models = p.models.map((model) => `<tr><td>${escapeHtml(model.name)}</td><td>${escapeHtml(model.id)}</td><td><code>${escapeHtml(model.identity)}</code></td></tr>`);
+  const tasks = p.instructions.tasks.map((task) => `<tr><td>${escapeHtml(task.name)}</td><td>${task.instruction === null ? '<em>no instruction</em>' : escapeHtml(task.instruction)}</td></tr>`);
+  return `<section>
+<h2>Provenance</h2>
+<table class="summary"><tbody>
+${rows.map(([name, value]) => `<tr><th scope="row">${name}</th><td>${value}</td></tr>`).join('\n')}
+</tbody></table>
+<table><thead><tr><th>Model</th><th>Id</th><th>Identity (dtype, weights hash, pooling)</th></tr></thead><tbody>
+${models.join('\n')}
+</tbody></table>
+<table><thead><tr><th>Task</th><th>Instruction</th></tr></thead><tbody>
+${tasks.join('\n')}
+</tbody></table>
+</section>`;
+}
+
 export function renderReport(result: AnalysisResult, assets: ReportAssets = loadReportAssets()): string {
   const reference = `${escapeHtml(result.reference)} (${result.referenceChosenBy === 'auto' ? 'smallest mean D onto it' : 'chosen by the user'})`;
   const summary = [
@@ -134,6 +161,7 @@ ${robustnessTable(result)}
 <h2>Queries that moved most relative to their neighbours</h2>
 ${topMoversTable(result)}
 </section>
+${provenanceSection(result)}
 </main>
 <script type="application/json" id="result-data">${embedJson(result)}</script>
 <script>${inlineScript(assets.plotlyJs)}</script>

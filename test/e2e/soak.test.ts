@@ -101,7 +101,7 @@ test(`soak: ${EDITS} live edits, then idle: event loop, memory, workers, the las
   await explorerContextCommand(page, INSTRUCTION_FILE, 'Analyze Instructions');
   await quickPickChoose(page, QUERY_FILE);
   await quickPickCheckOnly(page, [path.basename(GLOVE)]);
-  await waitFor('the first map', async () => (await plotsIn(page, 'panel')).mapPoints === 6, 180_000);
+  await waitFor('the first map', async () => (await plotsIn(page)).mapPoints === 6, 180_000);
   const host = await waitFor('the extension host probe', async () => hostStats(probeDir));
   assert.equal(hostProcesses(probeDir), 1, 'one process loaded the extension: the extension host');
 

@@ -59,8 +59,16 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** Brings the Explorer back into the side bar (the results view may have taken its place). */
+export async function showExplorer(page: Page, fileName: string): Promise<void> {
+  if (await explorerRow(page, fileName).isVisible()) return;
+  await runCommand(page, 'View: Show Explorer');
+  await explorerRow(page, fileName).waitFor({ timeout: 30_000 });
+}
+
 /** Right-click a file in the Explorer and choose a context menu item. */
 export async function explorerContextCommand(page: Page, fileName: string, itemTitle: string): Promise<void> {
+  await showExplorer(page, fileName);
   await waitFor(`context menu item "${itemTitle}" on ${fileName}`, async () => {
     const row = explorerRow(page, fileName);
     await row.click({ button: 'right', timeout: 10_000 });
@@ -142,21 +150,25 @@ export async function notifications(page: Page): Promise<string[]> {
   return page.locator('.notifications-toasts .notification-list-item-message').allTextContents();
 }
 
-/**
- * The inner frame of a results webview: the one whose body has class `panel` (beside the editor) or `view` (bottom
- * panel). Webviews are nested iframes; page.frames() lists them all.
- */
-export async function resultsFrame(page: Page, where: 'panel' | 'view'): Promise<Frame> {
-  return waitFor(`results webview (${where})`, async () => {
-    for (const frame of page.frames()) {
-      try {
-        if (await frame.evaluate((cls) => document.body?.classList.contains(cls) && !!document.getElementById('map'), where)) return frame;
-      } catch {
-        // frame navigating or detached
-      }
-    }
-    return undefined;
-  });
+/** Whether `frame` is the results webview's inner frame. */
+async function isResultsFrame(frame: Frame): Promise<boolean> {
+  try {
+    return await frame.evaluate(() => document.body?.classList.contains('view') && !!document.getElementById('map'));
+  } catch {
+    return false; // frame navigating or detached
+  }
+}
+
+/** The inner frames of every results webview on screen (webviews are nested iframes; page.frames() lists them). */
+export async function resultsFrames(page: Page): Promise<Frame[]> {
+  const frames: Frame[] = [];
+  for (const frame of page.frames()) if (await isResultsFrame(frame)) frames.push(frame);
+  return frames;
+}
+
+/** The inner frame of the results view. */
+export async function resultsFrame(page: Page): Promise<Frame> {
+  return waitFor('results webview', async () => (await resultsFrames(page))[0]);
 }
 
 export interface RenderedPlots {
@@ -169,6 +181,7 @@ export interface RenderedPlots {
   tableRows: number;
   background: string;
   status: string | undefined;
+  statusText: string;
 }
 
 export async function readPlots(frame: Frame): Promise<RenderedPlots> {
@@ -183,13 +196,62 @@ export async function readPlots(frame: Frame): Promise<RenderedPlots> {
       tableRows: document.querySelectorAll('#movers-body tr').length,
       background: (map.querySelector('svg.main-svg')?.style.background as string | undefined) ?? '',
       status: document.body.dataset.status,
+      statusText: document.getElementById('status')?.textContent ?? '',
     };
   });
 }
 
-/** The plots of a results webview, finding its frame again each time (a hidden webview is re-created). */
-export async function plotsIn(page: Page, where: 'panel' | 'view'): Promise<RenderedPlots> {
-  return readPlots(await resultsFrame(page, where));
+/** The plots of the results view, finding its frame again each time (a reloaded webview is a new frame). */
+export async function plotsIn(page: Page): Promise<RenderedPlots> {
+  return readPlots(await resultsFrame(page));
+}
+
+/** What a user would see as not fitting: clipped or covered titles, sideways scrolling, legends beside a narrow plot. */
+export interface FitReport {
+  width: number;
+  layout: string | undefined;
+  /** Page wider than the view (a sideways scroll bar). */
+  horizontalOverflow: number;
+  /** The first elements reaching past the right edge. */
+  overflowing: string[];
+  /** Headings whose text does not fit their box. */
+  clippedHeadings: string[];
+  /** Figures laid out (not hidden behind a tab). */
+  visibleFigures: string[];
+  /** Titles drawn inside a plot (they belong in the headings). */
+  plotTitles: number;
+  /** Per figure: legends' top minus the plot area's bottom (positive: the legend is under the plot). */
+  legendBelowPlot: Record<string, number[]>;
+  /** Model cells of the movers table: shown text and full name. */
+  modelCells: Array<{ text: string; title: string }>;
+}
+
+export async function readFit(frame: Frame): Promise<FitReport> {
+  return frame.evaluate(() => {
+    type El = { getBoundingClientRect(): { top: number; bottom: number; left: number; right: number }; scrollWidth: number; clientWidth: number; textContent: string | null; getAttribute(name: string): string | null; querySelectorAll(selector: string): El[]; querySelector(selector: string): El | null };
+    const root = document.documentElement as El;
+    const legendBelowPlot: Record<string, number[]> = {};
+    for (const id of ['map', 'heatmap', 'displacement']) {
+      const plot = document.getElementById(id) as El;
+      const area = plot.querySelector('.bglayer .bg') ?? plot.querySelector('.nsewdrag');
+      const bottom = area?.getBoundingClientRect().bottom ?? 0;
+      legendBelowPlot[id] = [...plot.querySelectorAll('.legend')].map((legend) => Math.round(legend.getBoundingClientRect().top - bottom));
+    }
+    return {
+      width: root.clientWidth,
+      layout: document.body.dataset.layout as string | undefined,
+      horizontalOverflow: root.scrollWidth - root.clientWidth,
+      overflowing: [...(document.querySelectorAll('body *') as El[])]
+        .filter((el) => el.getBoundingClientRect().right > root.clientWidth + 1 && !(el as unknown as { closest(s: string): unknown }).closest('.plot'))
+        .slice(0, 5)
+        .map((el) => `${(el as unknown as { tagName: string }).tagName}#${(el as unknown as { id: string }).id}.${el.getAttribute('class') ?? ''}`),
+      clippedHeadings: [...(document.querySelectorAll('h1, h2') as El[])].filter((h) => h.scrollWidth > h.clientWidth + 1).map((h) => h.textContent ?? ''),
+      plotTitles: document.querySelectorAll('.plot .gtitle').length as number,
+      visibleFigures: [...(document.querySelectorAll('.figure') as El[])].filter((el) => el.getBoundingClientRect().bottom > el.getBoundingClientRect().top).map((el) => el.getAttribute('data-figure') ?? ''),
+      legendBelowPlot,
+      modelCells: [...(document.querySelectorAll('#movers-body td.model') as El[])].map((cell) => ({ text: cell.textContent ?? '', title: cell.getAttribute('title') ?? '' })),
+    };
+  });
 }
 
 export interface PlottedMap {
@@ -205,8 +267,8 @@ export interface PlottedMap {
 }
 
 /** The map as plotted in a results webview, read from the Plotly div's own data. */
-export async function plottedMap(page: Page, where: 'panel' | 'view'): Promise<PlottedMap> {
-  const frame = await resultsFrame(page, where);
+export async function plottedMap(page: Page): Promise<PlottedMap> {
+  const frame = await resultsFrame(page);
   return frame.evaluate(() => {
     type PlotlyTrace = { meta?: { kind?: string; model?: string }; x: number[]; y: number[] };
     const gd = document.getElementById('map') as unknown as { data?: PlotlyTrace[] };

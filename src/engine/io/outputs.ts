@@ -11,6 +11,7 @@ import { UserError } from '../errors';
 import { analysisResultProblem } from '../../protocol';
 import { checkWritableFolder } from './writable';
 import type { AnalysisResult } from '../types';
+import { withFormat } from './provenance';
 
 export const RESULTS_FILE = 'results.json';
 export const DISPLACEMENT_FILE = 'displacement.csv';
@@ -19,9 +20,9 @@ export const REPORT_FILE = 'report.html';
 export const EVALUATION_FILE = 'evaluation.csv';
 export const OUTPUT_FILES = [RESULTS_FILE, DISPLACEMENT_FILE, PROCRUSTES_FILE, REPORT_FILE, EVALUATION_FILE] as const;
 
-/** results.json: the AnalysisResult as pretty JSON. Same result, same bytes. */
+/** results.json: the AnalysisResult as pretty JSON, `format` key first. Same result, same bytes. */
 export function resultsJson(result: AnalysisResult): string {
-  return JSON.stringify(result, null, 2) + '\n';
+  return JSON.stringify(withFormat(result), null, 2) + '\n';
 }
 
 const DISPLACEMENT_COLUMNS = [

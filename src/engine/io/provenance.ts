@@ -1,0 +1,63 @@
+/**
+ * Where a result came from, written into results.json (`provenance`, after the `format` key) and shown by
+ * report.html. No date and no host name go in: results.json stays byte-identical across runs of the same input
+ * (the file's own modification time says when it was written).
+ */
+import type { AnalysisOptions, AnalysisResult } from '../types';
+
+/** The `format` key of results.json: files carrying it open with "Open Analysis Results". */
+export const RESULTS_FORMAT = 'instruction-lens/results@1';
+
+export interface ModelProvenance {
+  /** The id the user gave (Hub id, folder, endpoint, bundle). */
+  id: string;
+  /** The name in the result's tables and plots. */
+  name: string;
+  /** The embedding cache identity: provider, model, revision or weights hash, dtype, pooling, normalisation. */
+  identity: string;
+}
+
+export interface Provenance {
+  tool: { name: 'instruction-lens'; version: string };
+  queryFile?: string;
+  instructions: { source: string; tasks: Array<{ name: string; instruction: string | null }> };
+  evaluationFiles: string[];
+  models: ModelProvenance[];
+  /** The analysis as asked for (the result holds the effective k, points, MDS method). */
+  options: { k?: number; points?: string; mds?: string; reference?: string; seed: number };
+}
+
+export function provenanceOptions(options: AnalysisOptions): Provenance['options'] {
+  return { k: options.k, points: options.points, mds: options.mds, reference: options.reference, seed: options.seed ?? 0 };
+}
+
+/** The result as written: `format` first, then the result's own keys, `provenance` (when known) last. */
+export function withFormat(result: AnalysisResult): AnalysisResult & { format: string } {
+  const { provenance, ...rest } = result;
+  const { format: _replaced, ...fields } = rest as typeof rest & { format?: unknown };
+  return provenance ? { format: RESULTS_FORMAT, ...fields, provenance } : { format: RESULTS_FORMAT, ...fields };
+}
+
+const DISPLACEMENT_HEADER = 'model,task,meanCosineDistance,';
+
+export type AnalysisOutputKind = 'results' | 'table' | 'report';
+
+/**
+ * What an analysis output `file` is (results.json with the format key, displacement.csv or procrustes.csv,
+ * report.html), from its first bytes; undefined for anything else.
+ */
+export function analysisOutputKind(file: string, head: string): AnalysisOutputKind | undefined {
+  const lower = file.toLowerCase();
+  if (lower.endsWith('.json')) return /^\s*\{\s*"format"\s*:\s*"([^"]*)"/.exec(head)?.[1] === RESULTS_FORMAT ? 'results' : undefined;
+  if (lower.endsWith('.html')) return head.includes('<title>Instruction Lens report</title>') ? 'report' : undefined;
+  if (lower.endsWith('.csv')) {
+    const [header, first] = head.split(/\r?\n/);
+    if (header.startsWith(DISPLACEMENT_HEADER)) return 'table';
+    // procrustes.csv: "model" then the model names; rows of a name and numbers.
+    const cells = first?.split(',') ?? [];
+    return header.startsWith('model,') && cells.length === header.split(',').length && cells.slice(1).every((cell) => cell !== '' && Number.isFinite(Number(cell)))
+      ? 'table'
+      : undefined;
+  }
+  return undefined;
+}
