@@ -121,7 +121,6 @@ export const UI_STRINGS = {
   // Evaluation charts (webview/evaluationCharts.ts).
   chartPerformanceTitle: 'Task performance',
   chartDeltaMatrixTitle: 'Change against Base on every kind',
-  chartDeltaMatrixNote: '[the task’s own kind] · * the 95% interval excludes 0',
   chartDisplacementVsPerformanceTitle: 'Does moving more mean helping more?',
   chartDeltaVsBase: 'change against Base',
   chartBaseLine: 'Base',

@@ -195,10 +195,10 @@ export function deltaMatrixFigure(view: EvaluationView, model: string, theme: Ch
     ],
     layout: {
       ...baseLayout(theme),
-      title: { text: `${strings.chartDeltaMatrixTitle}: ${escapeHtml(model)}<br><sup>${strings.chartDeltaMatrixNote}</sup>` },
+      title: { text: `${strings.chartDeltaMatrixTitle}: ${escapeHtml(model)}` },
       xaxis: { ...axis(theme, strings.chartKindAxis), type: 'category', showgrid: false },
       yaxis: { ...axis(theme, strings.chartTaskAxis), type: 'category', autorange: 'reversed', showgrid: false },
-      margin: { l: 120, r: 20, t: 70, b: 90 },
+      margin: { l: 120, r: 20, t: 50, b: 90 },
     },
   };
 }
@@ -250,18 +250,16 @@ export function displacementVsPerformanceFigure(
       meta: { kind: 'displacementVsPerformance', model, evalKind: kind },
     });
   });
-  const correlation = view.displacementVsPerformance.find((row) => row.kind === kind);
-  const subtitle = correlation ? `<br><sup>${escapeHtml(correlationSentence(correlation, strings))}</sup>` : '';
   return {
     data,
     layout: {
       ...baseLayout(theme),
-      title: { text: `${strings.chartDisplacementVsPerformanceTitle} (${kind})${subtitle}` },
+      title: { text: `${strings.chartDisplacementVsPerformanceTitle} (${kind})` },
       xaxis: axis(theme, strings.chartBarsAxis),
       yaxis: { ...axis(theme, `${strings.chartDeltaVsBase} (${KIND_METRICS[kind][0]})`), zeroline: true },
       hovermode: 'closest',
       legend: { title: { text: strings.chartModel } },
-      margin: { l: 60, r: 20, t: 70, b: 50 },
+      margin: { l: 60, r: 20, t: 50, b: 50 },
     },
   };
 }

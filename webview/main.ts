@@ -138,10 +138,16 @@ async function drawFigures(result: AnalysisResult, onMapDrawn?: () => void, anim
   document.body.dataset.theme = theme.background;
 }
 
-/** A figure of no fixed place (the evaluation's): fitted to its element's width, its title drawn in. */
+/**
+ * A figure of the evaluation section: fitted to its element's width, its title in the heading before it (where it
+ * wraps; never under Plotly's toolbar).
+ */
 function drawFitted(el: HTMLElement, figure: Figure): Promise<unknown> {
+  const heading = el.previousElementSibling;
+  const title = (figure.layout.title as { text?: string } | undefined)?.text ?? '';
+  if (heading?.classList.contains('plot-title')) heading.textContent = title.replace(/<[^>]*>/g, '');
   const width = el.clientWidth || (document.querySelector('.figures') as HTMLElement).clientWidth || window.innerWidth - 24;
-  const fitted = fitFigure(figure, { width, height: width < NARROW_WIDTH ? undefined : Math.min(460, Math.max(320, Math.round(width * 0.7))), title: 'inline' });
+  const fitted = fitFigure(figure, { width, height: width < NARROW_WIDTH ? undefined : Math.min(460, Math.max(320, Math.round(width * 0.7))), title: 'html' });
   el.style.height = `${fitted.height}px`;
   return renderFigure(el, fitted);
 }

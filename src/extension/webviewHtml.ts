@@ -48,10 +48,11 @@ function evaluationSection(t: typeof vscode.l10n.t): string {
       <label>${t('Model')} <select id="evaluation-model"></select></label>
     </p>
     <p id="evaluation-correlation" role="note"></p>
-    <div class="figures">
-      <section class="figure"><div id="performance" class="plot"></div></section>
-      <section class="figure"><div id="displacement-vs-performance" class="plot"></div></section>
-      <section class="figure"><div id="delta-matrix" class="plot"></div></section>
+    <div class="evaluation-figures">
+      <section class="figure"><h3 class="plot-title"></h3><div id="performance" class="plot"></div></section>
+      <section class="figure"><h3 class="plot-title"></h3><div id="displacement-vs-performance" class="plot"></div></section>
+      <section class="figure"><h3 class="plot-title"></h3><div id="delta-matrix" class="plot"></div>
+        <p class="note">${t('[the task’s own kind] · * the 95% interval excludes 0')}</p></section>
     </div>
     <section id="leaderboard" hidden>
       <h3>${t('Wordings of one instruction')}</h3>

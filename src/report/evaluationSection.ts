@@ -41,7 +41,8 @@ ${homeScoresTable(view)}
 
 <section>
 <h2>Every instruction on every kind</h2>
-<p class="caption">Change of each kind's main metric against Base, per model; the task's own kind in brackets.</p>
+<p class="caption">Change of each kind's main metric against Base, per model; the task's own kind in brackets, and a
+star where the change's 95% interval excludes 0.</p>
 ${matrices}
 </section>
 ${leaderboardSection(view)}`;

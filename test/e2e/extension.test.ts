@@ -358,12 +358,13 @@ test('analyse from the Explorer, live-edit an instruction, side view, theme swit
       return map.mode === 'anchored' && map.runId !== saved.runId ? map : undefined;
     }, 120_000);
     assert.match(extensionLog(dirs), /live refit \(command\)/);
+    const latestRun = await plotsIn(page);
 
     // 4. A CodeLens click shows the one results view: never a second copy.
     await page.locator('.monaco-editor .codelens-decoration a').first().click();
     await sleep(1000);
     assert.equal((await resultsFrames(page)).length, 1, 'one results webview');
-    await checkLayouts(page, 'dark', afterEdit.runId);
+    await checkLayouts(page, 'dark', latestRun.runId);
 
     // 5. Theme switch (dark -> light) re-colours the plots.
     const darkBackground = (await plotsIn(page)).background;
@@ -375,7 +376,7 @@ test('analyse from the Explorer, live-edit an instruction, side view, theme swit
     }, 30_000);
     assert.ok(luminance(lightBackground) > luminance(darkBackground), `light ${lightBackground} vs dark ${darkBackground}`);
     await screenshot(page, '5-light-theme');
-    await checkLayouts(page, 'light', afterEdit.runId);
+    await checkLayouts(page, 'light', latestRun.runId);
 
     // 6. Export from the panel's buttons through VS Code's save dialog (default name, next to the query file).
     for (const kind of ['map.png', 'map.svg', 'results.json']) {
@@ -387,7 +388,7 @@ test('analyse from the Explorer, live-edit an instruction, side view, theme swit
     }
     assert.deepEqual([...fs.readFileSync(path.join(workspace, 'instruction-lens-map.png')).subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
     assert.match(fs.readFileSync(path.join(workspace, 'instruction-lens-map.svg'), 'utf8'), /^<svg[\s\S]*class="scatterlayer/);
-    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(workspace, 'instruction-lens-results.json'), 'utf8')), await resultsOfRun(dirs, afterEdit.runId));
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(workspace, 'instruction-lens-results.json'), 'utf8')), await resultsOfRun(dirs, latestRun.runId));
 
     // 7. Analyze Selection as Instruction: the selected text becomes one more task of the current analysis, and the
     // unsaved edit of the instruction set is what gets analysed.
@@ -673,6 +674,7 @@ test('task performance beside displacement: the labelled example, its charts and
     await screenshot(page, '20-evaluation');
 
     // The Score CodeLens of each instruction: its home score, the change against Base and its interval.
+    await showExplorer(page, EVAL_INSTRUCTIONS);
     await explorerRow(page, EVAL_INSTRUCTIONS).dblclick();
     const editor = page.locator('.editor-instance .monaco-editor').filter({ has: page.locator('.view-lines') }).first();
     await editor.waitFor();

@@ -16,7 +16,7 @@ import type { Browser } from 'playwright-core';
 import { packageRoot } from '../../src/engine/io/paths';
 import type { AnalysisResult } from '../../src/engine/types';
 import { findFiles, installExtension, makeDirs, missingPrerequisite, type RunningCodeServer, startCodeServer, writeUserSettings } from './codeServer';
-import { explorerContextCommand, explorerRow, launchBrowser, openWorkbench, plotsIn, quickPickCheckOnly, quickPickChoose, sleep, waitFor } from './workbench';
+import { explorerContextCommand, explorerRow, launchBrowser, openWorkbench, plotsIn, quickPickCheckOnly, quickPickChoose, showExplorer, sleep, waitFor } from './workbench';
 
 const ROOT = packageRoot();
 const GLOVE = path.resolve(ROOT, '../shared/models/glove-6B-100d-sif-50k');
@@ -105,6 +105,7 @@ test(`soak: ${EDITS} live edits, then idle: event loop, memory, workers, the las
   const host = await waitFor('the extension host probe', async () => hostStats(probeDir));
   assert.equal(hostProcesses(probeDir), 1, 'one process loaded the extension: the extension host');
 
+  await showExplorer(page, INSTRUCTION_FILE);
   await explorerRow(page, INSTRUCTION_FILE).dblclick();
   const editor = page.locator('.editor-instance .monaco-editor').filter({ has: page.locator('.view-lines') }).first();
   await editor.waitFor();
