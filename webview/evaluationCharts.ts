@@ -196,8 +196,8 @@ export function deltaMatrixFigure(view: EvaluationView, model: string, theme: Ch
     layout: {
       ...baseLayout(theme),
       title: { text: `${strings.chartDeltaMatrixTitle}: ${escapeHtml(model)}` },
-      xaxis: { ...axis(theme, strings.chartKindAxis), type: 'category', showgrid: false },
-      yaxis: { ...axis(theme, strings.chartTaskAxis), type: 'category', autorange: 'reversed', showgrid: false },
+      xaxis: { ...axis(theme, strings.chartKindAxis), type: 'category', showgrid: false, automargin: true },
+      yaxis: { ...axis(theme, strings.chartTaskAxis), type: 'category', autorange: 'reversed', showgrid: false, automargin: true },
       margin: { l: 120, r: 20, t: 50, b: 90 },
     },
   };
