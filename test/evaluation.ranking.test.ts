@@ -32,6 +32,18 @@ describe('evaluation: correlation helpers', () => {
   it('averageRanks gives tied values the mean of their ranks (scipy rankdata "average")', () => {
     assert.deepEqual(Array.from(averageRanks([3, 1, 3, 2, 3])), [4, 1, 4, 2, 4]);
   });
+  it('averageRanks = (number below) + (number equal + 1) / 2 for any values, ties and -0 / 0 included', () => {
+    // The definition, counted pair by pair: independent of the sort and binary searches of the implementation.
+    const definition = (values: number[]): number[] =>
+      values.map((v) => values.filter((w) => w < v).length + (values.filter((w) => w === v).length + 1) / 2);
+    const value = fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constantFrom(-0, 0, 0.5), fc.double({ noNaN: true }));
+    fc.assert(
+      fc.property(fc.array(value, { maxLength: 40 }), (values) => {
+        assert.deepEqual(Array.from(averageRanks(values)), definition(values));
+      }),
+      { numRuns: 300 },
+    );
+  });
   it('an undefined correlation (constant side, fewer than 2 values) is NaN', () => {
     assert.ok(Number.isNaN(spearman([1, 2, 3], [5, 5, 5])));
     assert.ok(Number.isNaN(pearson([1], [2])));
