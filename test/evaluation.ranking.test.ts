@@ -6,7 +6,7 @@ import { EVALUATION_SCORERS, EvaluationScorers } from '../src/engine/evaluation/
 import { scoreClassification } from '../src/engine/evaluation/classification';
 import { scoreClustering } from '../src/engine/evaluation/clustering';
 import { documentsOf, normaliseRows } from '../src/engine/evaluation/vectors';
-import { averageRanks, pearson, spearman } from '../src/engine/evaluation/correlation';
+import { averageRanks, pearson, ResampleRanker, spearman } from '../src/engine/evaluation/correlation';
 import { evaluate } from '../src/engine/evaluation/evaluate';
 import { EvaluationMemo } from '../src/engine/evaluation/memo';
 import { indexQrels, scoreRetrieval, topK } from '../src/engine/evaluation/ranking';
@@ -40,6 +40,18 @@ describe('evaluation: correlation helpers', () => {
     fc.assert(
       fc.property(fc.array(value, { maxLength: 40 }), (values) => {
         assert.deepEqual(Array.from(averageRanks(values)), definition(values));
+      }),
+      { numRuns: 300 },
+    );
+  });
+  it('ResampleRanker ranks a resample exactly as averageRanks ranks the drawn values', () => {
+    const value = fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constantFrom(-0, 0), fc.double({ noNaN: true }));
+    fc.assert(
+      fc.property(fc.array(value, { minLength: 1, maxLength: 30 }), fc.array(fc.nat(), { maxLength: 40 }), (values, draws) => {
+        const sample = Int32Array.from(draws, (x) => x % values.length);
+        const drawn = Array.from(sample, (i) => values[i]);
+        const ranks = new ResampleRanker(values).ranksOf(sample, new Float64Array(sample.length));
+        assert.deepEqual(Array.from(ranks), Array.from(averageRanks(drawn)));
       }),
       { numRuns: 300 },
     );

@@ -37,6 +37,54 @@ export function averageRanks(values: ArrayLike<number>): Float64Array {
   return ranks;
 }
 
+/**
+ * Average ranks of resamples of fixed values (the sts bootstrap ranks 1000 resamples of the same pairs per cell):
+ * each value's tie group (0 = smallest) is found once, and a resample is ranked by counting its draws per group,
+ * with no sort. The ranks are those of averageRanks on the drawn values: a draw in group g gets (start + 1 + end) / 2,
+ * start = draws in lower groups, end = start + draws in g.
+ */
+export class ResampleRanker {
+  private readonly group: Int32Array;
+  private readonly counts: Int32Array;
+
+  constructor(values: ArrayLike<number>) {
+    const n = values.length;
+    const sorted = Float64Array.from(values).sort();
+    // Distinct values ascending (=== groups -0 with 0, as averageRanks does).
+    const distinct: number[] = [];
+    for (let x = 0; x < n; x++) if (x === 0 || sorted[x] !== sorted[x - 1]) distinct.push(sorted[x]);
+    this.group = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      let lo = 0;
+      let hi = distinct.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (distinct[mid] < v) lo = mid + 1;
+        else hi = mid;
+      }
+      this.group[i] = lo;
+    }
+    this.counts = new Int32Array(distinct.length);
+  }
+
+  /** Average ranks of values[sample[0]], values[sample[1]], ... into `out` (sample.length long). */
+  ranksOf(sample: Int32Array, out: Float64Array): Float64Array {
+    const { group, counts } = this;
+    counts.fill(0);
+    for (let x = 0; x < sample.length; x++) counts[group[sample[x]]]++;
+    // counts[g] becomes 2 * start + 1 + count of group g, so that the rank is counts[g] / 2.
+    let below = 0;
+    for (let g = 0; g < counts.length; g++) {
+      const count = counts[g];
+      counts[g] = below + 1 + below + count;
+      below += count;
+    }
+    for (let x = 0; x < sample.length; x++) out[x] = counts[group[sample[x]]] / 2;
+    return out;
+  }
+}
+
 /** Pearson's r of two equally long series (two passes: means, then centred sums). NaN when undefined. */
 export function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number {
   const n = x.length;
