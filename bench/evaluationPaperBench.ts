@@ -71,6 +71,8 @@ export interface PaperEvaluationOutcome {
     values: Record<string, number>;
     /** Largest |ours - numpy| over the intervals' and Delta intervals' ends. */
     intervals: number;
+    /** Rows (model / task / metric) whose values differ by more than 1e-9. */
+    differing: string[];
     leaderboard: string;
     correlation: number;
   };
@@ -153,9 +155,12 @@ function compare(ours: AnalysisResult, numpy: NumpyEvaluationRun): PaperEvaluati
   if (rows.length !== numpy.rows.length) throw new Error(`evaluation rows: ours ${rows.length}, numpy ${numpy.rows.length}`);
   const values: Record<string, number> = {};
   let intervals = 0;
+  const differing: string[] = [];
   rows.forEach((row, x) => {
     const [value, ...ends] = numpy.rows[x];
-    values[row.kind] = Math.max(values[row.kind] ?? 0, Math.abs(row.value - (value as number)));
+    const difference = Math.abs(row.value - (value as number));
+    values[row.kind] = Math.max(values[row.kind] ?? 0, difference);
+    if (difference > 1e-9) differing.push(`${row.model} / ${row.task} / ${row.metric} (${row.value.toFixed(4)} vs ${(value as number).toFixed(4)})`);
     [row.ciLow, row.ciHigh, row.deltaCiLow, row.deltaCiHigh].forEach((end, e) => {
       if (end !== null && ends[e] !== null) intervals = Math.max(intervals, Math.abs(end - (ends[e] as number)));
     });
@@ -175,5 +180,5 @@ function compare(ours: AnalysisResult, numpy: NumpyEvaluationRun): PaperEvaluati
     const other = numpy.correlation.find((c) => c[0] === row.kind);
     if (other && row.spearman !== null) correlation = Math.max(correlation, Math.abs(row.spearman - (other[1] as number)));
   }
-  return { values, intervals, leaderboard, correlation };
+  return { values, intervals, differing, leaderboard, correlation };
 }

@@ -263,7 +263,8 @@ function renderPaperEvaluation(push: (...xs: string[]) => void, pe: PaperEvaluat
     const c = pe.check;
     push(
       `Agreement (ours vs numpy): metric values per kind max |difference| ${Object.entries(c.values).map(([k, v]) => `${k} ${v.toExponential(1)}`).join(', ')}; ` +
-        `interval ends ${c.intervals.toExponential(1)}; leaderboard ${c.leaderboard}; displacement-vs-performance Spearman ${c.correlation.toExponential(1)}.`,
+        `interval ends ${c.intervals.toExponential(1)}; leaderboard ${c.leaderboard}; displacement-vs-performance Spearman ${c.correlation.toExponential(1)}. ` +
+        `Rows differing by more than 1e-9: ${c.differing.length === 0 ? 'none' : `${c.differing.length} of ${pe.models * pe.tasks * 12}: ${c.differing.join('; ')}`}.`,
       '',
     );
   }
