@@ -238,7 +238,7 @@ function renderPaperEvaluation(push: (...xs: string[]) => void, pe: PaperEvaluat
       `(3 relevant and 7 non-relevant candidates per query); bench/evaluationPaperBench.ts, synthetic data written once as a bundle and read back, ` +
       `so both sides score the same float32-rounded numbers. The retrieval products alone are ${fmt(pe.flop / 1e12)} TFLOP. ` +
       'Ours = the evaluation stage as a user gets it: `runAnalysis` (2 worker threads) with the evaluation data minus `runAnalysis` ' +
-      'of the same bundle without it, paired by repetition (alternating order; worker pool started beforehand; loading not timed). ' +
+      'of the same bundle without it, paired by repetition (alternating order; worker pool started and one untimed analysis run beforehand; loading not timed). ' +
       'It holds every kind on every task, the 1000-resample paired bootstrap, Delta intervals, the leaderboard and the ' +
       'displacement-vs-performance correlation. numpy = `bench/numpy_evaluation.py` on the same files (loading not timed): ' +
       'blocked products with an argpartition top-100, reranking, Spearman/Pearson, scikit-learn `LogisticRegression(C=1, lbfgs, ' +
@@ -268,8 +268,8 @@ function renderPaperEvaluation(push: (...xs: string[]) => void, pe: PaperEvaluat
       '',
     );
   }
-  if (pe.ratio && pe.ratio.median > PAPER_EVALUATION_TARGET) pushWhy(push, 'evaluation-paper');
-  else pushWhy(push, 'evaluation-paper-note');
+  // Shown met or missed: where the time goes on each side, and what a classification difference means.
+  pushWhy(push, 'evaluation-paper');
 }
 
 function pushWhy(push: (...xs: string[]) => void, section: string): void {
