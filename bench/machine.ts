@@ -63,3 +63,21 @@ export async function runNumpy(args: string[], extraEnv: Record<string, string> 
   const { stdout } = await run('python3', [NUMPY_SCRIPT, ...args], { env: numpyEnv(extraEnv), maxBuffer: 256 * 2 ** 20 });
   return JSON.parse(stdout);
 }
+
+/** Interpreters that may have scikit-learn beside numpy and scipy: Debian's first (python3 may be another install). */
+const SKLEARN_PYTHONS = ['/usr/bin/python3', 'python3'];
+
+/** The first interpreter that imports numpy, scipy and scikit-learn, or the reason there is none. */
+export async function sklearnPython(): Promise<{ python: string } | { missing: string }> {
+  const problems: string[] = [];
+  for (const python of SKLEARN_PYTHONS) {
+    try {
+      await run(python, ['-c', 'import numpy, scipy, sklearn'], { env: numpyEnv() });
+      return { python };
+    } catch (error) {
+      const e = error as NodeJS.ErrnoException & { stderr?: string };
+      problems.push(`${python}: ${e.code === 'ENOENT' ? 'not found' : (e.stderr ?? e.message).trim().split('\n').pop()}`);
+    }
+  }
+  return { missing: `no interpreter with numpy, scipy and scikit-learn (${problems.join('; ')})` };
+}

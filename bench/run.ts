@@ -1,5 +1,5 @@
 /**
- * `npm run bench` = build, then `node out/bench/run.js [--quick] [--only analysis,embedding,incremental,host,memory,evaluation]
+ * `npm run bench` = build, then `node out/bench/run.js [--quick] [--only analysis,embedding,incremental,host,memory,evaluation,evaluation-paper]
  * [--out FILE]`. Prints a table per section and writes BENCHMARKS.md (a full run of every section) or, for --quick
  * and --only runs, out/bench/BENCHMARKS-partial.md, so a smoke run never replaces the real results. The file is
  * rewritten after every section, so a stopped run keeps what it measured (marked unfinished).
@@ -11,13 +11,14 @@ import { packageRoot } from '../src/engine/io/paths';
 import { analysisScenarios, benchAnalysis, type AnalysisOutcome } from './analysisBench';
 import { benchEmbedding, type EmbeddingOutcome } from './embeddingBench';
 import { benchEvaluation } from './evaluationBench';
+import { benchPaperEvaluation } from './evaluationPaperBench';
 import { benchHost, type HostOutcome } from './hostBench';
 import { benchIncremental, type IncrementalOutcome } from './incrementalBench';
 import { machineInfo } from './machine';
 import { benchMemory, type MemoryOutcome } from './memoryBench';
 import { renderMarkdown, type Results } from './report';
 
-export const SECTIONS = ['analysis', 'embedding', 'incremental', 'host', 'memory', 'evaluation'] as const;
+export const SECTIONS = ['analysis', 'embedding', 'incremental', 'host', 'memory', 'evaluation', 'evaluation-paper'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function parseArgs(argv: string[]): { quick: boolean; only: Section[]; out?: string } {
@@ -115,6 +116,11 @@ async function main(): Promise<void> {
     log('\n[evaluation] retrieval over 100k documents vs numpy');
     results.evaluation = await benchEvaluation(quick, log);
     note('after evaluation');
+  }
+  if (only.includes('evaluation-paper')) {
+    log('\n[evaluation-paper] the task evaluation at paper scale vs numpy + scikit-learn');
+    results.paperEvaluation = await benchPaperEvaluation(quick, log);
+    note('after evaluation-paper');
   }
   results.finished = true;
   console.log(`\n${save()}`);

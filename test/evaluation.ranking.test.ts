@@ -6,7 +6,7 @@ import { EVALUATION_SCORERS, EvaluationScorers } from '../src/engine/evaluation/
 import { scoreClassification } from '../src/engine/evaluation/classification';
 import { scoreClustering } from '../src/engine/evaluation/clustering';
 import { documentsOf, normaliseRows } from '../src/engine/evaluation/vectors';
-import { averageRanks, pearson, spearman } from '../src/engine/evaluation/correlation';
+import { averageRanks, pearson, ResampleRanker, spearman } from '../src/engine/evaluation/correlation';
 import { evaluate } from '../src/engine/evaluation/evaluate';
 import { EvaluationMemo } from '../src/engine/evaluation/memo';
 import { indexQrels, scoreRetrieval, topK } from '../src/engine/evaluation/ranking';
@@ -31,6 +31,30 @@ describe('evaluation: SplitMix64 stream against numpy uint64', () => {
 describe('evaluation: correlation helpers', () => {
   it('averageRanks gives tied values the mean of their ranks (scipy rankdata "average")', () => {
     assert.deepEqual(Array.from(averageRanks([3, 1, 3, 2, 3])), [4, 1, 4, 2, 4]);
+  });
+  it('averageRanks = (number below) + (number equal + 1) / 2 for any values, ties and -0 / 0 included', () => {
+    // The definition, counted pair by pair: independent of the sort and binary searches of the implementation.
+    const definition = (values: number[]): number[] =>
+      values.map((v) => values.filter((w) => w < v).length + (values.filter((w) => w === v).length + 1) / 2);
+    const value = fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constantFrom(-0, 0, 0.5), fc.double({ noNaN: true }));
+    fc.assert(
+      fc.property(fc.array(value, { maxLength: 40 }), (values) => {
+        assert.deepEqual(Array.from(averageRanks(values)), definition(values));
+      }),
+      { numRuns: 300 },
+    );
+  });
+  it('ResampleRanker ranks a resample exactly as averageRanks ranks the drawn values', () => {
+    const value = fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constantFrom(-0, 0), fc.double({ noNaN: true }));
+    fc.assert(
+      fc.property(fc.array(value, { minLength: 1, maxLength: 30 }), fc.array(fc.nat(), { maxLength: 40 }), (values, draws) => {
+        const sample = Int32Array.from(draws, (x) => x % values.length);
+        const drawn = Array.from(sample, (i) => values[i]);
+        const ranks = new ResampleRanker(values).ranksOf(sample, new Float64Array(sample.length));
+        assert.deepEqual(Array.from(ranks), Array.from(averageRanks(drawn)));
+      }),
+      { numRuns: 300 },
+    );
   });
   it('an undefined correlation (constant side, fewer than 2 values) is NaN', () => {
     assert.ok(Number.isNaN(spearman([1, 2, 3], [5, 5, 5])));

@@ -4,7 +4,7 @@
  * instruction). The bootstrap resamples pairs; a resample's Spearman ranks the drawn pairs afresh (repeated pairs are
  * ties and get average ranks), as scipy.stats.spearmanr on the resampled arrays would.
  */
-import { pearson, spearman } from './correlation';
+import { pearson, ResampleRanker, spearman } from './correlation';
 import type { KindScore } from './scorer';
 
 export interface StsPairs {
@@ -31,17 +31,16 @@ export function scoreSts(vectors: Float64Array, d: number, pairs: StsPairs): Kin
   const similarity = pairSimilarities(vectors, d, pairs);
   const gold = pairs.score;
   const n = similarity.length;
+  // A resample's Spearman = Pearson of the drawn pairs' average ranks, counted from fixed tie groups (no sort).
+  const similarityRanks = new ResampleRanker(similarity);
+  const goldRanks = new ResampleRanker(gold);
   const drawnSimilarity = new Float64Array(n);
   const drawnGold = new Float64Array(n);
   return {
     n,
     values: [spearman(similarity, gold), pearson(similarity, gold)],
     mainOn(sample: Int32Array): number {
-      for (let i = 0; i < n; i++) {
-        drawnSimilarity[i] = similarity[sample[i]];
-        drawnGold[i] = gold[sample[i]];
-      }
-      return spearman(drawnSimilarity, drawnGold);
+      return pearson(similarityRanks.ranksOf(sample, drawnSimilarity), goldRanks.ranksOf(sample, drawnGold));
     },
   };
 }
