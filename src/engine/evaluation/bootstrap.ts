@@ -84,13 +84,22 @@ export function resampleIndices(seed: number, n: number, resamples = BOOTSTRAP_R
 
 /** numpy.percentile(values, q) with its default linear interpolation; `values` is not modified. */
 export function percentile(values: ArrayLike<number>, q: number): number {
-  const sorted = Float64Array.from(values).sort();
-  if (sorted.length === 0) return NaN;
-  const position = (q / 100) * (sorted.length - 1);
-  const below = Math.floor(position);
-  const above = Math.min(below + 1, sorted.length - 1);
-  const fraction = position - below;
-  return sorted[below] + (sorted[above] - sorted[below]) * fraction;
+  return values.length === 0 ? NaN : sortedPercentile(Float64Array.from(values).sort(), q);
+}
+
+/**
+ * numpy.percentile of ascending-sorted values ('linear' method), with numpy's own two-sided lerp so that the result
+ * is numpy's to the last bit (the mean displacement's median and p90 use it too).
+ */
+export function sortedPercentile(sorted: Float64Array, q: number): number {
+  const pos = (q / 100) * (sorted.length - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.min(lo + 1, sorted.length - 1);
+  const t = pos - lo;
+  const a = sorted[lo];
+  const b = sorted[hi];
+  const diff = b - a;
+  return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
 }
 
 export interface Interval {

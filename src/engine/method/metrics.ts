@@ -12,6 +12,7 @@
  *   query i moved differently from its Base neighbours. Up to 10 queries with the largest value (ties: lower index).
  */
 import { UserError } from '../errors';
+import { sortedPercentile } from '../evaluation/bootstrap';
 import { gramOf } from '../kernels/gemm';
 import { centroid2d } from './mds';
 import { acquire, release } from '../kernels/scratch';
@@ -109,8 +110,8 @@ export async function modelDisplacement(
     const sorted = Float64Array.from(cos).sort();
     out.push({
       meanCosineDistance: cos.reduce((s, v) => s + v, 0) / n,
-      medianCosineDistance: percentile(sorted, 50),
-      p90CosineDistance: percentile(sorted, 90),
+      medianCosineDistance: sortedPercentile(sorted, 50),
+      p90CosineDistance: sortedPercentile(sorted, 90),
       shiftFraction: total > 0 ? (n * shift) / total : 0,
       neighbourOverlap: overlap / n,
       cosineDistances: cos,
@@ -170,18 +171,6 @@ async function nearestNeighbours(unit: Float64Array, n: number, d: number): Prom
   }
   release(sim);
   return out;
-}
-
-/** numpy.percentile(x, q) with the default 'linear' method, on ascending-sorted values. */
-export function percentile(sorted: Float64Array, q: number): number {
-  const pos = (q / 100) * (sorted.length - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.min(lo + 1, sorted.length - 1);
-  const t = pos - lo;
-  const a = sorted[lo];
-  const b = sorted[hi];
-  const diff = b - a;
-  return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
 }
 
 /**
