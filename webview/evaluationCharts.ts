@@ -59,13 +59,13 @@ export function isSignificant(row: EvaluationRow): boolean {
 }
 
 /**
- * +0.0210 / -0.0034: Deltas always carry their sign, at 4 decimals (a difference that rounds to zero, such as the
- * -2e-16 of floating-point noise, reads +0.0000).
+ * +0.0210 / -0.0034: Deltas always carry their sign, at `digits` decimals (a difference that rounds to zero, such as
+ * the -2e-16 of floating-point noise, reads +0.0000).
  */
-export function formatSigned(value: number): string {
+export function formatSigned(value: number, digits = 4): string {
   if (!Number.isFinite(value)) return String(value);
-  const rounded = Number(value.toFixed(4));
-  return rounded > 0 || rounded === 0 ? `+${Math.abs(rounded).toFixed(4)}` : rounded.toFixed(4);
+  const rounded = Number(value.toFixed(digits));
+  return rounded > 0 || rounded === 0 ? `+${Math.abs(rounded).toFixed(digits)}` : rounded.toFixed(digits);
 }
 
 /** A task's main-metric rows on its home kind, one per model (models order): what its CodeLens shows. */

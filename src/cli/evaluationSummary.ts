@@ -5,14 +5,10 @@
  */
 import { EVAL_KINDS, type EvaluationRow } from '../engine/evaluation/types';
 import type { AnalysisResult } from '../engine/types';
+import { formatSigned } from '../../webview/evaluationCharts';
 
 const fixed = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
-/** Signed at 3 decimals; a value that rounds to zero (floating-point noise such as -2e-16) reads +0.000. */
-const signed = (x: number): string => {
-  if (!Number.isFinite(x)) return 'n/a';
-  const rounded = Number(x.toFixed(3));
-  return rounded > 0 || rounded === 0 ? `+${Math.abs(rounded).toFixed(3)}` : rounded.toFixed(3);
-};
+const signed = (x: number): string => (Number.isFinite(x) ? formatSigned(x, 3) : 'n/a');
 
 export function evaluationSummary(result: AnalysisResult): string[] {
   if (result.evaluation.length === 0) return [];
