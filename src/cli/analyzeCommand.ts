@@ -2,7 +2,7 @@
 import { readBundle } from '../engine/io/bundle';
 import { UserError } from '../engine/errors';
 import { checkOutputDir, writeOutputs } from '../engine/io/outputs';
-import { runAnalysis } from '../engine/method/runAnalysis';
+import { runAnalysis, type StageSeconds } from '../engine/method/runAnalysis';
 import type { AnalysisOptions, MdsMethod, PointsMode } from '../engine/types';
 import { choiceOption, type Command, intOption, parseCommandArgs, UsageError } from './args';
 
@@ -16,6 +16,7 @@ export const ANALYSIS_OPTIONS = {
   mds: { type: 'string' },
   reference: { type: 'string' },
   seed: { type: 'string' },
+  'no-neighbours': { type: 'boolean' },
 } as const;
 
 export const ANALYSIS_USAGE = `  --k <N>                    PCA dimension before alignment (default 200; capped at N*T-1 and the smallest d)
@@ -24,10 +25,14 @@ export const ANALYSIS_USAGE = `  --k <N>                    PCA dimension before
   --mds <method>             classical (default, deterministic) or smacof (metric MDS, seeded)
   --reference <MODEL>        reference model for the common space (default: the one the others map onto best)
   --seed <N>                 seed of SMACOF's random start (default 0)
+  --no-neighbours            skip the neighbour overlap (N^2 work per model and task: minutes at 10,000 queries);
+                             neighbourOverlap and relativeMovement are then null, top movers by cosine distance
 `;
 
 /** Only the options the user gave: the engine fills in its defaults for the rest. */
-export function analysisOptionsFrom(values: { [K in keyof typeof ANALYSIS_OPTIONS]?: string }): AnalysisOptions {
+export function analysisOptionsFrom(values: {
+  [K in keyof typeof ANALYSIS_OPTIONS]?: (typeof ANALYSIS_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string;
+}): AnalysisOptions {
   const options: AnalysisOptions = {};
   const k = intOption(values.k, '--k', 1);
   if (k !== undefined) options.k = k;
@@ -38,6 +43,7 @@ export function analysisOptionsFrom(values: { [K in keyof typeof ANALYSIS_OPTION
   const seed = intOption(values.seed, '--seed', 0, 2 ** 32 - 1);
   if (seed !== undefined) options.seed = seed;
   if (values.reference !== undefined) options.reference = values.reference;
+  if (values['no-neighbours'] === true) options.neighbourOverlap = false;
   return options;
 }
 
@@ -82,8 +88,21 @@ ${ANALYSIS_USAGE}  --force                    replace results of an earlier run 
     io.stderr(
       `analysing ${bundle.models.length} models x ${bundle.tasks.length} tasks x ${bundle.n} queries from ${bundlePath}\n`,
     );
-    const result = await runAnalysis(bundle, options, io.signal);
+    let stages: StageSeconds | undefined;
+    const result = await runAnalysis(bundle, options, io.signal, (seconds) => (stages = seconds));
     for (const warning of result.warnings) io.stderr(`warning: ${warning}\n`);
     for (const file of await writeOutputs(outDir, result, { force })) io.stdout(`wrote ${file}\n`);
+    if (stages) io.stderr(stageSummary(stages));
   },
 };
+
+/** One stderr line: the workers' seconds per stage and the neighbour overlap's share (the part worth turning off). */
+export function stageSummary(s: StageSeconds): string {
+  const total = s.pca + s.displacement + s.procrustes + s.maps;
+  const share = total > 0 ? Math.round((100 * s.neighbours) / total) : 0;
+  const f = (x: number): string => `${x.toFixed(2)} s`;
+  return (
+    `analysis stages (worker seconds): PCA ${f(s.pca)}, displacement ${f(s.displacement)} ` +
+    `(neighbour overlap ${f(s.neighbours)}, ${share}% of the analysis), Procrustes ${f(s.procrustes)}, maps ${f(s.maps)}\n`
+  );
+}

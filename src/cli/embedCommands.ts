@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { bundleAsStored, writeBundle } from '../engine/io/bundle';
 import { UserError } from '../engine/errors';
 import { checkOutputDir, writeOutputs } from '../engine/io/outputs';
-import { prewarmAnalysis, runAnalysis } from '../engine/method/runAnalysis';
+import { prewarmAnalysis, runAnalysis, type StageSeconds } from '../engine/method/runAnalysis';
 import type { EmbeddingBundle } from '../engine/types';
 import { readInstructionSet } from '../inputs/instructions';
 import { readQueries } from '../inputs/queries';
@@ -16,7 +16,7 @@ import { EmbeddingCache } from '../models/cache';
 import type { Embedder } from '../models/embedder';
 import { embedAll } from '../models/pipeline';
 import { createEmbedder } from '../models/registry';
-import { analysisOptionsFrom, ANALYSIS_OPTIONS, ANALYSIS_USAGE } from './analyzeCommand';
+import { analysisOptionsFrom, ANALYSIS_OPTIONS, ANALYSIS_USAGE, stageSummary } from './analyzeCommand';
 import { type CliIo, type Command, intOption, parseCommandArgs, UsageError } from './args';
 import { ProgressPrinter } from './progress';
 
@@ -195,8 +195,10 @@ ${EMBED_USAGE}${ANALYSIS_USAGE}  --help, -h                 show this help
     io.stdout(`wrote ${bundleDir}\n`);
     io.stderr(`analysing ${bundle.models.length} models x ${bundle.tasks.length} tasks x ${bundle.n} queries\n`);
     // The stored (float32) values, so that `analyze` on the written bundle reproduces these results exactly.
-    const result = await runAnalysis(bundleAsStored(bundle), options, io.signal);
+    let stages: StageSeconds | undefined;
+    const result = await runAnalysis(bundleAsStored(bundle), options, io.signal, (seconds) => (stages = seconds));
     for (const warning of result.warnings) io.stderr(`warning: ${warning}\n`);
     for (const file of await writeOutputs(out, result, { force })) io.stdout(`wrote ${file}\n`);
+    if (stages) io.stderr(stageSummary(stages));
   },
 };

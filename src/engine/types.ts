@@ -36,6 +36,11 @@ export interface AnalysisOptions {
   reference?: string;
   /** Seed of SMACOF's random start. Default 0. */
   seed?: number;
+  /**
+   * Compute the neighbour overlaps and relative movements (N^2 d work per model and task: minutes at N = 10,000).
+   * Default true. When false, those numbers are null and the top movers are the queries of largest cosine distance.
+   */
+  neighbourOverlap?: boolean;
 }
 
 export interface MapPoint {
@@ -53,7 +58,8 @@ export interface DisplacementRow {
   p90CosineDistance: number;
   trajectoryLength: number;
   shiftFraction: number;
-  neighbourOverlap: number;
+  /** null when the analysis ran with neighbourOverlap off (see warnings). */
+  neighbourOverlap: number | null;
 }
 
 export interface TopMover {
@@ -64,10 +70,13 @@ export interface TopMover {
   query?: string;
   /** Cosine distance between this query's Base and task embeddings (model's own space). */
   cosineDistance: number;
-  /** Movement relative to the query's Base neighbours (see METHOD notes in src/engine/metrics.ts). */
-  relativeMovement: number;
-  /** Jaccard overlap of this query's 10 nearest neighbours under Base and under the task. */
-  neighbourOverlap: number;
+  /**
+   * Movement relative to the query's Base neighbours (see METHOD notes in src/engine/metrics.ts); null when the
+   * analysis ran with neighbourOverlap off.
+   */
+  relativeMovement: number | null;
+  /** Jaccard overlap of this query's 10 nearest neighbours under Base and under the task; null as relativeMovement. */
+  neighbourOverlap: number | null;
 }
 
 export interface RobustnessRow {
@@ -100,11 +109,15 @@ export interface AnalysisResult {
   displacement: DisplacementRow[];
   explainedVarianceRatio: Record<string, number[]>;
   robustness: RobustnessRow[];
-  /** Up to 10 per (model, non-Base task), largest relativeMovement first. */
+  /**
+   * Up to 10 per (model, non-Base task), largest relativeMovement first (ties: lower index); with neighbourOverlap
+   * off, largest cosineDistance first.
+   */
   topMovers: TopMover[];
   /**
    * Caveats about this result, one plain sentence each; always present, [] when there are none. Currently: k greater
-   * than the number of queries, where the Procrustes alignment (and so the map) is not unique.
+   * than the number of queries, where the Procrustes alignment (and so the map) is not unique; neighbour overlap
+   * turned off.
    */
   warnings: string[];
   queries?: string[];

@@ -24,7 +24,7 @@ import { LatestOnly } from './latestOnly';
 import { type ModelEntry, restrictedModeRefusal } from './modelSpecs';
 import { apiKeySecret, restrictedModeMessage } from './pickers';
 import type { ResultsViews } from './resultsViews';
-import { readSettings, type Settings } from './settings';
+import { analysisOptionsOf, readSettings, type Settings } from './settings';
 
 /** What the user chose: the same inputs give the same analysis. */
 export interface AnalysisInputs {
@@ -112,7 +112,7 @@ export class AnalysisController implements vscode.Disposable {
       const bundle = await timed(this.log, `read bundle ${target}`, () => readBundle(target));
       report(vscode.l10n.t('Analysing…'));
       const result = await timed(this.log, 'analysis', () =>
-        runAnalysis(bundle, { k: settings.k, points: settings.points, mds: settings.mds, reference: settings.reference }, run.signal),
+        runAnalysis(bundle, analysisOptionsOf(settings), run.signal),
       );
       if (!run.isCurrent()) return;
       const outputDir = await this.writeResults(result, runId);
@@ -220,7 +220,7 @@ export class AnalysisController implements vscode.Disposable {
 
     report(vscode.l10n.t('Analysing…'));
     const result = await timed(this.log, 'analysis', () =>
-      runAnalysis(bundle, { k: settings.k, points: settings.points, mds: settings.mds, reference: settings.reference }, run.signal),
+      runAnalysis(bundle, analysisOptionsOf(settings), run.signal),
     );
     if (!run.isCurrent()) return;
     const outputDir = await this.writeResults(result, runId);

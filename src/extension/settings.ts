@@ -2,7 +2,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { MdsMethod, PointsMode } from '../engine/types';
+import type { AnalysisOptions, MdsMethod, PointsMode } from '../engine/types';
 import { type ModelEntry, parseModelEntries } from './modelSpecs';
 
 export const SECTION = 'instructionLens';
@@ -16,6 +16,8 @@ export interface Settings {
   mds: MdsMethod;
   /** Undefined: the analysis picks the reference. */
   reference: string | undefined;
+  /** Compute the neighbour overlap (N^2 work per model and task); off for very many queries. */
+  neighbourOverlap: boolean;
   dtype: 'fp32' | 'fp16' | 'q8' | 'q4';
   /** True when set, and always in an untrusted workspace. */
   offline: boolean;
@@ -47,6 +49,7 @@ export function readSettings(globalStorage: vscode.Uri): Settings {
     points: config.get<PointsMode>('points', 'flatten'),
     mds: config.get<MdsMethod>('mds', 'classical'),
     reference: reference === '' ? undefined : reference,
+    neighbourOverlap: config.get<boolean>('neighbourOverlap', true),
     dtype: config.get<Settings['dtype']>('dtype', 'fp32'),
     offline: config.get<boolean>('offline', false) || !trusted,
     cacheFolder,
@@ -54,4 +57,10 @@ export function readSettings(globalStorage: vscode.Uri): Settings {
     debounceMs: Math.max(0, config.get<number>('liveDebounceMs', 600)),
     trusted,
   };
+}
+
+/** The analysis options the settings give. */
+export function analysisOptionsOf(settings: Settings): AnalysisOptions {
+  const { k, points, mds, reference, neighbourOverlap } = settings;
+  return { k, points, mds, reference, neighbourOverlap };
 }

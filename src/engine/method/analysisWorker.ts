@@ -4,6 +4,7 @@
  * rotations it computes go back in shared arrays it allocates (posted, they are shared with the caller and the other
  * worker, not copied), map results are transferred back: nothing is copied twice.
  */
+import { performance } from 'node:perf_hooks';
 import { parentPort } from 'node:worker_threads';
 import { analyseModel, analyze, mapForReference } from './analyze';
 import { mulberry32 } from '../kernels/linalg';
@@ -19,26 +20,38 @@ port.on('message', (request: WorkerRequest) => void handle(request));
 async function handle(request: WorkerRequest): Promise<void> {
   try {
     if (request.type === 'model') {
-      const stage = await analyseModel(request.bundle, 0, request.k);
+      const stage = await analyseModel(request.bundle, 0, request.k, request.neighbours);
       reply({
         id: request.id,
         type: 'model',
         scores: sharedCopyOf(stage.scores),
         explainedVarianceRatio: stage.explainedVarianceRatio,
         displacement: stage.displacement,
+        seconds: stage.seconds,
       });
     } else if (request.type === 'pair') {
+      const started = performance.now();
       const pair = await procrustesPair(request.source, request.target, request.n, request.k);
-      reply({ id: request.id, type: 'pair', rotation: sharedCopyOf(pair.q), sigmaSum: pair.sigmaSum });
+      const rotation = sharedCopyOf(pair.q);
+      reply({ id: request.id, type: 'pair', rotation, sigmaSum: pair.sigmaSum, seconds: (performance.now() - started) / 1000 });
     } else if (request.type === 'warm') {
       await warmUp();
       reply({ id: request.id, type: 'warm' });
     } else {
+      const started = performance.now();
       const map = await mapForReference(request.input, request.ref);
+      const seconds = (performance.now() - started) / 1000;
       const transfer = [map.coords.buffer as ArrayBuffer];
       if (request.wantCosine) transfer.push(map.cosine.buffer as ArrayBuffer);
       reply(
-        { id: request.id, type: 'map', coords: map.coords, stress: map.stress, cosine: request.wantCosine ? map.cosine : undefined },
+        {
+          id: request.id,
+          type: 'map',
+          coords: map.coords,
+          stress: map.stress,
+          cosine: request.wantCosine ? map.cosine : undefined,
+          seconds,
+        },
         transfer,
       );
     }

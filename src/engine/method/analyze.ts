@@ -16,6 +16,7 @@
  * compared with the main map by scipy.spatial.procrustes disparity, and per model the argsort (stable) of its
  * non-Base tasks' trajectory lengths is compared with the main map's.
  */
+import { performance } from 'node:perf_hooks';
 import { UserError } from '../errors';
 import { gemm, gramOf } from '../kernels/gemm';
 import { classicalMds, kruskalStress, smacofMds } from './mds';
@@ -45,6 +46,8 @@ export interface ResolvedOptions {
   mds: MdsMethod;
   seed: number;
   reference?: string;
+  /** Whether the neighbour overlaps (and relative movements) are computed. */
+  neighbourOverlap: boolean;
 }
 
 /** Checks the bundle's shape and the options; throws UserError. Cheap (one pass over the numbers for NaN/Inf). */
@@ -79,8 +82,10 @@ export function resolveOptions(bundle: EmbeddingBundle, options: AnalysisOptions
   if (!Number.isInteger(seed)) throw new UserError(`seed must be an integer, got ${seed}`, 'seed');
   if (options.reference !== undefined && !models.includes(options.reference))
     throw new UserError(`unknown reference model "${options.reference}" (models: ${models.join(', ')})`, 'reference');
+  const neighbourOverlap = options.neighbourOverlap ?? true;
+  if (typeof neighbourOverlap !== 'boolean') throw new UserError('neighbourOverlap must be true or false', 'neighbourOverlap');
   const k = Math.min(requested, n * tasks.length - 1, Math.min(...dims));
-  return { k, points, mds, seed, reference: options.reference };
+  return { k, points, mds, seed, reference: options.reference, neighbourOverlap };
 }
 
 export interface ModelStage {
@@ -88,14 +93,27 @@ export interface ModelStage {
   scores: Float64Array;
   explainedVarianceRatio: Float64Array;
   displacement: TaskDisplacement[];
+  /** Seconds this model's stage A took on its thread: PCA, displacement (neighbour searches included), neighbours. */
+  seconds: ModelSeconds;
+}
+
+export interface ModelSeconds {
+  pca: number;
+  displacement: number;
+  /** The neighbour searches and the numbers that need them, part of `displacement`. */
+  neighbours: number;
 }
 
 /** Stage A for model m. */
-export async function analyseModel(bundle: EmbeddingBundle, m: number, k: number): Promise<ModelStage> {
+export async function analyseModel(bundle: EmbeddingBundle, m: number, k: number, neighbours = true): Promise<ModelStage> {
   const mats = bundle.embeddings[m];
+  const started = performance.now();
   const { scores, explainedVarianceRatio } = await pcaModel(mats, bundle.n, bundle.dims[m], k);
-  const displacement = await modelDisplacement(mats, bundle.n, bundle.dims[m], bundle.models[m], bundle.tasks);
-  return { scores, explainedVarianceRatio, displacement };
+  const pcaDone = performance.now();
+  const time = { seconds: 0 };
+  const displacement = await modelDisplacement(mats, bundle.n, bundle.dims[m], bundle.models[m], bundle.tasks, neighbours, time);
+  const seconds = { pca: (pcaDone - started) / 1000, displacement: (performance.now() - pcaDone) / 1000, neighbours: time.seconds };
+  return { scores, explainedVarianceRatio, displacement, seconds };
 }
 
 export interface MapStage {
@@ -300,7 +318,7 @@ export function assembleResult(
     explainedVarianceRatio,
     robustness,
     topMovers,
-    warnings: analysisWarnings(opts.k, n),
+    warnings: analysisWarnings(opts.k, n, opts.neighbourOverlap),
     ...(bundle.queries ? { queries: [...bundle.queries] } : {}),
     ...(bundle.instructions ? { instructions: { ...bundle.instructions } } : {}),
   };
@@ -309,13 +327,19 @@ export function assembleResult(
 /**
  * Caveats of the result. k > N: the Base scores have rank <= N < k, so S_i^T S_j is rank-deficient and Q_ij is not
  * determined outside the span of the Base embeddings (the SVD completes it arbitrarily, though deterministically).
+ * Neighbour overlap off: which numbers are null.
  */
-export function analysisWarnings(k: number, n: number): string[] {
+export function analysisWarnings(k: number, n: number, neighbourOverlap = true): string[] {
   const warnings: string[] = [];
   if (k > n)
     warnings.push(
       `k = ${k} exceeds the number of queries (${n}): the alignment outside the span of the Base embeddings is not ` +
         `determined by the data, so the map may change with --k; use --k ${n} or more queries (at least ${k}) for a unique map`,
+    );
+  if (!neighbourOverlap)
+    warnings.push(
+      'neighbour overlap was not computed (turned off): neighbourOverlap and relativeMovement are null, and the top ' +
+        'movers are the queries of largest cosine distance',
     );
   return warnings;
 }
@@ -353,7 +377,7 @@ async function analyzeStages(bundle: EmbeddingBundle, options?: AnalysisOptions)
   const opts = resolveOptions(bundle, options);
   const mCount = bundle.models.length;
   const stages: ModelStage[] = [];
-  for (let m = 0; m < mCount; m++) stages.push(await analyseModel(bundle, m, opts.k));
+  for (let m = 0; m < mCount; m++) stages.push(await analyseModel(bundle, m, opts.k, opts.neighbourOverlap));
   const baseNorms = stages.map((s) => baseNormSquared(s.scores, bundle.n, opts.k));
   const pairRotations: Float64Array[] = [];
   const sigmaSums: number[] = [];

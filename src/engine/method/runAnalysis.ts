@@ -18,6 +18,7 @@ import {
   distancesAndReference,
   MapInputs,
   MapStage,
+  ModelSeconds,
   ModelStage,
   referenceOrder,
   resolveOptions,
@@ -31,15 +32,22 @@ import { AnalysisOptions, AnalysisResult, EmbeddingBundle } from '../types';
 export const MAX_WORKERS = 2;
 
 export type WorkerRequest =
-  | { id: number; type: 'model'; bundle: EmbeddingBundle; k: number }
+  | { id: number; type: 'model'; bundle: EmbeddingBundle; k: number; neighbours: boolean }
   | { id: number; type: 'pair'; source: Float64Array; target: Float64Array; n: number; k: number }
   | { id: number; type: 'map'; input: MapInputs; ref: number; wantCosine: boolean }
   | { id: number; type: 'warm' };
 
 export type WorkerReply =
-  | { id: number; type: 'model'; scores: Float64Array; explainedVarianceRatio: Float64Array; displacement: TaskDisplacement[] }
-  | { id: number; type: 'pair'; rotation: Float64Array; sigmaSum: number }
-  | { id: number; type: 'map'; coords: Float64Array; stress: number; cosine?: Float64Array }
+  | {
+      id: number;
+      type: 'model';
+      scores: Float64Array;
+      explainedVarianceRatio: Float64Array;
+      displacement: TaskDisplacement[];
+      seconds: ModelSeconds;
+    }
+  | { id: number; type: 'pair'; rotation: Float64Array; sigmaSum: number; seconds: number }
+  | { id: number; type: 'map'; coords: Float64Array; stress: number; cosine?: Float64Array; seconds: number }
   | { id: number; type: 'warm' }
   | { id: number; type: 'error'; name: string; message: string; stack?: string };
 
@@ -201,10 +209,23 @@ async function sharedCopy(source: Float64Array, signal: AbortSignal | undefined)
   return copy;
 }
 
+/**
+ * Seconds the workers spent per stage, summed over their jobs (CPU-bound work on two threads: the shares show where
+ * the time goes). `neighbours` is the part of `displacement` spent on the neighbour overlap.
+ */
+export interface StageSeconds {
+  pca: number;
+  displacement: number;
+  neighbours: number;
+  procrustes: number;
+  maps: number;
+}
+
 export async function runAnalysis(
   bundle: EmbeddingBundle,
   options: AnalysisOptions = {},
   signal?: AbortSignal,
+  onStageSeconds?: (seconds: StageSeconds) => void,
 ): Promise<AnalysisResult> {
   if (signal?.aborted) throw new CancelledError();
   const opts = resolveOptions(bundle, options);
@@ -215,6 +236,7 @@ export async function runAnalysis(
   const pool = borrowPool();
   let finished = false;
   const onAbort = (): void => pool.fail(new CancelledError());
+  const spent: StageSeconds = { pca: 0, displacement: 0, neighbours: 0, procrustes: 0, maps: 0 };
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     // Stage A, largest models first so that the two workers finish together.
@@ -228,10 +250,13 @@ export async function runAnalysis(
       const mats: Float64Array[] = [];
       for (const mat of bundle.embeddings[m]) mats.push(await sharedCopy(mat, signal));
       const sub: EmbeddingBundle = { models: [models[m]], tasks, n, dims: [dims[m]], embeddings: [mats] };
-      const job = pool.run({ type: 'model', bundle: sub, k }).then((reply) => {
+      const job = pool.run({ type: 'model', bundle: sub, k, neighbours: opts.neighbourOverlap }).then((reply) => {
         if (reply.type !== 'model') return;
-        const { scores, explainedVarianceRatio, displacement } = reply;
-        stages[m] = { scores, explainedVarianceRatio, displacement };
+        const { scores, explainedVarianceRatio, displacement, seconds } = reply;
+        stages[m] = { scores, explainedVarianceRatio, displacement, seconds };
+        spent.pca += seconds.pca;
+        spent.displacement += seconds.displacement;
+        spent.neighbours += seconds.neighbours;
       });
       // A job may fail while later models are still being copied, before Promise.all below listens: mark its
       // rejection handled now (Promise.all still rejects with it) so that it is not an unhandled rejection.
@@ -264,6 +289,7 @@ export async function runAnalysis(
               if (reply.type !== 'pair') return;
               pairRotations[slot] = reply.rotation;
               sigmaSums[slot] = reply.sigmaSum;
+              spent.procrustes += reply.seconds;
             }),
         );
       }
@@ -277,11 +303,13 @@ export async function runAnalysis(
       order.map(async (r, x): Promise<MapStage> => {
         const reply = await pool.run({ type: 'map', input, ref: r, wantCosine: x === 0 });
         if (reply.type !== 'map') throw new Error('unexpected worker reply');
+        spent.maps += reply.seconds;
         return { coords: reply.coords, stress: reply.stress, cosine: reply.cosine ?? new Float64Array(0) };
       }),
     );
     if (signal?.aborted) throw new CancelledError();
     const result = assembleResult(bundle, opts, stages, distance, ref, maps);
+    onStageSeconds?.(spent);
     finished = true;
     return result;
   } finally {
