@@ -2,7 +2,7 @@
 import { readBundle } from '../engine/io/bundle';
 import { UserError } from '../engine/errors';
 import { checkOutputDir, writeOutputs } from '../engine/io/outputs';
-import { runAnalysis, type StageSeconds } from '../engine/method/runAnalysis';
+import { prewarmAnalysis, runAnalysis, type StageSeconds } from '../engine/method/runAnalysis';
 import type { AnalysisOptions, MdsMethod, PointsMode } from '../engine/types';
 import { choiceOption, type Command, intOption, parseCommandArgs, UsageError } from './args';
 
@@ -75,6 +75,7 @@ ${ANALYSIS_USAGE}  --force                    replace results of an earlier run 
     const force = values.force === true;
 
     const options = analysisOptionsFrom(values);
+    prewarmAnalysis(); // the analysis workers start (onnxruntime, kernels, compiled loops) while the bundle is read
 
     // Refuse before the work, not after it.
     await checkOutputDir(outDir, force);

@@ -50,7 +50,10 @@ export interface ResolvedOptions {
   neighbourOverlap: boolean;
 }
 
-/** Checks the bundle's shape and the options; throws UserError. Cheap (one pass over the numbers for NaN/Inf). */
+/**
+ * Checks the bundle's shape and the options; throws UserError. Cheap: the values themselves (NaN/Inf) are checked per
+ * model by analyseModel, in the workers, overlapped with the other models' work.
+ */
 export function resolveOptions(bundle: EmbeddingBundle, options: AnalysisOptions = {}): ResolvedOptions {
   const { models, tasks, n, dims, embeddings } = bundle;
   if (models.length === 0) throw new UserError('the bundle has no models', 'bundle');
@@ -67,9 +70,6 @@ export function resolveOptions(bundle: EmbeddingBundle, options: AnalysisOptions
     embeddings[m].forEach((mat, t) => {
       const where = `${model}/${tasks[t]}`;
       if (mat.length !== n * dims[m]) throw new UserError(`expected ${n} x ${dims[m]} numbers, got ${mat.length}`, where);
-      for (let x = 0; x < mat.length; x++)
-        if (!Number.isFinite(mat[x]))
-          throw new UserError(`non-finite value in row ${Math.floor(x / dims[m])}`, where);
     });
   });
   const requested = options.k ?? DEFAULT_K;
@@ -104,9 +104,14 @@ export interface ModelSeconds {
   neighbours: number;
 }
 
-/** Stage A for model m. */
+/** Stage A for model m; first a UserError if one of its values is NaN or infinite. */
 export async function analyseModel(bundle: EmbeddingBundle, m: number, k: number, neighbours = true): Promise<ModelStage> {
   const mats = bundle.embeddings[m];
+  mats.forEach((mat, t) => {
+    for (let x = 0; x < mat.length; x++)
+      if (!Number.isFinite(mat[x]))
+        throw new UserError(`non-finite value in row ${Math.floor(x / bundle.dims[m])}`, `${bundle.models[m]}/${bundle.tasks[t]}`);
+  });
   const started = performance.now();
   const { scores, explainedVarianceRatio } = await pcaModel(mats, bundle.n, bundle.dims[m], k);
   const pcaDone = performance.now();
