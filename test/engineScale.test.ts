@@ -1,5 +1,6 @@
 /**
- * The engine at scale (issue 14): blocked neighbour search, the neighbour overlap turned off.
+ * The engine at scale (issue 14): blocked neighbour search, the neighbour overlap turned off, and our PCA against
+ * ml-pca (an independent implementation: SVD of the centred data in plain JavaScript).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -9,6 +10,8 @@ import { nearestNeighbours } from '../src/engine/method/metrics';
 import { runAnalysis } from '../src/engine/method/runAnalysis';
 import { displacementCsv, resultsJson } from '../src/engine/io/outputs';
 import { loadFixture } from './engineFixtures';
+import { PCA } from 'ml-pca';
+import { pcaModel } from '../src/engine/method/pca';
 
 /** Unit rows of a seeded n x d matrix. */
 function unitMatrix(n: number, d: number, seed: number): Float64Array {
@@ -109,6 +112,35 @@ describe('neighbour overlap turned off', () => {
       // CSV: an empty neighbourOverlap field; the worker-thread path gives the same bytes.
       assert.match(displacementCsv(off).split('\r\n')[1], /,$/);
       assert.equal(resultsJson(await runAnalysis(fx.bundle, { ...fx.options, neighbourOverlap: false })), resultsJson(off));
+    });
+  }
+});
+
+describe('PCA against ml-pca', () => {
+  // Gram path (N*T < d) and covariance path (N*T >= d).
+  for (const [n, tasks, d, k] of [[10, 3, 40, 6], [30, 4, 12, 7]]) {
+    it(`${tasks} tasks x ${n} queries, d = ${d}, k = ${k}: scores up to column sign and explained variance ratio`, async () => {
+      const rng = mulberry32(n * d);
+      // A decaying spectrum, so that the top k components are well separated.
+      const mats = Array.from({ length: tasks }, () =>
+        Float64Array.from({ length: n * d }, (_, x) => (rng() - 0.5) / (1 + (x % d))),
+      );
+      const ours = await pcaModel(mats, n, d, k);
+      const rows: number[][] = [];
+      for (const m of mats) for (let i = 0; i < n; i++) rows.push(Array.from(m.subarray(i * d, (i + 1) * d)));
+      const theirs = new PCA(rows, { method: 'SVD', center: true, scale: false });
+      const scores = theirs.predict(rows, { nComponents: k });
+      const ratio = theirs.getExplainedVariance();
+      for (let c = 0; c < k; c++) {
+        assert.ok(Math.abs(ours.explainedVarianceRatio[c] - ratio[c]) <= 1e-10, `explained variance ratio ${c}`);
+        let dot = 0;
+        for (let r = 0; r < rows.length; r++) dot += ours.scores[r * k + c] * scores.get(r, c);
+        const sign = Math.sign(dot);
+        for (let r = 0; r < rows.length; r++) {
+          const want = sign * scores.get(r, c);
+          assert.ok(Math.abs(ours.scores[r * k + c] - want) <= 1e-9 * (1 + Math.abs(want)), `score [${r}][${c}]`);
+        }
+      }
     });
   }
 });
