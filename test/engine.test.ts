@@ -123,7 +123,7 @@ describe('engine properties', () => {
     const d = bundle.dims[m];
     const rot = randomOrthogonal(d, 99);
     const embeddings = await Promise.all(
-      bundle.embeddings.map((per, x) => (x === m ? Promise.all(per.map((e) => gemm(e, rot, bundle.n, d, d))) : per)),
+      bundle.embeddings.map((per, x) => (x === m ? Promise.all(per.map((e) => gemm(Float64Array.from(e), rot, bundle.n, d, d))) : per)),
     );
     const rotated = { ...bundle, embeddings };
     const after = await analyze(rotated, options);

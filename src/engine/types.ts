@@ -7,6 +7,13 @@
 export const BASE_TASK = 'Base';
 
 /**
+ * One N x d embedding matrix, row-major: float64, or float32 as a float32 .npy file stores it (readBundle keeps the
+ * stored precision, half the memory; reading a float32 element gives its exact float64 value, so every computation
+ * gives the same bits as on the widened matrix).
+ */
+export type EmbeddingMatrix = Float64Array | Float32Array;
+
+/**
  * Embeddings of N queries under T tasks for M models.
  * `embeddings[m][t]` is model m's N x dims[m] matrix for task t, row-major (row i = query i).
  */
@@ -17,7 +24,7 @@ export interface EmbeddingBundle {
   /** Number of queries (rows of every matrix). */
   n: number;
   dims: number[];
-  embeddings: Float64Array[][];
+  embeddings: EmbeddingMatrix[][];
   /** Query texts in row order, when known. */
   queries?: string[];
   /** Instruction text per task name, when known (shown in hover text and tables). */

@@ -19,8 +19,8 @@ import { createInterface } from 'node:readline';
 import { tempSiblingPath } from './atomicWrite';
 import { UserError } from '../errors';
 import { encodeNpyFloat32, parseNpy } from './npy';
-import { sharedCopyOf, sharedFloat64 } from '../kernels/shared';
-import { BASE_TASK, type EmbeddingBundle } from '../types';
+import { sharedFloat32CopyOf, sharedFloat64 } from '../kernels/shared';
+import { BASE_TASK, type EmbeddingBundle, type EmbeddingMatrix } from '../types';
 
 const MIN_QUERIES = 3;
 const QUERIES_FILE = 'queries.txt';
@@ -53,7 +53,7 @@ export async function readBundle(bundlePath: string): Promise<EmbeddingBundle> {
 export function bundleAsStored(bundle: EmbeddingBundle): EmbeddingBundle {
   const stored: EmbeddingBundle = {
     ...bundle,
-    embeddings: bundle.embeddings.map((byTask) => byTask.map((matrix) => sharedCopyOf(new Float32Array(matrix)))),
+    embeddings: bundle.embeddings.map((byTask) => byTask.map((matrix) => sharedFloat32CopyOf(matrix))),
   };
   if (bundle.queries) stored.queries = bundle.queries.map(queryLine);
   return stored;
@@ -176,12 +176,12 @@ async function readFolderBundle(dir: string): Promise<EmbeddingBundle> {
   }
   const tasks = baseFirst(await readOrder(path.join(dir, TASKS_FILE), [...taskSets[0].keys()], 'task', '.npy file'));
 
-  const embeddings: Float64Array[][] = [];
+  const embeddings: EmbeddingMatrix[][] = [];
   const dims: number[] = [];
   let n = -1;
   let nFile = '';
   for (let m = 0; m < models.length; m++) {
-    const row: Float64Array[] = [];
+    const row: EmbeddingMatrix[] = [];
     let dimFile = '';
     for (const task of tasks) {
       const file = path.join(dir, modelFolders[m], taskSets[m].get(task) as string);
@@ -455,7 +455,7 @@ function findNonFiniteToken(line: string): { index: number; token: string } | un
 }
 
 /** First index whose value is not finite once rounded to float32, or -1. */
-function firstNonFinite(values: Float64Array): number {
+function firstNonFinite(values: EmbeddingMatrix): number {
   for (let i = 0; i < values.length; i++) if (!Number.isFinite(Math.fround(values[i]))) return i;
   return -1;
 }

@@ -18,6 +18,7 @@ import { UserError } from '../errors';
 import { gemm } from '../kernels/gemm';
 import { centroid2d } from './mds';
 import { acquire, release } from '../kernels/scratch';
+import type { EmbeddingMatrix } from '../types';
 
 export const NEIGHBOURS = 10;
 export const TOP_MOVERS = 10;
@@ -34,7 +35,7 @@ export interface TaskDisplacement {
 
 /** Displacement numbers of every non-Base task (tasks[1..]) of one model; mats[0] is Base. */
 export async function modelDisplacement(
-  mats: Float64Array[],
+  mats: EmbeddingMatrix[],
   n: number,
   d: number,
   modelName: string,
@@ -158,7 +159,7 @@ async function neighbourMovement(
 }
 
 /** Rows of `m` scaled to unit length, into `u` (n x d). */
-function unitRows(m: Float64Array, n: number, d: number, model: string, task: string, u: Float64Array): Float64Array {
+function unitRows(m: EmbeddingMatrix, n: number, d: number, model: string, task: string, u: Float64Array): Float64Array {
   for (let i = 0; i < n; i++) {
     const o = i * d;
     let s = 0;

@@ -12,6 +12,7 @@
 import { gemm, gramOf } from '../kernels/gemm';
 import { symmetricEigenTopGemm } from '../kernels/gemmEigen';
 import { acquire, release } from '../kernels/scratch';
+import type { EmbeddingMatrix } from '../types';
 
 export interface ModelPca {
   /** N*T x k row-major; rows task-major (task t, query i at row t*N + i). */
@@ -19,7 +20,7 @@ export interface ModelPca {
   explainedVarianceRatio: Float64Array;
 }
 
-export async function pcaModel(mats: Float64Array[], n: number, d: number, k: number): Promise<ModelPca> {
+export async function pcaModel(mats: EmbeddingMatrix[], n: number, d: number, k: number): Promise<ModelPca> {
   const rows = n * mats.length;
   const x = acquire(rows * d);
   try {

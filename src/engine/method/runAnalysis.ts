@@ -27,7 +27,7 @@ import { CancelledError, UserError } from '../errors';
 import type { TaskDisplacement } from './metrics';
 import { distPath } from '../io/paths';
 import { isShared, sharedFloat64 } from '../kernels/shared';
-import { AnalysisOptions, AnalysisResult, EmbeddingBundle } from '../types';
+import { AnalysisOptions, AnalysisResult, EmbeddingBundle, EmbeddingMatrix } from '../types';
 
 export const MAX_WORKERS = 2;
 
@@ -198,7 +198,7 @@ const COPY_SLICE = 1 << 20;
  * the caller may be the VS Code extension host's thread, and one synchronous copy of a paper-scale bundle (about
  * 260 MB) would stall it for a second or more. The caller's arrays are never detached or changed.
  */
-async function sharedCopy(source: Float64Array, signal: AbortSignal | undefined): Promise<Float64Array> {
+async function sharedCopy(source: EmbeddingMatrix, signal: AbortSignal | undefined): Promise<EmbeddingMatrix> {
   if (isShared(source)) return source;
   const copy = sharedFloat64(source.length);
   for (let start = 0; start < source.length; start += COPY_SLICE) {
@@ -247,7 +247,7 @@ export async function runAnalysis(
     // soon as they are there, so the workers begin while later models are still being copied.
     const modelJobs: Promise<void>[] = [];
     for (const m of byCost) {
-      const mats: Float64Array[] = [];
+      const mats: EmbeddingMatrix[] = [];
       for (const mat of bundle.embeddings[m]) mats.push(await sharedCopy(mat, signal));
       const sub: EmbeddingBundle = { models: [models[m]], tasks, n, dims: [dims[m]], embeddings: [mats] };
       const job = pool.run({ type: 'model', bundle: sub, k, neighbours: opts.neighbourOverlap }).then((reply) => {
