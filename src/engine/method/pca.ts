@@ -4,7 +4,7 @@
  * The T matrices (N x d each) are stacked into X (N*T x d), X is centred by its column mean, and the scores on the
  * top-k principal axes are returned (S = X_c W_k, N*T x k, task-major rows like the stack). When N*T < d the
  * eigenproblem is solved on the Gram matrix X_c X_c^T (S = U_k sqrt(lambda_k)), otherwise on the d x d matrix
- * X_c^T X_c; a d x d matrix is never built when N*T < d. The products (Gram or covariance, and the projection
+ * X_c^T X_c, from the stack stored transposed (X^T, d x N*T); a d x d matrix is never built when N*T < d. The products (Gram or covariance, and the projection
  * X_c W_k) run on onnxruntime's Gemm (gemm.ts). Component signs: the entry of largest absolute value in
  * each score column (ties: lowest row) is made positive. Explained variance ratio = the k eigenvalues / the sum of
  * all eigenvalues (the trace, i.e. the total variance of the centred stack).
@@ -22,17 +22,35 @@ export interface ModelPca {
 
 export async function pcaModel(mats: EmbeddingMatrix[], n: number, d: number, k: number): Promise<ModelPca> {
   const rows = n * mats.length;
+  // One copy of the stack per path: X (rows x d) for the Gram path, X^T (d x rows) for the covariance path, which
+  // then also gives the scores (X_c W = (X_c^T)^T W); at N = 10,000 and d = 4096 each is 2 GB.
+  const gramPath = rows < d;
   const x = acquire(rows * d);
   try {
-    mats.forEach((m, t) => x.set(m, t * n * d));
-    return await centredPca(x, rows, d, k);
+    if (gramPath) mats.forEach((m, t) => x.set(m, t * n * d));
+    else transposeStack(mats, n, d, x);
+    return gramPath ? await gramPca(x, rows, d, k) : await covariancePca(x, rows, d, k);
   } finally {
     release(x);
   }
 }
 
-/** PCA of the stack x (rows x d), centred in place. */
-async function centredPca(x: Float64Array, rows: number, d: number, k: number): Promise<ModelPca> {
+/** X^T (d x rows) of the stack of `mats` (n x d each), into `xt`; in tiles, so that both sides stay in cache. */
+function transposeStack(mats: EmbeddingMatrix[], n: number, d: number, xt: Float64Array): void {
+  const rows = n * mats.length;
+  const tile = 32;
+  mats.forEach((m, t) => {
+    for (let i0 = 0; i0 < n; i0 += tile)
+      for (let j0 = 0; j0 < d; j0 += tile)
+        for (let i = i0; i < Math.min(n, i0 + tile); i++) {
+          const r = t * n + i;
+          for (let j = j0; j < Math.min(d, j0 + tile); j++) xt[j * rows + r] = m[i * d + j];
+        }
+  });
+}
+
+/** PCA of the stack x (rows x d, rows < d), centred in place, on the Gram matrix X_c X_c^T. */
+async function gramPca(x: Float64Array, rows: number, d: number, k: number): Promise<ModelPca> {
   const mean = new Float64Array(d);
   for (let r = 0; r < rows; r++) {
     const o = r * d;
@@ -43,36 +61,39 @@ async function centredPca(x: Float64Array, rows: number, d: number, k: number): 
     const o = r * d;
     for (let j = 0; j < d; j++) x[o + j] -= mean[j];
   }
-  let scores: Float64Array;
-  let values: Float64Array;
+  const g = await gramOf(x, rows, d, acquire(rows * rows));
   let trace = 0;
-  if (rows < d) {
-    const g = await gramOf(x, rows, d, acquire(rows * rows));
-    for (let r = 0; r < rows; r++) trace += g[r * rows + r];
-    const eig = await symmetricEigenTopGemm(g, rows, k);
-    release(g);
-    values = eig.values;
-    scores = eig.vectors;
-    for (let c = 0; c < k; c++) {
-      const root = Math.sqrt(Math.max(values[c], 0));
-      for (let r = 0; r < rows; r++) scores[r * k + c] *= root;
-    }
-  } else {
-    // X^T X as the Gram of X^T's rows (gramOf computes only the lower triangle).
-    const xt = acquire(d * rows);
-    const tile = 32;
-    for (let r0 = 0; r0 < rows; r0 += tile)
-      for (let j0 = 0; j0 < d; j0 += tile)
-        for (let r = r0; r < Math.min(rows, r0 + tile); r++)
-          for (let j = j0; j < Math.min(d, j0 + tile); j++) xt[j * rows + r] = x[r * d + j];
-    const cov = await gramOf(xt, d, rows, acquire(d * d));
-    release(xt);
-    for (let j = 0; j < d; j++) trace += cov[j * d + j];
-    const eig = await symmetricEigenTopGemm(cov, d, k);
-    release(cov);
-    values = eig.values;
-    scores = await gemm(x, eig.vectors, rows, d, k);
+  for (let r = 0; r < rows; r++) trace += g[r * rows + r];
+  const eig = await symmetricEigenTopGemm(g, rows, k);
+  release(g);
+  const scores = eig.vectors;
+  for (let c = 0; c < k; c++) {
+    const root = Math.sqrt(Math.max(eig.values[c], 0));
+    for (let r = 0; r < rows; r++) scores[r * k + c] *= root;
   }
+  return finish(scores, eig.values, trace, rows, k);
+}
+
+/** PCA of the stack given as xt = X^T (d x rows), centred in place, on X_c^T X_c (the Gram of X^T's rows). */
+async function covariancePca(xt: Float64Array, rows: number, d: number, k: number): Promise<ModelPca> {
+  for (let j = 0; j < d; j++) {
+    const o = j * rows;
+    let mean = 0;
+    for (let r = 0; r < rows; r++) mean += xt[o + r];
+    mean /= rows;
+    for (let r = 0; r < rows; r++) xt[o + r] -= mean;
+  }
+  const cov = await gramOf(xt, d, rows, acquire(d * d));
+  let trace = 0;
+  for (let j = 0; j < d; j++) trace += cov[j * d + j];
+  const eig = await symmetricEigenTopGemm(cov, d, k);
+  release(cov);
+  const scores = await gemm(xt, eig.vectors, rows, d, k, { transA: true });
+  return finish(scores, eig.values, trace, rows, k);
+}
+
+/** Sign convention and explained variance ratio = the k eigenvalues / the trace (the total variance). */
+function finish(scores: Float64Array, values: Float64Array, trace: number, rows: number, k: number): ModelPca {
   fixSigns(scores, rows, k);
   const explainedVarianceRatio = new Float64Array(k);
   for (let c = 0; c < k; c++) explainedVarianceRatio[c] = trace > 0 ? Math.max(values[c], 0) / trace : 0;
