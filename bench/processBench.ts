@@ -1,0 +1,128 @@
+/**
+ * Whole-process analysis, as a user runs it (issue 14): `node bin/instruction-lens.js analyze BUNDLE --out DIR`
+ * against `python3 bench/numpy_reference.py BUNDLE --write DIR` (load, analyse once, write results.json and the
+ * CSVs), each timed from outside as one process: start-up, imports, reading, analysis and writing included (ours
+ * also writes report.html, which numpy's side does not). Runs are paired and alternate (ours, numpy with
+ * OPENBLAS_NUM_THREADS=1, numpy with 2); numpy's figure per pair is the faster of its two settings; the ratio is per
+ * pair. D of both results is compared (max relative error). The same synthetic bundles as the in-process benchmark.
+ * Run: node out/bench/processBench.js [--scenarios interactive,paper,models50,n2000,n10000] [--reps N]
+ */
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import { writeBundle } from '../src/engine/io/bundle';
+import { packageRoot } from '../src/engine/io/paths';
+import { NUMPY_SCRIPT, numpyEnv } from './machine';
+import { fmt, pairedRatio, ratio, seconds, summarize, type Summary } from './stats';
+import { embeddingBytes, PAPER_DIMS, syntheticBundle } from './synthetic';
+
+const run = promisify(execFile);
+
+interface Scenario {
+  name: string;
+  label: string;
+  models: number;
+  n: number;
+  dims: readonly number[];
+  target: number;
+}
+
+const SIX_DIMS = [384, 768, 1024, 2048, 3072, 4096];
+
+export const PROCESS_SCENARIOS: Scenario[] = [
+  { name: 'interactive', label: 'interactive: 3 models x 6 tasks x 200 queries, d 384..768', models: 3, n: 200, dims: [384, 512, 768], target: 1.0 },
+  { name: 'paper', label: 'paper: 18 x 6 x 200, d 384..4096', models: 18, n: 200, dims: PAPER_DIMS, target: 0.8 },
+  { name: 'models50', label: '50 models x 6 x 200', models: 50, n: 200, dims: PAPER_DIMS, target: 0.7 },
+  { name: 'n2000', label: 'N = 2,000 (6 models, d 384..4096)', models: 6, n: 2000, dims: SIX_DIMS, target: 0.7 },
+  { name: 'n10000', label: 'N = 10,000 (6 models, d 384..4096)', models: 6, n: 10000, dims: SIX_DIMS, target: 0.7 },
+];
+
+export interface ProcessOutcome {
+  scenario: Scenario;
+  float32MiB: number;
+  ours: Summary;
+  numpy: Summary;
+  ratio: Summary;
+  /** Max relative difference of D between the two results.json files. */
+  dError: number;
+}
+
+async function timedProcess(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const start = performance.now();
+  await run(command, args, { env, maxBuffer: 64 * 2 ** 20 });
+  return (performance.now() - start) / 1000;
+}
+
+async function readD(dir: string): Promise<number[][]> {
+  return JSON.parse(await fs.readFile(path.join(dir, 'results.json'), 'utf8')).procrustesDistance;
+}
+
+export async function benchProcess(scenario: Scenario, reps: number, log: (line: string) => void): Promise<ProcessOutcome> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'il-bench-process-'));
+  try {
+    const bundleDir = path.join(dir, 'bundle');
+    const bundle = syntheticBundle({ models: scenario.models, n: scenario.n, dims: scenario.dims, seed: 7 });
+    const bytes = embeddingBytes(bundle);
+    await writeBundle(bundleDir, bundle);
+    const cli = path.join(packageRoot(), 'bin', 'instruction-lens.js');
+    const ours: number[] = [];
+    const numpy: number[] = [];
+    for (let r = 0; r < reps; r++) {
+      const a = await timedProcess(process.execPath, [cli, 'analyze', bundleDir, '--out', path.join(dir, 'ours'), '--force'], process.env);
+      const oneThread = await timedProcess('python3', [NUMPY_SCRIPT, bundleDir, '--write', path.join(dir, 'numpy')], numpyEnv({ OPENBLAS_NUM_THREADS: '1' }));
+      const twoThreads = await timedProcess('python3', [NUMPY_SCRIPT, bundleDir, '--write', path.join(dir, 'numpy')], numpyEnv({ OPENBLAS_NUM_THREADS: '2' }));
+      ours.push(a);
+      numpy.push(Math.min(oneThread, twoThreads));
+      log(`  ${scenario.name} rep ${r + 1}: ours ${fmt(a)} s, numpy ${fmt(oneThread)} s (1 thread) / ${fmt(twoThreads)} s (2); load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+    }
+    const dOurs = await readD(path.join(dir, 'ours'));
+    const dNumpy = await readD(path.join(dir, 'numpy'));
+    let dError = 0;
+    dOurs.forEach((row, i) => row.forEach((v, j) => (dError = Math.max(dError, Math.abs(v - dNumpy[i][j]) / Math.max(Math.abs(dNumpy[i][j]), 1e-300)))));
+    return {
+      scenario,
+      float32MiB: bytes.float32 / 2 ** 20,
+      ours: summarize(ours),
+      numpy: summarize(numpy),
+      ratio: pairedRatio(ours, numpy),
+      dError,
+    };
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+export function processTable(outcomes: readonly ProcessOutcome[]): string {
+  const lines = [
+    '| case | bundle (float32) | ours (CLI process) | numpy (process) | ours / numpy | target | D max rel. err |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const o of outcomes) {
+    const verdict = o.ratio.median <= o.scenario.target ? `met (≤ ${o.scenario.target}×)` : `MISSED by ${fmt(o.ratio.median / o.scenario.target)}× (target ≤ ${o.scenario.target}×)`;
+    lines.push(
+      `| ${o.scenario.label} | ${o.float32MiB.toFixed(0)} MiB | ${seconds(o.ours)} | ${seconds(o.numpy)} | ${ratio(o.ratio)} | ${verdict} | ${o.dError.toExponential(1)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const at = (name: string): string | undefined => {
+    const i = process.argv.indexOf(name);
+    return i > 0 ? process.argv[i + 1] : undefined;
+  };
+  const names = (at('--scenarios') ?? 'interactive,paper').split(',');
+  const reps = Number(at('--reps') ?? '3');
+  const outcomes: ProcessOutcome[] = [];
+  for (const name of names) {
+    const scenario = PROCESS_SCENARIOS.find((s) => s.name === name);
+    if (!scenario) throw new Error(`unknown scenario ${name}`);
+    outcomes.push(await benchProcess(scenario, reps, (line) => console.error(line)));
+    console.log(processTable(outcomes));
+  }
+}
+
+if (require.main === module) void main();
