@@ -9,7 +9,7 @@ import { parentPort } from 'node:worker_threads';
 import { analyseModel, analyze, mapForReference } from './analyze';
 import { mulberry32 } from '../kernels/linalg';
 import { procrustesPair } from './procrustes';
-import { sharedCopyOf } from '../kernels/shared';
+import { sharedCopyOf, sharedFloat64 } from '../kernels/shared';
 import type { WorkerReply, WorkerRequest } from './runAnalysis';
 
 const port = parentPort;
@@ -31,8 +31,9 @@ async function handle(request: WorkerRequest): Promise<void> {
       });
     } else if (request.type === 'pair') {
       const started = performance.now();
-      const pair = await procrustesPair(request.source, request.target, request.n, request.k);
-      const rotation = sharedCopyOf(pair.q);
+      // Q straight into the shared array posted back (no copy).
+      const rotation = sharedFloat64(request.k * request.k);
+      const pair = await procrustesPair(request.source, request.target, request.n, request.k, rotation);
       reply({ id: request.id, type: 'pair', rotation, sigmaSum: pair.sigmaSum, seconds: (performance.now() - started) / 1000 });
     } else if (request.type === 'warm') {
       await warmUp();
