@@ -48,12 +48,19 @@ export interface ProcessOutcome {
   ratio: Summary;
   /** Max relative difference of D between the two results.json files. */
   dError: number;
+  /** The CLI's stage seconds (workers) of its last run, with the neighbour overlap's share. */
+  stages: string;
 }
 
-async function timedProcess(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+async function timedProcess(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ seconds: number; stderr: string }> {
   const start = performance.now();
-  await run(command, args, { env, maxBuffer: 64 * 2 ** 20 });
-  return (performance.now() - start) / 1000;
+  const { stderr } = await run(command, args, { env, maxBuffer: 64 * 2 ** 20 });
+  return { seconds: (performance.now() - start) / 1000, stderr };
+}
+
+/** The CLI's stage line: `analysis stages (worker seconds): PCA 1.2 s, ... (neighbour overlap 0.5 s, 20% ...)`. */
+function stageLine(stderr: string): string {
+  return /^analysis stages \(worker seconds\): (.*)$/m.exec(stderr)?.[1] ?? '';
 }
 
 async function readD(dir: string): Promise<number[][]> {
@@ -70,10 +77,14 @@ export async function benchProcess(scenario: Scenario, reps: number, log: (line:
     const cli = path.join(packageRoot(), 'bin', 'instruction-lens.js');
     const ours: number[] = [];
     const numpy: number[] = [];
+    let stages = '';
     for (let r = 0; r < reps; r++) {
-      const a = await timedProcess(process.execPath, [cli, 'analyze', bundleDir, '--out', path.join(dir, 'ours'), '--force'], process.env);
-      const oneThread = await timedProcess('python3', [NUMPY_SCRIPT, bundleDir, '--write', path.join(dir, 'numpy')], numpyEnv({ OPENBLAS_NUM_THREADS: '1' }));
-      const twoThreads = await timedProcess('python3', [NUMPY_SCRIPT, bundleDir, '--write', path.join(dir, 'numpy')], numpyEnv({ OPENBLAS_NUM_THREADS: '2' }));
+      const cliRun = await timedProcess(process.execPath, [cli, 'analyze', bundleDir, '--out', path.join(dir, 'ours'), '--force'], process.env);
+      const a = cliRun.seconds;
+      stages = stageLine(cliRun.stderr);
+      const numpyArgs = [NUMPY_SCRIPT, bundleDir, '--write', path.join(dir, 'numpy')];
+      const oneThread = (await timedProcess('python3', numpyArgs, numpyEnv({ OPENBLAS_NUM_THREADS: '1' }))).seconds;
+      const twoThreads = (await timedProcess('python3', numpyArgs, numpyEnv({ OPENBLAS_NUM_THREADS: '2' }))).seconds;
       ours.push(a);
       numpy.push(Math.min(oneThread, twoThreads));
       log(`  ${scenario.name} rep ${r + 1}: ours ${fmt(a)} s, numpy ${fmt(oneThread)} s (1 thread) / ${fmt(twoThreads)} s (2); load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
@@ -89,6 +100,7 @@ export async function benchProcess(scenario: Scenario, reps: number, log: (line:
       numpy: summarize(numpy),
       ratio: pairedRatio(ours, numpy),
       dError,
+      stages,
     };
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
@@ -106,6 +118,8 @@ export function processTable(outcomes: readonly ProcessOutcome[]): string {
       `| ${o.scenario.label} | ${o.float32MiB.toFixed(0)} MiB | ${seconds(o.ours)} | ${seconds(o.numpy)} | ${ratio(o.ratio)} | ${verdict} | ${o.dError.toExponential(1)} |`,
     );
   }
+  lines.push('', 'Our stages (seconds of worker time, last CLI run of each case; the neighbour overlap is part of displacement):', '');
+  for (const o of outcomes) lines.push(`- ${o.scenario.label}: ${o.stages}`);
   return lines.join('\n');
 }
 
