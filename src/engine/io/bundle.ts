@@ -180,12 +180,14 @@ async function readFolderBundle(dir: string): Promise<EmbeddingBundle> {
   const dims: number[] = [];
   let n = -1;
   let nFile = '';
+  const files = modelFolders.flatMap((folder, m) => tasks.map((task) => path.join(dir, folder, taskSets[m].get(task) as string)));
+  const reads = aheadReader(files, READ_AHEAD);
   for (let m = 0; m < models.length; m++) {
     const row: EmbeddingMatrix[] = [];
     let dimFile = '';
-    for (const task of tasks) {
-      const file = path.join(dir, modelFolders[m], taskSets[m].get(task) as string);
-      const matrix = parseNpy(await readFile(file), file);
+    for (let t = 0; t < tasks.length; t++) {
+      const file = files[m * tasks.length + t];
+      const matrix = parseNpy(await reads(m * tasks.length + t), file);
       if (n < 0) {
         n = matrix.rows;
         nFile = file;
@@ -593,6 +595,29 @@ async function filterEntries(dir: string, entries: Dirent[], kind: 'file' | 'dir
     if (kind === 'directory' ? isDir : isFile) names.push(entry.name);
   }
   return names;
+}
+
+/** Files read while earlier ones are parsed: at most this many file contents held at once besides the one parsed. */
+const READ_AHEAD = 2;
+
+/**
+ * `get(i)` gives the contents of files[i]; calls must come in index order. Reading of the next `ahead` files starts
+ * as soon as one is asked for, so disk reads overlap the parsing; errors surface in file order (each read's failure
+ * is reported by the call that asks for that file).
+ */
+function aheadReader(files: readonly string[], ahead: number): (i: number) => Promise<Buffer> {
+  const pending = new Map<number, Promise<Buffer>>();
+  let next = 0;
+  return (i) => {
+    while (next < files.length && next <= i + ahead) {
+      const read = readFile(files[next]);
+      read.catch(() => undefined); // handled when its file is asked for
+      pending.set(next++, read);
+    }
+    const read = pending.get(i)!;
+    pending.delete(i);
+    return read;
+  };
 }
 
 async function readFile(file: string): Promise<Buffer> {
