@@ -39,7 +39,7 @@ function naiveNeighbours(u: Float64Array, n: number, d: number, i: number, m: nu
 
 describe('blocked neighbour search', () => {
   it('equals a plain sort of all similarities when the rows come in several blocks (n = 1500)', async () => {
-    const n = 1500; // 2^19 / 1500 = 349 rows per block: 5 blocks, the last one partial
+    const n = 1500; // 2^19 / 1500 = 349 rows per block: 5 blocks, the last one partial; values offered to both rows
     const d = 6;
     const u = unitMatrix(n, d, 3);
     const got = await nearestNeighbours(u, n, d);

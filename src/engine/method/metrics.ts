@@ -175,39 +175,43 @@ function unitRows(m: EmbeddingMatrix, n: number, d: number, model: string, task:
 const NEIGHBOUR_BLOCK_ELEMENTS = 1 << 19;
 
 /**
- * n x m row-major neighbour indices (m = min(10, n-1)), most similar first (ties: lower index), from unit rows. The
- * similarities come a block of rows at a time (one Gemm product of the block with every row, memory bounded by the
- * block); each row keeps its m best in an insertion-sorted list while scanning j upwards: a later j enters only when
- * strictly more similar, which is the stable order.
+ * n x m row-major neighbour indices (m = min(10, n-1)), most similar first (ties: lower index), from unit rows.
+ *
+ * The similarities come a block of rows at a time: block [r0, r1) is one Gemm product of its rows with rows 0..r1-1
+ * (the lower triangle of U U^T, about half the work of the full product, memory bounded by the block). Each value
+ * <u_i, u_j> (j < i) is offered to both rows, i and j; every row keeps its m best in an insertion-sorted list, and
+ * the offers reach each row in increasing column order (its own block's columns first, then each later block's rows
+ * in order), where a later j enters only when strictly more similar: the stable order.
  */
 export async function nearestNeighbours(unit: Float64Array, n: number, d: number): Promise<Int32Array> {
   const m = Math.min(NEIGHBOURS, n - 1);
   const blockRows = Math.max(1, Math.min(n, Math.floor(NEIGHBOUR_BLOCK_ELEMENTS / n)));
   const block = acquire(blockRows * n);
   const out = new Int32Array(n * m);
-  const best = new Float64Array(m);
+  const best = new Float64Array(n * m);
+  const size = new Int32Array(n);
+  const offer = (row: number, j: number, s: number): void => {
+    const o = row * m;
+    if (size[row] === m && !(s > best[o + m - 1])) return;
+    let at = size[row] < m ? size[row]++ : m - 1;
+    while (at > 0 && s > best[o + at - 1]) {
+      best[o + at] = best[o + at - 1];
+      out[o + at] = out[o + at - 1];
+      at--;
+    }
+    best[o + at] = s;
+    out[o + at] = j;
+  };
   for (let r0 = 0; r0 < n; r0 += blockRows) {
-    const rows = Math.min(blockRows, n - r0);
-    const sim = block.subarray(0, rows * n);
-    await gemm(unit.subarray(r0 * d, (r0 + rows) * d), unit, rows, d, n, { transB: true, out: sim });
-    for (let b = 0; b < rows; b++) {
-      const i = r0 + b;
-      const row = b * n;
-      const o = i * m;
-      let size = 0;
-      for (let j = 0; j < n; j++) {
-        if (j === i) continue;
-        const s = sim[row + j];
-        if (size === m && !(s > best[m - 1])) continue;
-        let at = size < m ? size++ : m - 1;
-        while (at > 0 && s > best[at - 1]) {
-          best[at] = best[at - 1];
-          out[o + at] = out[o + at - 1];
-          at--;
-        }
-        best[at] = s;
-        out[o + at] = j;
-      }
+    const r1 = Math.min(n, r0 + blockRows);
+    const sim = block.subarray(0, (r1 - r0) * r1);
+    await gemm(unit.subarray(r0 * d, r1 * d), unit.subarray(0, r1 * d), r1 - r0, d, r1, { transB: true, out: sim });
+    for (let i = r0; i < r1; i++) {
+      const row = (i - r0) * r1;
+      // Row i: columns 0..r1-1 in order; within the block the lower-triangle value <u_max, u_min> for both rows.
+      for (let j = 0; j < r1; j++) if (j !== i) offer(i, j, j < i ? sim[row + j] : sim[(j - r0) * r1 + i]);
+      // Rows of earlier blocks: column i, after every column of their own block and of the blocks in between.
+      for (let j = 0; j < r0; j++) offer(j, i, sim[row + j]);
     }
   }
   release(block);
