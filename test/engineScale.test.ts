@@ -11,6 +11,11 @@ import { runAnalysis } from '../src/engine/method/runAnalysis';
 import { displacementCsv, resultsJson } from '../src/engine/io/outputs';
 import { loadFixture } from './engineFixtures';
 import { PCA } from 'ml-pca';
+import { createHash } from 'node:crypto';
+import * as path from 'node:path';
+import { readBundle } from '../src/engine/io/bundle';
+import { packageRoot } from '../src/engine/io/paths';
+import { createBundleEmbedder } from '../src/models/bundleEmbedder';
 import { pcaModel } from '../src/engine/method/pca';
 
 /** Unit rows of a seeded n x d matrix. */
@@ -143,4 +148,17 @@ describe('PCA against ml-pca', () => {
       }
     });
   }
+});
+
+describe('float32 bundles kept float32', () => {
+  it('a bundle embedder keeps its identity: the sha256 of the values as float64, as when bundles were widened', async () => {
+    const dir = path.join(packageRoot(), 'test', 'fixtures', 'bundles', 'good-ordered');
+    const bundle = await readBundle(dir);
+    const m = bundle.embeddings.findIndex((per) => per[0] instanceof Float32Array);
+    assert.ok(m >= 0, 'the fixture has a float32 model');
+    const digest = createHash('sha256');
+    for (const matrix of bundle.embeddings[m]) digest.update(new Uint8Array(Float64Array.from(matrix).buffer));
+    const embedder = await createBundleEmbedder(dir, bundle.models[m]);
+    assert.equal(await embedder.identity(), `bundle|${bundle.models[m]}|sha256:${digest.digest('hex')}`);
+  });
 });
