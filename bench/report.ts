@@ -202,6 +202,9 @@ export function renderMarkdown(r: Results): string {
     push(`| peak / float32 embeddings | ${fmt(mm.peakAboveBaseline.median / mm.float32Bytes)}× |`, '');
     if (mm.ratio.median > TARGETS.memory) pushWhy(push, 'memory');
   }
+  // Issue 14's figures come from their own scripts (processBench, mlMatrixBench), run apart: kept in bench/SCALE.md.
+  const scale = path.join(packageRoot(), 'bench', 'SCALE.md');
+  if (fs.existsSync(scale)) push(fs.readFileSync(scale, 'utf8').trim(), '');
   return lines.join('\n') + '\n';
 }
 
