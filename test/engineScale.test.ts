@@ -3,6 +3,7 @@
  * ml-pca (an independent implementation: SVD of the centred data in plain JavaScript).
  */
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { describe, it } from 'node:test';
 import { analyze } from '../src/engine/method/analyze';
 import { mulberry32 } from '../src/engine/kernels/linalg';
@@ -52,6 +53,32 @@ describe('blocked neighbour search', () => {
       const want = naiveNeighbours(u, n, d, i, 10);
       assert.deepEqual(Array.from(got.subarray(i * 10, i * 10 + 10)), want, `row ${i}`);
     }
+  });
+
+  it('property: any block size gives the plain sort, ties included (rows drawn from few distinct ones)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 3, max: 40 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 60 }),
+        fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+        fc.boolean(),
+        async (n, d, blockRows, seed, withCopies) => {
+          const distinct = unitMatrix(n, d, seed);
+          // With copies, many rows repeat one of 3 others: exact ties between columns.
+          const u = withCopies ? new Float64Array(n * d) : distinct;
+          if (withCopies) for (let i = 0; i < n; i++) u.set(distinct.subarray((i % 3) * d, (i % 3 + 1) * d), i * d);
+          const m = Math.min(10, n - 1);
+          const got = await nearestNeighbours(u, n, d, blockRows * n);
+          const want = await nearestNeighbours(u, n, d, n * n); // one block: the N x N product
+          assert.deepEqual(got, want);
+          if (!withCopies)
+            for (let i = 0; i < n; i++)
+              assert.deepEqual(Array.from(got.subarray(i * m, (i + 1) * m)), naiveNeighbours(u, n, d, i, m), `row ${i}`);
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 
   it('ties go to the lower index, also across blocks (duplicated rows)', async () => {

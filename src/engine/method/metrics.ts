@@ -183,9 +183,14 @@ const NEIGHBOUR_BLOCK_ELEMENTS = 1 << 19;
  * the offers reach each row in increasing column order (its own block's columns first, then each later block's rows
  * in order), where a later j enters only when strictly more similar: the stable order.
  */
-export async function nearestNeighbours(unit: Float64Array, n: number, d: number): Promise<Int32Array> {
+export async function nearestNeighbours(
+  unit: Float64Array,
+  n: number,
+  d: number,
+  blockElements = NEIGHBOUR_BLOCK_ELEMENTS,
+): Promise<Int32Array> {
   const m = Math.min(NEIGHBOURS, n - 1);
-  const blockRows = Math.max(1, Math.min(n, Math.floor(NEIGHBOUR_BLOCK_ELEMENTS / n)));
+  const blockRows = Math.max(1, Math.min(n, Math.floor(blockElements / n)));
   const block = acquire(blockRows * n);
   const out = new Int32Array(n * m);
   const best = new Float64Array(n * m);
