@@ -3,9 +3,10 @@
  * against `python3 bench/numpy_reference.py BUNDLE --write DIR` (load, analyse once, write results.json and the
  * CSVs), each timed from outside as one process: start-up, imports, reading, analysis and writing included (ours
  * also writes report.html, which numpy's side does not). Runs are paired and alternate (ours, numpy with
- * OPENBLAS_NUM_THREADS=1, numpy with 2); numpy's figure per pair is the faster of its two settings; the ratio is per
+ * OPENBLAS_NUM_THREADS=1, numpy with 2, or the settings given); numpy's figure per pair is the fastest; the ratio is per
  * pair. D of both results is compared (max relative error). The same synthetic bundles as the in-process benchmark.
  * Run: node out/bench/processBench.js [--scenarios interactive,paper,models50,n2000,n10000] [--reps N]
+ *      [--numpy-threads 1,2] (the OPENBLAS_NUM_THREADS settings tried per pair; default both)
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs/promises';
@@ -67,7 +68,12 @@ async function readD(dir: string): Promise<number[][]> {
   return JSON.parse(await fs.readFile(path.join(dir, 'results.json'), 'utf8')).procrustesDistance;
 }
 
-export async function benchProcess(scenario: Scenario, reps: number, log: (line: string) => void): Promise<ProcessOutcome> {
+export async function benchProcess(
+  scenario: Scenario,
+  reps: number,
+  log: (line: string) => void,
+  numpyThreads: readonly number[] = [1, 2],
+): Promise<ProcessOutcome> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'il-bench-process-'));
   try {
     const bundleDir = path.join(dir, 'bundle');
@@ -83,11 +89,16 @@ export async function benchProcess(scenario: Scenario, reps: number, log: (line:
       const a = cliRun.seconds;
       stages = stageLine(cliRun.stderr);
       const numpyArgs = [NUMPY_SCRIPT, bundleDir, '--write', path.join(dir, 'numpy')];
-      const oneThread = (await timedProcess('python3', numpyArgs, numpyEnv({ OPENBLAS_NUM_THREADS: '1' }))).seconds;
-      const twoThreads = (await timedProcess('python3', numpyArgs, numpyEnv({ OPENBLAS_NUM_THREADS: '2' }))).seconds;
+      const byThreads: string[] = [];
+      let best = Infinity;
+      for (const threads of numpyThreads) {
+        const t = (await timedProcess('python3', numpyArgs, numpyEnv({ OPENBLAS_NUM_THREADS: String(threads) }))).seconds;
+        best = Math.min(best, t);
+        byThreads.push(`${fmt(t)} s (${threads} thread${threads > 1 ? 's' : ''})`);
+      }
       ours.push(a);
-      numpy.push(Math.min(oneThread, twoThreads));
-      log(`  ${scenario.name} rep ${r + 1}: ours ${fmt(a)} s, numpy ${fmt(oneThread)} s (1 thread) / ${fmt(twoThreads)} s (2); load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+      numpy.push(best);
+      log(`  ${scenario.name} rep ${r + 1}: ours ${fmt(a)} s, numpy ${byThreads.join(' / ')}; load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
     }
     const dOurs = await readD(path.join(dir, 'ours'));
     const dNumpy = await readD(path.join(dir, 'numpy'));
@@ -130,11 +141,12 @@ async function main(): Promise<void> {
   };
   const names = (at('--scenarios') ?? 'interactive,paper').split(',');
   const reps = Number(at('--reps') ?? '3');
+  const numpyThreads = (at('--numpy-threads') ?? '1,2').split(',').map(Number);
   const outcomes: ProcessOutcome[] = [];
   for (const name of names) {
     const scenario = PROCESS_SCENARIOS.find((s) => s.name === name);
     if (!scenario) throw new Error(`unknown scenario ${name}`);
-    outcomes.push(await benchProcess(scenario, reps, (line) => console.error(line)));
+    outcomes.push(await benchProcess(scenario, reps, (line) => console.error(line), numpyThreads));
     console.log(processTable(outcomes));
   }
 }
