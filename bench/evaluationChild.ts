@@ -19,7 +19,11 @@ function statusKiB(field: string): number {
 
 async function main(): Promise<void> {
   const dir = process.argv[2];
-  const load = (name: string) => parseNpy(fs.readFileSync(path.join(dir, name)), name);
+  // Widened on loading, as the engine holds the documents (and normalises the queries) in float64.
+  const load = (name: string) => {
+    const matrix = parseNpy(fs.readFileSync(path.join(dir, name)), name);
+    return { ...matrix, data: Float64Array.from(matrix.data) };
+  };
   const corpus = load('corpus.npy');
   const rows = load('qrels.npy');
   const tasks = fs.readdirSync(dir).filter((f) => f.startsWith('queries_')).sort().map(load);

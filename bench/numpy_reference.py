@@ -13,7 +13,9 @@ and runs, several times, the same math as src/engine/analyze.ts, stage by stage:
                task order by trajectory length per model
 "core" = pca + procrustes + map (the paper's method); "full" = all five (everything runAnalysis does).
 Loading the files is not timed. Prints one JSON object (seconds per repetition and per stage, BLAS details, D,
-reference). Usage: python3 numpy_reference.py BUNDLE [--k 200] [--reps 3] [--budget SECONDS]
+reference). Usage: python3 numpy_reference.py BUNDLE [--k 200] [--reps 3] [--budget SECONDS] [--write FOLDER]
+--write: the whole-process mode the CLI benchmark times from outside: load, analyse once, write results.json,
+displacement.csv and procrustes.csv (the numbers `instruction-lens analyze` writes; no HTML report) into FOLDER.
 --budget stops repeating once that many seconds were spent (at least one repetition always runs).
 """
 import argparse
@@ -171,6 +173,7 @@ def analyse(emb, k):
     t_count = len(emb[0])
     n = emb[0][0].shape[0]
     seconds = {}
+    out = {}
 
     start = time.perf_counter()
     pcas = [pca(mats, k) for mats in emb]
@@ -189,18 +192,63 @@ def analyse(emb, k):
     seconds["procrustes"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    main_xy, _, _ = make_map(scores, rot, ref, t_count)
+    main_xy, main_cos, main_stress = make_map(scores, rot, ref, t_count)
     seconds["map"] = time.perf_counter() - start
 
     start = time.perf_counter()
+    robustness = []
     for r in range(m_count):
         if r == ref:
             continue
         xy, _, _ = make_map(scores, rot, r, t_count)
-        scipy.spatial.procrustes(main_xy, xy)
-        [np.array_equal(trajectory_order(main_xy, m, t_count), trajectory_order(xy, m, t_count)) for m in range(m_count)]
+        disparity = scipy.spatial.procrustes(main_xy, xy)[2]
+        kept = [bool(np.array_equal(trajectory_order(main_xy, m, t_count), trajectory_order(xy, m, t_count)))
+                for m in range(m_count)]
+        robustness.append((r, disparity, kept))
     seconds["robustness"] = time.perf_counter() - start
-    return seconds, d, ref, disp
+    out.update(d=d, ref=ref, disp=disp, evr=[p[1] for p in pcas], xy=main_xy, cos=main_cos, stress=main_stress,
+               robustness=robustness)
+    return seconds, out
+
+
+def write_outputs(folder, models, tasks, n, k, out):
+    """results.json, displacement.csv and procrustes.csv with the numbers our CLI writes (no HTML report)."""
+    os.makedirs(folder, exist_ok=True)
+    t_count = len(tasks)
+    xy = out["xy"]
+    displacement, movers = [], []
+    for m, model in enumerate(models):
+        for t in range(1, t_count):
+            mean, median, p90, shift, overlap, top = out["disp"][m][t - 1]
+            length = float(np.linalg.norm(xy[m * t_count + t] - xy[m * t_count]))
+            displacement.append({"model": model, "task": tasks[t], "meanCosineDistance": float(mean),
+                                 "medianCosineDistance": float(median), "p90CosineDistance": float(p90),
+                                 "trajectoryLength": length, "shiftFraction": float(shift),
+                                 "neighbourOverlap": float(overlap)})
+            movers += [{"model": model, "task": tasks[t], "index": int(i)} for i in top]
+    result = {
+        "models": models, "tasks": tasks, "n": n, "k": k, "reference": models[out["ref"]],
+        "mdsStress": float(out["stress"]), "procrustesDistance": out["d"].tolist(), "cosineDistance": out["cos"].tolist(),
+        "points": [{"model": models[a // t_count], "task": tasks[a % t_count], "x": float(xy[a, 0]), "y": float(xy[a, 1])}
+                   for a in range(len(models) * t_count)],
+        "displacement": displacement,
+        "explainedVarianceRatio": {model: out["evr"][m].tolist() for m, model in enumerate(models)},
+        "robustness": [{"reference": models[r], "disparity": float(dis),
+                        "taskOrderPreserved": {models[m]: kept[m] for m in range(len(models))}}
+                       for r, dis, kept in out["robustness"]],
+        "topMovers": movers,
+    }
+    with open(os.path.join(folder, "results.json"), "w", encoding="utf-8") as f:
+        json.dump(result, f, indent=2)
+    columns = list(displacement[0].keys()) if displacement else []
+    with open(os.path.join(folder, "displacement.csv"), "w", encoding="utf-8", newline="") as f:
+        f.write(",".join(columns) + "\r\n")
+        for row in displacement:
+            f.write(",".join(str(row[c]) for c in columns) + "\r\n")
+    with open(os.path.join(folder, "procrustes.csv"), "w", encoding="utf-8", newline="") as f:
+        f.write(",".join(["model"] + models) + "\r\n")
+        for i, model in enumerate(models):
+            f.write(",".join([model] + [repr(float(v)) for v in out["d"][i]]) + "\r\n")
 
 
 def blas_info():
@@ -236,15 +284,21 @@ def main():
     parser.add_argument("--k", type=int, default=200)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--budget", type=float, default=float("inf"))
+    parser.add_argument("--write", help="whole-process mode: load, analyse once, write the outputs into this folder")
     args = parser.parse_args()
     models, tasks, emb = load(args.bundle)
     n = emb[0][0].shape[0]
     k = min(args.k, n * len(tasks) - 1, min(e[0].shape[1] for e in emb))
+    if args.write:
+        _, out = analyse(emb, k)
+        write_outputs(args.write, models, tasks, n, k, out)
+        return
     runs = []
     spent = 0.0
     d, ref = None, 0
     for _ in range(args.reps):
-        seconds, d, ref, _ = analyse(emb, k)
+        seconds, out = analyse(emb, k)
+        d, ref = out["d"], out["ref"]
         runs.append(seconds)
         spent += sum(seconds.values())
         if spent >= args.budget:

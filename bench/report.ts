@@ -10,7 +10,7 @@ import { PAPER_EVALUATION_TARGET, type PaperEvaluationOutcome } from './evaluati
 import type { HostOutcome } from './hostBench';
 import type { IncrementalOutcome } from './incrementalBench';
 import { NUMPY_ENV_DROPPED, type MachineInfo } from './machine';
-import type { MemoryOutcome } from './memoryBench';
+import { memoryLimitBytes, type MemoryOutcome } from './memoryBench';
 import { fmt, mib, ratio, seconds, verdict } from './stats';
 
 export interface Results {
@@ -30,7 +30,7 @@ export interface Results {
   finished?: boolean;
 }
 
-export const TARGETS = { analysis: 1.5, embedding: 1.15, incremental: 0.25, hostP99Ms: 50, memory: 3 };
+export const TARGETS = { analysis: 1.5, embedding: 1.15, incremental: 0.25, hostP99Ms: 50, memory: 1 };
 
 /** Hand-written explanations (bench/WHY.md), one `## <section>` each, shown under a section whose target was missed. */
 function why(section: string): string | undefined {
@@ -83,7 +83,7 @@ export function renderMarkdown(r: Results): string {
   if (inc?.ratio) push(`| incremental: one instruction changed / cold run | ${ratio(inc.ratio)} | ≤ ${TARGETS.incremental}× | ${verdict(inc.ratio.median, TARGETS.incremental)} |`);
   else if (inc) push(`| incremental | — | ≤ ${TARGETS.incremental}× | skipped: ${inc.skipped} |`);
   if (r.host) push(`| host event-loop delay p99 during a run | ${fmt(r.host.p99Ms)} ms | < ${TARGETS.hostP99Ms} ms | ${verdict(r.host.p99Ms, TARGETS.hostP99Ms, ' ms')} |`);
-  if (r.memory) push(`| peak memory / embeddings (float64) | ${ratio(r.memory.ratio)} | < ${TARGETS.memory}× | ${verdict(r.memory.ratio.median, TARGETS.memory)} |`);
+  if (r.memory) push(`| peak memory / (2.5× float32 bundle + 200 MiB) | ${ratio(r.memory.ratio)} | ≤ ${TARGETS.memory}× | ${verdict(r.memory.ratio.median, TARGETS.memory)} |`);
   const ev = r.evaluation;
   if (ev?.ratio !== undefined) push(`| retrieval ${ev.tasks} × ${ev.queries} queries over ${ev.docs} documents: ours / numpy | ${fmt(ev.ratio)}× | ≤ ${EVALUATION_TARGET}× | ${verdict(ev.ratio, EVALUATION_TARGET)} |`);
   const pe = r.paperEvaluation;
@@ -205,9 +205,11 @@ export function renderMarkdown(r: Results): string {
     push('| measure | value |', '|---|---|');
     push(`| peak above baseline | ${mib(mm.peakAboveBaseline.median)} (${mib(mm.peakAboveBaseline.min)}–${mib(mm.peakAboveBaseline.max)}, ${mm.peakAboveBaseline.reps}×) |`);
     push(`| after reading the bundle, before analysis | ${mib(mm.loadedAboveBaseline.median)} |`);
-    push(`| peak / float64 embeddings | ${ratio(mm.ratio)} |`);
+    push(`| limit: 2.5× float32 + 200 MiB | ${mib(memoryLimitBytes(mm.float32Bytes))} |`);
+    push(`| peak / limit | ${ratio(mm.ratio)} |`);
+    push(`| peak / float64 embeddings | ${fmt(mm.peakAboveBaseline.median / mm.float64Bytes)}× |`);
     push(`| peak / float32 embeddings | ${fmt(mm.peakAboveBaseline.median / mm.float32Bytes)}× |`, '');
-    if (mm.ratio.median >= TARGETS.memory) pushWhy(push, 'memory');
+    if (mm.ratio.median > TARGETS.memory) pushWhy(push, 'memory');
   }
   if (ev) {
     push('## 6. Retrieval at scale', '');
@@ -227,6 +229,9 @@ export function renderMarkdown(r: Results): string {
     if (ev.ratio !== undefined && ev.ratio > EVALUATION_TARGET) pushWhy(push, 'evaluation');
   }
   if (pe) renderPaperEvaluation(push, pe);
+  // Issue 14's figures come from their own scripts (processBench, mlMatrixBench), run apart: kept in bench/SCALE.md.
+  const scale = path.join(packageRoot(), 'bench', 'SCALE.md');
+  if (fs.existsSync(scale)) push(fs.readFileSync(scale, 'utf8').trim(), '');
   return lines.join('\n') + '\n';
 }
 

@@ -116,7 +116,13 @@ describe('readBundle', () => {
     const folder = await readBundle(path.join(bundles, 'good'));
     const jsonl = await readBundle(path.join(bundles, 'good.jsonl'));
     delete folder.queries;
-    assert.deepStrictEqual(jsonl, folder);
+    // The folder keeps each file's stored precision (float32 files as Float32Array): the same values.
+    assert.deepStrictEqual(folder.embeddings.map((per) => per.map((e) => e.constructor.name)), [
+      ['Float32Array', 'Float32Array', 'Float32Array', 'Float32Array'],
+      ['Float64Array', 'Float64Array', 'Float64Array', 'Float64Array'],
+    ]);
+    const widened = { ...folder, embeddings: folder.embeddings.map((per) => per.map((e) => Float64Array.from(e))) };
+    assert.deepStrictEqual({ ...jsonl, embeddings: jsonl.embeddings.map((per) => per.map((e) => Float64Array.from(e))) }, widened);
   });
 
   test('models.txt sets the model order; a name it lists without a folder is an error naming the line', async () => {

@@ -336,3 +336,22 @@ describe('CSV writing (RFC 4180)', () => {
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('analyze --no-neighbours', () => {
+  test('prints the stage times with the neighbour share; --no-neighbours leaves the neighbour numbers null', async () => {
+    const dir = tempDir();
+    const on = await cli('analyze', goodBundle, '--out', path.join(dir, 'on'), '--k', '3');
+    assert.equal(on.status, 0, on.stderr);
+    assert.match(on.stderr, /analysis stages \(worker seconds\): PCA [\d.]+ s, displacement [\d.]+ s \(neighbour overlap [\d.]+ s, \d+% of the analysis\)/);
+    const off = await cli('analyze', goodBundle, '--out', path.join(dir, 'off'), '--k', '3', '--no-neighbours');
+    assert.equal(off.status, 0, off.stderr);
+    assert.match(off.stderr, /warning: neighbour overlap was not computed/);
+    const read = (name: string): AnalysisResult => JSON.parse(fs.readFileSync(path.join(dir, name, 'results.json'), 'utf8'));
+    const a = read('on');
+    const b = read('off');
+    assert.deepEqual(b.displacement, a.displacement.map((row) => ({ ...row, neighbourOverlap: null })));
+    assert.ok(b.topMovers.every((row) => row.relativeMovement === null && row.neighbourOverlap === null));
+    const csvRows = parseCsv(fs.readFileSync(path.join(dir, 'off', 'displacement.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    assert.ok(csvRows.every((row) => row.neighbourOverlap === ''));
+  });
+});

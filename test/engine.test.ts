@@ -52,7 +52,7 @@ describe('engine against numpy/scipy fixtures', () => {
         const e = ex.displacement[x];
         assert.equal(row.model, e.model);
         assert.equal(row.task, e.task);
-        for (const key of alignmentFree) close(row[key], e[key] as number, `${row.model}/${row.task} ${key}`);
+        for (const key of alignmentFree) close(row[key] ?? NaN, e[key] as number, `${row.model}/${row.task} ${key}`);
         if (fx.alignmentUnique) close(row.trajectoryLength, e.trajectoryLength as number, `${row.model}/${row.task} trajectory`);
       });
       assert.equal(result.topMovers.length, ex.topMovers.length);
@@ -60,8 +60,8 @@ describe('engine against numpy/scipy fixtures', () => {
         const e = ex.topMovers[x];
         assert.deepEqual([row.model, row.task, row.index], [e.model, e.task, e.index], `mover ${x}`);
         close(row.cosineDistance, e.cosineDistance as number, `mover ${x} cosine`);
-        close(row.relativeMovement, e.relativeMovement as number, `mover ${x} relativeMovement`);
-        close(row.neighbourOverlap, e.neighbourOverlap as number, `mover ${x} overlap`);
+        close(row.relativeMovement ?? NaN, e.relativeMovement as number, `mover ${x} relativeMovement`);
+        close(row.neighbourOverlap ?? NaN, e.neighbourOverlap as number, `mover ${x} overlap`);
         if (fx.bundle.queries) assert.equal(row.query, fx.bundle.queries[row.index]);
       });
       if (fx.alignmentUnique) {
@@ -124,7 +124,7 @@ describe('engine properties', () => {
     const d = bundle.dims[m];
     const rot = randomOrthogonal(d, 99);
     const embeddings = await Promise.all(
-      bundle.embeddings.map((per, x) => (x === m ? Promise.all(per.map((e) => gemm(e, rot, bundle.n, d, d))) : per)),
+      bundle.embeddings.map((per, x) => (x === m ? Promise.all(per.map((e) => gemm(Float64Array.from(e), rot, bundle.n, d, d))) : per)),
     );
     const rotated = { ...bundle, embeddings };
     const after = await analyze(rotated, options);

@@ -60,7 +60,7 @@ after(async () => {
   fs.rmSync(scratch, { recursive: true, force: true });
 });
 
-function row(matrix: Float64Array, dim: number, i: number): Float64Array {
+function row(matrix: Float64Array | Float32Array, dim: number, i: number): Float64Array | Float32Array {
   return matrix.subarray(i * dim, (i + 1) * dim);
 }
 

@@ -31,7 +31,7 @@ function setRow(bundle: EmbeddingBundle, m: number, t: number, row: number, valu
 
 function rowOf(bundle: EmbeddingBundle, m: number, t: number, row: number): Float64Array {
   const d = bundle.dims[m];
-  return bundle.embeddings[m][t].slice(row * d, (row + 1) * d);
+  return Float64Array.from(bundle.embeddings[m][t].subarray(row * d, (row + 1) * d));
 }
 
 /** The result's numbers without its caveats, for comparing a partial analysis with one of the models left. */

@@ -69,8 +69,12 @@ export function modelColor(theme: ChartTheme, modelIndex: number): string {
   return theme.colorway[modelIndex % theme.colorway.length];
 }
 
-/** Numbers as shown in tables and heatmap cells: 4 decimals, or 3 significant digits when tiny. */
-export function formatNumber(value: number): string {
+/**
+ * Numbers as shown in tables and heatmap cells: 4 decimals, or 3 significant digits when tiny; an en dash for a
+ * number that was not computed (null, e.g. neighbour overlap turned off).
+ */
+export function formatNumber(value: number | null): string {
+  if (value === null) return '\u2013';
   if (!Number.isFinite(value)) return String(value);
   if (value !== 0 && Math.abs(value) < 1e-4) return value.toExponential(2);
   return value.toFixed(4);

@@ -6,6 +6,7 @@ import { CLI_SURFACE, messageText } from '../engine/messages';
 import type { AnalysisOptions, AnalysisResult, MdsMethod, PointsMode } from '../engine/types';
 import { choiceOption, type CliIo, type Command, intOption, parseCommandArgs, UsageError } from './args';
 import { evaluationSummary } from './evaluationSummary';
+import { prewarmAnalysis, type StageSeconds } from '../engine/method/runAnalysis';
 import { analyseWithMapFlags, MAP_OPTIONS, MAP_USAGE, mapFlagsFrom, prepareMapFlags, writeFrameOutput } from './mapFlags';
 
 const POINTS_MODES: readonly PointsMode[] = ['flatten', 'centroid'];
@@ -18,6 +19,7 @@ export const ANALYSIS_OPTIONS = {
   mds: { type: 'string' },
   reference: { type: 'string' },
   seed: { type: 'string' },
+  'no-neighbours': { type: 'boolean' },
 } as const;
 
 export const ANALYSIS_USAGE = `  --k <N>                    PCA dimension before alignment (capped at N*T-1 and the smallest d); default
@@ -27,6 +29,8 @@ export const ANALYSIS_USAGE = `  --k <N>                    PCA dimension before
   --mds <method>             classical (default, deterministic) or smacof (metric MDS, seeded)
   --reference <MODEL>        reference model for the common space (default: the one the others map onto best)
   --seed <N>                 seed of SMACOF's random start (default 0)
+  --no-neighbours            skip the neighbour overlap (N^2 work per model and task: minutes at 10,000 queries);
+                             neighbourOverlap and relativeMovement are then null, top movers by cosine distance
 `;
 
 /** The result's caveats on stderr, naming the CLI's flags, and a note when models were left out. */
@@ -39,7 +43,9 @@ export function printWarnings(result: AnalysisResult, io: CliIo): void {
 }
 
 /** Only the options the user gave: the engine fills in its defaults for the rest. */
-export function analysisOptionsFrom(values: { [K in keyof typeof ANALYSIS_OPTIONS]?: string }): AnalysisOptions {
+export function analysisOptionsFrom(values: {
+  [K in keyof typeof ANALYSIS_OPTIONS]?: (typeof ANALYSIS_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string;
+}): AnalysisOptions {
   const options: AnalysisOptions = {};
   const k = intOption(values.k, '--k', 1);
   if (k !== undefined) options.k = k;
@@ -50,6 +56,7 @@ export function analysisOptionsFrom(values: { [K in keyof typeof ANALYSIS_OPTION
   const seed = intOption(values.seed, '--seed', 0, 2 ** 32 - 1);
   if (seed !== undefined) options.seed = seed;
   if (values.reference !== undefined) options.reference = values.reference;
+  if (values['no-neighbours'] === true) options.neighbourOverlap = false;
   return options;
 }
 
@@ -85,6 +92,7 @@ ${ANALYSIS_USAGE}${MAP_USAGE}  --force                    replace results of an 
 
     const options = analysisOptionsFrom(values);
     const mapFlags = mapFlagsFrom(values, options);
+    prewarmAnalysis(); // the analysis workers start (onnxruntime, kernels, compiled loops) while the bundle is read
 
     // Refuse before the work, not after it.
     await checkOutputDir(outDir, force);
@@ -99,10 +107,23 @@ ${ANALYSIS_USAGE}${MAP_USAGE}  --force                    replace results of an 
     io.stderr(
       `analysing ${bundle.models.length} models x ${bundle.tasks.length} tasks x ${bundle.n} queries from ${bundlePath}\n`,
     );
-    const { result, frame } = await analyseWithMapFlags(bundle, options, prepared, io.signal);
+    let stages: StageSeconds | undefined;
+    const { result, frame } = await analyseWithMapFlags(bundle, options, prepared, io.signal, (seconds) => (stages = seconds));
     printWarnings(result, io);
     for (const line of evaluationSummary(result)) io.stdout(`${line}\n`);
     for (const file of await writeOutputs(outDir, result, { force })) io.stdout(`wrote ${file}\n`);
     for (const line of await writeFrameOutput(outDir, frame, force)) io.stdout(`${line}\n`);
+    if (stages) io.stderr(stageSummary(stages));
   },
 };
+
+/** One stderr line: the workers' seconds per stage and the neighbour overlap's share (the part worth turning off). */
+export function stageSummary(s: StageSeconds): string {
+  const total = s.pca + s.displacement + s.procrustes + s.maps;
+  const share = total > 0 ? Math.round((100 * s.neighbours) / total) : 0;
+  const f = (x: number): string => `${x.toFixed(2)} s`;
+  return (
+    `analysis stages (worker seconds): PCA ${f(s.pca)}, displacement ${f(s.displacement)} ` +
+    `(neighbour overlap ${f(s.neighbours)}, ${share}% of the analysis), Procrustes ${f(s.procrustes)}, maps ${f(s.maps)}\n`
+  );
+}

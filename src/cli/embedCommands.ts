@@ -9,7 +9,7 @@ import { bundleAsStored, checkBundleNames, checkBundleTarget, writeBundle } from
 import { UserError } from '../engine/errors';
 import { checkOutputDir, writeOutputs } from '../engine/io/outputs';
 import { checkWritableFolder } from '../engine/io/writable';
-import { prewarmAnalysis } from '../engine/method/runAnalysis';
+import { prewarmAnalysis, type StageSeconds } from '../engine/method/runAnalysis';
 import type { EmbeddingBundle } from '../engine/types';
 import { type EvaluationSources, resolveEvaluation } from '../inputs/evaluationFiles';
 import { readInstructionFile } from '../inputs/instructions';
@@ -20,7 +20,7 @@ import { embedAll } from '../models/pipeline';
 import { createEmbedder } from '../models/registry';
 import { CLI_SURFACE, messageText } from '../engine/messages';
 import { scriptCoverage } from '../models/languages';
-import { analysisOptionsFrom, ANALYSIS_OPTIONS, ANALYSIS_USAGE, printWarnings } from './analyzeCommand';
+import { analysisOptionsFrom, ANALYSIS_OPTIONS, ANALYSIS_USAGE, printWarnings, stageSummary } from './analyzeCommand';
 import { type CliIo, type Command, intOption, parseCommandArgs, UsageError } from './args';
 import { evaluationSummary } from './evaluationSummary';
 import { analyseWithMapFlags, MAP_OPTIONS, MAP_USAGE, mapFlagsFrom, prepareMapFlags, writeFrameOutput } from './mapFlags';
@@ -267,7 +267,8 @@ ${EMBED_USAGE}${ANALYSIS_USAGE}${MAP_USAGE}  --help, -h                 show thi
     io.stdout(`wrote ${bundleDir}\n`);
     io.stderr(`analysing ${bundle.models.length} models x ${bundle.tasks.length} tasks x ${bundle.n} queries\n`);
     // The stored (float32) values, so that `analyze` on the written bundle reproduces these results exactly.
-    const { result, frame } = await analyseWithMapFlags(bundleAsStored(bundle), options, prepared, io.signal);
+    let stages: StageSeconds | undefined;
+    const { result, frame } = await analyseWithMapFlags(bundleAsStored(bundle), options, prepared, io.signal, (seconds) => (stages = seconds));
     result.provenance = {
       tool: { name: 'instruction-lens', version: version() },
       queryFile: request.queriesFile,
@@ -280,5 +281,6 @@ ${EMBED_USAGE}${ANALYSIS_USAGE}${MAP_USAGE}  --help, -h                 show thi
     for (const line of evaluationSummary(result)) io.stdout(`${line}\n`);
     for (const file of await writeOutputs(out, result, { force })) io.stdout(`wrote ${file}\n`);
     for (const line of await writeFrameOutput(out, frame, force)) io.stdout(`${line}\n`);
+    if (stages) io.stderr(stageSummary(stages));
   },
 };

@@ -7,7 +7,7 @@ import { checkFrameDir, readFrame, writeFrame } from '../engine/io/frameFiles';
 import { readResults } from '../engine/io/outputs';
 import { anchorResult } from '../engine/method/anchor';
 import { anchorFrame, type MapFrame } from '../engine/method/frame';
-import { runAnalysis, runAnalysisWithFrame, runPreview } from '../engine/method/runAnalysis';
+import { runAnalysis, runAnalysisWithFrame, runPreview, type StageSeconds } from '../engine/method/runAnalysis';
 import type { AnalysisOptions, AnalysisResult, EmbeddingBundle, MapPoint } from '../engine/types';
 import { UsageError } from './args';
 
@@ -69,13 +69,14 @@ export async function analyseWithMapFlags(
   options: AnalysisOptions,
   prepared: PreparedMapFlags,
   signal: AbortSignal,
+  onStageSeconds?: (seconds: StageSeconds) => void,
 ): Promise<{ result: AnalysisResult; frame?: MapFrame }> {
-  if (prepared.frame) return { result: await runPreview(prepared.frame.frame, bundle, prepared.frame.file, signal) };
+  if (prepared.frame) return { result: await runPreview(prepared.frame.frame, bundle, prepared.frame.file, signal, { neighbourOverlap: options.neighbourOverlap }) };
   if (!prepared.flags.saveFrame) {
-    const result = await runAnalysis(bundle, options, signal);
+    const result = await runAnalysis(bundle, options, signal, onStageSeconds);
     return { result: prepared.previous ? anchorResult(result, prepared.previous).result : result };
   }
-  const exact = await runAnalysisWithFrame(bundle, options, signal);
+  const exact = await runAnalysisWithFrame(bundle, options, signal, onStageSeconds);
   if (!prepared.previous) return exact;
   const anchored = anchorResult(exact.result, prepared.previous);
   return { result: anchored.result, frame: anchorFrame(exact.frame, anchored.transform) };

@@ -37,6 +37,8 @@ export interface MessageParams {
   kInvalid: { k: number };
   /** Error: fewer than 3 queries. */
   tooFewQueries: { n: number };
+  /** The neighbour searches were turned off: their numbers are null. */
+  neighbourOverlapOff: Record<string, never>;
   /** Error: a NaN or infinite value in an embedding. */
   nonFinite: { model: string; task: string; line: number };
   /** Error: the seed is not a non-negative integer. */
@@ -98,6 +100,9 @@ export const MESSAGE_TEMPLATES = {
     'would not be meaningful. Choose a model for their language',
   kInvalid: 'k must be a positive integer, got {0}',
   tooFewQueries: 'need at least 3 queries, got {0}',
+  neighbourOverlapOff:
+    'neighbour overlap was not computed (turned off): neighbourOverlap and relativeMovement are null, and the top ' +
+    'movers are the queries of largest cosine distance',
   nonFinite: 'model {0}, task {1}: non-finite value in the embedding of query {2}',
   seedInvalid: 'seed must be a non-negative integer, got {0}',
   unknownReference: 'unknown reference model "{0}" (models: {1}); change {2}',
@@ -157,6 +162,8 @@ export function messageText(message: EngineMessage, surface: Surface = PLAIN_SUR
       return t(tpl.kInvalid, message.params.k);
     case 'tooFewQueries':
       return t(tpl.tooFewQueries, message.params.n);
+    case 'neighbourOverlapOff':
+      return t(tpl.neighbourOverlapOff);
     case 'nonFinite':
       return t(tpl.nonFinite, message.params.model, message.params.task, message.params.line);
     case 'seedInvalid':

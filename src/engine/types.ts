@@ -12,6 +12,13 @@ import type { Provenance } from './io/provenance';
 export const BASE_TASK = 'Base';
 
 /**
+ * One N x d embedding matrix, row-major: float64, or float32 as a float32 .npy file stores it (readBundle keeps the
+ * stored precision, half the memory; reading a float32 element gives its exact float64 value, so every computation
+ * gives the same bits as on the widened matrix).
+ */
+export type EmbeddingMatrix = Float64Array | Float32Array;
+
+/**
  * Embeddings of N queries under T tasks for M models.
  * `embeddings[m][t]` is model m's N x dims[m] matrix for task t, row-major (row i = query i).
  */
@@ -22,7 +29,7 @@ export interface EmbeddingBundle {
   /** Number of queries (rows of every matrix). */
   n: number;
   dims: number[];
-  embeddings: Float64Array[][];
+  embeddings: EmbeddingMatrix[][];
   /** Query texts in row order, when known. */
   queries?: string[];
   /** Instruction text per task name, when known (shown in hover text and tables). A Map: task names are data. */
@@ -74,6 +81,11 @@ export interface AnalysisOptions {
    * scored again (the other cells, Base's included, and the documents' hashes are reused). Not part of the result.
    */
   evaluationMemo?: EvaluationMemo;
+  /**
+   * Compute the neighbour overlaps and relative movements (N^2 d work per model and task: minutes at N = 10,000).
+   * Default true. When false, those numbers are null and the top movers are the queries of largest cosine distance.
+   */
+  neighbourOverlap?: boolean;
 }
 
 export interface MapPoint {
@@ -94,7 +106,8 @@ export interface DisplacementRow {
   p90CosineDistance: number;
   trajectoryLength: number;
   shiftFraction: number;
-  neighbourOverlap: number;
+  /** null when the analysis ran with neighbourOverlap off (see warnings). */
+  neighbourOverlap: number | null;
 }
 
 export interface TopMover {
@@ -105,10 +118,13 @@ export interface TopMover {
   query?: string;
   /** Cosine distance between this query's Base and task embeddings (model's own space). */
   cosineDistance: number;
-  /** Movement relative to the query's Base neighbours (see METHOD notes in src/engine/metrics.ts). */
-  relativeMovement: number;
-  /** Jaccard overlap of this query's 10 nearest neighbours under Base and under the task. */
-  neighbourOverlap: number;
+  /**
+   * Movement relative to the query's Base neighbours (see METHOD notes in src/engine/metrics.ts); null when the
+   * analysis ran with neighbourOverlap off.
+   */
+  relativeMovement: number | null;
+  /** Jaccard overlap of this query's 10 nearest neighbours under Base and under the task; null as relativeMovement. */
+  neighbourOverlap: number | null;
 }
 
 export interface RobustnessRow {
@@ -152,11 +168,15 @@ export interface AnalysisResult {
   displacement: DisplacementRow[];
   explainedVarianceRatio: Record<string, number[]>;
   robustness: RobustnessRow[];
-  /** Up to 10 per (model, non-Base task), largest relativeMovement first. */
+  /**
+   * Up to 10 per (model, non-Base task), largest relativeMovement first (ties: lower index); with neighbourOverlap
+   * off, largest cosineDistance first.
+   */
   topMovers: TopMover[];
   /**
    * Caveats about this result, one plain English sentence each; always present, [] when there are none: models left out,
-   * degenerate embeddings, two names for one model, an explicit k above N (the alignment is then not unique).
+   * degenerate embeddings, two names for one model, an explicit k above N (the alignment is then not unique), neighbour
+   * overlap turned off.
    */
   warnings: string[];
   /** The same caveats in structured form (a code and its parameters), parallel to `warnings`. */

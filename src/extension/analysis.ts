@@ -29,7 +29,7 @@ import { LatestOnly } from './latestOnly';
 import { type ModelEntry, modelKind, restrictedModeRefusal } from './modelSpecs';
 import { apiKeySecret, restrictedModeMessage } from './pickers';
 import type { ResultsViews } from './resultsViews';
-import { readSettings, type Settings } from './settings';
+import { analysisOptionsOf, readSettings, type Settings } from './settings';
 
 /** What the user chose: the same inputs give the same analysis. */
 export interface AnalysisInputs {
@@ -399,7 +399,7 @@ export class AnalysisController implements vscode.Disposable {
     const kept = session?.frame;
     if (mode === 'preview' && kept && kept.settingsKey === settingsKey && frameFits(kept.frame, bundle)) {
       const source = vscode.l10n.t('the frame of {0}', kept.time);
-      return { result: await runPreview(kept.frame, bundle, source, signal, { evaluationMemo: this.evaluationMemo }), frame: kept };
+      return { result: await runPreview(kept.frame, bundle, source, signal, { evaluationMemo: this.evaluationMemo, neighbourOverlap: options.neighbourOverlap }), frame: kept };
     }
     const exact = await runAnalysisWithFrame(bundle, { ...options, evaluationMemo: this.evaluationMemo }, signal);
     const time = new Date().toTimeString().slice(0, 8);
@@ -490,10 +490,6 @@ export class AnalysisController implements vscode.Disposable {
     void this.disposeModels();
     this.changed.dispose();
   }
-}
-
-function analysisOptionsOf(settings: Settings): AnalysisOptions {
-  return { k: settings.k, points: settings.points, mds: settings.mds, reference: settings.reference };
 }
 
 function frameFits(frame: MapFrame, bundle: EmbeddingBundle): boolean {

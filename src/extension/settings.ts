@@ -2,7 +2,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { MdsMethod, PointsMode } from '../engine/types';
+import type { AnalysisOptions, MdsMethod, PointsMode } from '../engine/types';
 import { type ModelEntry, parseModelEntries } from './modelSpecs';
 
 export const SECTION = 'instructionLens';
@@ -17,6 +17,8 @@ export interface Settings {
   mds: MdsMethod;
   /** Undefined: the analysis picks the reference. */
   reference: string | undefined;
+  /** Compute the neighbour overlap (N^2 work per model and task); off for very many queries. */
+  neighbourOverlap: boolean;
   dtype: 'fp32' | 'fp16' | 'q8' | 'q4';
   /** True when set, and always in an untrusted workspace. */
   offline: boolean;
@@ -54,6 +56,7 @@ export function readSettings(globalStorage: vscode.Uri): Settings {
     points: config.get<PointsMode>('points', 'flatten'),
     mds: config.get<MdsMethod>('mds', 'classical'),
     reference: reference === '' ? undefined : reference,
+    neighbourOverlap: config.get<boolean>('neighbourOverlap', true),
     dtype: config.get<Settings['dtype']>('dtype', 'fp32'),
     offline: config.get<boolean>('offline', false) || !trusted,
     cacheFolder,
@@ -64,4 +67,10 @@ export function readSettings(globalStorage: vscode.Uri): Settings {
     requestRetries: Math.min(20, Math.max(0, Math.floor(config.get<number>('requestRetries', 4)))),
     trusted,
   };
+}
+
+/** The analysis options the settings give. */
+export function analysisOptionsOf(settings: Settings): AnalysisOptions {
+  const { k, points, mds, reference, neighbourOverlap } = settings;
+  return { k, points, mds, reference, neighbourOverlap };
 }

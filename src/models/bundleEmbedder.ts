@@ -51,7 +51,12 @@ export async function createBundleEmbedder(bundlePath: string, modelName?: strin
   const dim = bundle.dims[m];
   const matrices = bundle.embeddings[m];
   const digest = createHash('sha256');
-  for (const matrix of matrices) digest.update(new Uint8Array(matrix.buffer, matrix.byteOffset, matrix.byteLength));
+  // Hashed as float64 whatever the stored precision (readBundle keeps float32 files float32): the same identity as
+  // when every bundle was widened on reading, so cached embeddings stay valid.
+  for (const stored of matrices) {
+    const matrix = stored instanceof Float64Array ? stored : Float64Array.from(stored);
+    digest.update(new Uint8Array(matrix.buffer, matrix.byteOffset, matrix.byteLength));
+  }
   const identity = `bundle|${name}|sha256:${digest.digest('hex')}`;
 
   return {

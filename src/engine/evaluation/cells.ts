@@ -14,6 +14,7 @@ import type { KindScore } from './scorer';
 import { scoreSts, StsPairs } from './sts';
 import { EVAL_KINDS, EvalKind, EvaluationData, KIND_METRICS } from './types';
 import { Documents, documentsOf, normaliseRows } from './vectors';
+import type { EmbeddingMatrix } from '../types';
 
 /** The scorer of each kind (tests substitute their own to count calls or to check the wiring). */
 export interface EvaluationScorers {
@@ -95,7 +96,7 @@ export interface EvaluationJob {
   n: number;
   d: number;
   /** The tasks to score: index into the bundle's tasks, the raw n x d matrix, and the kinds wanted. */
-  tasks: { task: number; matrix: Float64Array; kinds: EvalKind[] }[];
+  tasks: { task: number; matrix: EmbeddingMatrix; kinds: EvalKind[] }[];
   /** The model's documents, nDocs x d (when retrieval or reranking is wanted). */
   corpus?: Float64Array;
   data: EvaluationData;

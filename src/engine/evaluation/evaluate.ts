@@ -12,6 +12,7 @@
  * The cells are scored per model (cells.ts); `runJobs` lets runAnalysis spread the models over its workers, and a
  * memo (memo.ts) lets live mode score again only the tasks whose embeddings changed.
  */
+import type { EmbeddingMatrix } from '../types';
 import { UserError } from '../errors';
 import { interval95, pairedDifference } from './bootstrap';
 import { CellScore, EVALUATION_SCORERS, EvaluationJob, EvaluationScorers, prepareData, PreparedData, scoreModelCells } from './cells';
@@ -33,7 +34,7 @@ export interface EvaluationInput {
   n: number;
   dims: number[];
   /** [model][task], n x dims[model], row-major (normalised here). */
-  embeddings: Float64Array[][];
+  embeddings: EmbeddingMatrix[][];
   /** Per model, the documents' embeddings, corpusIds.length x dims[model]. */
   corpus?: Float64Array[];
   data: EvaluationData;

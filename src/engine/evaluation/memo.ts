@@ -9,6 +9,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { CellScore } from './cells';
 import type { EvalKind, EvaluationData } from './types';
+import type { EmbeddingMatrix } from '../types';
 
 export class EvaluationMemo {
   private cells = new Map<string, CellScore>();
@@ -48,8 +49,9 @@ export class EvaluationMemo {
 }
 
 /** Hash of a task's embedding matrix (its length and bytes). */
-export function matrixHash(matrix: Float64Array): string {
-  return digest((h) => updateArray(h, matrix));
+/** The hash of the float64 values, whatever the matrix stores (a float32 bundle hashes as its widened copy). */
+export function matrixHash(matrix: EmbeddingMatrix): string {
+  return digest((h) => updateArray(h, matrix instanceof Float64Array ? matrix : Float64Array.from(matrix)));
 }
 
 /** The key of one cell: `taskHash` from matrixHash, `dataHash` from kindDataHash, `corpusHash` for retrieval and reranking. */

@@ -5,9 +5,10 @@
  * expression, so the numbers are the same as a normalised copy's.
  */
 import { UserError } from '../errors';
+import type { EmbeddingMatrix } from '../types';
 
 /** Euclidean norm of each row of x (rows x d, row-major). UserError on a non-finite value. */
-export function rowNorms(x: Float64Array, rows: number, d: number, where = 'bundle'): Float64Array {
+export function rowNorms(x: EmbeddingMatrix, rows: number, d: number, where = 'bundle'): Float64Array {
   if (x.length !== rows * d) throw new UserError(`expected ${rows} x ${d} numbers, got ${x.length}`, where);
   const norms = new Float64Array(rows);
   for (let i = 0; i < rows; i++) {
@@ -20,16 +21,19 @@ export function rowNorms(x: Float64Array, rows: number, d: number, where = 'bund
 }
 
 /** Row j of x divided by `norm` into out[offset..offset+d) (zeros when the norm is 0). */
-export function normalisedRowInto(x: Float64Array, j: number, d: number, norm: number, out: Float64Array, offset: number): void {
+export function normalisedRowInto(x: EmbeddingMatrix, j: number, d: number, norm: number, out: Float64Array, offset: number): void {
   const o = j * d;
   if (norm === 0) out.fill(0, offset, offset + d);
   else for (let c = 0; c < d; c++) out[offset + c] = x[o + c] / norm;
 }
 
-/** Rows of x divided by their norms; x itself when every norm is exactly 1 (dividing by 1 changes nothing). */
-export function normaliseRows(x: Float64Array, rows: number, d: number, where = 'bundle'): Float64Array {
+/**
+ * Rows of x divided by their norms, in float64; a float64 x itself when every norm is exactly 1 (dividing by 1 changes
+ * nothing).
+ */
+export function normaliseRows(x: EmbeddingMatrix, rows: number, d: number, where = 'bundle'): Float64Array {
   const norms = rowNorms(x, rows, d, where);
-  if (norms.every((v) => v === 1)) return x;
+  if (x instanceof Float64Array && norms.every((v) => v === 1)) return x;
   const out = new Float64Array(rows * d);
   for (let i = 0; i < rows; i++) normalisedRowInto(x, i, d, norms[i], out, i * d);
   return out;

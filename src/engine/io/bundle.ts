@@ -25,9 +25,9 @@ import { UserError } from '../errors';
 import { encodeNpyFloat32, parseNpy } from './npy';
 import { checkRegularFile, fileSystemError, MAX_ARRAY_FILE_BYTES, readRegularFile } from './regularFile';
 import { readUtf8File } from './textFile';
-import { sharedCopyOf, sharedFloat64 } from '../kernels/shared';
+import { sharedFloat32CopyOf, sharedFloat64 } from '../kernels/shared';
 import { ownValue, recordOf } from '../records';
-import { BASE_TASK, type EmbeddingBundle } from '../types';
+import { BASE_TASK, type EmbeddingBundle, type EmbeddingMatrix } from '../types';
 import { CORPUS_TASK, isCorpusTask } from '../evaluation/types';
 import { checkEvaluationShape, corpusAsStored, EVALUATION_BUNDLE_FILES, readEvaluationFiles, writeEvaluationFiles } from './bundleEvaluation';
 
@@ -80,7 +80,7 @@ export async function readBundle(bundlePath: string): Promise<EmbeddingBundle> {
 export function bundleAsStored(bundle: EmbeddingBundle): EmbeddingBundle {
   const stored: EmbeddingBundle = {
     ...bundle,
-    embeddings: bundle.embeddings.map((byTask) => byTask.map((matrix) => sharedCopyOf(new Float32Array(matrix)))),
+    embeddings: bundle.embeddings.map((byTask) => byTask.map((matrix) => sharedFloat32CopyOf(matrix))),
   };
   if (bundle.queries) stored.queries = bundle.queries.map(queryLine);
   if (bundle.corpus) stored.corpus = corpusAsStored(bundle.corpus);
@@ -223,17 +223,21 @@ async function readFolderBundle(dir: string): Promise<EmbeddingBundle> {
   }
   const tasks = baseFirst(await readOrder(path.join(dir, TASKS_FILE), [...taskSets[0].keys()], 'task', '.npy file'));
 
-  const embeddings: Float64Array[][] = [];
+  const embeddings: EmbeddingMatrix[][] = [];
   const dims: number[] = [];
   let n = -1;
   let nFile = '';
+  const files = modelFolders.flatMap((folder, m) => tasks.map((task) => path.join(dir, folder, taskSets[m].get(task) as string)));
+  const reads = aheadReader(files, READ_AHEAD);
   for (let m = 0; m < models.length; m++) {
-    const row: Float64Array[] = [];
+    const row: EmbeddingMatrix[] = [];
     let dimFile = '';
-    for (const task of tasks) {
-      const file = path.join(dir, modelFolders[m], taskSets[m].get(task) as string);
-      const matrix = parseNpy(await readFile(file), file);
-      checkFloat32Range(matrix.data, matrix.cols, file);
+    for (let t = 0; t < tasks.length; t++) {
+      const file = files[m * tasks.length + t];
+      const matrix = parseNpy(await reads(m * tasks.length + t), file);
+      // A float64 file's values must fit the float32 a bundle stores; a float32 file's NaN or infinity is caught by
+      // the analysis workers' finite check (not here: this pass would run on the calling thread before any worker).
+      if (matrix.data instanceof Float64Array) checkFloat32Range(matrix.data, matrix.cols, file);
       if (n < 0) {
         n = matrix.rows;
         nFile = file;
@@ -525,7 +529,7 @@ function findNonFiniteToken(line: string): { index: number; token: string } | un
 }
 
 /** First index whose value is not finite once rounded to float32, or -1. */
-function firstNonFinite(values: Float64Array): number {
+function firstNonFinite(values: EmbeddingMatrix): number {
   for (let i = 0; i < values.length; i++) if (!fitsFloat32(values[i])) return i;
   return -1;
 }
@@ -718,6 +722,29 @@ async function checkSpecialNpy(dir: string, entries: Dirent[], files: string[]):
     if ((await fs.stat(file).catch(() => undefined))?.isDirectory()) continue;
     await checkRegularFile(file, MAX_ARRAY_FILE_BYTES);
   }
+}
+
+/** Files read while earlier ones are parsed: at most this many file contents held at once besides the one parsed. */
+const READ_AHEAD = 2;
+
+/**
+ * `get(i)` gives the contents of files[i]; calls must come in index order. Reading of the next `ahead` files starts
+ * as soon as one is asked for, so disk reads overlap the parsing; errors surface in file order (each read's failure
+ * is reported by the call that asks for that file).
+ */
+function aheadReader(files: readonly string[], ahead: number): (i: number) => Promise<Buffer> {
+  const pending = new Map<number, Promise<Buffer>>();
+  let next = 0;
+  return (i) => {
+    while (next < files.length && next <= i + ahead) {
+      const read = readFile(files[next]);
+      read.catch(() => undefined); // handled when its file is asked for
+      pending.set(next++, read);
+    }
+    const read = pending.get(i)!;
+    pending.delete(i);
+    return read;
+  };
 }
 
 async function readFile(file: string): Promise<Buffer> {

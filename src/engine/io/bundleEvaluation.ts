@@ -165,7 +165,8 @@ export async function readEvaluationFiles(dir: string, bundle: EmbeddingBundle, 
       if (matrix.cols !== bundle.dims[m]) {
         throw new UserError(`array has ${matrix.cols} columns but the model's query embeddings have ${bundle.dims[m]}`, file);
       }
-      return matrix.data;
+      // The ranking reads the documents in float64 (Gemm operands): widened once here, in shared memory.
+      return matrix.data instanceof Float64Array ? matrix.data : sharedCopyOf(matrix.data);
     });
   }
   bundle.evaluation = evaluation;

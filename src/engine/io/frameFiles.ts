@@ -223,7 +223,7 @@ async function readMatrix(dir: string, name: string, rows: number, cols: number)
   const matrix = parseNpy(bytes, file);
   if (matrix.rows !== rows || matrix.cols !== cols)
     throw new UserError(`expected shape (${rows}, ${cols}), got (${matrix.rows}, ${matrix.cols})`, file);
-  if (matrix.dtype !== '<f8') throw new UserError('a frame file must be float64 (<f8)', file);
+  if (matrix.dtype !== '<f8' || !(matrix.data instanceof Float64Array)) throw new UserError('a frame file must be float64 (<f8)', file);
   return matrix.data;
 }
 

@@ -4,13 +4,16 @@
  * Header versions 1.0, 2.0 and 3.0 are read; 1.0 is written.
  */
 import { UserError } from '../errors';
-import { sharedCopyOf, sharedFloat64 } from '../kernels/shared';
+import { sharedFloat64 } from '../kernels/shared';
 
 export interface NpyMatrix {
   rows: number;
   cols: number;
-  /** Row-major values, widened to float64. */
-  data: Float64Array;
+  /**
+   * Row-major values in shared memory, in the stored precision: float32 files stay float32 (half the memory; every
+   * reader widens a value exactly when it reads it), float64 files float64.
+   */
+  data: Float64Array | Float32Array;
   /** The dtype as stored: '<f4' or '<f8'. */
   dtype: '<f4' | '<f8';
 }
@@ -140,15 +143,19 @@ function encodeNpy(rows: number, cols: number, values: Float32Array | Float64Arr
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
- * Little-endian float32/float64 bytes widened to float64, in shared memory (see shared.ts). Typed-array views are
- * native order, so on the (usual) little-endian host the bytes are viewed directly (copied to an aligned buffer
- * only when they are not aligned) and widened into the result.
+ * Little-endian float32/float64 bytes as float32/float64 values in shared memory (see shared.ts). Typed-array views
+ * are native order, so on the (usual) little-endian host the bytes are copied straight into the result.
  */
-function readLittleEndian(bytes: Buffer, itemSize: 4 | 8): Float64Array {
+function readLittleEndian(bytes: Buffer, itemSize: 4 | 8): Float64Array | Float32Array {
   const count = bytes.length / itemSize;
-  if (LITTLE_ENDIAN_HOST && itemSize === 4) {
-    const aligned = bytes.byteOffset % 4 === 0 ? bytes : Uint8Array.prototype.slice.call(bytes);
-    return sharedCopyOf(new Float32Array(aligned.buffer, aligned.byteOffset, count));
+  if (itemSize === 4) {
+    const data = new Float32Array(new SharedArrayBuffer(count * 4));
+    if (LITTLE_ENDIAN_HOST) new Uint8Array(data.buffer).set(bytes);
+    else {
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+      for (let i = 0; i < count; i++) data[i] = view.getFloat32(i * 4, true);
+    }
+    return data;
   }
   const data = sharedFloat64(count);
   if (LITTLE_ENDIAN_HOST) {
@@ -156,7 +163,7 @@ function readLittleEndian(bytes: Buffer, itemSize: 4 | 8): Float64Array {
     return data;
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-  for (let i = 0; i < count; i++) data[i] = itemSize === 4 ? view.getFloat32(i * 4, true) : view.getFloat64(i * 8, true);
+  for (let i = 0; i < count; i++) data[i] = view.getFloat64(i * 8, true);
   return data;
 }
 

@@ -36,7 +36,7 @@ const DISPLACEMENT_COLUMNS = [
   'neighbourOverlap',
 ] as const;
 
-/** One row per (model, non-Base task), RFC 4180 (CRLF line ends, quoted where needed). */
+/** One row per (model, non-Base task), RFC 4180 (CRLF line ends, quoted where needed); an empty field for null. */
 export function displacementCsv(result: AnalysisResult): string {
   const rows = result.displacement.map((row) => DISPLACEMENT_COLUMNS.map((column) => row[column]));
   return csv([[...DISPLACEMENT_COLUMNS], ...rows]);
@@ -74,11 +74,12 @@ export function evaluationCsv(result: AnalysisResult): string {
   return csv([[...EVALUATION_COLUMNS], ...rows]);
 }
 
-function csv(rows: (string | number)[][]): string {
+function csv(rows: (string | number | null)[][]): string {
   return rows.map((row) => row.map(csvField).join(',') + '\r\n').join('');
 }
 
-function csvField(value: string | number): string {
+function csvField(value: string | number | null): string {
+  if (value === null) return '';
   const text = String(value);
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }

@@ -24,11 +24,18 @@ export interface Provenance {
   evaluationFiles: string[];
   models: ModelProvenance[];
   /** The analysis as asked for (the result holds the effective k, points, MDS method). */
-  options: { k?: number; points?: string; mds?: string; reference?: string; seed: number };
+  options: { k?: number; points?: string; mds?: string; reference?: string; seed: number; neighbourOverlap?: boolean };
 }
 
 export function provenanceOptions(options: AnalysisOptions): Provenance['options'] {
-  return { k: options.k, points: options.points, mds: options.mds, reference: options.reference, seed: options.seed ?? 0 };
+  return {
+    k: options.k,
+    points: options.points,
+    mds: options.mds,
+    reference: options.reference,
+    seed: options.seed ?? 0,
+    neighbourOverlap: options.neighbourOverlap,
+  };
 }
 
 /** The result as written: `format` first, then the result's own keys, `provenance` (when known) last. */

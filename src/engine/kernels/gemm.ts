@@ -5,8 +5,10 @@
  * minimal ONNX writer (onnxWriter.ts); its session is created once per thread and reused. Sessions run with one intra-op and
  * one inter-op thread, sequential execution and graph optimisation off, so a product of given shapes always takes
  * the same code path and gives the same bits on every thread (our parallelism is runAnalysis's worker threads).
+ * onnxruntime is loaded on the first product, not on import: the CLI's and the extension host's threads import the
+ * engine's stage code but never multiply (their workers do).
  */
-import * as ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
 import { encodeOnnxModel, ONNX_DOUBLE, type OnnxValueInfo } from './onnxWriter';
 import { acquire, release } from './scratch';
 
@@ -40,6 +42,7 @@ export async function gemm(
   if (m === 0 || n === 0) return out;
   if (k === 0) return out.fill(0);
   const session = await gemmSession(transA, transB);
+  const ort = runtime!;
   const scratch: Float64Array[] = [];
   const unshared = (x: Float64Array): Float64Array => {
     if (!(x.buffer instanceof SharedArrayBuffer)) return x;
@@ -103,13 +106,15 @@ export function mirrorLower(g: Float64Array, n: number): void {
   for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) g[i * n + j] = g[j * n + i];
 }
 
-const sessions = new Map<string, Promise<ort.InferenceSession>>();
+const sessions = new Map<string, Promise<Ort.InferenceSession>>();
+let runtime: typeof Ort | undefined;
 
-function gemmSession(transA: boolean, transB: boolean): Promise<ort.InferenceSession> {
+function gemmSession(transA: boolean, transB: boolean): Promise<Ort.InferenceSession> {
   const key = `${+transA}${+transB}`;
   let session = sessions.get(key);
   if (!session) {
-    session = ort.InferenceSession.create(gemmModel(transA, transB), {
+    runtime ??= require('onnxruntime-node') as typeof Ort;
+    session = runtime.InferenceSession.create(gemmModel(transA, transB), {
       intraOpNumThreads: 1,
       interOpNumThreads: 1,
       executionMode: 'sequential',

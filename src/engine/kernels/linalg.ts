@@ -186,8 +186,9 @@ export interface Svd {
  * Full SVD A = U diag(s) V^T of an m x n matrix (m >= n) given column-major (not modified): Householder
  * bidiagonalisation and implicit-shift QR (LINPACK dsvdc, as in JAMA; linalg.c). U and V stay orthogonal
  * when A is rank-deficient: null directions are completed by the Householder reflectors, deterministically.
+ * Into the arrays of `into` (u m*n, s n, v n*n) when given, else into new ones.
  */
-export function svd(aIn: Float64Array, m: number, n: number): Svd {
+export function svd(aIn: Float64Array, m: number, n: number, into?: Svd): Svd {
   if (m < n) throw new Error('svd needs m >= n');
   const {
     kernels,
@@ -196,5 +197,9 @@ export function svd(aIn: Float64Array, m: number, n: number): Svd {
   } = heap([m * n, n + 1, m * n, n * n, n, m]);
   a.set(aIn);
   if (kernels.svd(at[0], m, n, at[1], at[2], at[3], at[4], at[5]) !== 0) throw new Error('svd did not converge');
-  return { u: u.slice(), s: s.slice(0, n), v: v.slice() };
+  if (!into) return { u: u.slice(), s: s.slice(0, n), v: v.slice() };
+  into.u.set(u);
+  into.s.set(s.subarray(0, n));
+  into.v.set(v);
+  return into;
 }

@@ -13,6 +13,13 @@ export function sharedCopyOf(values: Float64Array | Float32Array): Float64Array 
   return copy;
 }
 
-export function isShared(a: Float64Array): boolean {
+/** A float32 copy of `values` in shared memory (the precision a float32 .npy file stores). */
+export function sharedFloat32CopyOf(values: ArrayLike<number>): Float32Array {
+  const copy = new Float32Array(new SharedArrayBuffer(values.length * Float32Array.BYTES_PER_ELEMENT));
+  copy.set(values);
+  return copy;
+}
+
+export function isShared(a: Float64Array | Float32Array): boolean {
   return a.buffer instanceof SharedArrayBuffer;
 }

@@ -4,6 +4,7 @@
  * rotations it computes go back in shared arrays it allocates (posted, they are shared with the caller and the other
  * worker, not copied), map results are transferred back: nothing is copied twice.
  */
+import { performance } from 'node:perf_hooks';
 import { parentPort } from 'node:worker_threads';
 import { analyseModel, analyze, mapForReference } from './analyze';
 import { displacementUncertainty } from './displacementIntervals';
@@ -11,7 +12,7 @@ import { scoreModelCells } from '../evaluation/cells';
 import { mulberry32 } from '../kernels/linalg';
 import { previewInFrame } from './preview';
 import { procrustesPair } from './procrustes';
-import { sharedCopyOf } from '../kernels/shared';
+import { sharedCopyOf, sharedFloat64 } from '../kernels/shared';
 import type { WorkerReply, WorkerRequest } from './runAnalysis';
 import type { EvaluationData } from '../evaluation/types';
 
@@ -23,36 +24,50 @@ port.on('message', (request: WorkerRequest) => void handle(request));
 async function handle(request: WorkerRequest): Promise<void> {
   try {
     if (request.type === 'model') {
-      const stage = await analyseModel(request.bundle, 0, request.k, request.withFrame);
+      const stage = await analyseModel(request.bundle, 0, request.k, request.neighbours, request.withFrame);
       reply({
         id: request.id,
         type: 'model',
         scores: sharedCopyOf(stage.scores),
         explainedVarianceRatio: stage.explainedVarianceRatio,
         displacement: stage.displacement,
+        seconds: stage.seconds,
         ...(stage.frame
           ? { frame: { mean: sharedCopyOf(stage.frame.mean), basis: sharedCopyOf(stage.frame.basis), taskDigests: stage.frame.taskDigests } }
           : {}),
       });
     } else if (request.type === 'pair') {
-      const pair = await procrustesPair(request.source, request.target, request.n, request.k);
-      reply({ id: request.id, type: 'pair', rotation: sharedCopyOf(pair.q), sigmaSum: pair.sigmaSum });
+      const started = performance.now();
+      // Q straight into the shared array posted back (no copy).
+      const rotation = sharedFloat64(request.k * request.k);
+      const pair = await procrustesPair(request.source, request.target, request.n, request.k, rotation);
+      reply({ id: request.id, type: 'pair', rotation, sigmaSum: pair.sigmaSum, seconds: (performance.now() - started) / 1000 });
     } else if (request.type === 'uncertainty') {
       reply({ id: request.id, type: 'uncertainty', uncertainty: displacementUncertainty(request.input) });
     } else if (request.type === 'evaluate') {
       const cells = await scoreModelCells(request.job);
       reply({ id: request.id, type: 'evaluate', cells }, cells.map((cell) => cell.replicates.buffer as ArrayBuffer));
     } else if (request.type === 'preview') {
-      reply({ id: request.id, type: 'preview', result: await previewInFrame(request.frame, request.bundle, request.source) });
+      reply({ id: request.id, type: 'preview', result: await previewInFrame(request.frame, request.bundle, request.source, request.neighbours) });
     } else if (request.type === 'warm') {
       await warmUp();
       reply({ id: request.id, type: 'warm' });
     } else {
+      const started = performance.now();
       const map = await mapForReference(request.input, request.ref, request.withFrame);
+      const seconds = (performance.now() - started) / 1000;
       const transfer = [map.coords.buffer as ArrayBuffer];
       if (request.wantCosine) transfer.push(map.cosine.buffer as ArrayBuffer);
       reply(
-        { id: request.id, type: 'map', coords: map.coords, stress: map.stress, cosine: request.wantCosine ? map.cosine : undefined, frame: map.frame },
+        {
+          id: request.id,
+          type: 'map',
+          coords: map.coords,
+          stress: map.stress,
+          cosine: request.wantCosine ? map.cosine : undefined,
+          frame: map.frame,
+          seconds,
+        },
         transfer,
       );
     }

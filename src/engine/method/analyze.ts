@@ -18,6 +18,7 @@
  * compared with the main map by scipy.spatial.procrustes disparity, and per model the argsort (stable) of its
  * non-Base tasks' trajectory lengths is compared with the main map's.
  */
+import { performance } from 'node:perf_hooks';
 import { UserError } from '../errors';
 import { recordOf } from '../records';
 import { gemm, gramOf } from '../kernels/gemm';
@@ -59,9 +60,14 @@ export interface ResolvedOptions {
   mds: MdsMethod;
   seed: number;
   reference?: string;
+  /** Whether the neighbour overlaps (and relative movements) are computed. */
+  neighbourOverlap: boolean;
 }
 
-/** Checks the bundle's shape and the options; throws UserError. Cheap (one pass over the numbers for NaN/Inf). */
+/**
+ * Checks the bundle's shape and the options; throws UserError. Cheap: the values themselves (NaN/Inf) are checked per
+ * model by analyseModel, in the workers, overlapped with the other models' work.
+ */
 export function resolveOptions(bundle: EmbeddingBundle, options: AnalysisOptions = {}): ResolvedOptions {
   const { models, tasks, n, dims, embeddings } = bundle;
   if (models.length === 0) throw new UserError('the bundle has no models', 'bundle');
@@ -78,9 +84,6 @@ export function resolveOptions(bundle: EmbeddingBundle, options: AnalysisOptions
     embeddings[m].forEach((mat, t) => {
       const where = `${model}/${tasks[t]}`;
       if (mat.length !== n * dims[m]) throw new UserError(`expected ${n} x ${dims[m]} numbers, got ${mat.length}`, where);
-      for (let x = 0; x < mat.length; x++)
-        if (!Number.isFinite(mat[x]))
-          throw UserError.of({ code: 'nonFinite', params: { model, task: tasks[t], line: queryExample(bundle, Math.floor(x / dims[m])).line } });
     });
   });
   // Unrequested, k is capped at N too, so that the Base alignment is determined (METHOD.md step 2).
@@ -95,8 +98,10 @@ export function resolveOptions(bundle: EmbeddingBundle, options: AnalysisOptions
   if (!Number.isSafeInteger(seed) || seed < 0) throw UserError.of({ code: 'seedInvalid', params: { seed } }, 'seed');
   if (options.reference !== undefined && !models.includes(options.reference))
     throw UserError.of({ code: 'unknownReference', params: { reference: options.reference, models: [...models] } }, 'reference');
+  const neighbourOverlap = options.neighbourOverlap ?? true;
+  if (typeof neighbourOverlap !== 'boolean') throw new UserError('neighbourOverlap must be true or false', 'neighbourOverlap');
   const k = Math.min(requested, n * tasks.length - 1, Math.min(...dims));
-  return { k, points, mds, seed, reference: options.reference };
+  return { k, points, mds, seed, reference: options.reference, neighbourOverlap };
 }
 
 /** What the stages analyse: the screened bundle (models left out removed) and its resolved options. */
@@ -135,6 +140,8 @@ export interface ModelStage {
   displacement: TaskDisplacement[];
   /** With a frame only (frame.ts): the PCA's mean and basis, and a digest of each task's matrix. */
   frame?: ModelFrameStage;
+  /** Seconds this model's stage A took on its thread: PCA, displacement (neighbour searches included), neighbours. */
+  seconds: ModelSeconds;
 }
 
 export interface ModelFrameStage {
@@ -143,13 +150,40 @@ export interface ModelFrameStage {
   taskDigests: string[];
 }
 
-/** Stage A for model m; `withFrame` also keeps what the frame of a live preview needs (frame.ts). */
-export async function analyseModel(bundle: EmbeddingBundle, m: number, k: number, withFrame = false): Promise<ModelStage> {
+export interface ModelSeconds {
+  pca: number;
+  displacement: number;
+  /** The neighbour searches and the numbers that need them, part of `displacement`. */
+  neighbours: number;
+}
+
+/**
+ * Stage A for model m; first a UserError if one of its values is NaN or infinite (checked here, on the model's
+ * thread, rather than over the whole bundle before any worker starts). `withFrame` also keeps what the frame of a
+ * live preview needs (frame.ts).
+ */
+export async function analyseModel(
+  bundle: EmbeddingBundle,
+  m: number,
+  k: number,
+  neighbours = true,
+  withFrame = false,
+): Promise<ModelStage> {
   const mats = bundle.embeddings[m];
+  const model = bundle.models[m];
+  mats.forEach((mat, t) => {
+    for (let x = 0; x < mat.length; x++)
+      if (!Number.isFinite(mat[x]))
+        throw UserError.of({ code: 'nonFinite', params: { model, task: bundle.tasks[t], line: queryExample(bundle, Math.floor(x / bundle.dims[m])).line } });
+  });
+  const started = performance.now();
   const { scores, explainedVarianceRatio, mean, basis } = await pcaModel(mats, bundle.n, bundle.dims[m], k, withFrame);
-  const displacement = await modelDisplacement(mats, bundle.n, bundle.dims[m], bundle.models[m], bundle.tasks);
-  if (!withFrame || !mean || !basis) return { scores, explainedVarianceRatio, displacement };
-  return { scores, explainedVarianceRatio, displacement, frame: { mean, basis, taskDigests: mats.map(matrixDigest) } };
+  const pcaDone = performance.now();
+  const time = { seconds: 0 };
+  const displacement = await modelDisplacement(mats, bundle.n, bundle.dims[m], model, bundle.tasks, neighbours, time);
+  const seconds = { pca: (pcaDone - started) / 1000, displacement: (performance.now() - pcaDone) / 1000, neighbours: time.seconds };
+  if (!withFrame || !mean || !basis) return { scores, explainedVarianceRatio, displacement, seconds };
+  return { scores, explainedVarianceRatio, displacement, seconds, frame: { mean, basis, taskDigests: mats.map(matrixDigest) } };
 }
 
 export interface MapStage {
@@ -356,7 +390,7 @@ export function assembleResult(
     robustness.push({ reference: models[order[x]], disparity: mapDisparity(main.coords, other.coords, p), taskOrderPreserved });
   }
   const explainedVarianceRatio = recordOf(models.map((model, m) => [model, Array.from(stages[m].explainedVarianceRatio)] as const));
-  const warningDetails = [...prepared.screened.warnings, ...sameModelWarnings(models, distance), ...analysisWarnings(opts.k, n)];
+  const warningDetails = [...prepared.screened.warnings, ...sameModelWarnings(models, distance), ...analysisWarnings(opts.k, n, opts.neighbourOverlap)];
   return {
     models: [...models],
     tasks: [...tasks],
@@ -385,12 +419,15 @@ export function assembleResult(
 }
 
 /**
- * The k caveat. k > N (only when the user asked for it: the default is at most N): the Base scores have rank <= N < k,
- * so S_i^T S_j is rank-deficient and Q_ij is not determined outside the span of the Base embeddings (the SVD completes
- * it arbitrarily, though deterministically).
+ * The caveats of the options. k > N (only when the user asked for it: the default is at most N): the Base scores have
+ * rank <= N < k, so S_i^T S_j is rank-deficient and Q_ij is not determined outside the span of the Base embeddings (the
+ * SVD completes it arbitrarily, though deterministically). Neighbour overlap off: which numbers are null.
  */
-export function analysisWarnings(k: number, n: number): EngineMessage[] {
-  return k > n ? [{ code: 'kAboveQueries', params: { k, n } }] : [];
+export function analysisWarnings(k: number, n: number, neighbourOverlap: boolean): EngineMessage[] {
+  const warnings: EngineMessage[] = [];
+  if (k > n) warnings.push({ code: 'kAboveQueries', params: { k, n } });
+  if (!neighbourOverlap) warnings.push({ code: 'neighbourOverlapOff', params: {} });
+  return warnings;
 }
 
 /** Pairs of models with D below SAME_MODEL_DISTANCE both ways (models order). */
@@ -457,7 +494,7 @@ async function analyzeStages(
   const { bundle, opts } = prepared;
   const mCount = bundle.models.length;
   const stages: ModelStage[] = [];
-  for (let m = 0; m < mCount; m++) stages.push(await analyseModel(bundle, m, opts.k, withFrame));
+  for (let m = 0; m < mCount; m++) stages.push(await analyseModel(bundle, m, opts.k, opts.neighbourOverlap, withFrame));
   const baseNorms = stages.map((s) => baseNormSquared(s.scores, bundle.n, opts.k));
   const pairRotations: Float64Array[] = [];
   const sigmaSums: number[] = [];

@@ -10,12 +10,16 @@
  *   lower index). neighbourOverlap = mean_i Jaccard(NN_Base(i), NN_t(i)).
  * - Top movers: u_i = E_i/|E_i| - B_i/|B_i|; relativeMovement_i = |u_i - mean_{j in NN_Base(i)} u_j|, how much
  *   query i moved differently from its Base neighbours. Up to 10 queries with the largest value (ties: lower index).
+ * The neighbour searches cost N^2 d per task (minutes at N = 10,000): with `neighbours` off they are skipped, the
+ * overlaps and relative movements are null, and the top movers are the queries of largest cosine distance.
  */
+import { performance } from 'node:perf_hooks';
 import { UserError } from '../errors';
 import { sortedPercentile } from '../evaluation/bootstrap';
-import { gramOf } from '../kernels/gemm';
+import { gemm } from '../kernels/gemm';
 import { centroid2d } from './mds';
 import { acquire, release } from '../kernels/scratch';
+import type { EmbeddingMatrix } from '../types';
 
 export const NEIGHBOURS = 10;
 export const TOP_MOVERS = 10;
@@ -25,33 +29,35 @@ export interface TaskDisplacement {
   medianCosineDistance: number;
   p90CosineDistance: number;
   shiftFraction: number;
-  neighbourOverlap: number;
+  /** null when the neighbour searches were turned off. */
+  neighbourOverlap: number | null;
   /** Per query (row order): c_i, the cosine distance between its Base and task embeddings (for the bootstrap). */
   cosineDistances: Float64Array;
-  movers: { index: number; cosineDistance: number; relativeMovement: number; neighbourOverlap: number }[];
+  movers: { index: number; cosineDistance: number; relativeMovement: number | null; neighbourOverlap: number | null }[];
 }
 
 /** Displacement numbers of every non-Base task (tasks[1..]) of one model; mats[0] is Base. */
 export async function modelDisplacement(
-  mats: Float64Array[],
+  mats: EmbeddingMatrix[],
   n: number,
   d: number,
   modelName: string,
   taskNames: readonly string[],
+  neighbours = true,
+  time?: NeighbourTime,
 ): Promise<TaskDisplacement[]> {
   // Two unit-row buffers (Base and the current task) rather than one per task: this runs in a worker per model at
   // once, and at d = 4096 each buffer is 6.5 MB per 200 queries (peak memory, issue 5).
   const unitBase = unitRows(mats[0], n, d, modelName, taskNames[0], acquire(n * d));
   const unitTask = acquire(n * d);
-  const u = acquire(n * d);
-  const baseNeighbours = await nearestNeighbours(unitBase, n, d);
-  const m = Math.min(NEIGHBOURS, n - 1);
+  const started = performance.now();
+  const baseNeighbours = neighbours ? await nearestNeighbours(unitBase, n, d) : null;
+  if (time) time.seconds += (performance.now() - started) / 1000;
   const out: TaskDisplacement[] = [];
   const base = mats[0];
   for (let t = 1; t < mats.length; t++) {
     const task = mats[t];
     unitRows(task, n, d, modelName, taskNames[t], unitTask);
-    const taskNeighbours = await nearestNeighbours(unitTask, n, d);
     const cos = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       let dot = 0;
@@ -80,55 +86,84 @@ export async function modelDisplacement(
       meanDelta[j] /= n;
       shift += meanDelta[j] * meanDelta[j];
     }
-    const jaccard = new Float64Array(n);
-    let overlap = 0;
-    for (let i = 0; i < n; i++) {
-      let inter = 0;
-      const a = baseNeighbours.subarray(i * m, (i + 1) * m);
-      const b = taskNeighbours.subarray(i * m, (i + 1) * m);
-      for (let x = 0; x < m; x++) if (b.includes(a[x])) inter++;
-      jaccard[i] = inter / (2 * m - inter);
-      overlap += jaccard[i];
-    }
-    for (let x = 0; x < n * d; x++) u[x] = unitTask[x] - unitBase[x];
-    const relative = new Float64Array(n);
-    const avg = new Float64Array(d);
-    for (let i = 0; i < n; i++) {
-      avg.fill(0);
-      for (let x = 0; x < m; x++) {
-        const o = baseNeighbours[i * m + x] * d;
-        for (let j = 0; j < d; j++) avg[j] += u[o + j];
-      }
-      let s = 0;
-      for (let j = 0; j < d; j++) {
-        const r = u[i * d + j] - avg[j] / m;
-        s += r * r;
-      }
-      relative[i] = Math.sqrt(s);
-    }
-    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => relative[b] - relative[a] || a - b);
+    const taskStarted = performance.now();
+    const moved = baseNeighbours
+      ? await neighbourMovement(baseNeighbours, unitBase, unitTask, n, d)
+      : { overlap: null, jaccard: null, relative: null };
+    if (time) time.seconds += (performance.now() - taskStarted) / 1000;
+    const key = moved.relative ?? cos;
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => key[b] - key[a] || a - b);
     const sorted = Float64Array.from(cos).sort();
     out.push({
       meanCosineDistance: cos.reduce((s, v) => s + v, 0) / n,
       medianCosineDistance: sortedPercentile(sorted, 50),
       p90CosineDistance: sortedPercentile(sorted, 90),
       shiftFraction: total > 0 ? (n * shift) / total : 0,
-      neighbourOverlap: overlap / n,
+      neighbourOverlap: moved.overlap,
       cosineDistances: cos,
       movers: order.slice(0, TOP_MOVERS).map((i) => ({
         index: i,
         cosineDistance: cos[i],
-        relativeMovement: relative[i],
-        neighbourOverlap: jaccard[i],
+        relativeMovement: moved.relative ? moved.relative[i] : null,
+        neighbourOverlap: moved.jaccard ? moved.jaccard[i] : null,
       })),
     });
   }
-  release(u, unitBase, unitTask);
+  release(unitBase, unitTask);
   return out;
 }
 
+/** Receives the seconds modelDisplacement spent on the neighbour searches and the numbers that need them. */
+export interface NeighbourTime {
+  seconds: number;
+}
+
+/**
+ * The neighbour numbers of one task: its neighbours NN_t from the unit task rows, per-query Jaccard overlap with the
+ * Base neighbours and its mean, and the relative movements.
+ */
+async function neighbourMovement(
+  baseNeighbours: Int32Array,
+  unitBase: Float64Array,
+  unitTask: Float64Array,
+  n: number,
+  d: number,
+): Promise<{ overlap: number; jaccard: Float64Array; relative: Float64Array }> {
+  const m = Math.min(NEIGHBOURS, n - 1);
+  const taskNeighbours = await nearestNeighbours(unitTask, n, d);
+  const jaccard = new Float64Array(n);
+  let overlap = 0;
+  for (let i = 0; i < n; i++) {
+    let inter = 0;
+    const a = baseNeighbours.subarray(i * m, (i + 1) * m);
+    const b = taskNeighbours.subarray(i * m, (i + 1) * m);
+    for (let x = 0; x < m; x++) if (b.includes(a[x])) inter++;
+    jaccard[i] = inter / (2 * m - inter);
+    overlap += jaccard[i];
+  }
+  const u = acquire(n * d);
+  for (let x = 0; x < n * d; x++) u[x] = unitTask[x] - unitBase[x];
+  const relative = new Float64Array(n);
+  const avg = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    avg.fill(0);
+    for (let x = 0; x < m; x++) {
+      const o = baseNeighbours[i * m + x] * d;
+      for (let j = 0; j < d; j++) avg[j] += u[o + j];
+    }
+    let s = 0;
+    for (let j = 0; j < d; j++) {
+      const r = u[i * d + j] - avg[j] / m;
+      s += r * r;
+    }
+    relative[i] = Math.sqrt(s);
+  }
+  release(u);
+  return { overlap: overlap / n, jaccard, relative };
+}
+
 /** Rows of `m` scaled to unit length, into `u` (n x d). */
-function unitRows(m: Float64Array, n: number, d: number, model: string, task: string, u: Float64Array): Float64Array {
+function unitRows(m: EmbeddingMatrix, n: number, d: number, model: string, task: string, u: Float64Array): Float64Array {
   for (let i = 0; i < n; i++) {
     const o = i * d;
     let s = 0;
@@ -141,35 +176,55 @@ function unitRows(m: Float64Array, n: number, d: number, model: string, task: st
   return u;
 }
 
+/** Similarities held at once by nearestNeighbours: 4 MB, whatever N is (the full N x N matrix is 800 MB at 10,000). */
+const NEIGHBOUR_BLOCK_ELEMENTS = 1 << 19;
+
 /**
- * n x m row-major neighbour indices (m = min(10, n-1)), most similar first (ties: lower index), from unit rows. Each
- * row keeps its m best in an insertion-sorted list while scanning j upwards: a later j enters only when strictly more
- * similar, which is the stable order.
+ * n x m row-major neighbour indices (m = min(10, n-1)), most similar first (ties: lower index), from unit rows.
+ *
+ * The similarities come a block of rows at a time: block [r0, r1) is one Gemm product of its rows with rows 0..r1-1
+ * (the lower triangle of U U^T, about half the work of the full product, memory bounded by the block). Each value
+ * <u_i, u_j> (j < i) is offered to both rows, i and j; every row keeps its m best in an insertion-sorted list, and
+ * the offers reach each row in increasing column order (its own block's columns first, then each later block's rows
+ * in order), where a later j enters only when strictly more similar: the stable order.
  */
-async function nearestNeighbours(unit: Float64Array, n: number, d: number): Promise<Int32Array> {
+export async function nearestNeighbours(
+  unit: Float64Array,
+  n: number,
+  d: number,
+  blockElements = NEIGHBOUR_BLOCK_ELEMENTS,
+): Promise<Int32Array> {
   const m = Math.min(NEIGHBOURS, n - 1);
-  const sim = await gramOf(unit, n, d, acquire(n * n));
+  const blockRows = Math.max(1, Math.min(n, Math.floor(blockElements / n)));
+  const block = acquire(blockRows * n);
   const out = new Int32Array(n * m);
-  const best = new Float64Array(m);
-  for (let i = 0; i < n; i++) {
-    const row = i * n;
-    const o = i * m;
-    let size = 0;
-    for (let j = 0; j < n; j++) {
-      if (j === i) continue;
-      const s = sim[row + j];
-      if (size === m && !(s > best[m - 1])) continue;
-      let at = size < m ? size++ : m - 1;
-      while (at > 0 && s > best[at - 1]) {
-        best[at] = best[at - 1];
-        out[o + at] = out[o + at - 1];
-        at--;
-      }
-      best[at] = s;
-      out[o + at] = j;
+  const best = new Float64Array(n * m);
+  const size = new Int32Array(n);
+  const offer = (row: number, j: number, s: number): void => {
+    const o = row * m;
+    if (size[row] === m && !(s > best[o + m - 1])) return;
+    let at = size[row] < m ? size[row]++ : m - 1;
+    while (at > 0 && s > best[o + at - 1]) {
+      best[o + at] = best[o + at - 1];
+      out[o + at] = out[o + at - 1];
+      at--;
+    }
+    best[o + at] = s;
+    out[o + at] = j;
+  };
+  for (let r0 = 0; r0 < n; r0 += blockRows) {
+    const r1 = Math.min(n, r0 + blockRows);
+    const sim = block.subarray(0, (r1 - r0) * r1);
+    await gemm(unit.subarray(r0 * d, r1 * d), unit.subarray(0, r1 * d), r1 - r0, d, r1, { transB: true, out: sim });
+    for (let i = r0; i < r1; i++) {
+      const row = (i - r0) * r1;
+      // Row i: columns 0..r1-1 in order; within the block the lower-triangle value <u_max, u_min> for both rows.
+      for (let j = 0; j < r1; j++) if (j !== i) offer(i, j, j < i ? sim[row + j] : sim[(j - r0) * r1 + i]);
+      // Rows of earlier blocks: column i, after every column of their own block and of the blocks in between.
+      for (let j = 0; j < r0; j++) offer(j, i, sim[row + j]);
     }
   }
-  release(sim);
+  release(block);
   return out;
 }
 

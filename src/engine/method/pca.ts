@@ -4,9 +4,9 @@
  * The T matrices (N x d each) are stacked into X (N*T x d), X is centred by its column mean, and the scores on the
  * top-k principal axes are returned (S = X_c W_k, N*T x k, task-major rows like the stack). When N*T < d the
  * eigenproblem is solved on the Gram matrix X_c X_c^T (S = U_k sqrt(lambda_k)), otherwise on the d x d matrix
- * X_c^T X_c; a d x d matrix is never built when N*T < d. The products (Gram or covariance, and the projection
- * X_c W_k) run on onnxruntime's Gemm (gemm.ts). Component signs: the entry of largest absolute value in
- * each score column (ties: lowest row) is made positive. Explained variance ratio = the k eigenvalues / the sum of
+ * X_c^T X_c, from the stack stored transposed (X^T, d x N*T); a d x d matrix is never built when N*T < d. The
+ * products (Gram or covariance, and the projection X_c W_k) run on onnxruntime's Gemm (gemm.ts). Component signs: the
+ * entry of largest absolute value in each score column (ties: lowest row) is made positive. Explained variance ratio = the k eigenvalues / the sum of
  * all eigenvalues (the trace, i.e. the total variance of the centred stack).
  *
  * With `withBasis`, the column mean mu (d) and the basis W (d x k, S = (X - mu) W) are returned too, for the frozen
@@ -17,6 +17,7 @@
 import { gemm, gramOf } from '../kernels/gemm';
 import { symmetricEigenTopGemm } from '../kernels/gemmEigen';
 import { acquire, release } from '../kernels/scratch';
+import type { EmbeddingMatrix } from '../types';
 
 export interface ModelPca {
   /** N*T x k row-major; rows task-major (task t, query i at row t*N + i). */
@@ -28,19 +29,43 @@ export interface ModelPca {
   basis?: Float64Array;
 }
 
-export async function pcaModel(mats: Float64Array[], n: number, d: number, k: number, withBasis = false): Promise<ModelPca> {
+export async function pcaModel(
+  mats: EmbeddingMatrix[],
+  n: number,
+  d: number,
+  k: number,
+  withBasis = false,
+): Promise<ModelPca> {
   const rows = n * mats.length;
+  // One copy of the stack per path: X (rows x d) for the Gram path, X^T (d x rows) for the covariance path, which
+  // then also gives the scores (X_c W = (X_c^T)^T W); at N = 10,000 and d = 4096 each is 2 GB.
+  const gramPath = rows < d;
   const x = acquire(rows * d);
   try {
-    mats.forEach((m, t) => x.set(m, t * n * d));
-    return await centredPca(x, rows, d, k, withBasis);
+    if (gramPath) mats.forEach((m, t) => x.set(m, t * n * d));
+    else transposeStack(mats, n, d, x);
+    return gramPath ? await gramPca(x, rows, d, k, withBasis) : await covariancePca(x, rows, d, k, withBasis);
   } finally {
     release(x);
   }
 }
 
-/** PCA of the stack x (rows x d), centred in place. */
-async function centredPca(x: Float64Array, rows: number, d: number, k: number, withBasis: boolean): Promise<ModelPca> {
+/** X^T (d x rows) of the stack of `mats` (n x d each), into `xt`; in tiles, so that both sides stay in cache. */
+function transposeStack(mats: EmbeddingMatrix[], n: number, d: number, xt: Float64Array): void {
+  const rows = n * mats.length;
+  const tile = 32;
+  mats.forEach((m, t) => {
+    for (let i0 = 0; i0 < n; i0 += tile)
+      for (let j0 = 0; j0 < d; j0 += tile)
+        for (let i = i0; i < Math.min(n, i0 + tile); i++) {
+          const r = t * n + i;
+          for (let j = j0; j < Math.min(d, j0 + tile); j++) xt[j * rows + r] = m[i * d + j];
+        }
+  });
+}
+
+/** PCA of the stack x (rows x d, rows < d), centred in place, on the Gram matrix X_c X_c^T. */
+async function gramPca(x: Float64Array, rows: number, d: number, k: number, withBasis: boolean): Promise<ModelPca> {
   const mean = new Float64Array(d);
   for (let r = 0; r < rows; r++) {
     const o = r * d;
@@ -51,55 +76,57 @@ async function centredPca(x: Float64Array, rows: number, d: number, k: number, w
     const o = r * d;
     for (let j = 0; j < d; j++) x[o + j] -= mean[j];
   }
-  let scores: Float64Array;
-  let values: Float64Array;
+  const g = await gramOf(x, rows, d, acquire(rows * rows));
   let trace = 0;
-  let axes: Float64Array | undefined;
-  if (rows < d) {
-    const g = await gramOf(x, rows, d, acquire(rows * rows));
-    for (let r = 0; r < rows; r++) trace += g[r * rows + r];
-    const eig = await symmetricEigenTopGemm(g, rows, k);
-    release(g);
-    values = eig.values;
-    scores = eig.vectors;
-    for (let c = 0; c < k; c++) {
-      const root = Math.sqrt(Math.max(values[c], 0));
-      for (let r = 0; r < rows; r++) scores[r * k + c] *= root;
-    }
-  } else {
-    // X^T X as the Gram of X^T's rows (gramOf computes only the lower triangle).
-    const xt = acquire(d * rows);
-    const tile = 32;
-    for (let r0 = 0; r0 < rows; r0 += tile)
-      for (let j0 = 0; j0 < d; j0 += tile)
-        for (let r = r0; r < Math.min(rows, r0 + tile); r++)
-          for (let j = j0; j < Math.min(d, j0 + tile); j++) xt[j * rows + r] = x[r * d + j];
-    const cov = await gramOf(xt, d, rows, acquire(d * d));
-    release(xt);
-    for (let j = 0; j < d; j++) trace += cov[j * d + j];
-    const eig = await symmetricEigenTopGemm(cov, d, k);
-    release(cov);
-    values = eig.values;
-    scores = await gemm(x, eig.vectors, rows, d, k);
-    axes = eig.vectors;
+  for (let r = 0; r < rows; r++) trace += g[r * rows + r];
+  const eig = await symmetricEigenTopGemm(g, rows, k);
+  release(g);
+  const scores = eig.vectors;
+  for (let c = 0; c < k; c++) {
+    const root = Math.sqrt(Math.max(eig.values[c], 0));
+    for (let r = 0; r < rows; r++) scores[r * k + c] *= root;
   }
+  fixSigns(scores, rows, k);
+  const result = withVarianceRatio(scores, eig.values, trace, k);
+  if (!withBasis) return result;
+  // W = X_c^T S diag(1/lambda): the scores already carry their signs.
+  const basis = await gemm(x, scores, d, rows, k, { transA: true });
+  for (let c = 0; c < k; c++) {
+    const scale = eig.values[c] > 0 ? 1 / eig.values[c] : 0;
+    for (let j = 0; j < d; j++) basis[j * k + c] *= scale;
+  }
+  return { ...result, mean, basis };
+}
+
+/** PCA of the stack given as xt = X^T (d x rows), centred in place, on X_c^T X_c (the Gram of X^T's rows). */
+async function covariancePca(xt: Float64Array, rows: number, d: number, k: number, withBasis: boolean): Promise<ModelPca> {
+  const mean = new Float64Array(d);
+  for (let j = 0; j < d; j++) {
+    const o = j * rows;
+    let sum = 0;
+    for (let r = 0; r < rows; r++) sum += xt[o + r];
+    mean[j] = sum / rows;
+    for (let r = 0; r < rows; r++) xt[o + r] -= mean[j];
+  }
+  const cov = await gramOf(xt, d, rows, acquire(d * d));
+  let trace = 0;
+  for (let j = 0; j < d; j++) trace += cov[j * d + j];
+  const eig = await symmetricEigenTopGemm(cov, d, k);
+  release(cov);
+  const scores = await gemm(xt, eig.vectors, rows, d, k, { transA: true });
   const flipped = fixSigns(scores, rows, k);
-  let basis: Float64Array | undefined;
-  if (withBasis) {
-    if (axes) {
-      basis = axes;
-      for (const c of flipped) for (let j = 0; j < d; j++) basis[j * k + c] = -basis[j * k + c];
-    } else {
-      basis = await gemm(x, scores, d, rows, k, { transA: true });
-      for (let c = 0; c < k; c++) {
-        const scale = values[c] > 0 ? 1 / values[c] : 0;
-        for (let j = 0; j < d; j++) basis[j * k + c] *= scale;
-      }
-    }
-  }
+  const result = withVarianceRatio(scores, eig.values, trace, k);
+  if (!withBasis) return result;
+  const basis = eig.vectors;
+  for (const c of flipped) for (let j = 0; j < d; j++) basis[j * k + c] = -basis[j * k + c];
+  return { ...result, mean, basis };
+}
+
+/** The scores with their explained variance ratio = the k eigenvalues / the trace (the total variance). */
+function withVarianceRatio(scores: Float64Array, values: Float64Array, trace: number, k: number): ModelPca {
   const explainedVarianceRatio = new Float64Array(k);
   for (let c = 0; c < k; c++) explainedVarianceRatio[c] = trace > 0 ? Math.max(values[c], 0) / trace : 0;
-  return withBasis ? { scores, explainedVarianceRatio, mean, basis } : { scores, explainedVarianceRatio };
+  return { scores, explainedVarianceRatio };
 }
 
 /**

@@ -23,7 +23,7 @@ import { kruskalStress } from './mds';
 import { modelDisplacement } from './metrics';
 import { gowerPoint, smacofPoint } from './outOfSample';
 import { screenBundle } from './screen';
-import type { AnalysisCore, EmbeddingBundle } from '../types';
+import type { AnalysisCore, EmbeddingBundle, EmbeddingMatrix } from '../types';
 
 /**
  * UserError (naming `source`, the frame's file or a description of it) unless the bundle can be shown in the frame:
@@ -53,7 +53,10 @@ function list(names: readonly string[]): string {
  * The preview's result without the task evaluation (evaluationStage.ts adds it: its scores do not depend on the frame).
  * Degenerate models are screened as in the full analysis; one left out makes the bundle no longer fit the frame.
  */
-export async function previewInFrame(frame: MapFrame, input: EmbeddingBundle, source = 'frame'): Promise<AnalysisCore> {
+/** A preview's model stages are not timed (StageSeconds are the full analysis's). */
+const NO_SECONDS = { pca: 0, displacement: 0, neighbours: 0 };
+
+export async function previewInFrame(frame: MapFrame, input: EmbeddingBundle, source = 'frame', neighbours = true): Promise<AnalysisCore> {
   const screened = screenBundle(input);
   const bundle = screened.bundle;
   checkFrameFits(frame, bundle, source);
@@ -72,8 +75,8 @@ export async function previewInFrame(frame: MapFrame, input: EmbeddingBundle, so
   try {
     for (let m = 0; m < mCount; m++) {
       const mats = bundle.embeddings[m];
-      const displacement = await modelDisplacement(mats, n, bundle.dims[m], bundle.models[m], bundle.tasks);
-      stages.push({ scores: new Float64Array(0), explainedVarianceRatio: frame.explainedVarianceRatio[m], displacement });
+      const displacement = await modelDisplacement(mats, n, bundle.dims[m], bundle.models[m], bundle.tasks, neighbours);
+      stages.push({ scores: new Float64Array(0), explainedVarianceRatio: frame.explainedVarianceRatio[m], displacement, seconds: NO_SECONDS });
       for (let t = 0; t < tCount; t++) {
         const a = m * tCount + t;
         const target = pts.subarray(a * len, (a + 1) * len);
@@ -98,6 +101,7 @@ export async function previewInFrame(frame: MapFrame, input: EmbeddingBundle, so
       points: frame.pointsMode,
       mds: frame.mdsMethod,
       seed: frame.seed,
+      neighbourOverlap: neighbours,
       ...(frame.referenceChosenBy === 'user' ? { reference: frame.models[frame.reference].name } : {}),
     };
     const prepared: PreparedAnalysis = { bundle, opts, screened };
@@ -112,7 +116,7 @@ export async function previewInFrame(frame: MapFrame, input: EmbeddingBundle, so
 }
 
 /** The aligned point of model m's task matrix `mat` (N x d) in the frame, written into `out` (length len). */
-export async function projectTask(frame: MapFrame, m: number, mat: Float64Array, out: Float64Array): Promise<void> {
+export async function projectTask(frame: MapFrame, m: number, mat: EmbeddingMatrix, out: Float64Array): Promise<void> {
   const { n, k } = frame;
   const model = frame.models[m];
   const d = model.dim;

@@ -8,6 +8,7 @@
  */
 import { gemm } from '../kernels/gemm';
 import { svd } from '../kernels/linalg';
+import { acquire, release } from '../kernels/scratch';
 
 export interface PairAlignment {
   /** Q_ij (k x k row-major) for the pair's first model as source. */
@@ -16,14 +17,22 @@ export interface PairAlignment {
   sigmaSum: number;
 }
 
-export async function procrustesPair(si: Float64Array, sj: Float64Array, n: number, k: number): Promise<PairAlignment> {
+/** Q_ij and the singular value sum; Q into `out` (k x k) when given. Temporaries from scratch: no garbage per pair. */
+export async function procrustesPair(
+  si: Float64Array,
+  sj: Float64Array,
+  n: number,
+  k: number,
+  out?: Float64Array,
+): Promise<PairAlignment> {
   // Column-major M_ij is the row-major buffer of M_ji = S_j^T S_i.
-  const mColumnMajor = await gemm(sj, si, k, n, k, { transA: true });
-  const { u, s, v } = svd(mColumnMajor, k, k);
+  const mColumnMajor = await gemm(sj, si, k, n, k, { transA: true, out: acquire(k * k) });
+  const { u, s, v } = svd(mColumnMajor, k, k, { u: acquire(k * k), s: acquire(k), v: acquire(k * k) });
   // Column-major U and V are the row-major buffers of U^T and V^T, so Q = U V^T = (U^T)^T (V^T).
-  const q = await gemm(u, v, k, k, k, { transA: true });
+  const q = await gemm(u, v, k, k, k, { transA: true, out });
   let sigmaSum = 0;
   for (let l = 0; l < k; l++) sigmaSum += s[l];
+  release(mColumnMajor, u, s, v);
   return { q, sigmaSum };
 }
 

@@ -20,6 +20,7 @@ import {
   MapInputs,
   MapStage,
   ModelFrameStage,
+  ModelSeconds,
   ModelStage,
   prepareAnalysis,
   referenceOrder,
@@ -33,17 +34,17 @@ import { buildFrame, type MapFrame } from './frame';
 import type { TaskDisplacement } from './metrics';
 import { distPath } from '../io/paths';
 import { isShared, sharedFloat64 } from '../kernels/shared';
-import { AnalysisCore, AnalysisOptions, AnalysisResult, EmbeddingBundle } from '../types';
+import { AnalysisCore, AnalysisOptions, AnalysisResult, EmbeddingBundle, EmbeddingMatrix } from '../types';
 
 export const MAX_WORKERS = 2;
 
 export type WorkerRequest =
-  | { id: number; type: 'model'; bundle: EmbeddingBundle; k: number; withFrame: boolean }
+  | { id: number; type: 'model'; bundle: EmbeddingBundle; k: number; neighbours: boolean; withFrame: boolean }
   | { id: number; type: 'pair'; source: Float64Array; target: Float64Array; n: number; k: number }
   | { id: number; type: 'map'; input: MapInputs; ref: number; wantCosine: boolean; withFrame: boolean }
   | { id: number; type: 'uncertainty'; input: UncertaintyInput }
   | { id: number; type: 'evaluate'; job: EvaluationJob }
-  | { id: number; type: 'preview'; frame: MapFrame; bundle: EmbeddingBundle; source: string }
+  | { id: number; type: 'preview'; frame: MapFrame; bundle: EmbeddingBundle; source: string; neighbours: boolean }
   | { id: number; type: 'warm' };
 
 export type WorkerReply =
@@ -54,9 +55,10 @@ export type WorkerReply =
       explainedVarianceRatio: Float64Array;
       displacement: TaskDisplacement[];
       frame?: ModelFrameStage;
+      seconds: ModelSeconds;
     }
-  | { id: number; type: 'pair'; rotation: Float64Array; sigmaSum: number }
-  | { id: number; type: 'map'; coords: Float64Array; stress: number; cosine?: Float64Array; frame?: MapStage['frame'] }
+  | { id: number; type: 'pair'; rotation: Float64Array; sigmaSum: number; seconds: number }
+  | { id: number; type: 'map'; coords: Float64Array; stress: number; cosine?: Float64Array; frame?: MapStage['frame']; seconds: number }
   | { id: number; type: 'uncertainty'; uncertainty: DisplacementUncertainty }
   | { id: number; type: 'evaluate'; cells: CellScore[] }
   | { id: number; type: 'preview'; result: AnalysisCore }
@@ -210,7 +212,9 @@ const COPY_SLICE = 1 << 20;
  * the caller may be the VS Code extension host's thread, and one synchronous copy of a paper-scale bundle (about
  * 260 MB) would stall it for a second or more. The caller's arrays are never detached or changed.
  */
-async function sharedCopy(source: Float64Array, signal: AbortSignal | undefined): Promise<Float64Array> {
+async function sharedCopy(source: Float64Array, signal: AbortSignal | undefined): Promise<Float64Array>;
+async function sharedCopy(source: EmbeddingMatrix, signal: AbortSignal | undefined): Promise<EmbeddingMatrix>;
+async function sharedCopy(source: EmbeddingMatrix, signal: AbortSignal | undefined): Promise<EmbeddingMatrix> {
   if (isShared(source)) return source;
   const copy = sharedFloat64(source.length);
   for (let start = 0; start < source.length; start += COPY_SLICE) {
@@ -244,12 +248,25 @@ async function evaluationOnWorkers(pool: WorkerPool, jobs: EvaluationJob[], sign
   return cells;
 }
 
+/**
+ * Seconds the workers spent per stage, summed over their jobs (CPU-bound work on two threads: the shares show where
+ * the time goes). `neighbours` is the part of `displacement` spent on the neighbour overlap.
+ */
+export interface StageSeconds {
+  pca: number;
+  displacement: number;
+  neighbours: number;
+  procrustes: number;
+  maps: number;
+}
+
 export async function runAnalysis(
   input: EmbeddingBundle,
   options: AnalysisOptions = {},
   signal?: AbortSignal,
+  onStageSeconds?: (seconds: StageSeconds) => void,
 ): Promise<AnalysisResult> {
-  return (await runStages(input, options, signal, false)).result;
+  return (await runStages(input, options, signal, false, onStageSeconds)).result;
 }
 
 /**
@@ -260,8 +277,9 @@ export async function runAnalysisWithFrame(
   bundle: EmbeddingBundle,
   options: AnalysisOptions = {},
   signal?: AbortSignal,
+  onStageSeconds?: (seconds: StageSeconds) => void,
 ): Promise<{ result: AnalysisResult; frame: MapFrame }> {
-  const { result, frame } = await runStages(bundle, options, signal, true);
+  const { result, frame } = await runStages(bundle, options, signal, true, onStageSeconds);
   if (!frame) throw new Error('runAnalysisWithFrame: no frame');
   return { result, frame };
 }
@@ -275,7 +293,7 @@ export async function runPreview(
   bundle: EmbeddingBundle,
   source: string,
   signal?: AbortSignal,
-  options: Pick<AnalysisOptions, 'evaluationMemo'> = {},
+  options: Pick<AnalysisOptions, 'evaluationMemo' | 'neighbourOverlap'> = {},
 ): Promise<AnalysisResult> {
   if (signal?.aborted) throw new CancelledError();
   const pool = borrowPool();
@@ -285,11 +303,11 @@ export async function runPreview(
   try {
     const shared: EmbeddingBundle = { ...bundle, embeddings: [] };
     for (const mats of bundle.embeddings) {
-      const copies: Float64Array[] = [];
+      const copies: EmbeddingMatrix[] = [];
       for (const mat of mats) copies.push(await sharedCopy(mat, signal));
       shared.embeddings.push(copies);
     }
-    const reply = await pool.run({ type: 'preview', frame, bundle: shared, source });
+    const reply = await pool.run({ type: 'preview', frame, bundle: shared, source, neighbours: options.neighbourOverlap ?? true });
     if (reply.type !== 'preview') throw new Error('unexpected worker reply');
     const evaluation = await evaluateBundle(shared, frame.seed, reply.result.displacement, options.evaluationMemo, (jobs) =>
       evaluationOnWorkers(pool, jobs, signal),
@@ -309,6 +327,7 @@ async function runStages(
   options: AnalysisOptions,
   signal: AbortSignal | undefined,
   withFrame: boolean,
+  onStageSeconds?: (seconds: StageSeconds) => void,
 ): Promise<{ result: AnalysisResult; frame?: MapFrame }> {
   if (signal?.aborted) throw new CancelledError();
   const prepared = prepareAnalysis(input, options);
@@ -320,6 +339,7 @@ async function runStages(
   const pool = borrowPool();
   let finished = false;
   const onAbort = (): void => pool.fail(new CancelledError());
+  const spent: StageSeconds = { pca: 0, displacement: 0, neighbours: 0, procrustes: 0, maps: 0 };
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     // Stage A, largest models first so that the two workers finish together.
@@ -330,13 +350,16 @@ async function runStages(
     // soon as they are there, so the workers begin while later models are still being copied.
     const modelJobs: Promise<void>[] = [];
     for (const m of byCost) {
-      const mats: Float64Array[] = [];
+      const mats: EmbeddingMatrix[] = [];
       for (const mat of bundle.embeddings[m]) mats.push(await sharedCopy(mat, signal));
       const sub: EmbeddingBundle = { models: [models[m]], tasks, n, dims: [dims[m]], embeddings: [mats] };
-      const job = pool.run({ type: 'model', bundle: sub, k, withFrame }).then((reply) => {
+      const job = pool.run({ type: 'model', bundle: sub, k, neighbours: opts.neighbourOverlap, withFrame }).then((reply) => {
         if (reply.type !== 'model') return;
-        const { scores, explainedVarianceRatio, displacement, frame } = reply;
-        stages[m] = frame ? { scores, explainedVarianceRatio, displacement, frame } : { scores, explainedVarianceRatio, displacement };
+        const { scores, explainedVarianceRatio, displacement, seconds, frame } = reply;
+        stages[m] = { scores, explainedVarianceRatio, displacement, seconds, ...(frame ? { frame } : {}) };
+        spent.pca += seconds.pca;
+        spent.displacement += seconds.displacement;
+        spent.neighbours += seconds.neighbours;
       });
       // A job may fail while later models are still being copied, before Promise.all below listens: mark its
       // rejection handled now (Promise.all still rejects with it) so that it is not an unhandled rejection.
@@ -375,6 +398,7 @@ async function runStages(
               if (reply.type !== 'pair') return;
               pairRotations[slot] = reply.rotation;
               sigmaSums[slot] = reply.sigmaSum;
+              spent.procrustes += reply.seconds;
             }),
         );
       }
@@ -388,6 +412,7 @@ async function runStages(
       order.map(async (r, x): Promise<MapStage> => {
         const reply = await pool.run({ type: 'map', input, ref: r, wantCosine: x === 0, withFrame: withFrame && x === 0 });
         if (reply.type !== 'map') throw new Error('unexpected worker reply');
+        spent.maps += reply.seconds;
         const stage: MapStage = { coords: reply.coords, stress: reply.stress, cosine: reply.cosine ?? new Float64Array(0) };
         if (reply.frame) stage.frame = reply.frame;
         return stage;
@@ -402,6 +427,7 @@ async function runStages(
     if (signal?.aborted) throw new CancelledError();
     const result = withEvaluation(core, evaluation);
     const frame = withFrame ? buildFrame(prepared.bundle, opts, stages, pairRotations, distance, ref, maps[0]) : undefined;
+    onStageSeconds?.(spent);
     finished = true;
     return frame ? { result, frame } : { result };
   } finally {

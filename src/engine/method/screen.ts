@@ -6,7 +6,7 @@
  * Queries are named by their 1-based line in the query file and their text, never by a row index.
  */
 import { type EngineMessage, messageText, type QueryExample } from '../messages';
-import type { EmbeddingBundle, ModelFailure, UnknownTokenCounts } from '../types';
+import type { EmbeddingBundle, EmbeddingMatrix, ModelFailure, UnknownTokenCounts } from '../types';
 
 /** A tokenizer that does not know more than this share of the queries' tokens gets a warning. */
 export const UNKNOWN_TOKEN_THRESHOLD = 0.2;
@@ -75,7 +75,7 @@ interface RowFinding {
  * Runs a row detector on every task matrix of model m; undefined when no row is flagged anywhere. `count` and
  * `examples` are those of the task with the most flagged rows (the first on ties); `tasks` lists every flagged task.
  */
-function rowFinding(bundle: EmbeddingBundle, m: number, detect: (mat: Float64Array, n: number, d: number) => number[]): RowFinding | undefined {
+function rowFinding(bundle: EmbeddingBundle, m: number, detect: (mat: EmbeddingMatrix, n: number, d: number) => number[]): RowFinding | undefined {
   const { n, tasks } = bundle;
   const d = bundle.dims[m];
   let worst: number[] = [];
@@ -97,7 +97,7 @@ function rowFinding(bundle: EmbeddingBundle, m: number, detect: (mat: Float64Arr
 }
 
 /** Rows whose every value is 0, ascending. */
-export function zeroRows(mat: Float64Array, n: number, d: number): number[] {
+export function zeroRows(mat: EmbeddingMatrix, n: number, d: number): number[] {
   const rows: number[] = [];
   for (let i = 0; i < n; i++) {
     let zero = true;
@@ -115,13 +115,15 @@ const HASHED_VALUES = 64;
  * first values, then compared exactly within a group: about N * 64 values hashed per matrix whatever d is (18 models
  * of up to 4096 dimensions at N = 200 took 0.2 s when whole rows were hashed).
  */
-export function identicalRows(mat: Float64Array, n: number, d: number): number[] {
-  const bits = new Uint32Array(mat.buffer, mat.byteOffset, mat.length * 2);
+export function identicalRows(mat: EmbeddingMatrix, n: number, d: number): number[] {
+  // The values' bits as 32-bit words: two per float64 value, one per float32 value.
+  const words = mat.BYTES_PER_ELEMENT / 4;
+  const bits = new Uint32Array(mat.buffer, mat.byteOffset, mat.length * words);
   const hashed = Math.min(d, HASHED_VALUES);
   const groups = new Map<number, number[]>();
   for (let i = 0; i < n; i++) {
     let hash = 0x811c9dc5;
-    for (let x = 2 * i * d; x < 2 * (i * d + hashed); x++) hash = Math.imul(hash ^ bits[x], 0x01000193);
+    for (let x = words * i * d; x < words * (i * d + hashed); x++) hash = Math.imul(hash ^ bits[x], 0x01000193);
     const group = groups.get(hash);
     if (group) group.push(i);
     else groups.set(hash, [i]);
