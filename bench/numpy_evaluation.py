@@ -41,6 +41,7 @@ from sklearn.metrics import adjusted_rand_score, f1_score, v_measure_score
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from numpy_retrieval import top_k  # noqa: E402  (the same blocked top-100 as the retrieval benchmark)
+from numpy_splitmix import RESAMPLES, resample_matrix, splitmix_uniforms  # noqa: E402
 
 KINDS = ["retrieval", "reranking", "sts", "classification", "clustering"]
 METRICS = {
@@ -50,27 +51,13 @@ METRICS = {
     "classification": ["accuracy", "macroF1", "kNNAccuracy"],
     "clustering": ["vMeasure", "ARI"],
 }
-RESAMPLES = 1000
 FOLDS = 5
 NEIGHBOURS = 5
 RUNS = 10
 MAX_ITER = 300
-MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
-GAMMA = np.uint64(0x9E3779B97F4A7C15)
 
 
-# ---- random numbers (SplitMix64, as src/engine/evaluation/bootstrap.ts) ----
-
-def splitmix_uniforms(seed, count, start=0):
-    """Uniforms u = (z >> 11) * 2^-53 of draws start..start+count-1 of a SplitMix64 stream seeded with `seed`."""
-    with np.errstate(over="ignore"):
-        state = np.uint64(seed) + GAMMA * np.arange(start + 1, start + count + 1, dtype=np.uint64)
-        z = state
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        z = z ^ (z >> np.uint64(31))
-    return (z >> np.uint64(11)).astype(np.float64) * 2.0**-53
-
+# ---- random numbers (SplitMix64, as src/engine/evaluation/bootstrap.ts: numpy_splitmix.py) ----
 
 class Stream:
     """Sequential draws of one SplitMix64 stream (k-means++)."""
@@ -83,10 +70,6 @@ class Stream:
         u = splitmix_uniforms(self.seed, 1, self.drawn)[0]
         self.drawn += 1
         return u
-
-
-def resample_matrix(seed, n):
-    return np.floor(splitmix_uniforms(seed, RESAMPLES * n) * n).astype(np.int64).reshape(RESAMPLES, n)
 
 
 # ---- reading the bundle (untimed) ----

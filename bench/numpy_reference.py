@@ -11,7 +11,10 @@ and runs, several times, the same math as src/engine/analyze.ts, stage by stage:
   map          alignment onto the reference, flattened points, cosine distances, classical MDS, Kruskal stress
   robustness   the map for every other reference and its scipy.spatial.procrustes disparity against the main map,
                task order by trajectory length per model
-"core" = pca + procrustes + map (the paper's method); "full" = all five (everything runAnalysis does).
+  uncertainty  the 1000-resample bootstrap of the mean cosine displacement (the SplitMix64 resample matrix of EVAL.md,
+               numpy_splitmix.py): its 95% percentile interval per (model, task), and per model the task order by mean
+               displacement with the share of resamples that keep it whole and each adjacent pair
+"core" = pca + procrustes + map (the paper's method); "full" = all six (everything runAnalysis does without labelled data).
 Loading the files is not timed. Prints one JSON object (seconds per repetition and per stage, BLAS details, D,
 reference). Usage: python3 numpy_reference.py BUNDLE [--k 200] [--reps 3] [--budget SECONDS] [--write FOLDER]
 --write: the whole-process mode the CLI benchmark times from outside: load, analyse once, write results.json,
@@ -30,6 +33,9 @@ import numpy as np
 import scipy
 import scipy.linalg
 import scipy.spatial
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from numpy_splitmix import resample_matrix  # noqa: E402
 
 NEIGHBOURS = 10
 TOP_MOVERS = 10
@@ -104,8 +110,24 @@ def displacement(mats):
         u = unit[t] - unit[0]
         relative = np.linalg.norm(u - u[nn[0]].mean(axis=1), axis=1)
         movers = np.argsort(-relative, kind="stable")[:TOP_MOVERS]
-        out.append((cos.mean(), np.median(cos), np.percentile(cos, 90), shift, jaccard.mean(), movers))
+        out.append((cos.mean(), np.median(cos), np.percentile(cos, 90), shift, jaccard.mean(), movers, cos))
     return out
+
+
+def uncertainty(disp, n, seed=0):
+    """Per model: the (low, high) interval of each task's mean cosine distance, and the task order's stability."""
+    indices = resample_matrix(seed, n)
+    intervals, stability = [], []
+    for rows in disp:
+        reps = np.stack([row[6][indices].mean(axis=1) for row in rows])  # tasks x resamples
+        low, high = np.percentile(reps, [2.5, 97.5], axis=1)
+        intervals.append(list(zip(low, high)))
+        order = np.argsort(-np.array([row[0] for row in rows]), kind="stable")
+        resampled = np.argsort(-reps, axis=0, kind="stable")
+        whole = float(np.mean(np.all(resampled == order[:, None], axis=0)))
+        adjacent = [float(np.mean(reps[order[i]] > reps[order[i + 1]])) for i in range(len(order) - 1)]
+        stability.append((order, whole, adjacent))
+    return intervals, stability
 
 
 def procrustes_all(base):
@@ -206,8 +228,12 @@ def analyse(emb, k):
                 for m in range(m_count)]
         robustness.append((r, disparity, kept))
     seconds["robustness"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    intervals, stability = uncertainty(disp, n)
+    seconds["uncertainty"] = time.perf_counter() - start
     out.update(d=d, ref=ref, disp=disp, evr=[p[1] for p in pcas], xy=main_xy, cos=main_cos, stress=main_stress,
-               robustness=robustness)
+               robustness=robustness, intervals=intervals, stability=stability)
     return seconds, out
 
 
@@ -219,9 +245,11 @@ def write_outputs(folder, models, tasks, n, k, out):
     displacement, movers = [], []
     for m, model in enumerate(models):
         for t in range(1, t_count):
-            mean, median, p90, shift, overlap, top = out["disp"][m][t - 1]
+            mean, median, p90, shift, overlap, top, _ = out["disp"][m][t - 1]
+            low, high = out["intervals"][m][t - 1]
             length = float(np.linalg.norm(xy[m * t_count + t] - xy[m * t_count]))
             displacement.append({"model": model, "task": tasks[t], "meanCosineDistance": float(mean),
+                                 "meanCosineDistanceCiLow": float(low), "meanCosineDistanceCiHigh": float(high),
                                  "medianCosineDistance": float(median), "p90CosineDistance": float(p90),
                                  "trajectoryLength": length, "shiftFraction": float(shift),
                                  "neighbourOverlap": float(overlap)})
@@ -237,6 +265,9 @@ def write_outputs(folder, models, tasks, n, k, out):
                         "taskOrderPreserved": {models[m]: kept[m] for m in range(len(models))}}
                        for r, dis, kept in out["robustness"]],
         "topMovers": movers,
+        "taskOrderStability": [{"model": model, "order": [tasks[x + 1] for x in order], "share": whole,
+                                "adjacentShares": adjacent}
+                               for model, (order, whole, adjacent) in zip(models, out["stability"])],
     }
     with open(os.path.join(folder, "results.json"), "w", encoding="utf-8") as f:
         json.dump(result, f, indent=2)

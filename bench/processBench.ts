@@ -49,6 +49,8 @@ export interface ProcessOutcome {
   ratio: Summary;
   /** Max relative difference of D between the two results.json files. */
   dError: number;
+  /** Max absolute difference of the bootstrap numbers: interval ends and task-order shares. */
+  intervalError: number;
   /** The CLI's stage seconds (workers) of its last run, with the neighbour overlap's share. */
   stages: string;
 }
@@ -64,8 +66,22 @@ function stageLine(stderr: string): string {
   return /^analysis stages \(worker seconds\): (.*)$/m.exec(stderr)?.[1] ?? '';
 }
 
-async function readD(dir: string): Promise<number[][]> {
-  return JSON.parse(await fs.readFile(path.join(dir, 'results.json'), 'utf8')).procrustesDistance;
+interface ComparedResults {
+  procrustesDistance: number[][];
+  displacement: { meanCosineDistanceCiLow: number; meanCosineDistanceCiHigh: number }[];
+  taskOrderStability: { share: number; adjacentShares: number[] }[];
+}
+
+async function readCompared(dir: string): Promise<ComparedResults> {
+  return JSON.parse(await fs.readFile(path.join(dir, 'results.json'), 'utf8'));
+}
+
+/** The bootstrap numbers of a result in a fixed order: interval ends by row, then the shares by model. */
+function bootstrapNumbers(r: ComparedResults): number[] {
+  return [
+    ...r.displacement.flatMap((row) => [row.meanCosineDistanceCiLow, row.meanCosineDistanceCiHigh]),
+    ...r.taskOrderStability.flatMap((row) => [row.share, ...row.adjacentShares]),
+  ];
 }
 
 export async function benchProcess(
@@ -100,10 +116,15 @@ export async function benchProcess(
       numpy.push(best);
       log(`  ${scenario.name} rep ${r + 1}: ours ${fmt(a)} s, numpy ${byThreads.join(' / ')}; load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
     }
-    const dOurs = await readD(path.join(dir, 'ours'));
-    const dNumpy = await readD(path.join(dir, 'numpy'));
+    const oursResult = await readCompared(path.join(dir, 'ours'));
+    const numpyResult = await readCompared(path.join(dir, 'numpy'));
+    const dNumpy = numpyResult.procrustesDistance;
     let dError = 0;
-    dOurs.forEach((row, i) => row.forEach((v, j) => (dError = Math.max(dError, Math.abs(v - dNumpy[i][j]) / Math.max(Math.abs(dNumpy[i][j]), 1e-300)))));
+    oursResult.procrustesDistance.forEach((row, i) =>
+      row.forEach((v, j) => (dError = Math.max(dError, Math.abs(v - dNumpy[i][j]) / Math.max(Math.abs(dNumpy[i][j]), 1e-300)))),
+    );
+    const numpyBootstrap = bootstrapNumbers(numpyResult);
+    const intervalError = bootstrapNumbers(oursResult).reduce((worst, v, i) => Math.max(worst, Math.abs(v - numpyBootstrap[i])), 0);
     return {
       scenario,
       float32MiB: bytes.float32 / 2 ** 20,
@@ -111,6 +132,7 @@ export async function benchProcess(
       numpy: summarize(numpy),
       ratio: pairedRatio(ours, numpy),
       dError,
+      intervalError,
       stages,
     };
   } finally {
@@ -120,13 +142,13 @@ export async function benchProcess(
 
 export function processTable(outcomes: readonly ProcessOutcome[]): string {
   const lines = [
-    '| case | bundle (float32) | ours (CLI process) | numpy (process) | ours / numpy | target | D max rel. err |',
-    '|---|---|---|---|---|---|---|',
+    '| case | bundle (float32) | ours (CLI process) | numpy (process) | ours / numpy | target | D max rel. err | bootstrap max abs. err |',
+    '|---|---|---|---|---|---|---|---|',
   ];
   for (const o of outcomes) {
     const verdict = o.ratio.median <= o.scenario.target ? `met (≤ ${o.scenario.target}×)` : `MISSED by ${fmt(o.ratio.median / o.scenario.target)}× (target ≤ ${o.scenario.target}×)`;
     lines.push(
-      `| ${o.scenario.label} | ${o.float32MiB.toFixed(0)} MiB | ${seconds(o.ours)} | ${seconds(o.numpy)} | ${ratio(o.ratio)} | ${verdict} | ${o.dError.toExponential(1)} |`,
+      `| ${o.scenario.label} | ${o.float32MiB.toFixed(0)} MiB | ${seconds(o.ours)} | ${seconds(o.numpy)} | ${ratio(o.ratio)} | ${verdict} | ${o.dError.toExponential(1)} | ${o.intervalError.toExponential(1)} |`,
     );
   }
   lines.push('', 'Our stages (seconds of worker time, last CLI run of each case; the neighbour overlap is part of displacement):', '');

@@ -8,10 +8,16 @@
  * reference bit for bit (test/fixtures/make_bootstrap_fixtures.py checks it against numpy's uint64).
  */
 
-/** SplitMix64 over unsigned 32-bit halves: `hi`:`lo` is the 64-bit state. */
+/**
+ * SplitMix64 over unsigned 32-bit halves: `hi`:`lo` is the 64-bit state. Each draw works on local numbers only (no
+ * tuples): the bootstrap draws B x n of them per matrix, and per-draw arrays were most of the workers' garbage.
+ */
 export class SplitMix64 {
   private hi: number;
   private lo: number;
+  /** The last output, as unsigned 32-bit halves. */
+  private outHi = 0;
+  private outLo = 0;
 
   /** `seed`: a non-negative safe integer (the analysis seed). */
   constructor(seed: number) {
@@ -22,63 +28,85 @@ export class SplitMix64 {
 
   /** The next 64-bit output as [hi, lo] unsigned 32-bit halves. */
   nextHalves(): [number, number] {
-    // state += 0x9E3779B97F4A7C15
-    const lo = this.lo + 0x7f4a7c15;
-    this.lo = lo >>> 0;
-    this.hi = (this.hi + 0x9e3779b9 + (lo > 0xffffffff ? 1 : 0)) >>> 0;
-    let [h, l] = [this.hi, this.lo];
-    // z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9
-    [h, l] = xorShiftRight(h, l, 30);
-    [h, l] = multiply64(h, l, 0xbf58476d, 0x1ce4e5b9);
-    // z = (z ^ (z >>> 27)) * 0x94D049BB133111EB
-    [h, l] = xorShiftRight(h, l, 27);
-    [h, l] = multiply64(h, l, 0x94d049bb, 0x133111eb);
-    // z ^ (z >>> 31)
-    return xorShiftRight(h, l, 31);
+    this.advance();
+    return [this.outHi, this.outLo];
   }
 
   /** u = (next() >>> 11) * 2^-53: uniform on [0, 1) with 53 random bits. */
   nextUniform(): number {
-    const [h, l] = this.nextHalves();
-    return (h * 2 ** 21 + (l >>> 11)) * 2 ** -53;
+    this.advance();
+    return (this.outHi * 2 ** 21 + (this.outLo >>> 11)) * 2 ** -53;
   }
 
   /** floor(u * n): an index in 0..n-1. */
   nextIndex(n: number): number {
     return Math.floor(this.nextUniform() * n);
   }
-}
 
-/** (z ^ (z >>> s)) on halves, for 0 < s < 32. */
-function xorShiftRight(h: number, l: number, s: number): [number, number] {
-  const shiftedLo = ((l >>> s) | (h << (32 - s))) >>> 0;
-  const shiftedHi = h >>> s;
-  return [(h ^ shiftedHi) >>> 0, (l ^ shiftedLo) >>> 0];
-}
-
-/** The low 64 bits of (ah:al) * (bh:bl). */
-function multiply64(ah: number, al: number, bh: number, bl: number): [number, number] {
-  // al * bl in full (64 bits) from 16-bit limbs; the cross terms only reach the high half.
-  const a0 = al & 0xffff, a1 = al >>> 16, b0 = bl & 0xffff, b1 = bl >>> 16;
-  const p00 = a0 * b0;
-  const mid = a1 * b0 + a0 * b1 + Math.floor(p00 / 0x10000); // < 2^34: exact in doubles
-  const lo = ((mid & 0xffff) * 0x10000 + (p00 & 0xffff)) >>> 0;
-  const carry = Math.floor(mid / 0x10000) + a1 * b1; // high 32 bits of al * bl (may exceed 2^32: only its low bits count)
-  const hi = (carry + Math.imul(ah, bl) + Math.imul(al, bh)) >>> 0;
-  return [hi, lo];
+  /** One step: state += 0x9E3779B97F4A7C15, then the output mix into outHi:outLo. */
+  private advance(): void {
+    const sum = this.lo + 0x7f4a7c15;
+    this.lo = sum >>> 0;
+    this.hi = (this.hi + 0x9e3779b9 + (sum > 0xffffffff ? 1 : 0)) >>> 0;
+    let h = this.hi;
+    let l = this.lo;
+    // z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9 (the low half's shift takes bits from the old high half)
+    l = (l ^ ((l >>> 30) | (h << 2))) >>> 0;
+    h = (h ^ (h >>> 30)) >>> 0;
+    let a0 = l & 0xffff;
+    let a1 = l >>> 16;
+    let p00 = a0 * 0xe5b9;
+    let mid = a1 * 0xe5b9 + a0 * 0x1ce4 + Math.floor(p00 / 0x10000); // < 2^34: exact in doubles
+    let nl = ((mid & 0xffff) * 0x10000 + (p00 & 0xffff)) >>> 0;
+    h = (Math.floor(mid / 0x10000) + a1 * 0x1ce4 + Math.imul(h, 0x1ce4e5b9) + Math.imul(l, 0xbf58476d)) >>> 0;
+    l = nl;
+    // z = (z ^ (z >>> 27)) * 0x94D049BB133111EB
+    l = (l ^ ((l >>> 27) | (h << 5))) >>> 0;
+    h = (h ^ (h >>> 27)) >>> 0;
+    a0 = l & 0xffff;
+    a1 = l >>> 16;
+    p00 = a0 * 0x11eb;
+    mid = a1 * 0x11eb + a0 * 0x1331 + Math.floor(p00 / 0x10000);
+    nl = ((mid & 0xffff) * 0x10000 + (p00 & 0xffff)) >>> 0;
+    h = (Math.floor(mid / 0x10000) + a1 * 0x1331 + Math.imul(h, 0x133111eb) + Math.imul(l, 0x94d049bb)) >>> 0;
+    l = nl;
+    // z ^ (z >>> 31)
+    this.outLo = (l ^ ((l >>> 31) | (h << 1))) >>> 0;
+    this.outHi = (h ^ (h >>> 31)) >>> 0;
+  }
 }
 
 /** Number of bootstrap resamples (EVAL.md). */
 export const BOOTSTRAP_RESAMPLES = 1000;
 
 /**
+ * Index matrices kept per thread (the same seed and n recur for every model, task and kind of a run), up to this many
+ * entries in all (16 MiB): a matrix at N = 10,000 (40 MB) is drawn again rather than kept.
+ */
+const KEPT_ENTRIES = 4 * 2 ** 20;
+const keptMatrices = new Map<string, Int32Array>();
+
+/**
  * The B x n index matrix of EVAL.md: a fresh SplitMix64 stream seeded with `seed`, resample b = 0..B-1 in order, each
- * n indices floor(u * n). Row b is `indices.subarray(b * n, (b + 1) * n)`.
+ * n indices floor(u * n). Row b is `indices.subarray(b * n, (b + 1) * n)`. The last few matrices are kept and shared
+ * between callers: read them, never write.
  */
 export function resampleIndices(seed: number, n: number, resamples = BOOTSTRAP_RESAMPLES): Int32Array {
+  const key = `${seed}:${n}:${resamples}`;
+  const kept = keptMatrices.get(key);
+  if (kept) return kept;
   const stream = new SplitMix64(seed);
   const indices = new Int32Array(resamples * n);
   for (let x = 0; x < indices.length; x++) indices[x] = stream.nextIndex(n);
+  if (indices.length > KEPT_ENTRIES) return indices;
+  let entries = indices.length;
+  for (const matrix of keptMatrices.values()) entries += matrix.length;
+  for (const [oldest, matrix] of keptMatrices) {
+    if (entries <= KEPT_ENTRIES) break;
+    keptMatrices.delete(oldest);
+    entries -= matrix.length;
+  }
+  keptMatrices.set(key, indices);
   return indices;
 }
 

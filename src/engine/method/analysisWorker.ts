@@ -85,7 +85,14 @@ async function warmUp(): Promise<void> {
   const rng = mulberry32(1);
   const n = 40;
   const dims = [24, 16, 32];
-  const embeddings = dims.map((d) => [0, 1, 2].map(() => Float64Array.from({ length: n * d }, () => rng() - 0.5)));
+  // Both storage types a bundle can have (float32 .npy files stay float32, embedded models give float64), so that the
+  // compiled loops expect both: optimised on float64 alone, they would be thrown away at the first float32 matrix.
+  const embeddings = dims.map((d, m) =>
+    [0, 1, 2].map(() => {
+      const values = Array.from({ length: n * d }, () => rng() - 0.5);
+      return m === 1 ? Float64Array.from(values) : Float32Array.from(values);
+    }),
+  );
   // With a little labelled data, so that the evaluation's loops are compiled too.
   const docs = 50;
   const corpus = dims.map((d) => Float64Array.from({ length: docs * d }, () => rng() - 0.5));

@@ -55,31 +55,30 @@ export async function modelDisplacement(
   if (time) time.seconds += (performance.now() - started) / 1000;
   const out: TaskDisplacement[] = [];
   const base = mats[0];
+  const baseNorms = squaredRowNorms(base, n, d);
+  const meanDelta = new Float64Array(d);
   for (let t = 1; t < mats.length; t++) {
     const task = mats[t];
     unitRows(task, n, d, modelName, taskNames[t], unitTask);
+    // One pass over the rows for the cosine distances and the shift fraction's sums (the same additions in the same
+    // order as separate passes: the same bits).
     const cos = new Float64Array(n);
+    meanDelta.fill(0);
+    let total = 0;
     for (let i = 0; i < n; i++) {
       let dot = 0;
-      let nb = 0;
       let nt = 0;
       const o = i * d;
       for (let j = 0; j < d; j++) {
-        dot += base[o + j] * task[o + j];
-        nb += base[o + j] * base[o + j];
-        nt += task[o + j] * task[o + j];
-      }
-      cos[i] = 1 - dot / (Math.sqrt(nb) * Math.sqrt(nt));
-    }
-    const meanDelta = new Float64Array(d);
-    let total = 0;
-    for (let i = 0; i < n; i++) {
-      const o = i * d;
-      for (let j = 0; j < d; j++) {
-        const delta = task[o + j] - base[o + j];
+        const b = base[o + j];
+        const e = task[o + j];
+        dot += b * e;
+        nt += e * e;
+        const delta = e - b;
         meanDelta[j] += delta;
         total += delta * delta;
       }
+      cos[i] = 1 - dot / (Math.sqrt(baseNorms[i]) * Math.sqrt(nt));
     }
     let shift = 0;
     for (let j = 0; j < d; j++) {
@@ -144,22 +143,34 @@ async function neighbourMovement(
   const u = acquire(n * d);
   for (let x = 0; x < n * d; x++) u[x] = unitTask[x] - unitBase[x];
   const relative = new Float64Array(n);
-  const avg = new Float64Array(d);
+  const rows = new Int32Array(m);
   for (let i = 0; i < n; i++) {
-    avg.fill(0);
-    for (let x = 0; x < m; x++) {
-      const o = baseNeighbours[i * m + x] * d;
-      for (let j = 0; j < d; j++) avg[j] += u[o + j];
-    }
+    for (let x = 0; x < m; x++) rows[x] = baseNeighbours[i * m + x] * d;
+    // Per column, the neighbours' sum in neighbour order (as an accumulated mean vector would be), then the distance.
     let s = 0;
+    const o = i * d;
     for (let j = 0; j < d; j++) {
-      const r = u[i * d + j] - avg[j] / m;
+      let sum = 0;
+      for (let x = 0; x < m; x++) sum += u[rows[x] + j];
+      const r = u[o + j] - sum / m;
       s += r * r;
     }
     relative[i] = Math.sqrt(s);
   }
   release(u);
   return { overlap: overlap / n, jaccard, relative };
+}
+
+/** |row i|^2 of an n x d matrix, summed in column order. */
+function squaredRowNorms(m: EmbeddingMatrix, n: number, d: number): Float64Array {
+  const norms = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const o = i * d;
+    let s = 0;
+    for (let j = 0; j < d; j++) s += m[o + j] * m[o + j];
+    norms[i] = s;
+  }
+  return norms;
 }
 
 /** Rows of `m` scaled to unit length, into `u` (n x d). */
