@@ -175,6 +175,24 @@ describe('PCA against ml-pca', () => {
       }
     });
   }
+
+  it('the covariance path in row blocks (12 blocks of 7 rows and a last of 1) equals the whole stack, basis included', async () => {
+    const rng = mulberry32(99);
+    const [n, tasks, d, k] = [17, 5, 9, 6];
+    // Float32 and float64 tasks, as bundles hold them.
+    const mats = Array.from({ length: tasks }, (_, t) => {
+      const values = Array.from({ length: n * d }, (_, x) => (rng() - 0.5) / (1 + (x % d)));
+      return t % 2 ? Float32Array.from(values) : Float64Array.from(values);
+    });
+    const whole = await pcaModel(mats, n, d, k, true);
+    const blocked = await pcaModel(mats, n, d, k, true, 7);
+    const close = (a: Float64Array, b: Float64Array, what: string): void =>
+      a.forEach((v, x) => assert.ok(Math.abs(v - b[x]) <= 1e-12 * (1 + Math.abs(b[x])), `${what}[${x}]: ${v} vs ${b[x]}`));
+    close(blocked.scores, whole.scores, 'scores');
+    close(blocked.explainedVarianceRatio, whole.explainedVarianceRatio, 'explained variance ratio');
+    close(blocked.mean!, whole.mean!, 'mean');
+    close(blocked.basis!, whole.basis!, 'basis');
+  });
 });
 
 describe('float32 bundles kept float32', () => {

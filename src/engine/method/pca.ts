@@ -4,10 +4,11 @@
  * The T matrices (N x d each) are stacked into X (N*T x d), X is centred by its column mean, and the scores on the
  * top-k principal axes are returned (S = X_c W_k, N*T x k, task-major rows like the stack). When N*T < d the
  * eigenproblem is solved on the Gram matrix X_c X_c^T (S = U_k sqrt(lambda_k)), otherwise on the d x d matrix
- * X_c^T X_c, from the stack stored transposed (X^T, d x N*T); a d x d matrix is never built when N*T < d. The
- * products (Gram or covariance, and the projection X_c W_k) run on onnxruntime's Gemm (gemm.ts). Component signs: the
- * entry of largest absolute value in each score column (ties: lowest row) is made positive. Explained variance ratio = the k eigenvalues / the sum of
- * all eigenvalues (the trace, i.e. the total variance of the centred stack).
+ * X_c^T X_c, summed over blocks of the stack's rows, each centred and transposed (the stack is never held whole on
+ * this path); a d x d matrix is never built when N*T < d. The products (Gram or covariance, and the projection
+ * X_c W_k) run on onnxruntime's Gemm (gemm.ts). Component signs: the entry of largest absolute value in each score
+ * column (ties: lowest row) is made positive. Explained variance ratio = the k eigenvalues / the sum of all
+ * eigenvalues (the trace, i.e. the total variance of the centred stack).
  *
  * With `withBasis`, the column mean mu (d) and the basis W (d x k, S = (X - mu) W) are returned too, for the frozen
  * frame of the live preview (frame.ts). Covariance path: W is the eigenvector matrix with the score signs applied.
@@ -35,33 +36,61 @@ export async function pcaModel(
   d: number,
   k: number,
   withBasis = false,
+  blockRows = COVARIANCE_BLOCK_ROWS,
 ): Promise<ModelPca> {
   const rows = n * mats.length;
-  // One copy of the stack per path: X (rows x d) for the Gram path, X^T (d x rows) for the covariance path, which
-  // then also gives the scores (X_c W = (X_c^T)^T W); at N = 10,000 and d = 4096 each is 2 GB.
-  const gramPath = rows < d;
+  if (rows >= d) return covariancePca(mats, n, d, k, withBasis, blockRows);
   const x = acquire(rows * d);
   try {
-    if (gramPath) mats.forEach((m, t) => x.set(m, t * n * d));
-    else transposeStack(mats, n, d, x);
-    return gramPath ? await gramPca(x, rows, d, k, withBasis) : await covariancePca(x, rows, d, k, withBasis);
+    mats.forEach((m, t) => x.set(m, t * n * d));
+    return await gramPca(x, rows, d, k, withBasis);
   } finally {
     release(x);
   }
 }
 
-/** X^T (d x rows) of the stack of `mats` (n x d each), into `xt`; in tiles, so that both sides stay in cache. */
-function transposeStack(mats: EmbeddingMatrix[], n: number, d: number, xt: Float64Array): void {
+/**
+ * Stack rows held at once by the covariance path: the stack (N*T x d) is read in blocks of this many rows, each
+ * centred and transposed, so that at N = 10,000 and d = 4096 it holds 134 MB of it instead of the whole 2 GB. Up to
+ * this many rows (paper scale: 1200) there is one block, the product of the whole stack.
+ */
+export const COVARIANCE_BLOCK_ROWS = 4096;
+
+/** The column mean of the stack of `mats` (n x d each), summed in row order. */
+function columnMeans(mats: EmbeddingMatrix[], n: number, d: number): Float64Array {
+  const mean = new Float64Array(d);
+  for (const m of mats)
+    for (let i = 0; i < n; i++) {
+      const o = i * d;
+      for (let j = 0; j < d; j++) mean[j] += m[o + j];
+    }
   const rows = n * mats.length;
+  for (let j = 0; j < d; j++) mean[j] /= rows;
+  return mean;
+}
+
+/**
+ * Rows r0..r1-1 of the stack of `mats` (n x d each), centred by `mean` and transposed, into `xt` (d x (r1 - r0)); in
+ * tiles, so that both sides stay in cache.
+ */
+function centredTransposedRows(
+  mats: EmbeddingMatrix[],
+  n: number,
+  d: number,
+  r0: number,
+  r1: number,
+  mean: Float64Array,
+  xt: Float64Array,
+): void {
+  const width = r1 - r0;
   const tile = 32;
-  mats.forEach((m, t) => {
-    for (let i0 = 0; i0 < n; i0 += tile)
-      for (let j0 = 0; j0 < d; j0 += tile)
-        for (let i = i0; i < Math.min(n, i0 + tile); i++) {
-          const r = t * n + i;
-          for (let j = j0; j < Math.min(d, j0 + tile); j++) xt[j * rows + r] = m[i * d + j];
-        }
-  });
+  for (let q0 = r0; q0 < r1; q0 += tile)
+    for (let j0 = 0; j0 < d; j0 += tile)
+      for (let r = q0; r < Math.min(r1, q0 + tile); r++) {
+        const m = mats[Math.floor(r / n)];
+        const o = (r % n) * d;
+        for (let j = j0; j < Math.min(d, j0 + tile); j++) xt[j * width + r - r0] = m[o + j] - mean[j];
+      }
 }
 
 /** PCA of the stack x (rows x d, rows < d), centred in place, on the Gram matrix X_c X_c^T. */
@@ -98,28 +127,57 @@ async function gramPca(x: Float64Array, rows: number, d: number, k: number, with
   return { ...result, mean, basis };
 }
 
-/** PCA of the stack given as xt = X^T (d x rows), centred in place, on X_c^T X_c (the Gram of X^T's rows). */
-async function covariancePca(xt: Float64Array, rows: number, d: number, k: number, withBasis: boolean): Promise<ModelPca> {
-  const mean = new Float64Array(d);
-  for (let j = 0; j < d; j++) {
-    const o = j * rows;
-    let sum = 0;
-    for (let r = 0; r < rows; r++) sum += xt[o + r];
-    mean[j] = sum / rows;
-    for (let r = 0; r < rows; r++) xt[o + r] -= mean[j];
+/**
+ * PCA on X_c^T X_c (d x d, rows >= d): the sum over row blocks of each block's Gram of its transposed rows, then the
+ * scores X_c W block by block.
+ */
+async function covariancePca(
+  mats: EmbeddingMatrix[],
+  n: number,
+  d: number,
+  k: number,
+  withBasis: boolean,
+  maxBlockRows: number,
+): Promise<ModelPca> {
+  const rows = n * mats.length;
+  const mean = columnMeans(mats, n, d);
+  const blockRows = Math.min(rows, maxBlockRows);
+  const xt = acquire(d * blockRows);
+  try {
+    const cov = acquire(d * d);
+    for (let r0 = 0; r0 < rows; r0 += blockRows) {
+      const r1 = Math.min(rows, r0 + blockRows);
+      const block = xt.subarray(0, d * (r1 - r0));
+      centredTransposedRows(mats, n, d, r0, r1, mean, block);
+      if (r0 === 0) {
+        await gramOf(block, d, r1 - r0, cov);
+        continue;
+      }
+      const part = await gramOf(block, d, r1 - r0, acquire(d * d));
+      for (let x = 0; x < d * d; x++) cov[x] += part[x];
+      release(part);
+    }
+    let trace = 0;
+    for (let j = 0; j < d; j++) trace += cov[j * d + j];
+    const eig = await symmetricEigenTopGemm(cov, d, k);
+    release(cov);
+    const scores = new Float64Array(rows * k);
+    for (let r0 = 0; r0 < rows; r0 += blockRows) {
+      const r1 = Math.min(rows, r0 + blockRows);
+      const block = xt.subarray(0, d * (r1 - r0));
+      // One block: still in xt from the covariance.
+      if (r0 > 0 || r1 < rows) centredTransposedRows(mats, n, d, r0, r1, mean, block);
+      await gemm(block, eig.vectors, r1 - r0, d, k, { transA: true, out: scores.subarray(r0 * k, r1 * k) });
+    }
+    const flipped = fixSigns(scores, rows, k);
+    const result = withVarianceRatio(scores, eig.values, trace, k);
+    if (!withBasis) return result;
+    const basis = eig.vectors;
+    for (const c of flipped) for (let j = 0; j < d; j++) basis[j * k + c] = -basis[j * k + c];
+    return { ...result, mean, basis };
+  } finally {
+    release(xt);
   }
-  const cov = await gramOf(xt, d, rows, acquire(d * d));
-  let trace = 0;
-  for (let j = 0; j < d; j++) trace += cov[j * d + j];
-  const eig = await symmetricEigenTopGemm(cov, d, k);
-  release(cov);
-  const scores = await gemm(xt, eig.vectors, rows, d, k, { transA: true });
-  const flipped = fixSigns(scores, rows, k);
-  const result = withVarianceRatio(scores, eig.values, trace, k);
-  if (!withBasis) return result;
-  const basis = eig.vectors;
-  for (const c of flipped) for (let j = 0; j < d; j++) basis[j * k + c] = -basis[j * k + c];
-  return { ...result, mean, basis };
 }
 
 /** The scores with their explained variance ratio = the k eigenvalues / the trace (the total variance). */
