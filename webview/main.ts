@@ -8,6 +8,7 @@ import {
   type ExportKind,
   type FigureId,
   type HostMessage,
+  type ImageBackground,
   type ImageFormat,
   parseHostMessage,
   parseWebviewState,
@@ -31,6 +32,7 @@ import {
 } from './charts';
 import { renderEvaluation } from './evaluationPanel';
 import { fitFigure, NARROW_WIDTH, pointLabels, shortModelNames, shortNameLength } from './fit';
+import { type PlotlyImageApi, renderFigureImage } from './imageExport';
 
 interface VsCodeApi {
   postMessage(message: WebviewMessage): void;
@@ -39,9 +41,6 @@ interface VsCodeApi {
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
-interface PlotlyImageApi {
-  toImage(figure: HTMLElement | Figure, options: { format: ImageFormat; width: number; height: number; scale?: number }): Promise<string>;
-}
 declare const Plotly: PlotlyImageApi;
 
 const vscode = acquireVsCodeApi();
@@ -365,16 +364,14 @@ function setStatus(state: 'computing' | 'idle' | 'error', message?: string): voi
   status.hidden = state === 'idle';
 }
 
-/**
- * An exported image: the figure as on screen but with its title drawn in (an image has no page heading), on the
- * theme's background; PNG at twice the size (sharp on high-density screens and in slides).
- */
-async function renderImage(requestId: number, figure: FigureId, format: ImageFormat): Promise<void> {
+/** An exported image of a figure as on screen (webview/imageExport.ts), at least 800 px wide. */
+async function renderImage(requestId: number, figure: FigureId, format: ImageFormat, background: ImageBackground): Promise<void> {
   try {
     if (!current) throw new Error('no result shown');
     const width = Math.max(800, Math.round(figureElements[figure].clientWidth));
-    const fitted = fitFigure(FIGURE_BUILDERS[figure](current.result, themeFromVsCode(), strings), { width, height: Math.max(500, Math.round(width * 0.62)), title: 'inline' });
-    post({ type: 'image', requestId, dataUrl: await Plotly.toImage({ data: fitted.data, layout: fitted.layout }, { format, width, height: fitted.height, scale: format === 'png' ? 2 : 1 }) });
+    const theme = themeFromVsCode();
+    const dataUrl = await renderFigureImage(Plotly, FIGURE_BUILDERS[figure](current.result, theme, strings), { format, background, theme, width });
+    post({ type: 'image', requestId, dataUrl });
   } catch (error) {
     post({ type: 'imageError', requestId, message: error instanceof Error ? error.message : String(error) });
   }
@@ -389,7 +386,7 @@ function handle(message: HostMessage): void {
       setStatus(message.state, message.message);
       break;
     case 'renderImage':
-      void renderImage(message.requestId, message.figure, message.format);
+      void renderImage(message.requestId, message.figure, message.format, message.background);
       break;
     case 'options':
       if (labelsToggle.checked !== message.labels) {

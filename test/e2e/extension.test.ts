@@ -49,6 +49,7 @@ import {
   waitFor,
 } from './workbench';
 import { zipEntries } from './zipEntries';
+import { decodePng } from '../helpers/png';
 
 const ROOT = packageRoot();
 const OUTPUT = path.join(ROOT, '.test-output', 'e2e');
@@ -378,16 +379,24 @@ test('analyse from the Explorer, live-edit an instruction, side view, theme swit
     await screenshot(page, '5-light-theme');
     await checkLayouts(page, 'light', latestRun.runId);
 
-    // 6. Export from the panel's buttons through VS Code's save dialog (default name, next to the query file).
+    // 6. Export from the panel's buttons through VS Code's save dialog (default name, next to the query file); a PNG
+    // first asks for its background (transparent here).
     for (const kind of ['map.png', 'map.svg', 'results.json']) {
       await (await resultsFrame(page)).locator(`button[data-export="${kind}"]`).click();
-      await page.locator('.quick-input-widget input').first().waitFor();
+      if (kind.endsWith('.png')) await quickPickChoose(page, 'Transparent background');
+      const input = page.locator('.quick-input-widget input').first();
+      await waitFor('the save dialog', async () => (await input.isVisible()) && (await input.inputValue()).endsWith(`instruction-lens-${kind}`));
       await page.keyboard.press('Enter');
       const saved = path.join(workspace, `instruction-lens-${kind}`);
       await waitFor(`${kind} exported`, async () => fs.existsSync(saved) && fs.statSync(saved).size > 0);
     }
-    assert.deepEqual([...fs.readFileSync(path.join(workspace, 'instruction-lens-map.png')).subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-    assert.match(fs.readFileSync(path.join(workspace, 'instruction-lens-map.svg'), 'utf8'), /^<svg[\s\S]*class="scatterlayer/);
+    const png = decodePng(fs.readFileSync(path.join(workspace, 'instruction-lens-map.png')));
+    assert.equal(png.corner[3], 0, `transparent corner: ${png.corner.join(',')}`);
+    const svg = fs.readFileSync(path.join(workspace, 'instruction-lens-map.svg'), 'utf8');
+    assert.match(svg, /^<svg[\s\S]*class="scatterlayer/);
+    // The theme's font as VS Code resolves it, never a CSS variable that means nothing outside VS Code.
+    assert.match(svg, /<text[^>]*font-family: [^;"]*\w/);
+    assert.doesNotMatch(svg, /var\(--/);
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(workspace, 'instruction-lens-results.json'), 'utf8')), await resultsOfRun(dirs, latestRun.runId));
 
     // 7. Analyze Selection as Instruction: the selected text becomes one more task of the current analysis, and the
