@@ -38,6 +38,8 @@ import {
   openWorkbench,
   quickPickCheckOnly,
   quickPickChoose,
+  quickPickHasRow,
+  quickPickItemButton,
   plotsIn,
   plottedMap,
   plottedTraces,
@@ -61,6 +63,9 @@ const INSTRUCTION_FILE = 'paper-en.instructions.json';
 const ANALYZE = 'Analyze Instructions';
 const QUERY_COUNT = 15;
 const EVAL_INSTRUCTIONS = 'tasks.instructions.yaml';
+/** An instruction set whose evaluation block (line 5) names a file that does not exist. */
+const MISSING_DATA = 'missing-data.instructions.yaml';
+const MISSING_DATA_TEXT = ['tasks:', '  - name: Retrieval', '    instruction: Retrieve passages that answer the query.', 'evaluation:', '  pairs: data/pairs.tsv', ''].join('\n');
 /** An instruction set whose line 7 breaks YAML (an indentation error). */
 const BROKEN_YAML = 'broken.instructions.yaml';
 const BROKEN_YAML_TEXT = ['tasks:', '  - name: Retrieval', '    instruction: Retrieve passages that answer the query.', '  - name: STS', '    instruction: Find the most similar sentence.', '  - name: Clustering', '   instruction: Identify the topic.', ''].join('\n');
@@ -130,6 +135,11 @@ function extensionLog(dirs: CodeServerDirs): string {
     .join('\n');
 }
 
+/** Waits until the open quick pick shows the row `label`. */
+async function quickPickRowShown(page: Page, label: string): Promise<void> {
+  await waitFor(`the quick pick row ${label}`, () => quickPickHasRow(page, label), 30_000);
+}
+
 /** The Problems panel's rows (message, source and [Ln, Col]). */
 async function problemsPanel(page: Page): Promise<string[]> {
   if (!(await page.locator('.markers-panel').isVisible())) await runCommand(page, 'View: Focus Problems (Errors, Warnings, Infos)');
@@ -184,7 +194,7 @@ test('analyse from the Explorer, live-edit an instruction, side view, theme swit
     'disabled',
     // liveRefitDelayMs: long enough to see the live preview before the exact refit follows.
     { 'instructionLens.models': [GLOVE, held.id], 'instructionLens.liveDebounceMs': 300, 'instructionLens.liveRefitDelayMs': 8000 },
-    { [BROKEN_YAML]: BROKEN_YAML_TEXT },
+    { [BROKEN_YAML]: BROKEN_YAML_TEXT, [MISSING_DATA]: MISSING_DATA_TEXT },
   );
   try {
     // 0. While a run waits on a slow model (an endpoint on 127.0.0.1 that holds its answer), a command answers at
@@ -211,10 +221,39 @@ test('analyse from the Explorer, live-edit an instruction, side view, theme swit
     await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Add a local model folder' }).first().click();
     const okButton = page.locator('.quick-input-widget .monaco-button', { hasText: 'Use this model folder' });
     await okButton.waitFor({ timeout: 30_000 });
-    await page.locator('.quick-input-widget input').first().fill(workspace + '/');
+    // The dialog fills its input with a start folder as it opens: type until the input holds just the workspace.
+    const folderInput = page.locator('.quick-input-widget input').first();
+    await waitFor('the workspace folder typed', async () => {
+      await folderInput.fill(workspace + '/');
+      await sleep(300);
+      return (await folderInput.inputValue()) === workspace + '/';
+    });
     await okButton.click();
     await waitFor('the workspace folder refused', async () => (await notifications(page)).find((text) => text.includes('is the workspace folder, not a model folder')));
     await screenshot(page, '1a-model-folder-refused');
+    // The item buttons edit the models where they are listed (the workspace's settings.json): the gear sets a dtype
+    // (q8, then back to fp32) or opens the overrides in the Settings editor; the trash removes the held endpoint.
+    const settingsFile = path.join(workspace, '.vscode', 'settings.json');
+    const listedModels = async (): Promise<string> =>
+      JSON.stringify((JSON.parse(fs.readFileSync(settingsFile, 'utf8')) as Record<string, unknown>)['instructionLens.models']);
+    await quickPickItemButton(page, GLOVE_LABEL, 'gear');
+    await quickPickChoose(page, 'q8');
+    await waitFor('dtype q8 in settings.json', async () => (await listedModels()) === JSON.stringify([{ id: GLOVE, dtype: 'q8' }, held.id]));
+    await quickPickRowShown(page, held.id);
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: GLOVE_LABEL }).first().hover();
+    await screenshot(page, '1c-model-item-buttons');
+    await quickPickItemButton(page, GLOVE_LABEL, 'gear');
+    await quickPickChoose(page, 'fp32');
+    await waitFor('dtype fp32 in settings.json', async () => (await listedModels()) === JSON.stringify([{ id: GLOVE, dtype: 'fp32' }, held.id]));
+    await quickPickItemButton(page, held.id, 'trash');
+    await waitFor('the endpoint removed from settings.json', async () => (await listedModels()) === JSON.stringify([{ id: GLOVE, dtype: 'fp32' }]));
+    await waitFor('the endpoint gone from the list', async () => (await quickPickHasRow(page, GLOVE_LABEL)) && !(await quickPickHasRow(page, held.id)));
+    await quickPickItemButton(page, GLOVE_LABEL, 'gear');
+    await quickPickChoose(page, 'Overrides (template, pooling, normalize, maxLength): open in Settings…');
+    await page.locator('.settings-editor').waitFor({ timeout: 30_000 });
+    await waitFor('the models setting shown', async () => (await page.locator('.settings-editor .setting-item-label', { hasText: 'Models' }).count()) > 0);
+    await quickPickRowShown(page, GLOVE_LABEL);
+    await screenshot(page, '1d-model-settings');
     await quickPickCheckOnly(page, ['use-lite', GLOVE_LABEL]);
 
     // (The responsiveness check ran first; see the start of this test.)
@@ -454,6 +493,20 @@ test('analyse from the Explorer, live-edit an instruction, side view, theme swit
     });
     assert.ok(yamlMarkers.some((text) => /invalid YAML/.test(text) && /\[Ln 7, Col 1\]/.test(text)), `Problems panel: ${yamlMarkers.join(' | ')}`);
     await screenshot(page, '8-yaml-problem');
+    // A missing evaluation file is a problem at its path as written (line 5, column 10).
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+P');
+    await page.keyboard.type(MISSING_DATA);
+    await quickPickChoose(page, MISSING_DATA);
+    const dataMarkers = await waitFor('the missing evaluation file listed', async () => {
+      const texts = await problemsPanel(page);
+      return texts.some((text) => text.includes('evaluation: pairs file')) ? texts : undefined;
+    });
+    assert.ok(
+      dataMarkers.some((text) => text.includes('evaluation: pairs file "data/pairs.tsv": file not found') && /\[Ln 5, Col 10\]/.test(text)),
+      `Problems panel: ${dataMarkers.join(' | ')}`,
+    );
+    await screenshot(page, '8-missing-evaluation-file');
 
     // Point labels on (a toggle the view keeps across the reload below); the movers table names each query's line.
     const view = await resultsFrame(page);

@@ -98,6 +98,19 @@ export async function quickPickChoose(page: Page, label: string): Promise<void> 
   await row.first().click();
 }
 
+/** Clicks an item button of the quick pick row `label`, by its codicon ('gear', 'trash'); buttons show on hover. */
+export async function quickPickItemButton(page: Page, label: string, icon: string): Promise<void> {
+  const row = quickPickRow(page, label).first();
+  await row.waitFor({ timeout: 30_000 });
+  await row.hover();
+  await row.locator(`.codicon-${icon}`).first().click();
+}
+
+/** Whether the open quick pick has a row labelled `label`. */
+export async function quickPickHasRow(page: Page, label: string): Promise<boolean> {
+  return (await quickPickRow(page, label).count()) > 0;
+}
+
 /** In a multi-select quick pick: make exactly `labels` checked, then accept with Enter. */
 export async function quickPickCheckOnly(page: Page, labels: string[]): Promise<void> {
   await quickInput(page).locator('.monaco-list-row').first().waitFor({ timeout: 30_000 });
