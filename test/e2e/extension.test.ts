@@ -830,7 +830,12 @@ async function checkLayouts(page: Page, theme: 'dark' | 'light', runId: string |
     assert.deepEqual(settled.clippedHeadings, [], `${name}: no clipped heading`);
     assert.equal(settled.plotTitles, 0, `${name}: titles are headings, not under the plot toolbar`);
     assert.equal(settled.layout, windowHeight < 600 ? 'tabs' : 'column', `${name}: layout`);
-    if (settled.layout === 'tabs') assert.deepEqual(settled.visibleFigures, ['map'], 'tabs: the map alone, first');
+    if (settled.layout === 'tabs') {
+      assert.deepEqual(settled.visibleFigures, ['map'], 'tabs: the map alone, first');
+      // A compact header: the figure gets most of the height.
+      assert.ok(settled.mapHeight >= 0.6 * settled.viewHeight, `tabs: the map is ${settled.mapHeight} of ${settled.viewHeight} px high`);
+      assert.ok(settled.mapBottom <= settled.viewHeight, `tabs: the map ends at ${settled.mapBottom}, inside the view (${settled.viewHeight} px)`);
+    }
     if (settled.width < 430) {
       for (const [figure, offsets] of Object.entries(settled.legendBelowPlot)) {
         for (const offset of offsets) assert.ok(offset >= 0, `${name}: ${figure}'s legend is under the plot (${offset})`);

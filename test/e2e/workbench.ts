@@ -233,6 +233,11 @@ export interface FitReport {
   visibleFigures: string[];
   /** Titles drawn inside a plot (they belong in the headings). */
   plotTitles: number;
+  /** The view's height and the map plot's (the tabs layout gives the figure most of the height). */
+  viewHeight: number;
+  mapHeight: number;
+  /** The map plot's bottom edge from the top of the page (not of the scrolled view). */
+  mapBottom: number;
   /** Per figure: legends' top minus the plot area's bottom (positive: the legend is under the plot). */
   legendBelowPlot: Record<string, number[]>;
   /** Model cells of the movers table: shown text and full name. */
@@ -260,6 +265,9 @@ export async function readFit(frame: Frame): Promise<FitReport> {
         .map((el) => `${(el as unknown as { tagName: string }).tagName}#${(el as unknown as { id: string }).id}.${el.getAttribute('class') ?? ''}`),
       clippedHeadings: [...(document.querySelectorAll('h1, h2') as El[])].filter((h) => h.scrollWidth > h.clientWidth + 1).map((h) => h.textContent ?? ''),
       plotTitles: document.querySelectorAll('.plot .gtitle').length as number,
+      viewHeight: (globalThis as unknown as { innerHeight: number }).innerHeight,
+      mapHeight: Math.round((document.getElementById('map') as El).getBoundingClientRect().bottom - (document.getElementById('map') as El).getBoundingClientRect().top),
+      mapBottom: Math.round((document.getElementById('map') as El).getBoundingClientRect().bottom + (globalThis as unknown as { scrollY: number }).scrollY),
       visibleFigures: [...(document.querySelectorAll('.figure') as El[])].filter((el) => el.getBoundingClientRect().bottom > el.getBoundingClientRect().top).map((el) => el.getAttribute('data-figure') ?? ''),
       legendBelowPlot,
       modelCells: [...(document.querySelectorAll('#movers-body td.model') as El[])].map((cell) => ({ text: cell.textContent ?? '', title: cell.getAttribute('title') ?? '' })),
