@@ -48,6 +48,7 @@ import {
   resultsFrames,
   runCommand,
   showExplorer,
+  dragSidebarTo,
   waitFor,
 } from './workbench';
 import { zipEntries } from './zipEntries';
@@ -846,18 +847,6 @@ async function checkLayouts(page: Page, theme: 'dark' | 'light', runId: string |
   }
   await page.setViewportSize({ width: 1600, height: 1000 });
   await dragSidebarTo(page, 300);
-}
-
-/** Drags the primary side bar's edge so that the side bar is `width` px wide. */
-async function dragSidebarTo(page: Page, width: number): Promise<void> {
-  const sidebar = await page.locator('.part.sidebar').boundingBox();
-  assert.ok(sidebar, 'side bar shown');
-  const edge = sidebar.x + sidebar.width;
-  await page.mouse.move(edge, sidebar.y + 200);
-  await page.mouse.down();
-  await page.mouse.move(edge + (width - sidebar.width) / 2, sidebar.y + 200, { steps: 4 });
-  await page.mouse.move(edge + (width - sidebar.width), sidebar.y + 200, { steps: 4 });
-  await page.mouse.up();
 }
 
 /** Relative luminance of a CSS rgb()/rgba() colour. */

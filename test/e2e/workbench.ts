@@ -330,3 +330,15 @@ export async function plottedTraces(frame: Frame, id: string): Promise<PlottedTr
     }));
   }, id);
 }
+
+/** Drags the primary side bar's edge so that the side bar is `width` px wide. */
+export async function dragSidebarTo(page: Page, width: number): Promise<void> {
+  const sidebar = await page.locator('.part.sidebar').boundingBox();
+  if (!sidebar) throw new Error('the side bar is not shown');
+  const edge = sidebar.x + sidebar.width;
+  await page.mouse.move(edge, sidebar.y + 200);
+  await page.mouse.down();
+  await page.mouse.move(edge + (width - sidebar.width) / 2, sidebar.y + 200, { steps: 4 });
+  await page.mouse.move(edge + (width - sidebar.width), sidebar.y + 200, { steps: 4 });
+  await page.mouse.up();
+}
