@@ -12,6 +12,10 @@ export type FigureId = (typeof FIGURES)[number];
 export const IMAGE_FORMATS = ['png', 'svg'] as const;
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
 
+/** An exported PNG's background: the theme's, as on screen, or transparent (for slides and documents). */
+export const IMAGE_BACKGROUNDS = ['theme', 'transparent'] as const;
+export type ImageBackground = (typeof IMAGE_BACKGROUNDS)[number];
+
 /** What the user can export: an image of one figure, or one of the analysis output files. */
 export const EXPORT_KINDS = [
   'map.png',
@@ -53,7 +57,7 @@ export interface ResultContext {
 export type HostMessage =
   | { type: 'show'; result: AnalysisResult; context: ResultContext }
   | { type: 'status'; state: 'computing' | 'idle' | 'error'; message?: string }
-  | { type: 'renderImage'; requestId: number; figure: FigureId; format: ImageFormat }
+  | { type: 'renderImage'; requestId: number; figure: FigureId; format: ImageFormat; background: ImageBackground }
   /** The view's remembered options (sent when it loads). */
   | { type: 'options'; labels: boolean };
 
@@ -274,8 +278,8 @@ export function parseHostMessage(value: unknown): HostMessage | undefined {
         ? { type: 'status', state: value.state, message: value.message as string | undefined }
         : undefined;
     case 'renderImage':
-      return isIndex(value.requestId) && isOneOf(FIGURES, value.figure) && isOneOf(IMAGE_FORMATS, value.format)
-        ? { type: 'renderImage', requestId: value.requestId, figure: value.figure, format: value.format }
+      return isIndex(value.requestId) && isOneOf(FIGURES, value.figure) && isOneOf(IMAGE_FORMATS, value.format) && isOneOf(IMAGE_BACKGROUNDS, value.background)
+        ? { type: 'renderImage', requestId: value.requestId, figure: value.figure, format: value.format, background: value.background }
         : undefined;
     case 'options':
       return typeof value.labels === 'boolean' ? { type: 'options', labels: value.labels } : undefined;

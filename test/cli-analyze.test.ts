@@ -58,7 +58,7 @@ describe('analyze: outputs', () => {
 
   test('the CSV files hold the numbers of results.json (read back with csv-parse)', async () => {
     const result = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as AnalysisResult;
-    const displacement = parseCsv(fs.readFileSync(path.join(out, 'displacement.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    const displacement = parseCsv(fs.readFileSync(path.join(out, 'displacement.csv'), 'utf8'), { columns: true, comment: '#' }) as Record<string, string>[];
     assert.equal(displacement.length, result.displacement.length);
     displacement.forEach((row, i) => {
       const want = result.displacement[i];
@@ -67,7 +67,7 @@ describe('analyze: outputs', () => {
       assert.equal(Number(row.meanCosineDistance), want.meanCosineDistance);
       assert.equal(Number(row.neighbourOverlap), want.neighbourOverlap);
     });
-    const procrustes = parseCsv(fs.readFileSync(path.join(out, 'procrustes.csv'), 'utf8')) as string[][];
+    const procrustes = parseCsv(fs.readFileSync(path.join(out, 'procrustes.csv'), 'utf8'), { comment: '#' }) as string[][];
     assert.deepEqual(procrustes[0], ['model', ...result.models]);
     assert.deepEqual(
       procrustes.slice(1).map((row) => row.slice(1).map(Number)),
@@ -309,8 +309,8 @@ describe('analyze: bad bundles (exit 2, file + line/array + problem, no stack tr
 });
 
 describe('CSV writing (RFC 4180)', () => {
-  test('names with commas, quotes and line breaks survive a round trip through csv-parse', async () => {
-    const models = ['a,b', 'say "hi"'];
+  test('names with commas, quotes, line breaks and # survive a round trip through csv-parse (comments skipped)', async () => {
+    const models = ['a,b', 'say "hi" #1'];
     const result = {
       models,
       procrustesDistance: [[0, 0.25], [0.5, 0]],
@@ -323,12 +323,12 @@ describe('CSV writing (RFC 4180)', () => {
     } as unknown as AnalysisResult;
     const text = displacementCsv(result);
     assert.ok(text.endsWith('\r\n'));
-    const rows = parseCsv(text) as string[][];
+    const rows = parseCsv(text, { comment: '#' }) as string[][];
     assert.deepEqual(rows[1], ['a,b', 'multi\nline', '0.1', '0.2', '0.3', '1e-7', '0.5', '1']);
-    assert.deepEqual(parseCsv(procrustesCsv(result)), [
-      ['model', 'a,b', 'say "hi"'],
+    assert.deepEqual(parseCsv(procrustesCsv(result), { comment: '#' }), [
+      ['model', 'a,b', 'say "hi" #1'],
       ['a,b', '0', '0.25'],
-      ['say "hi"', '0.5', '0'],
+      ['say "hi" #1', '0.5', '0'],
     ]);
   });
 });

@@ -51,6 +51,9 @@ describe('instruction-lens run', () => {
       'Base.npy', 'Classification.npy', 'Clustering.npy', 'Reranking.npy', 'Retrieval.npy', 'STS.npy',
     ]);
     assert.match(run.stderr, new RegExp(`embedding cache: 0 hits, ${queryCount * 6} misses`));
+    // A local model folder is read, not downloaded.
+    assert.match(run.stderr, /glove-6B-100d-sif-50k: loading onnx\/model\.onnx 100%/);
+    assert.doesNotMatch(run.stderr, /download/);
     // GloVe is 100-d and N < 100: the default k is N (the alignment stays determined), and there is nothing to warn about.
     assert.ok(queryCount < 100);
     assert.equal(result.k, queryCount);

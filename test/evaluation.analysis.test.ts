@@ -76,7 +76,7 @@ describe('evaluation in the analysis (stage E)', () => {
       await writeOutputs(dir, result, { force: false });
       const text = fs.readFileSync(path.join(dir, EVALUATION_FILE), 'utf8');
       assert.equal(text, evaluationCsv(result));
-      const rows: Record<string, string>[] = parseCsv(text, { columns: true });
+      const rows: Record<string, string>[] = parseCsv(text, { columns: true, comment: '#' });
       assert.equal(rows.length, result.evaluation.length);
       rows.forEach((row, x) => {
         const r = result.evaluation[x];

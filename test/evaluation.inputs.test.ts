@@ -5,6 +5,7 @@
  * code 2 through the real CLI. Property-based tests (fast-check) for the parsers.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -26,7 +27,8 @@ import {
   readQrels,
   resolveEvaluation,
 } from '../src/inputs/evaluationFiles';
-import { parseInstructionDocument, readInstructionFile } from '../src/inputs/instructions';
+import { evaluationFileProblems } from '../src/inputs/evaluationFileProblems';
+import { parseInstructionDocument, readInstructionFile, type TextRange } from '../src/inputs/instructions';
 import { parseQueries, readQueries } from '../src/inputs/queries';
 import { readDelimitedRows } from '../src/inputs/records';
 import { EmbeddingCache } from '../src/models/cache';
@@ -253,6 +255,66 @@ describe('bad evaluation inputs: file, line and problem', () => {
     ]);
     const file = write('sets/bad.instructions.yaml', 'tasks:\n  - name: Retrieval\n    instruction: x\n    kind: sorting\n');
     await rejectsAt(readInstructionFile(file), file, 4, /"kind" must be one of/);
+  });
+
+  test('evaluation files as diagnostics: each problem on the path as written (exact line and column), JSON and YAML', () => {
+    write('diag/data/pairs.tsv', 'id1\tid2\tscore\n');
+    fs.mkdirSync(path.join(dir, 'diag', 'data', 'corpus.jsonl'), { recursive: true }); // a folder with a file's name
+    write('diag/data/qrels.txt', 'query_id\tdoc_id\tscore\n');
+    const fifo = path.join(dir, 'diag', 'data', 'fifo.tsv');
+    const hasFifo = spawnSync('mkfifo', [fifo]).status === 0;
+    /** The range of the n-th occurrence of `needle` in `text`, counted independently of the parser. */
+    const rangeOf = (text: string, needle: string): TextRange => {
+      const offset = text.indexOf(needle);
+      assert.ok(offset >= 0, needle);
+      const before = text.slice(0, offset).split('\n');
+      const line = before.length - 1;
+      const character = before.at(-1)!.length;
+      return { start: { line, character }, end: { line, character: character + needle.length } };
+    };
+    const check = (name: string, text: string, format: 'json' | 'yaml', expected: [string, string][]): void => {
+      const file = write(`diag/${name}`, text);
+      const parsed = parseInstructionDocument(text, format);
+      assert.deepEqual(parsed.problems, []);
+      const problems = evaluationFileProblems(file, parsed);
+      assert.deepEqual(
+        problems.map(({ message, line, range }) => ({ message, line, range })),
+        expected.map(([written, message]) => ({ message, line: rangeOf(text, written).start.line + 1, range: rangeOf(text, written) })),
+      );
+    };
+    const yaml =
+      'tasks:\n  - name: A\n    instruction: x\nevaluation:\n  pairs:   "data/missing.tsv"\n  corpus: data/corpus.jsonl\n  qrels: data/qrels.txt\n';
+    check('set.instructions.yaml', yaml, 'yaml', [
+      ['"data/missing.tsv"', 'evaluation: pairs file "data/missing.tsv": file not found'],
+      ['data/corpus.jsonl', 'evaluation: corpus file "data/corpus.jsonl": this is a folder; expected a file'],
+      ['data/qrels.txt', "evaluation: qrels file \"data/qrels.txt\": unsupported qrels file extension '.txt'; use one of .csv, .tsv, .jsonl, .ndjson"],
+    ]);
+    const json = '{\n  "tasks": [{ "name": "A", "instruction": "x" }],\n  "evaluation": { "pairs": "data/pairs.tsv",\n    "corpus": "../diag/data/none.jsonl", "qrels": "data/qrels.txt" }\n}\n';
+    check('set.instructions.json', json, 'json', [
+      ['"../diag/data/none.jsonl"', 'evaluation: corpus file "../diag/data/none.jsonl": file not found'],
+      ['"data/qrels.txt"', "evaluation: qrels file \"data/qrels.txt\": unsupported qrels file extension '.txt'; use one of .csv, .tsv, .jsonl, .ndjson"],
+    ]);
+    if (hasFifo) {
+      check('fifo.instructions.yaml', 'evaluation:\n  pairs: data/fifo.tsv\ntasks:\n  - name: A\n    instruction: x\n', 'yaml', [
+        ['data/fifo.tsv', 'evaluation: pairs file "data/fifo.tsv": this is a named pipe (FIFO), not a regular file; only regular files are read'],
+      ]);
+    }
+    // Not readable (root reads every file: this part runs for other users only).
+    if (process.getuid?.() !== 0) {
+      const locked = write('diag/data/locked.tsv', 'id1\tid2\tscore\n');
+      fs.chmodSync(locked, 0o000);
+      check('locked.instructions.yaml', 'evaluation:\n  pairs: data/locked.tsv\ntasks:\n  - name: A\n    instruction: x\n', 'yaml', [
+        ['data/locked.tsv', 'evaluation: pairs file "data/locked.tsv": permission denied'],
+      ]);
+    }
+    // Fine files: no problem; a block with its own problems gives file problems for its valid paths only.
+    check('fine.instructions.yaml', 'evaluation:\n  pairs: data/pairs.tsv\ntasks:\n  - name: A\n    instruction: x\n', 'yaml', []);
+    const broken = parseInstructionDocument('evaluation:\n  pairs: 3\n  corpus: data/none.jsonl\n  qrels: data/none.tsv\ntasks:\n  - name: A\n    instruction: x\n', 'yaml');
+    assert.deepEqual(evaluationFileProblems(path.join(dir, 'diag', 'x.instructions.yaml'), broken).map((p) => p.line), [3, 4]);
+    // The wrong kind's problem sits on its value, too.
+    const kindText = 'tasks:\n  - name: A\n    instruction: x\n    kind:   ranking\n';
+    const [kindProblem] = parseInstructionDocument(kindText, 'yaml').problems;
+    assert.deepEqual(kindProblem.range, rangeOf(kindText, 'ranking'));
   });
 
   test('kinds: declared, or the paper\'s names by default, none for Base and other names', async () => {

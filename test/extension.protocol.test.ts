@@ -80,14 +80,18 @@ test('a well-formed show message passes; broken results are rejected with the re
 test('host messages: status and image requests are checked field by field', () => {
   assert.deepEqual(parseHostMessage({ type: 'status', state: 'computing' }), { type: 'status', state: 'computing', message: undefined });
   assert.equal(parseHostMessage({ type: 'status', state: 'busy' }), undefined);
-  assert.deepEqual(parseHostMessage({ type: 'renderImage', requestId: 3, figure: 'map', format: 'svg' }), {
+  assert.deepEqual(parseHostMessage({ type: 'renderImage', requestId: 3, figure: 'map', format: 'svg', background: 'theme' }), {
     type: 'renderImage',
     requestId: 3,
     figure: 'map',
     format: 'svg',
+    background: 'theme',
   });
-  assert.equal(parseHostMessage({ type: 'renderImage', requestId: 3, figure: 'map', format: 'jpeg' }), undefined);
-  assert.equal(parseHostMessage({ type: 'renderImage', requestId: -1, figure: 'map', format: 'png' }), undefined);
+  assert.equal(parseHostMessage({ type: 'renderImage', requestId: 3, figure: 'map', format: 'png', background: 'transparent' })?.type, 'renderImage');
+  assert.equal(parseHostMessage({ type: 'renderImage', requestId: 3, figure: 'map', format: 'png' }), undefined);
+  assert.equal(parseHostMessage({ type: 'renderImage', requestId: 3, figure: 'map', format: 'png', background: 'none' }), undefined);
+  assert.equal(parseHostMessage({ type: 'renderImage', requestId: 3, figure: 'map', format: 'jpeg', background: 'theme' }), undefined);
+  assert.equal(parseHostMessage({ type: 'renderImage', requestId: -1, figure: 'map', format: 'png', background: 'theme' }), undefined);
   assert.equal(parseHostMessage('show'), undefined);
   assert.equal(parseHostMessage({ type: 'evil' }), undefined);
 });

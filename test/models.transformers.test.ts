@@ -110,7 +110,7 @@ test('identity: weights hash for a folder, stable and different per model', asyn
   assert.ok(memo[path.join(GLOVE, 'tokenizer.json')]);
 });
 
-test('progress: download events while loading, then texts done/total', async () => {
+test('progress: a local folder\'s files are loading (never downloading) events, then texts done/total', async () => {
   const fresh = await createTransformersEmbedder({ model: GLOVE, offline: true, cacheDir: path.join(scratch, 'hub'), batchSize: 2 });
   const events: EmbedProgress[] = [];
   try {
@@ -118,7 +118,9 @@ test('progress: download events while loading, then texts done/total', async () 
   } finally {
     await fresh.dispose();
   }
-  assert.ok(events.some((e) => e.kind === 'download' && e.file === 'onnx/model.onnx' && e.done === e.total));
+  assert.ok(events.some((e) => e.kind === 'load' && e.file === 'onnx/model.onnx' && e.done === e.total));
+  assert.ok(events.some((e) => e.kind === 'load' && e.file === 'tokenizer.json'));
+  assert.ok(!events.some((e) => e.kind === 'download'));
   assert.deepEqual(
     events.filter((e) => e.kind === 'embed').map((e) => [e.done, e.total]),
     [[0, 3], [2, 3], [3, 3]],
@@ -239,12 +241,17 @@ test('Hub download through a mirror: progress, files in our cache folder, then o
     assert.ok(fs.statSync(path.join(cacheDir, 'test-owner/glove-mirror/onnx/model.onnx')).size === fs.statSync(path.join(GLOVE, 'onnx/model.onnx')).size);
     const download = events.filter((e) => e.kind === 'download' && e.file === 'onnx/model.onnx');
     assert.ok(download.length > 1 && download.at(-1)!.done === download.at(-1)!.total);
+    assert.ok(!events.some((e) => e.kind === 'load'), 'nothing was on disk before: every file is downloaded');
     const [local] = await glove.embed([CAT]);
     assert.ok(cosine(downloaded, local) > 0.99999);
     // Offline, with the mirror gone: loads from our cache folder.
     const servedBefore = mirror.served.length;
     const offline = await createTransformersEmbedder({ model: 'test-owner/glove-mirror', offline: true, cacheDir });
-    const [again] = await offline.embed([CAT]);
+    const cachedEvents: EmbedProgress[] = [];
+    const [again] = await offline.embed([CAT], { onProgress: (p) => cachedEvents.push(p) });
+    // From the cache folder the files are read, not downloaded.
+    assert.ok(cachedEvents.some((e) => e.kind === 'load' && e.file === 'onnx/model.onnx'));
+    assert.ok(!cachedEvents.some((e) => e.kind === 'download'));
     await offline.dispose();
     assert.ok(cosine(again, local) > 0.99999);
     assert.equal(mirror.served.length, servedBefore);

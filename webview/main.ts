@@ -8,6 +8,7 @@ import {
   type ExportKind,
   type FigureId,
   type HostMessage,
+  type ImageBackground,
   type ImageFormat,
   parseHostMessage,
   parseWebviewState,
@@ -31,6 +32,7 @@ import {
 } from './charts';
 import { renderEvaluation } from './evaluationPanel';
 import { fitFigure, NARROW_WIDTH, pointLabels, shortModelNames, shortNameLength } from './fit';
+import { type PlotlyImageApi, renderFigureImage } from './imageExport';
 
 interface VsCodeApi {
   postMessage(message: WebviewMessage): void;
@@ -39,9 +41,6 @@ interface VsCodeApi {
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
-interface PlotlyImageApi {
-  toImage(figure: HTMLElement | Figure, options: { format: ImageFormat; width: number; height: number; scale?: number }): Promise<string>;
-}
 declare const Plotly: PlotlyImageApi;
 
 const vscode = acquireVsCodeApi();
@@ -106,6 +105,12 @@ function applyLayout(): void {
   document.body.dataset.tables = narrow || mode === 'tabs' ? 'stacked' : 'full';
   for (const section of document.querySelectorAll<HTMLElement>('.figure')) section.classList.toggle('active', section.dataset.figure === activeTab);
   for (const button of document.querySelectorAll<HTMLButtonElement>('#tabs button')) button.setAttribute('aria-selected', String(button.dataset.tab === activeTab));
+  // Tabs: the shown figure's tools (Labels, PNG, SVG) sit at the end of the tab row, so the figure starts right under it.
+  for (const tools of document.querySelectorAll<HTMLElement>('[data-figure-tools]')) {
+    const home = byId(`figure-${tools.dataset.figureTools}`).querySelector('header') as HTMLElement;
+    const place = mode === 'tabs' && tools.dataset.figureTools === activeTab ? byId('tab-tools') : home;
+    if (tools.parentElement !== place) place.append(tools);
+  }
 }
 
 /** Room for one figure: its column's width; in tabs mode also the height left under the header. */
@@ -113,7 +118,8 @@ function figureRoom(id: FigureId): { width: number; height?: number } {
   const section = figureElements[id].closest('.figure') as HTMLElement;
   const width = section.clientWidth || (document.querySelector('.figures') as HTMLElement).clientWidth || window.innerWidth - 24;
   if (document.body.dataset.layout !== 'tabs') return { width, height: width < NARROW_WIDTH ? undefined : Math.min(460, Math.max(320, Math.round(width * 0.75))) };
-  const top = (document.querySelector('.figures') as HTMLElement).getBoundingClientRect().top + 40;
+  // Where the shown figure's plot starts (every tab's plot starts there; hidden ones have no box to measure).
+  const top = figureElements[activeTab].getBoundingClientRect().top + window.scrollY;
   return { width, height: Math.max(240, window.innerHeight - top - 12) };
 }
 
@@ -171,6 +177,8 @@ function renderSummary(result: AnalysisResult, context: ResultContext): void {
     `MDS: ${result.mdsMethod} (stress ${formatNumber(result.mdsStress)})`,
   ];
   byId('summary').textContent = parts.join(' · ');
+  // Cut to one line in the tabs layout: the whole text on hover.
+  byId('summary').title = byId('summary').textContent ?? '';
   const failed = result.failedModels ?? [];
   const partial = failed.length > 0 ? [text('p', `${strings.partialResult}: ${failed.map((f) => f.model).join(', ')}`, 'partial')] : [];
   const notes: ResultNote[] = context.notes ?? result.warnings.map((warning) => ({ text: warning }));
@@ -181,6 +189,8 @@ function renderSummary(result: AnalysisResult, context: ResultContext): void {
       note.className = 'warning';
       note.setAttribute('role', 'note');
       note.textContent = warning;
+      // The tabs layout shows each warning on one line: the whole text on hover, and a click opens it.
+      note.title = warning;
       if (setting) {
         const button = document.createElement('button');
         button.type = 'button';
@@ -365,16 +375,14 @@ function setStatus(state: 'computing' | 'idle' | 'error', message?: string): voi
   status.hidden = state === 'idle';
 }
 
-/**
- * An exported image: the figure as on screen but with its title drawn in (an image has no page heading), on the
- * theme's background; PNG at twice the size (sharp on high-density screens and in slides).
- */
-async function renderImage(requestId: number, figure: FigureId, format: ImageFormat): Promise<void> {
+/** An exported image of a figure as on screen (webview/imageExport.ts), at least 800 px wide. */
+async function renderImage(requestId: number, figure: FigureId, format: ImageFormat, background: ImageBackground): Promise<void> {
   try {
     if (!current) throw new Error('no result shown');
     const width = Math.max(800, Math.round(figureElements[figure].clientWidth));
-    const fitted = fitFigure(FIGURE_BUILDERS[figure](current.result, themeFromVsCode(), strings), { width, height: Math.max(500, Math.round(width * 0.62)), title: 'inline' });
-    post({ type: 'image', requestId, dataUrl: await Plotly.toImage({ data: fitted.data, layout: fitted.layout }, { format, width, height: fitted.height, scale: format === 'png' ? 2 : 1 }) });
+    const theme = themeFromVsCode();
+    const dataUrl = await renderFigureImage(Plotly, FIGURE_BUILDERS[figure](current.result, theme, strings), { format, background, theme, width });
+    post({ type: 'image', requestId, dataUrl });
   } catch (error) {
     post({ type: 'imageError', requestId, message: error instanceof Error ? error.message : String(error) });
   }
@@ -389,7 +397,7 @@ function handle(message: HostMessage): void {
       setStatus(message.state, message.message);
       break;
     case 'renderImage':
-      void renderImage(message.requestId, message.figure, message.format);
+      void renderImage(message.requestId, message.figure, message.format, message.background);
       break;
     case 'options':
       if (labelsToggle.checked !== message.labels) {
@@ -430,6 +438,7 @@ for (const id of ['movers-model', 'movers-task']) {
 byId('warnings').addEventListener('click', (event) => {
   const button = (event.target as HTMLElement).closest<HTMLButtonElement>('button[data-setting]');
   if (button?.dataset.setting) post({ type: 'openSetting', setting: button.dataset.setting });
+  else (event.target as HTMLElement).closest('.warning, .partial')?.classList.toggle('open');
 });
 for (const button of document.querySelectorAll<HTMLButtonElement>('button[data-export]')) {
   button.addEventListener('click', () => post({ type: 'export', kind: button.dataset.export as ExportKind }));

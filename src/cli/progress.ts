@@ -19,7 +19,7 @@ export class ProgressPrinter {
       return;
     }
     const fraction = event.total > 0 ? Math.min(1, event.done / event.total) : 0;
-    const what = event.kind === 'download' ? `downloading ${event.file ?? ''}`.trimEnd() : 'embedding';
+    const what = event.kind === 'embed' ? 'embedding' : `${event.kind === 'load' ? 'loading' : 'downloading'} ${event.file ?? ''}`.trimEnd();
     const counts = event.kind === 'embed' ? `${event.done}/${event.total}` : `${Math.round(fraction * 100)}%`;
     if (this.tty) {
       const filled = Math.round(fraction * BAR_WIDTH);

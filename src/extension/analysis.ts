@@ -26,7 +26,7 @@ import { createEmbedder, parseEndpointSpec } from '../models/registry';
 import { EvaluationInputs } from './evaluationInputs';
 import { isCancellation, type Log, reportError, timed } from './log';
 import { LatestOnly } from './latestOnly';
-import { type ModelEntry, modelKind, restrictedModeRefusal } from './modelSpecs';
+import { type ModelEntry, restrictedModeRefusal } from './modelSpecs';
 import { apiKeySecret, restrictedModeMessage } from './pickers';
 import type { ResultsViews } from './resultsViews';
 import { analysisOptionsOf, readSettings, type Settings } from './settings';
@@ -324,9 +324,7 @@ export class AnalysisController implements vscode.Disposable {
 
     const embedders = await this.loadModels(inputs.modelIds, settings, report);
     const cache = this.embeddingCache(path.join(settings.cacheFolder, 'embeddings'));
-    // transformers.js reports reading a local folder's files as a download: those models say "loading".
-    const localNames = new Set(embedders.filter((_, i) => modelKind(inputs.modelIds[i]) === 'folder').map((embedder) => embedder.name));
-    const onProgress = (progress: EmbedProgress): void => report(progressMessage(progress, localNames.has(progress.model)));
+    const onProgress = (progress: EmbedProgress): void => report(progressMessage(progress));
     const { bundle, stats } = await timed(this.log, 'embed', () =>
       embedAll({ queries, queryLines, documents, tasks, embedders, cache, signal: run.signal, onProgress }),
     );
@@ -517,10 +515,10 @@ function checkRestrictedMode(modelIds: string[], settings: Settings): void {
   }
 }
 
-function progressMessage(progress: EmbedProgress, local: boolean): string {
-  if (progress.kind === 'download') {
+function progressMessage(progress: EmbedProgress): string {
+  if (progress.kind === 'load' || progress.kind === 'download') {
     const percent = progress.total > 0 ? ` ${Math.round((100 * progress.done) / progress.total)}%` : '';
-    return local
+    return progress.kind === 'load'
       ? vscode.l10n.t('Loading {0}: {1}{2}', progress.model, progress.file ?? '', percent)
       : vscode.l10n.t('Downloading {0}: {1}{2}', progress.model, progress.file ?? '', percent);
   }

@@ -1,9 +1,12 @@
 /**
- * Problems of instruction sets (JSON or YAML syntax, schema, empty or duplicate task names) as diagnostics: in the
- * editor and the Problems panel, at the parser's exact range, updated as the user types, whether or not an
- * analysis runs. Every open instruction set file is checked.
+ * Problems of instruction sets (JSON or YAML syntax, schema, empty or duplicate task names, kinds, and the files of
+ * the evaluation block) as diagnostics: in the editor and the Problems panel, at the parser's exact range, updated
+ * as the user types and as evaluation files appear or go, whether or not an analysis runs. Every open instruction
+ * set file is checked.
  */
 import * as vscode from 'vscode';
+import { evaluationFileProblems } from '../inputs/evaluationFileProblems';
+import { EVALUATION_FILE_EXTENSIONS } from '../inputs/evaluationFiles';
 import { type InstructionProblem, instructionFormat, parseInstructionDocument } from '../inputs/instructions';
 import { isInstructionFile } from './pickers';
 
@@ -14,7 +17,11 @@ export function instructionProblems(document: vscode.TextDocument): InstructionP
   if (document.uri.scheme !== 'file' && document.uri.scheme !== 'untitled') return undefined;
   if (!isInstructionFile(document.uri.fsPath)) return undefined;
   const format = instructionFormat(document.uri.fsPath);
-  return format ? parseInstructionDocument(document.getText(), format).problems : undefined;
+  if (!format) return undefined;
+  const parsed = parseInstructionDocument(document.getText(), format);
+  // An untitled file has no folder that its evaluation paths are relative to.
+  const files = document.uri.scheme === 'file' ? evaluationFileProblems(document.uri.fsPath, parsed) : [];
+  return [...parsed.problems, ...files];
 }
 
 function toDiagnostic(problem: InstructionProblem): vscode.Diagnostic {
@@ -39,6 +46,12 @@ export class InstructionDiagnostics implements vscode.Disposable {
       vscode.workspace.onDidChangeTextDocument((event) => this.check(event.document)),
       vscode.workspace.onDidCloseTextDocument((document) => this.collection.delete(document.uri)),
     );
+    // An evaluation file created, deleted or renamed changes what the open instruction sets' blocks point at.
+    const evaluationFiles = vscode.workspace.createFileSystemWatcher(`**/*{${EVALUATION_FILE_EXTENSIONS.join(',')}}`, false, true, false);
+    const recheck = (): void => {
+      for (const document of vscode.workspace.textDocuments) this.check(document);
+    };
+    this.disposables.push(evaluationFiles, evaluationFiles.onDidCreate(recheck), evaluationFiles.onDidDelete(recheck));
   }
 
   private check(document: vscode.TextDocument): void {

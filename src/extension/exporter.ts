@@ -4,13 +4,18 @@ import * as vscode from 'vscode';
 import { writeFileAtomic } from '../engine/io/atomicWrite';
 import { displacementCsv, procrustesCsv, resultsJson } from '../engine/io/outputs';
 import type { AnalysisResult } from '../engine/types';
-import { EXPORT_KINDS, type ExportKind, type FigureId, type ImageFormat } from '../protocol';
+import { EXPORT_KINDS, type ExportKind, type FigureId, type ImageBackground, type ImageFormat } from '../protocol';
 import { renderReport } from '../report/report';
 import { decodeDataUrl } from './dataUrl';
 import type { Log } from './log';
 import type { ResultsViews } from './resultsViews';
 
-export async function exportContent(kind: ExportKind, result: AnalysisResult, views: ResultsViews): Promise<string | Uint8Array> {
+export async function exportContent(
+  kind: ExportKind,
+  result: AnalysisResult,
+  views: ResultsViews,
+  background: ImageBackground = 'theme',
+): Promise<string | Uint8Array> {
   switch (kind) {
     case 'results.json':
       return resultsJson(result);
@@ -22,13 +27,32 @@ export async function exportContent(kind: ExportKind, result: AnalysisResult, vi
       return renderReport(result);
     default: {
       const [figure, format] = kind.split('.') as [FigureId, ImageFormat];
-      return decodeDataUrl(await views.renderImage(figure, format));
+      return decodeDataUrl(await views.renderImage(figure, format, background));
     }
   }
 }
 
-/** Asks what to export (unless given) and where to save it; never overwrites without VS Code's save dialog asking. */
-export async function exportResults(views: ResultsViews, log: Log, kind?: ExportKind): Promise<void> {
+/** globalState key: the background chosen for the last PNG export (offered first next time). */
+const PNG_BACKGROUND = 'pngBackground';
+
+/** Asks for a PNG's background: the theme's (as on screen) or transparent; the last choice comes first. */
+async function pickBackground(state: vscode.Memento): Promise<ImageBackground | undefined> {
+  const items: (vscode.QuickPickItem & { background: ImageBackground })[] = [
+    { label: vscode.l10n.t('Theme background'), description: vscode.l10n.t('as on screen'), background: 'theme' },
+    { label: vscode.l10n.t('Transparent background'), description: vscode.l10n.t('for slides and documents'), background: 'transparent' },
+  ];
+  const last = state.get<ImageBackground>(PNG_BACKGROUND);
+  if (last === 'transparent') items.reverse();
+  const picked = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('PNG background') });
+  if (picked) await state.update(PNG_BACKGROUND, picked.background);
+  return picked?.background;
+}
+
+/**
+ * Asks what to export (unless given), a PNG's background, and where to save it; never overwrites without VS Code's
+ * save dialog asking.
+ */
+export async function exportResults(views: ResultsViews, log: Log, state: vscode.Memento, kind?: ExportKind): Promise<void> {
   const current = views.current;
   if (!current) {
     void vscode.window.showInformationMessage(vscode.l10n.t('Nothing to export yet: run Analyze Instructions first.'));
@@ -39,15 +63,17 @@ export async function exportResults(views: ResultsViews, log: Log, kind?: Export
     (await vscode.window.showQuickPick([...EXPORT_KINDS], { title: vscode.l10n.t('Export'), placeHolder: vscode.l10n.t('What to export') }));
   if (!chosen) return;
   const extension = chosen.split('.').pop()!;
+  const background = extension === 'png' ? await pickBackground(state) : 'theme';
+  if (!background) return;
   const folder = current.context.queryFile ? path.dirname(current.context.queryFile) : undefined;
   const target = await vscode.window.showSaveDialog({
     defaultUri: folder ? vscode.Uri.file(path.join(folder, `instruction-lens-${chosen}`)) : undefined,
     filters: { [extension.toUpperCase()]: [extension] },
   });
   if (!target) return;
-  const content = await exportContent(chosen as ExportKind, current.result, views);
+  const content = await exportContent(chosen as ExportKind, current.result, views, background);
   await writeFileAtomic(target.fsPath, content);
-  log.info(`exported ${chosen} to ${target.fsPath}`);
+  log.info(`exported ${chosen}${extension === 'png' ? ` (${background} background)` : ''} to ${target.fsPath}`);
   announceSaved(target);
 }
 

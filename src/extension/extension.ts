@@ -26,7 +26,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const storageDir = (context.storageUri ?? context.globalStorageUri).fsPath;
   const views: ResultsViews = new ResultsViews(context.extensionUri, storageDir, log, {
     revealQuery: (index, resultContext) => void revealQuery(index, resultContext, controller.session).catch((error) => reportError(log, error)),
-    export: (kind) => void exportResults(views, log, kind).catch((error) => reportError(log, error)),
+    export: (kind) => void exportResults(views, log, context.globalState, kind).catch((error) => reportError(log, error)),
   }, context.globalState);
   const controller = new AnalysisController(context, log, views);
   const live = new LiveMode(context, controller);
@@ -120,7 +120,7 @@ export function activate(context: vscode.ExtensionContext): void {
     ),
     vscode.commands.registerCommand('instructionLens.analyze', guarded((resource?: vscode.Uri) => analyze(resource, []))),
     vscode.commands.registerCommand('instructionLens.analyzeSelection', guarded(analyzeSelection)),
-    vscode.commands.registerCommand('instructionLens.export', guarded(() => exportResults(views, log))),
+    vscode.commands.registerCommand('instructionLens.export', guarded(() => exportResults(views, log, context.globalState))),
     vscode.commands.registerCommand(
       'instructionLens.toggleLiveMode',
       guarded(async () => {

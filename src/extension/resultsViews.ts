@@ -12,6 +12,7 @@ import {
   type ExportKind,
   type FigureId,
   type HostMessage,
+  type ImageBackground,
   type ImageFormat,
   parseWebviewMessage,
     type ResultContext,
@@ -103,13 +104,13 @@ export class ResultsViews implements vscode.WebviewViewProvider, vscode.Disposab
   }
 
   /** Asks a visible webview to draw one figure as an image (Plotly.toImage) and returns its data: URL. */
-  renderImage(figure: FigureId, format: ImageFormat): Promise<string> {
+  renderImage(figure: FigureId, format: ImageFormat, background: ImageBackground): Promise<string> {
     const target = this.view?.webview;
     if (!target) return Promise.reject(new Error(vscode.l10n.t('Open the results panel first.')));
     const requestId = this.nextImageRequest++;
     return new Promise<string>((resolve, reject) => {
       this.pendingImages.set(requestId, { resolve, reject });
-      void target.postMessage({ type: 'renderImage', requestId, figure, format } satisfies HostMessage);
+      void target.postMessage({ type: 'renderImage', requestId, figure, format, background } satisfies HostMessage);
     });
   }
 

@@ -85,7 +85,7 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri): 
   const labelsToggle = `<label class="toggle" title="${escapeAttribute(t('Task names beside the points, model names at the Base points'))}"><input type="checkbox" id="point-labels"> ${t('Labels')}</label>`;
   const figure = (id: FigureId, heading: string): string => `
     <section class="figure" data-figure="${id}" id="figure-${id}" role="tabpanel">
-      <header><h2>${heading}</h2><span class="exports">${id === 'map' ? labelsToggle : ''}${exportButtons([`${id}.png`, `${id}.svg`] as ExportKind[])}</span></header>
+      <header><h2>${heading}</h2><span class="exports" data-figure-tools="${id}">${id === 'map' ? labelsToggle : ''}${exportButtons([`${id}.png`, `${id}.svg`] as ExportKind[])}</span></header>
       <div id="${id}" class="plot"></div>
     </section>`;
   const tab = (id: FigureId, label: string): string =>
@@ -110,7 +110,7 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri): 
     <div id="warnings"></div>
     <p class="exports">${t('Export')}: ${exportButtons(['results.json', 'displacement.csv', 'procrustes.csv', 'report.html'])}</p>
   </header>
-  <nav id="tabs" role="tablist">${tab('map', t('Map'))}${tab('heatmap', t('Procrustes distance'))}${tab('displacement', t('Displacement'))}</nav>
+  <nav id="tabs" role="tablist">${tab('map', t('Map'))}${tab('heatmap', t('Procrustes distance'))}${tab('displacement', t('Displacement'))}<span id="tab-tools"></span></nav>
   <div class="layout">
     <div class="figures">
       ${figure('map', t(UI_STRINGS.chartMapTitle))}

@@ -23,6 +23,13 @@ import { readUtf8File } from '../engine/io/textFile';
 
 export const EVALUATION_FILE_EXTENSIONS = ['.csv', '.tsv', '.jsonl', '.ndjson'];
 
+/** Why no reader takes `file` (its extension), or undefined when one does; `what` is pairs, corpus or qrels. */
+export function evaluationExtensionProblem(file: string, what: string): string | undefined {
+  const extension = path.extname(file).toLowerCase();
+  if (EVALUATION_FILE_EXTENSIONS.includes(extension)) return undefined;
+  return `unsupported ${what} file extension '${extension || '(none)'}'; use one of ${EVALUATION_FILE_EXTENSIONS.join(', ')}`;
+}
+
 export interface PairRecord {
   id1: string;
   id2: string;
@@ -108,9 +115,8 @@ function readRecords<K extends string>(content: string, file: string, fields: Fi
       return { values, line };
     });
   }
-  if (extension !== '.csv' && extension !== '.tsv') {
-    throw new UserError(`unsupported ${what} file extension '${extension || '(none)'}'; use one of ${EVALUATION_FILE_EXTENSIONS.join(', ')}`, file);
-  }
+  const unsupported = evaluationExtensionProblem(file, what);
+  if (unsupported !== undefined) throw new UserError(unsupported, file);
   const rows = readDelimitedRows(content, file, extension === '.tsv' ? '\t' : ',');
   if (rows.length === 0) return [];
   const header = rows[0].cells.map(normalise);

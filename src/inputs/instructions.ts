@@ -63,11 +63,14 @@ export interface InstructionDocument {
   problems: InstructionProblem[];
   /** The `evaluation:` block's paths as written (relative to the file), when there is one. */
   evaluation?: EvaluationSources;
+  /** Where each of those paths is written (the value, quotes included), for problems with the files they name. */
+  evaluationRanges?: Partial<Record<EvaluationField, TextRange>>;
 }
 
 const TOP_LEVEL_FIELDS = ['tasks', 'evaluation', '$schema'];
 const TASK_FIELDS = ['name', 'instruction', 'kind'];
-const EVALUATION_FIELDS = ['pairs', 'corpus', 'qrels'] as const;
+export const EVALUATION_FIELDS = ['pairs', 'corpus', 'qrels'] as const;
+export type EvaluationField = (typeof EVALUATION_FIELDS)[number];
 
 export function instructionFormat(file: string): InstructionFormat | undefined {
   const extension = path.extname(file).toLowerCase();
@@ -168,6 +171,7 @@ export function parseInstructionDocument(content: string, format: InstructionFor
   let taskList: Node | null | undefined;
   let hasTasks = false;
   let evaluation: EvaluationSources | undefined;
+  let evaluationRanges: Partial<Record<EvaluationField, TextRange>> | undefined;
   for (const pair of root.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
     const [s, e] = nodeSpan(pair.key as Node, whole);
@@ -175,7 +179,12 @@ export function parseInstructionDocument(content: string, format: InstructionFor
       hasTasks = true;
       taskList = pair.value as Node | null;
     } else if (key === 'evaluation') {
-      evaluation = parseEvaluationBlock(pair.value as Node | null, [s, e], nodeSpan, problem);
+      const block = parseEvaluationBlock(pair.value as Node | null, [s, e], nodeSpan, problem);
+      if (block) {
+        evaluation = block.sources;
+        evaluationRanges = {};
+        for (const [field, span] of block.spans) evaluationRanges[field] = rangeOf(...span);
+      }
     } else if (key === '$schema') {
       if (!(isScalar(pair.value) && typeof pair.value.value === 'string')) problem('"$schema" must be a string', s, e);
     } else {
@@ -185,12 +194,12 @@ export function parseInstructionDocument(content: string, format: InstructionFor
   if (!hasTasks) {
     const [s, e] = nodeSpan(root, whole);
     problem('missing field "tasks" (a list of { name, instruction })', s, e);
-    return { tasks, problems, evaluation };
+    return { tasks, problems, evaluation, evaluationRanges };
   }
   if (!isSeq(taskList)) {
     const [s, e] = nodeSpan(taskList, nodeSpan(root, whole));
     problem('"tasks" must be a list of { name, instruction }', s, e);
-    return { tasks, problems, evaluation };
+    return { tasks, problems, evaluation, evaluationRanges };
   }
   if (taskList.items.length === 0) {
     const [s, e] = nodeSpan(taskList, whole);
@@ -281,7 +290,7 @@ export function parseInstructionDocument(content: string, format: InstructionFor
       });
     }
   });
-  return { tasks, problems, evaluation };
+  return { tasks, problems, evaluation, evaluationRanges };
 }
 
 /** The `evaluation:` block: a mapping of pairs, corpus, qrels to non-empty path strings. */
@@ -290,12 +299,13 @@ function parseEvaluationBlock(
   keySpan: [number, number],
   nodeSpan: (node: Node | null | undefined, fallback: [number, number]) => [number, number],
   problem: (message: string, start: number, end: number) => void,
-): EvaluationSources | undefined {
+): { sources: EvaluationSources; spans: Map<EvaluationField, [number, number]> } | undefined {
   if (!isMap(node)) {
     problem(`"evaluation" must be a mapping with ${EVALUATION_FIELDS.join(', ')} (paths relative to this file)`, ...nodeSpan(node, keySpan));
     return undefined;
   }
   const sources: EvaluationSources = {};
+  const spans = new Map<EvaluationField, [number, number]>();
   for (const pair of node.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : '?';
     const span = nodeSpan(pair.key as Node, keySpan);
@@ -307,11 +317,14 @@ function parseEvaluationBlock(
     const value = pair.value as Node | null;
     const text = isScalar(value) && typeof (value as Scalar).value === 'string' ? ((value as Scalar).value as string).trim() : undefined;
     if (text === undefined || text === '') problem(`evaluation: "${field}" must be a path (relative to this file)`, ...nodeSpan(value, span));
-    else sources[field] = text;
+    else {
+      sources[field] = text;
+      spans.set(field, nodeSpan(value, span));
+    }
   }
   if ((sources.corpus === undefined) !== (sources.qrels === undefined)) {
     const [given, missing] = sources.corpus !== undefined ? ['corpus', 'qrels'] : ['qrels', 'corpus'];
     problem(`evaluation: "${given}" is given without "${missing}": retrieval and reranking need both`, ...nodeSpan(node, keySpan));
   }
-  return sources;
+  return { sources, spans };
 }

@@ -2,6 +2,7 @@
  * Worker thread that runs one transformers.js model (bundled to dist/embedWorker.js). The caller's thread sends
  * `load` once, then one `batch` at a time; the worker tokenizes, runs the ONNX model, pools and normalises.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { UserError } from '../engine/errors';
@@ -9,6 +10,7 @@ import { fetchDenseLayer, loadDenseLayer } from './dense';
 import { INSTRUCTION_SEPARATOR } from './families';
 import { applyDense, type DenseLayer, maskLeadingTokens, normalizeL2, poolTokens, splitRows } from './pooling';
 import {
+  hubCacheFolder,
   type LoadRequest,
   NETWORK_FAILURE,
   onnxFileStem,
@@ -110,9 +112,16 @@ async function load(request: LoadRequest): Promise<LoadedModel> {
   env.allowLocalModels = true;
   env.allowRemoteModels = !request.offline;
   env.remoteHost = request.hubUrl;
+  // transformers.js reports reading a file from disk with the same events as downloading it: whether a file is
+  // downloaded is decided when its load starts ('initiate', before anything is written), by whether it is on disk.
+  // The model's files on disk: the local folder, or the Hub model's place in the cache folder.
+  const folder = path.isAbsolute(request.model) ? request.model : hubCacheFolder(request.cacheDir, request.model, request.revision);
+  const fromDisk = new Map<string, boolean>();
   const progress_callback = (info: { status: string; file?: string; loaded?: number; total?: number }): void => {
-    if (info.status === 'progress' && info.file !== undefined) {
-      send({ type: 'download', file: info.file, loaded: info.loaded ?? 0, total: info.total ?? 0 });
+    if (info.file === undefined) return;
+    if (!fromDisk.has(info.file)) fromDisk.set(info.file, fs.existsSync(path.join(folder, info.file)));
+    if (info.status === 'progress') {
+      send({ type: 'file', file: info.file, loaded: info.loaded ?? 0, total: info.total ?? 0, fromDisk: fromDisk.get(info.file) === true });
     }
   };
   const common = { revision: request.revision, progress_callback, local_files_only: request.offline };
@@ -157,12 +166,8 @@ async function load(request: LoadRequest): Promise<LoadedModel> {
   if (request.endToken !== undefined) candidate.textSuffix = missingEndToken(candidate, request.endToken);
   if (request.instructionMasked) {
     if (pooling !== 'mean') throw new UserError(`INSTRUCTOR model ${name} needs mean pooling over the text tokens`);
-    const revision = request.revision ?? 'main';
-    const folder = path.isAbsolute(request.model)
-      ? request.model
-      : path.join(request.cacheDir, request.model, ...(revision === 'main' ? [] : [revision]));
     if (!path.isAbsolute(request.model) && !request.offline) {
-      await fetchDenseLayer(request.hubUrl, request.model, revision, folder);
+      await fetchDenseLayer(request.hubUrl, request.model, request.revision ?? 'main', folder);
     }
     const dense = loadDenseLayer(folder);
     if (!dense) {

@@ -11,12 +11,15 @@ export interface TaskSpec {
 }
 
 export interface EmbedProgress {
-  /** wait: a pause before retrying a request (an endpoint's 429 or 5xx, or a network error). */
-  kind: 'download' | 'embed' | 'wait';
+  /**
+   * load: reading a model file from disk (a local folder, or a Hub model already in the cache); download: fetching
+   * it from the Hub; wait: a pause before retrying a request (an endpoint's 429 or 5xx, or a network error).
+   */
+  kind: 'load' | 'download' | 'embed' | 'wait';
   model: string;
   done: number;
   total: number;
-  /** For downloads: the file being fetched. */
+  /** For loads and downloads: the model file being read. */
   file?: string;
   /** For waits: seconds until the retry. */
   waitSeconds?: number;

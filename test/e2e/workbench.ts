@@ -98,6 +98,19 @@ export async function quickPickChoose(page: Page, label: string): Promise<void> 
   await row.first().click();
 }
 
+/** Clicks an item button of the quick pick row `label`, by its codicon ('gear', 'trash'); buttons show on hover. */
+export async function quickPickItemButton(page: Page, label: string, icon: string): Promise<void> {
+  const row = quickPickRow(page, label).first();
+  await row.waitFor({ timeout: 30_000 });
+  await row.hover();
+  await row.locator(`.codicon-${icon}`).first().click();
+}
+
+/** Whether the open quick pick has a row labelled `label`. */
+export async function quickPickHasRow(page: Page, label: string): Promise<boolean> {
+  return (await quickPickRow(page, label).count()) > 0;
+}
+
 /** In a multi-select quick pick: make exactly `labels` checked, then accept with Enter. */
 export async function quickPickCheckOnly(page: Page, labels: string[]): Promise<void> {
   await quickInput(page).locator('.monaco-list-row').first().waitFor({ timeout: 30_000 });
@@ -220,6 +233,11 @@ export interface FitReport {
   visibleFigures: string[];
   /** Titles drawn inside a plot (they belong in the headings). */
   plotTitles: number;
+  /** The view's height and the map plot's (the tabs layout gives the figure most of the height). */
+  viewHeight: number;
+  mapHeight: number;
+  /** The map plot's bottom edge from the top of the page (not of the scrolled view). */
+  mapBottom: number;
   /** Per figure: legends' top minus the plot area's bottom (positive: the legend is under the plot). */
   legendBelowPlot: Record<string, number[]>;
   /** Model cells of the movers table: shown text and full name. */
@@ -247,6 +265,9 @@ export async function readFit(frame: Frame): Promise<FitReport> {
         .map((el) => `${(el as unknown as { tagName: string }).tagName}#${(el as unknown as { id: string }).id}.${el.getAttribute('class') ?? ''}`),
       clippedHeadings: [...(document.querySelectorAll('h1, h2') as El[])].filter((h) => h.scrollWidth > h.clientWidth + 1).map((h) => h.textContent ?? ''),
       plotTitles: document.querySelectorAll('.plot .gtitle').length as number,
+      viewHeight: (globalThis as unknown as { innerHeight: number }).innerHeight,
+      mapHeight: Math.round((document.getElementById('map') as El).getBoundingClientRect().bottom - (document.getElementById('map') as El).getBoundingClientRect().top),
+      mapBottom: Math.round((document.getElementById('map') as El).getBoundingClientRect().bottom + (globalThis as unknown as { scrollY: number }).scrollY),
       visibleFigures: [...(document.querySelectorAll('.figure') as El[])].filter((el) => el.getBoundingClientRect().bottom > el.getBoundingClientRect().top).map((el) => el.getAttribute('data-figure') ?? ''),
       legendBelowPlot,
       modelCells: [...(document.querySelectorAll('#movers-body td.model') as El[])].map((cell) => ({ text: cell.textContent ?? '', title: cell.getAttribute('title') ?? '' })),
@@ -308,4 +329,16 @@ export async function plottedTraces(frame: Frame, id: string): Promise<PlottedTr
       errorPlus: trace.error_y?.array,
     }));
   }, id);
+}
+
+/** Drags the primary side bar's edge so that the side bar is `width` px wide. */
+export async function dragSidebarTo(page: Page, width: number): Promise<void> {
+  const sidebar = await page.locator('.part.sidebar').boundingBox();
+  if (!sidebar) throw new Error('the side bar is not shown');
+  const edge = sidebar.x + sidebar.width;
+  await page.mouse.move(edge, sidebar.y + 200);
+  await page.mouse.down();
+  await page.mouse.move(edge + (width - sidebar.width) / 2, sidebar.y + 200, { steps: 4 });
+  await page.mouse.move(edge + (width - sidebar.width), sidebar.y + 200, { steps: 4 });
+  await page.mouse.up();
 }

@@ -11,7 +11,7 @@ import { UserError } from '../errors';
 import { analysisResultProblem } from '../../protocol';
 import { checkWritableFolder } from './writable';
 import type { AnalysisResult } from '../types';
-import { withFormat } from './provenance';
+import { type CsvTable, csvProvenanceLines, withFormat } from './provenance';
 
 export const RESULTS_FILE = 'results.json';
 export const DISPLACEMENT_FILE = 'displacement.csv';
@@ -36,15 +36,18 @@ const DISPLACEMENT_COLUMNS = [
   'neighbourOverlap',
 ] as const;
 
-/** One row per (model, non-Base task), RFC 4180 (CRLF line ends, quoted where needed); an empty field for null. */
+/**
+ * One row per (model, non-Base task), RFC 4180 (CRLF line ends, quoted where needed; an empty field for null), after
+ * the provenance comment lines (csvProvenanceLines) as every table.
+ */
 export function displacementCsv(result: AnalysisResult): string {
   const rows = result.displacement.map((row) => DISPLACEMENT_COLUMNS.map((column) => row[column]));
-  return csv([[...DISPLACEMENT_COLUMNS], ...rows]);
+  return csv('displacement', result, [[...DISPLACEMENT_COLUMNS], ...rows]);
 }
 
 /** The M x M Procrustes distance matrix: header row and first column are model names; row = source, column = target. */
 export function procrustesCsv(result: AnalysisResult): string {
-  return csv([['model', ...result.models], ...result.models.map((model, i) => [model, ...result.procrustesDistance[i]])]);
+  return csv('procrustes', result, [['model', ...result.models], ...result.models.map((model, i) => [model, ...result.procrustesDistance[i]])]);
 }
 
 const EVALUATION_COLUMNS = [
@@ -71,17 +74,18 @@ export function evaluationCsv(result: AnalysisResult): string {
   const field = (value: string | number | boolean | null): string | number =>
     value === null || (typeof value === 'number' && Number.isNaN(value)) ? '' : typeof value === 'boolean' ? String(value) : value;
   const rows = result.evaluation.map((row) => EVALUATION_COLUMNS.map((column) => field(row[column])));
-  return csv([[...EVALUATION_COLUMNS], ...rows]);
+  return csv('evaluation', result, [[...EVALUATION_COLUMNS], ...rows]);
 }
 
-function csv(rows: (string | number | null)[][]): string {
-  return rows.map((row) => row.map(csvField).join(',') + '\r\n').join('');
+function csv(table: CsvTable, result: AnalysisResult, rows: (string | number | null)[][]): string {
+  return [...csvProvenanceLines(table, result), ...rows.map((row) => row.map(csvField).join(','))].map((line) => line + '\r\n').join('');
 }
 
+/** A field, quoted when it holds a comma, quote or line break, or a '#' (readers that skip comments must not cut it). */
 function csvField(value: string | number | null): string {
   if (value === null) return '';
   const text = String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  return /[",\r\n#]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 /**

@@ -2,7 +2,7 @@
  * The one way user files are read: regular files only (a FIFO would block for ever, /dev/zero never ends), each
  * kind with a size limit, and every file-system failure a UserError naming the file. Documented in README.md.
  */
-import { constants, type Stats } from 'node:fs';
+import { accessSync, constants, type Stats, statSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { UserError } from '../errors';
 
@@ -46,9 +46,31 @@ export async function checkRegularFile(file: string, maxBytes: number): Promise<
 }
 
 function checkStat(stat: Stats, file: string, maxBytes: number): void {
-  if (stat.isDirectory()) throw new UserError('this is a folder; expected a file', file);
-  if (!stat.isFile()) throw new UserError(`this is ${specialKind(stat)}, not a regular file; only regular files are read`, file);
-  if (stat.size > maxBytes) throw new UserError(tooLarge(stat.size, maxBytes), file);
+  const problem = statProblem(stat, maxBytes);
+  if (problem !== undefined) throw new UserError(problem, file);
+}
+
+function statProblem(stat: Stats, maxBytes: number): string | undefined {
+  if (stat.isDirectory()) return 'this is a folder; expected a file';
+  if (!stat.isFile()) return `this is ${specialKind(stat)}, not a regular file; only regular files are read`;
+  if (stat.size > maxBytes) return tooLarge(stat.size, maxBytes);
+  return undefined;
+}
+
+/**
+ * Why `file` could not be read as readRegularFile reads it (missing, not a regular file, too large, not readable),
+ * or undefined when it can. Synchronous and without reading, for checks as the user types (diagnostics).
+ */
+export function regularFileProblem(file: string, maxBytes: number): string | undefined {
+  try {
+    const problem = statProblem(statSync(file), maxBytes);
+    if (problem !== undefined) return problem;
+    accessSync(file, constants.R_OK);
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return FILE_SYSTEM_PROBLEMS.get(code ?? '') ?? (error as Error).message;
+  }
 }
 
 function specialKind(stat: Stats): string {
