@@ -320,6 +320,7 @@ describe('CSV writing (RFC 4180)', () => {
           trajectoryLength: 1e-7, shiftFraction: 0.5, neighbourOverlap: 1,
         },
       ],
+      warningDetails: [],
     } as unknown as AnalysisResult;
     const text = displacementCsv(result);
     assert.ok(text.endsWith('\r\n'));
@@ -351,7 +352,8 @@ describe('analyze --no-neighbours', () => {
     const b = read('off');
     assert.deepEqual(b.displacement, a.displacement.map((row) => ({ ...row, neighbourOverlap: null })));
     assert.ok(b.topMovers.every((row) => row.relativeMovement === null && row.neighbourOverlap === null));
-    const csvRows = parseCsv(fs.readFileSync(path.join(dir, 'off', 'displacement.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    const csvRows = parseCsv(fs.readFileSync(path.join(dir, 'off', 'displacement.csv'), 'utf8'), { columns: true, comment: '#' }) as Record<string, string>[];
     assert.ok(csvRows.every((row) => row.neighbourOverlap === ''));
+    assert.match(fs.readFileSync(path.join(dir, 'off', 'displacement.csv'), 'utf8'), /^# neighbour_overlap: false\r$/m);
   });
 });

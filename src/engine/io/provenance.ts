@@ -77,6 +77,8 @@ export function csvProvenanceLines(table: CsvTable, result: AnalysisResult): str
     line('reference', result.reference),
   );
   if (p) lines.push(line('seed', p.options.seed));
+  // Said only when off: the tables of a default analysis are unchanged by the option's existence.
+  if (result.warningDetails.some((warning) => warning.code === 'neighbourOverlapOff')) lines.push(line('neighbour_overlap', false));
   return lines;
 }
 
