@@ -13,13 +13,19 @@ import { mulberry32 } from '../kernels/linalg';
 import { previewInFrame } from './preview';
 import { procrustesPair } from './procrustes';
 import { sharedCopyOf, sharedFloat64 } from '../kernels/shared';
-import type { WorkerReply, WorkerRequest } from './runAnalysis';
+import type { WorkerHint, WorkerReply, WorkerRequest } from './runAnalysis';
 import type { EvaluationData } from '../evaluation/types';
 
 const port = parentPort;
 if (!port) throw new Error('analysisWorker.js must run in a worker thread');
 
-port.on('message', (request: WorkerRequest) => void handle(request));
+/** Set when the pool has work waiting for this worker (a WorkerHint): the warm-up's optional part then gives way. */
+let workWaiting = false;
+
+port.on('message', (message: WorkerRequest | WorkerHint) => {
+  if (message.type === 'workWaiting') workWaiting = true;
+  else void handle(message);
+});
 
 async function handle(request: WorkerRequest): Promise<void> {
   try {
@@ -79,7 +85,10 @@ async function handle(request: WorkerRequest): Promise<void> {
 
 /**
  * A whole analysis of a small seeded bundle on this thread: loads onnxruntime and the kernels and gets V8 to compile
- * the engine's loops, which the first real analysis would otherwise run unoptimised.
+ * the engine's loops, which the first real analysis would otherwise run unoptimised. Then the same with labelled
+ * data, for the evaluation's loops, unless work is waiting: the CLI reading a small bundle has its first models queued
+ * before the first part ends, and the evaluation part would only delay them (about 150 ms of the 3-model interactive
+ * case); the extension embeds for seconds meanwhile, so there it runs.
  */
 async function warmUp(): Promise<void> {
   const rng = mulberry32(1);
@@ -108,7 +117,10 @@ async function warmUp(): Promise<void> {
     pairs: { a: Int32Array.from({ length: n }, (_, p) => p), b: Int32Array.from({ length: n }, (_, p) => (p + 1) % n), score: Float64Array.from({ length: n }, (_, p) => p % 5) },
     homeKinds: [null, 'retrieval', 'sts'],
   };
-  await analyze({ models: ['a', 'b', 'c'], tasks: ['Base', 't1', 't2'], n, dims, embeddings, corpus, evaluation }, { k: 8 });
+  const bundle = { models: ['a', 'b', 'c'], tasks: ['Base', 't1', 't2'], n, dims, embeddings };
+  await analyze(bundle, { k: 8 });
+  if (workWaiting) return;
+  await analyze({ ...bundle, corpus, evaluation }, { k: 8 });
 }
 
 function reply(message: WorkerReply, transfer: ArrayBuffer[] = []): void {

@@ -47,6 +47,9 @@ export type WorkerRequest =
   | { id: number; type: 'preview'; frame: MapFrame; bundle: EmbeddingBundle; source: string; neighbours: boolean }
   | { id: number; type: 'warm' };
 
+/** Told to a worker busy warming up when jobs wait for it (no reply). */
+export type WorkerHint = { type: 'workWaiting' };
+
 export type WorkerReply =
   | {
       id: number;
@@ -76,6 +79,8 @@ class WorkerPool {
   private readonly running = new Map<number, { job: Job; worker: Worker }>();
   private nextId = 0;
   private failure: Error | undefined;
+  /** Workers told, during their warm-up, that jobs wait. */
+  private readonly hinted = new Set<Worker>();
 
   constructor(size: number) {
     for (let w = 0; w < size; w++) {
@@ -140,6 +145,12 @@ class WorkerPool {
       const job = this.queue.shift()!;
       this.running.set(job.request.id, { job, worker });
       worker.postMessage(job.request);
+    }
+    if (this.queue.length === 0) return;
+    for (const { job, worker } of this.running.values()) {
+      if (job.request.type !== 'warm' || this.hinted.has(worker)) continue;
+      this.hinted.add(worker);
+      worker.postMessage({ type: 'workWaiting' } satisfies WorkerHint);
     }
   }
 
