@@ -119,7 +119,7 @@ export interface NeighbourTime {
 
 /**
  * The neighbour numbers of one task: its neighbours NN_t from the unit task rows, per-query Jaccard overlap with the
- * Base neighbours and its mean, and the relative movements.
+ * Base neighbours and its mean, and the relative movements. `unitTask` is overwritten (with unitTask - unitBase).
  */
 async function neighbourMovement(
   baseNeighbours: Int32Array,
@@ -140,18 +140,21 @@ async function neighbourMovement(
     jaccard[i] = inter / (2 * m - inter);
     overlap += jaccard[i];
   }
-  // u_i = unitTask_i - unitBase_i is formed where it is read, not stored (n x d: 328 MB at N = 10,000, d = 4096).
+  // u = unitTask - unitBase, in unitTask's own buffer (its neighbours are found; the next task refills it): no n x d
+  // copy (328 MB at N = 10,000, d = 4096).
+  const u = unitTask;
+  for (let x = 0; x < n * d; x++) u[x] -= unitBase[x];
   const relative = new Float64Array(n);
-  const rows = new Int32Array(m);
+  const avg = new Float64Array(d);
   for (let i = 0; i < n; i++) {
-    for (let x = 0; x < m; x++) rows[x] = baseNeighbours[i * m + x] * d;
-    // Per column, the neighbours' sum in neighbour order (as an accumulated mean vector would be), then the distance.
+    avg.fill(0);
+    for (let x = 0; x < m; x++) {
+      const o = baseNeighbours[i * m + x] * d;
+      for (let j = 0; j < d; j++) avg[j] += u[o + j];
+    }
     let s = 0;
-    const o = i * d;
     for (let j = 0; j < d; j++) {
-      let sum = 0;
-      for (let x = 0; x < m; x++) sum += unitTask[rows[x] + j] - unitBase[rows[x] + j];
-      const r = unitTask[o + j] - unitBase[o + j] - sum / m;
+      const r = u[i * d + j] - avg[j] / m;
       s += r * r;
     }
     relative[i] = Math.sqrt(s);
