@@ -229,6 +229,40 @@ describe('instruction-lens run: bad input', () => {
     assert.match(run.stderr, /Usage: instruction-lens run/);
   });
 
+  test('--force never replaces an input: a query file or instruction set inside the bundle folder, a bundle named as an output', async () => {
+    const out = path.join(work, 'o6');
+    fs.mkdirSync(path.join(out, 'embeddings'), { recursive: true });
+    const mine = path.join(out, 'embeddings', 'queries.txt');
+    fs.copyFileSync(queries, mine);
+    const before = fs.readFileSync(mine);
+    const run = await cli('run', '--queries', mine, '--instructions', 'paper-en', '--models', glove, '--out', out, '--force', '--cache', path.join(work, 'cache'));
+    assert.equal(run.status, 2);
+    assert.equal(run.stderr, `instruction-lens: ${mine}: this input is inside ${path.join(out, 'embeddings')}, which --force would replace: move it out of that folder or choose another --out\n`);
+    assert.deepEqual(fs.readFileSync(mine), before);
+    assert.deepEqual(fs.readdirSync(path.join(out, 'embeddings')), ['queries.txt'], 'nothing else written');
+
+    // embed: the instruction set inside the bundle folder it would replace (reached through a link to the folder).
+    const bundle = path.join(work, 'b6');
+    fs.mkdirSync(bundle);
+    const set = path.join(bundle, 'instructions.json');
+    fs.writeFileSync(set, JSON.stringify({ tasks: [{ name: 'Retrieval', instruction: 'Find passages.' }] }));
+    fs.symlinkSync(bundle, path.join(work, 'b6-link'));
+    const embed = await cli('embed', '--queries', queries, '--instructions', path.join(work, 'b6-link', 'instructions.json'), '--models', glove, '--out', bundle, '--force', '--cache', path.join(work, 'cache'));
+    assert.equal(embed.status, 2);
+    assert.match(embed.stderr, /this input is inside .*b6, which --force would replace/);
+    assert.equal(fs.readFileSync(set, 'utf8'), JSON.stringify({ tasks: [{ name: 'Retrieval', instruction: 'Find passages.' }] }));
+
+    // analyze: a JSON Lines bundle named as one of the outputs it would replace.
+    const analyzeOut = path.join(work, 'a6');
+    fs.mkdirSync(analyzeOut);
+    const jsonl = path.join(analyzeOut, 'results.json');
+    fs.writeFileSync(jsonl, '{"model": "m", "task": "Base", "index": 0, "vector": [1, 0]}\n');
+    const analyze = await cli('analyze', jsonl, '--out', analyzeOut, '--force');
+    assert.equal(analyze.status, 2);
+    assert.match(analyze.stderr, /this input is .*results\.json, which --force would replace: choose another --out/);
+    assertNoStack(analyze.stderr);
+  });
+
   test('two models with the same name are refused', async () => {
     const run = await cli('run', '--queries', queries, '--instructions', 'paper-en', '--models', `${glove},${glove}`, '--out', path.join(work, 'o5'), '--cache', path.join(work, 'cache'));
     assert.equal(run.status, 2);

@@ -7,7 +7,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { bundleAsStored, checkBundleNames, checkBundleTarget, writeBundle } from '../engine/io/bundle';
 import { UserError } from '../engine/errors';
-import { checkOutputDir, writeOutputs } from '../engine/io/outputs';
+import { FRAME_DIR } from '../engine/io/frameFiles';
+import { type Replaced, refuseReplacingInputs } from '../engine/io/inputGuard';
+import { checkOutputDir, OUTPUT_FILES, writeOutputs } from '../engine/io/outputs';
 import { checkWritableFolder } from '../engine/io/writable';
 import { prewarmAnalysis, type StageSeconds } from '../engine/method/runAnalysis';
 import type { EmbeddingBundle } from '../engine/types';
@@ -127,9 +129,15 @@ function secondsOption(value: string | undefined, name: string): number | undefi
   return Math.round(seconds * 1000);
 }
 
-/** Reads the inputs, embeds with every model (cache first) and returns the bundle. */
-/** The bundle, and each model's identity (for the result's provenance, read before the embedders close). */
-async function embedRequest(request: EmbedRequest, io: CliIo): Promise<{ bundle: EmbeddingBundle; models: ModelProvenance[]; tasks: TaskSpec[]; evaluationFiles: string[] }> {
+/**
+ * Reads the inputs, embeds with every model (cache first) and returns the bundle, and each model's identity (for the
+ * result's provenance, read before the embedders close). First, no input may be among what `replaced` names.
+ */
+async function embedRequest(
+  request: EmbedRequest,
+  io: CliIo,
+  replaced: Replaced,
+): Promise<{ bundle: EmbeddingBundle; models: ModelProvenance[]; tasks: TaskSpec[]; evaluationFiles: string[] }> {
   const queryFile = await readQueries(request.queriesFile);
   for (const duplicate of queryFile.duplicates) {
     io.stderr(`note: ${request.queriesFile}: duplicate query kept once (lines ${duplicate.lines.join(', ')}): ${duplicate.text}\n`);
@@ -142,6 +150,8 @@ async function embedRequest(request: EmbedRequest, io: CliIo): Promise<{ bundle:
     corpus: request.evaluation.corpus ?? instructionSet.evaluation.corpus,
     qrels: request.evaluation.qrels ?? instructionSet.evaluation.qrels,
   };
+  const evaluationFiles = [sources.pairs, sources.corpus, sources.qrels].filter((file): file is string => file !== undefined);
+  await refuseReplacingInputs(replaced, [request.queriesFile, request.instructions, ...evaluationFiles]);
   const { evaluation, documents } = await resolveEvaluation(request.queriesFile, queryFile, sources, tasks);
   const coverage = scriptCoverage(queryFile.queries, queryFile.lines, request.models);
   if (coverage) io.stderr(`warning: ${messageText(coverage, CLI_SURFACE)} (going on)\n`);
@@ -188,7 +198,7 @@ async function embedRequest(request: EmbedRequest, io: CliIo): Promise<{ bundle:
     io.stderr(`embedding cache: ${stats.hits} hits, ${stats.misses} misses\n`);
     if (evaluation) bundle.evaluation = evaluation;
     const models = await Promise.all(embedders.map(async (embedder, i) => ({ id: request.models[i], name: embedder.name, identity: await embedder.identity() })));
-    return { bundle, models, tasks, evaluationFiles: [sources.pairs, sources.corpus, sources.qrels].filter((file): file is string => file !== undefined) };
+    return { bundle, models, tasks, evaluationFiles };
   } finally {
     progress.finish();
     await Promise.all(embedders.map((embedder) => embedder.dispose()));
@@ -218,7 +228,7 @@ ${EMBED_USAGE}  --help, -h                 show this help
     // Refuse before the work, not after it.
     await checkBundleTarget(out, { overwrite: values.force === true });
     await checkWritableFolder(out, 'bundle folder');
-    const { bundle } = await embedRequest(request, io);
+    const { bundle } = await embedRequest(request, io, { folders: values.force === true ? [out] : [], files: [] });
     for (const failure of bundle.failedModels ?? []) {
       io.stderr(`warning: ${messageText({ code: 'modelFailed', params: failure }, CLI_SURFACE)}\n`);
     }
@@ -258,7 +268,10 @@ ${EMBED_USAGE}${ANALYSIS_USAGE}${MAP_USAGE}  --help, -h                 show thi
     await checkBundleTarget(bundleDir, { overwrite: force });
     await checkWritableFolder(bundleDir, 'bundle folder');
     prewarmAnalysis(); // the analysis workers start while the models embed
-    const { bundle, models, tasks, evaluationFiles } = await embedRequest(request, io);
+    const replaced: Replaced = force
+      ? { folders: [bundleDir, ...(mapFlags.saveFrame ? [path.join(out, FRAME_DIR)] : [])], files: OUTPUT_FILES.map((name) => path.join(out, name)) }
+      : { folders: [], files: [] };
+    const { bundle, models, tasks, evaluationFiles } = await embedRequest(request, io, replaced);
     const known = [...bundle.models, ...(bundle.failedModels ?? []).map((failure) => failure.model)];
     if (options.reference !== undefined && !known.includes(options.reference)) {
       throw new UsageError(`--reference: '${options.reference}' is not one of the models (${bundle.models.join(', ')})`);
