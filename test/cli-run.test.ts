@@ -10,7 +10,7 @@ import { describe, test } from 'node:test';
 import { packageRoot } from '../src/engine/io/paths';
 import type { AnalysisResult } from '../src/engine/types';
 import { parsePairs } from '../src/inputs/evaluationFiles';
-import { assertNoStack, cli, tempDir } from './helpers/cli';
+import { assertNoStack, cli, cliInterrupted, tempDir } from './helpers/cli';
 import type { Provenance } from '../src/engine/io/provenance';
 import { resultsJson } from '../src/engine/io/outputs';
 
@@ -261,6 +261,21 @@ describe('instruction-lens run: bad input', () => {
     assert.equal(analyze.status, 2);
     assert.match(analyze.stderr, /this input is .*results\.json, which --force would replace: choose another --out/);
     assertNoStack(analyze.stderr);
+  });
+
+  test('Ctrl-C while a model embeds or loads cancels (exit 130), never aborts the process', async () => {
+    // 600 queries: the embedding lasts a few seconds, so that every interrupt below lands inside it. Before the fix, a
+    // worker terminated inside onnxruntime aborted the process (exit 134, "terminate called after throwing an
+    // instance of 'Napi::Error'") in 4 of 20 such tries.
+    const many = path.join(work, 'many.txt');
+    fs.writeFileSync(many, Array.from({ length: 600 }, (_, i) => `query number ${i} about topic ${i % 17}`).join('\n') + '\n');
+    for (const [when, delayMs] of [[/loading/, 0], [/loading/, 40], [/embedding \d+\//, 0], [/embedding \d+\//, 150], [/embedding \d+\//, 400], [/embedding \d+\//, 700]] as const) {
+      const run = await cliInterrupted(when, delayMs, 'run', '--queries', many, '--instructions', 'paper-en', '--models', 'use-lite', '--out', path.join(work, `o7-${delayMs}`), '--cache', fs.mkdtempSync(path.join(work, 'cache-')));
+      assert.equal(run.signal, null, `${when} + ${delayMs} ms: died of ${run.signal}`);
+      assert.equal(run.status, 130, `${when} + ${delayMs} ms: exit ${run.status}\n${run.stderr}`);
+      assert.match(run.stderr, /instruction-lens: cancelled\n$/);
+      assertNoStack(run.stderr);
+    }
   });
 
   test('two models with the same name are refused', async () => {

@@ -219,6 +219,8 @@ interface EmbedderSetup {
 
 interface PendingBatch {
   resolve: (message: WorkerMessage) => void;
+  /** Settles when the worker answers (or fails). */
+  answered: Promise<WorkerMessage>;
 }
 
 export class TransformersEmbedder implements Embedder {
@@ -280,7 +282,15 @@ export class TransformersEmbedder implements Embedder {
     return run;
   }
 
+  /**
+   * Stops the worker, once the request it is running (a batch, a token count, the model's load) has ended: a thread
+   * terminated inside onnxruntime's native code aborts the whole process (Ctrl-C during an embedding ended with
+   * "terminate called after throwing an instance of 'Napi::Error'"). A cancelled run thus waits for one batch.
+   */
   async dispose(): Promise<void> {
+    const running: Promise<unknown>[] = [...this.pending.values()].map((batch) => batch.answered);
+    if (this.loading) running.push(this.loading);
+    await Promise.allSettled(running);
     const worker = this.worker;
     this.worker = undefined;
     this.loading = undefined;
@@ -414,14 +424,15 @@ export class TransformersEmbedder implements Embedder {
 
   private ask(request: (id: number) => WorkerRequest): Promise<WorkerMessage> {
     const id = this.nextId++;
-    return new Promise<WorkerMessage>((resolve) => {
-      this.pending.set(id, { resolve });
-      try {
-        this.post(request(id));
-      } catch (error) {
-        this.pending.delete(id);
-        throw error;
-      }
-    });
+    let resolve!: (message: WorkerMessage) => void;
+    const answered = new Promise<WorkerMessage>((settle) => (resolve = settle));
+    this.pending.set(id, { resolve, answered });
+    try {
+      this.post(request(id));
+    } catch (error) {
+      this.pending.delete(id);
+      return Promise.reject(error);
+    }
+    return answered;
   }
 }

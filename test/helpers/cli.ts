@@ -33,6 +33,30 @@ export function cliWith(extraEnv: Record<string, string>, nodeArgs: string[], ..
   });
 }
 
+/**
+ * Runs the real CLI and sends it SIGINT (Ctrl-C) `delayMs` after its stderr first matches `when`; resolves when it
+ * exits, with the signal it died of when it did not exit by itself.
+ */
+export function cliInterrupted(when: RegExp, delayMs: number, ...args: string[]): Promise<CliRun & { signal: NodeJS.Signals | null }> {
+  const env = { ...process.env };
+  delete env.INSTRUCTION_LENS_DEBUG;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { env, cwd: packageRoot() });
+    let stdout = '';
+    let stderr = '';
+    let armed = false;
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+      if (armed || !when.test(stderr)) return;
+      armed = true;
+      setTimeout(() => child.kill('SIGINT'), delayMs);
+    });
+    child.on('error', reject);
+    child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
+  });
+}
+
 export function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'il-cli-'));
 }
