@@ -118,13 +118,17 @@ describe('analyze: outputs', () => {
     assert.equal((await cli('analyze', path.join(bundles, 'good'), '--out', a, '--k', '4')).status, 0);
     const jsonl = await cli('analyze', path.join(bundles, 'good.jsonl'), '--out', b, '--k', '4');
     assert.equal(jsonl.status, 0, jsonl.stderr);
-    const strip = (file: string) => {
-      const result = JSON.parse(fs.readFileSync(file, 'utf8')) as AnalysisResult;
+    const read = (file: string): AnalysisResult => JSON.parse(fs.readFileSync(file, 'utf8')) as AnalysisResult;
+    const strip = (result: AnalysisResult) => {
       delete result.queries;
+      delete result.provenance; // names the bundle's path and files
       for (const mover of result.topMovers) delete mover.query;
       return result;
     };
-    assert.deepStrictEqual(strip(path.join(b, 'results.json')), strip(path.join(a, 'results.json')));
+    const [fromJsonl, fromFolder] = [read(path.join(b, 'results.json')), read(path.join(a, 'results.json'))];
+    // The same values give each model the same identity.
+    assert.deepEqual(fromJsonl.provenance!.models.map((model) => model.identity), fromFolder.provenance!.models.map((model) => model.identity));
+    assert.deepStrictEqual(strip(fromJsonl), strip(fromFolder));
   });
 
   test('options reach the analysis: --points, --mds, --seed, --reference', async () => {

@@ -66,9 +66,19 @@ describe('instruction-lens run', () => {
     const again = path.join(work, 'again');
     const run = await cli('analyze', path.join(out, 'embeddings'), '--out', again);
     assert.equal(run.status, 0, run.stderr);
-    // The same bytes but the provenance, which only `run` knows (the query file, instruction set and models it used).
+    // The same bytes but the provenance: `run` knows the query file, instruction set and models it used; `analyze`
+    // names the bundle's own files, the same tasks' texts and each model by the hash of its values.
     const ran = fs.readFileSync(path.join(out, 'results.json'), 'utf8');
-    assert.equal(fs.readFileSync(path.join(again, 'results.json'), 'utf8'), withoutProvenance(ran));
+    const analysed = (JSON.parse(fs.readFileSync(path.join(again, 'results.json'), 'utf8')) as { provenance: Provenance }).provenance;
+    const bundleDir = path.join(out, 'embeddings');
+    assert.equal(analysed.queryFile, path.join(bundleDir, 'queries.txt'));
+    assert.equal(analysed.instructions.source, bundleDir);
+    assert.deepEqual(analysed.instructions.tasks, (JSON.parse(ran) as { provenance: Provenance }).provenance.instructions.tasks);
+    assert.deepEqual(analysed.models.map((model) => [model.id, model.name]), [[`bundle:${bundleDir}#glove-6B-100d-sif-50k`, 'glove-6B-100d-sif-50k']]);
+    assert.match(analysed.models[0].identity, /^bundle\|glove-6B-100d-sif-50k\|sha256:[0-9a-f]{64}$/);
+    assert.equal(analysed.tool.name, 'instruction-lens');
+    assert.equal(analysed.options.seed, 0);
+    assert.equal(withoutProvenance(fs.readFileSync(path.join(again, 'results.json'), 'utf8')), withoutProvenance(ran));
     const { provenance } = JSON.parse(ran) as { provenance: Provenance };
     assert.equal(provenance.queryFile, queries);
     assert.equal(provenance.instructions.source, 'paper-en');
@@ -147,7 +157,7 @@ describe('instruction-lens run: degenerate and failing models', () => {
     // Lines and unknown-token counts are kept in the bundle: `analyze` on it says the same.
     const analysed = await cli('analyze', path.join(out, 'embeddings'), '--out', path.join(work, 'ja-again'));
     assert.equal(analysed.status, 0, analysed.stderr);
-    assert.equal(fs.readFileSync(path.join(work, 'ja-again', 'results.json'), 'utf8'), withoutProvenance(fs.readFileSync(path.join(out, 'results.json'), 'utf8')));
+    assert.equal(withoutProvenance(fs.readFileSync(path.join(work, 'ja-again', 'results.json'), 'utf8')), withoutProvenance(fs.readFileSync(path.join(out, 'results.json'), 'utf8')));
   });
 
   test('a model whose server fails is left out: the other is analysed and the result says partial (exit 0)', async () => {
@@ -173,7 +183,7 @@ describe('instruction-lens run: degenerate and failing models', () => {
       const again = path.join(work, 'partial-again');
       const analysed = await cli('analyze', path.join(out, 'embeddings'), '--out', again);
       assert.equal(analysed.status, 0, analysed.stderr);
-      assert.equal(fs.readFileSync(path.join(again, 'results.json'), 'utf8'), withoutProvenance(fs.readFileSync(path.join(out, 'results.json'), 'utf8')));
+      assert.equal(withoutProvenance(fs.readFileSync(path.join(again, 'results.json'), 'utf8')), withoutProvenance(fs.readFileSync(path.join(out, 'results.json'), 'utf8')));
     } finally {
       await server.close();
       await inner.dispose();
@@ -328,7 +338,7 @@ describe('instruction-lens run with evaluation data (examples/eval)', () => {
     const again = path.join(work, 'again');
     const analyze = await cli('analyze', bundle, '--out', again);
     assert.equal(analyze.status, 0, analyze.stderr);
-    assert.equal(fs.readFileSync(path.join(again, 'results.json'), 'utf8'), withoutProvenance(fs.readFileSync(path.join(out, 'results.json'), 'utf8')));
+    assert.equal(withoutProvenance(fs.readFileSync(path.join(again, 'results.json'), 'utf8')), withoutProvenance(fs.readFileSync(path.join(out, 'results.json'), 'utf8')));
   });
 
   test('a CLI flag overrides the instruction set\'s file of the same kind only', async () => {

@@ -1,6 +1,7 @@
 /** `instruction-lens analyze <bundle> --out <dir>`: the paper's analysis of an embedding bundle, without VS Code. */
 import * as path from 'node:path';
 import { readBundle } from '../engine/io/bundle';
+import { bundleModelIdentities, bundleProvenance } from '../engine/io/bundleProvenance';
 import { UserError } from '../engine/errors';
 import { FRAME_DIR } from '../engine/io/frameFiles';
 import { refuseReplacingInputs } from '../engine/io/inputGuard';
@@ -10,6 +11,7 @@ import type { AnalysisOptions, AnalysisResult, MdsMethod, PointsMode } from '../
 import { choiceOption, type CliIo, type Command, intOption, parseCommandArgs, UsageError } from './args';
 import { evaluationSummary } from './evaluationSummary';
 import { prewarmAnalysis, type StageSeconds } from '../engine/method/runAnalysis';
+import { version } from './version';
 import { analyseWithMapFlags, MAP_OPTIONS, MAP_USAGE, mapFlagsFrom, prepareMapFlags, writeFrameOutput } from './mapFlags';
 
 const POINTS_MODES: readonly PointsMode[] = ['flatten', 'centroid'];
@@ -31,7 +33,7 @@ export const ANALYSIS_USAGE = `  --k <N>                    PCA dimension before
                              centroid: the mean of the aligned queries
   --mds <method>             classical (default, deterministic) or smacof (metric MDS, seeded)
   --reference <MODEL>        reference model for the common space (default: the one the others map onto best)
-  --seed <N>                 seed of SMACOF's random start (default 0)
+  --seed <N>                 seed of SMACOF's random start and of the bootstrap's resamples (default 0)
   --no-neighbours            skip the neighbour overlap (N^2 work per model and task: minutes at 10,000 queries);
                              neighbourOverlap and relativeMovement are then null, top movers by cosine distance
 `;
@@ -112,10 +114,13 @@ ${ANALYSIS_USAGE}${MAP_USAGE}  --force                    replace results of an 
       );
     }
     io.stderr(
-      `analysing ${bundle.models.length} models x ${bundle.tasks.length} tasks x ${bundle.n} queries from ${bundlePath}\n`,
+      `analysing ${bundleSize(bundle)} from ${bundlePath}\n`,
     );
     let stages: StageSeconds | undefined;
+    // The models' identities (hashes of their values) are computed on this thread while the workers analyse.
+    const identities = bundleModelIdentities(bundle);
     const { result, frame } = await analyseWithMapFlags(bundle, options, prepared, io.signal, (seconds) => (stages = seconds));
+    result.provenance = await bundleProvenance(bundlePath, bundle, await identities, { name: 'instruction-lens', version: version() }, options);
     printWarnings(result, io);
     for (const line of evaluationSummary(result)) io.stdout(`${line}\n`);
     for (const file of await writeOutputs(outDir, result, { force })) io.stdout(`wrote ${file}\n`);
@@ -123,6 +128,12 @@ ${ANALYSIS_USAGE}${MAP_USAGE}  --force                    replace results of an 
     if (stages) io.stderr(stageSummary(stages));
   },
 };
+
+/** "3 models x 6 tasks x 200 queries", singular where it is one. */
+export function bundleSize(bundle: { models: readonly string[]; tasks: readonly string[]; n: number }): string {
+  const count = (value: number, one: string, many: string): string => `${value} ${value === 1 ? one : many}`;
+  return `${count(bundle.models.length, 'model', 'models')} x ${count(bundle.tasks.length, 'task', 'tasks')} x ${count(bundle.n, 'query', 'queries')}`;
+}
 
 /** One stderr line: the workers' seconds per stage and the neighbour overlap's share (the part worth turning off). */
 export function stageSummary(s: StageSeconds): string {

@@ -22,7 +22,7 @@ import { embedAll } from '../models/pipeline';
 import { createEmbedder } from '../models/registry';
 import { CLI_SURFACE, messageText } from '../engine/messages';
 import { scriptCoverage } from '../models/languages';
-import { analysisOptionsFrom, ANALYSIS_OPTIONS, ANALYSIS_USAGE, printWarnings, stageSummary } from './analyzeCommand';
+import { analysisOptionsFrom, ANALYSIS_OPTIONS, ANALYSIS_USAGE, bundleSize, printWarnings, stageSummary } from './analyzeCommand';
 import { type CliIo, type Command, intOption, parseCommandArgs, UsageError } from './args';
 import { evaluationSummary } from './evaluationSummary';
 import { analyseWithMapFlags, MAP_OPTIONS, MAP_USAGE, mapFlagsFrom, prepareMapFlags, writeFrameOutput } from './mapFlags';
@@ -278,7 +278,7 @@ ${EMBED_USAGE}${ANALYSIS_USAGE}${MAP_USAGE}  --help, -h                 show thi
     }
     await writeBundle(bundleDir, bundle, { overwrite: force });
     io.stdout(`wrote ${bundleDir}\n`);
-    io.stderr(`analysing ${bundle.models.length} models x ${bundle.tasks.length} tasks x ${bundle.n} queries\n`);
+    io.stderr(`analysing ${bundleSize(bundle)}\n`);
     // The stored (float32) values, so that `analyze` on the written bundle reproduces these results exactly.
     let stages: StageSeconds | undefined;
     const { result, frame } = await analyseWithMapFlags(bundleAsStored(bundle), options, prepared, io.signal, (seconds) => (stages = seconds));

@@ -6,8 +6,8 @@
  * Corpus documents cannot be served: a bundle keeps them by id (corpus_ids.txt), not by text; analyse such a bundle
  * with `analyze` instead.
  */
-import { createHash } from 'node:crypto';
 import { readBundle } from '../engine/io/bundle';
+import { bundleModelIdentity } from '../engine/io/bundleProvenance';
 import { UserError } from '../engine/errors';
 import { BASE_TASK } from '../engine/types';
 import type { Embedder } from './embedder';
@@ -50,14 +50,9 @@ export async function createBundleEmbedder(bundlePath: string, modelName?: strin
   const name = bundle.models[m];
   const dim = bundle.dims[m];
   const matrices = bundle.embeddings[m];
-  const digest = createHash('sha256');
   // Hashed as float64 whatever the stored precision (readBundle keeps float32 files float32): the same identity as
   // when every bundle was widened on reading, so cached embeddings stay valid.
-  for (const stored of matrices) {
-    const matrix = stored instanceof Float64Array ? stored : Float64Array.from(stored);
-    digest.update(new Uint8Array(matrix.buffer, matrix.byteOffset, matrix.byteLength));
-  }
-  const identity = `bundle|${name}|sha256:${digest.digest('hex')}`;
+  const identity = bundleModelIdentity(bundle, m);
 
   return {
     name,
