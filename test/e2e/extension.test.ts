@@ -46,6 +46,7 @@ import {
   readFit,
   resultsFrame,
   resultsFrames,
+  replaceAll,
   runCommand,
   showExplorer,
   dragSidebarTo,
@@ -458,17 +459,8 @@ test('analyse from the Explorer, live-edit an instruction, side view, theme swit
 
     // 8. Instruction files are code: a duplicate task name typed into the analysed set is an error in the Problems
     // panel at its line, the map says it is out of date, the CodeLens says why; undoing it brings the map back.
-    // Find and replace (deterministic, unlike a double-click near a CodeLens): "Clustering" becomes a second "STS".
-    await editor.locator('.view-lines').click();
-    await page.keyboard.press('Control+H');
-    const find = page.locator('.editor-widget.find-widget textarea, .editor-widget.find-widget input').first();
-    await find.waitFor();
-    await page.keyboard.press('Control+A');
-    await page.keyboard.type('"Clustering"');
-    await page.locator('.editor-widget.find-widget .replace-part textarea, .editor-widget.find-widget .replace-part input').first().click();
-    await page.keyboard.type('"STS"');
-    await page.keyboard.press('Control+Alt+Enter');
-    await page.keyboard.press('Escape');
+    // "Clustering" becomes a second "STS".
+    await replaceAll(page, editor, '"Clustering"', '"STS"');
     const outOfDate = await waitFor('the map marked out of date', async () => {
       const plots = await plotsIn(page);
       return plots.status === 'error' ? plots : undefined;
@@ -532,16 +524,7 @@ test('analyse from the Explorer, live-edit an instruction, side view, theme swit
     await quickPickChoose(page, INSTRUCTION_FILE);
     await waitFor('CodeLenses after the reload', async () => (await codeLensTexts(page)).some((text) => text.includes('use-lite')));
     await runCommand(page, 'Instruction Lens: Show Results');
-    await editor.locator('.view-lines').click();
-    await page.keyboard.press('Control+H');
-    await page.locator('.editor-widget.find-widget textarea, .editor-widget.find-widget input').first().waitFor();
-    await page.keyboard.press('Control+A');
-    await page.keyboard.type('Identify the topic');
-    await page.locator('.editor-widget.find-widget .replace-part textarea, .editor-widget.find-widget .replace-part input').first().click();
-    await page.keyboard.press('Control+A');
-    await page.keyboard.type('Name the topic');
-    await page.keyboard.press('Control+Alt+Enter');
-    await page.keyboard.press('Escape');
+    await replaceAll(page, editor, 'Identify the topic', 'Name the topic');
     // The view may first show another run (the restored result sent again): wait for the run of this edit.
     await waitFor('a live run of the edit after the reload', async () => {
       const plots = await plotsIn(page);

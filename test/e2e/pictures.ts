@@ -22,6 +22,7 @@ import {
   plotsIn,
   quickPickCheckOnly,
   quickPickChoose,
+  replaceAll,
   runCommand,
   showExplorer,
   sleep,
@@ -108,16 +109,7 @@ async function main(): Promise<void> {
 
     // A live edit: one word of the Clustering instruction; the map follows (moved points keep an arrow).
     const editor = page.locator('.editor-instance .monaco-editor').filter({ has: page.locator('.view-lines') }).first();
-    // Find and replace, as the end-to-end test does (a double-click picks whichever word is under the pointer).
-    await editor.locator('.view-lines').click();
-    await page.keyboard.press('Control+H');
-    await page.locator('.editor-widget.find-widget textarea, .editor-widget.find-widget input').first().waitFor();
-    await page.keyboard.press('Control+A');
-    await page.keyboard.type('Identify the topic');
-    await page.locator('.editor-widget.find-widget .replace-part textarea, .editor-widget.find-widget .replace-part input').first().click();
-    await page.keyboard.type('Name the main theme');
-    await page.keyboard.press('Control+Alt+Enter');
-    await page.keyboard.press('Escape');
+    await replaceAll(page, editor, 'Identify the topic', 'Name the main theme');
     await waitFor('the live update drawn', async () => {
       const plots = await plotsIn(page);
       return plots.runId !== first.runId && plots.status === 'idle' && plots.mapPoints > 0;

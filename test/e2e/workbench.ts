@@ -138,6 +138,23 @@ async function isChecked(checkbox: Locator): Promise<boolean> {
 }
 
 /** F1, type the title, click the row whose label is exactly the title; retries the activation races. */
+/**
+ * Replaces every `find` by `replacement` in `editor` with the find widget (Ctrl+H): deterministic, unlike a
+ * double-click, which picks whichever word (or CodeLens) is under the pointer.
+ */
+export async function replaceAll(page: Page, editor: Locator, find: string, replacement: string): Promise<void> {
+  await editor.locator('.view-lines').click();
+  await page.keyboard.press('Control+H');
+  await page.locator('.editor-widget.find-widget textarea, .editor-widget.find-widget input').first().waitFor();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type(find);
+  await page.locator('.editor-widget.find-widget .replace-part textarea, .editor-widget.find-widget .replace-part input').first().click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type(replacement);
+  await page.keyboard.press('Control+Alt+Enter');
+  await page.keyboard.press('Escape');
+}
+
 export async function runCommand(page: Page, title: string): Promise<void> {
   let attempt = 0;
   await waitFor(`command "${title}"`, async () => {
