@@ -50,6 +50,7 @@ import {
   runCommand,
   showExplorer,
   dragSidebarTo,
+  cancelProgressNotification,
   waitFor,
 } from './workbench';
 import { zipEntries } from './zipEntries';
@@ -209,7 +210,7 @@ test('analyse from the Explorer, live-edit an instruction, side view, theme swit
     await runCommand(page, 'Instruction Lens: Show Log');
     await page.locator('.part.panel .view-lines', { hasText: 'embed…' }).first().waitFor({ timeout: 30_000 });
     assert.doesNotMatch(extensionLog(dirs), /embed: (done|stopped)/, 'the log showed while the run was still waiting');
-    await page.locator('.notifications-toasts .monaco-button', { hasText: 'Cancel' }).first().click();
+    await cancelProgressNotification(page);
     await waitFor('the run cancelled', async () => /embed: stopped/.test(extensionLog(dirs)));
     assert.equal(resultsFiles(dirs).length, 0, 'a cancelled run writes no results');
     assert.deepEqual(await notifications(page).then((texts) => texts.filter((text) => /failed|error/i.test(text))), []);

@@ -155,6 +155,18 @@ export async function replaceAll(page: Page, editor: Locator, find: string, repl
   await page.keyboard.press('Escape');
 }
 
+/**
+ * Clicks Cancel on the run's progress notification. VS Code may have tucked the toast away (the progress then shows in
+ * the status bar, as in one CI run): the status bar entry brings the notification back first.
+ */
+export async function cancelProgressNotification(page: Page): Promise<void> {
+  const cancel = page.locator('.notifications-toasts .monaco-button, .notifications-center .monaco-button', { hasText: 'Cancel' }).first();
+  if (!(await cancel.waitFor({ state: 'visible', timeout: 5_000 }).then(() => true, () => false))) {
+    await page.locator('.statusbar-item', { hasText: 'Instruction Lens' }).first().click();
+  }
+  await cancel.click();
+}
+
 export async function runCommand(page: Page, title: string): Promise<void> {
   let attempt = 0;
   await waitFor(`command "${title}"`, async () => {
