@@ -1,11 +1,9 @@
 /** `instruction-lens analyze <bundle> --out <dir>`: the paper's analysis of an embedding bundle, without VS Code. */
-import * as path from 'node:path';
 import { readBundle } from '../engine/io/bundle';
 import { bundleModelIdentities, bundleProvenance } from '../engine/io/bundleProvenance';
 import { UserError } from '../engine/errors';
-import { FRAME_DIR } from '../engine/io/frameFiles';
-import { refuseReplacingInputs } from '../engine/io/inputGuard';
-import { checkOutputDir, OUTPUT_FILES, writeOutputs } from '../engine/io/outputs';
+import { analysisOutputs, refuseReplacingInputs } from '../engine/io/inputGuard';
+import { checkOutputDir, writeOutputs } from '../engine/io/outputs';
 import { CLI_SURFACE, messageText } from '../engine/messages';
 import type { AnalysisOptions, AnalysisResult, MdsMethod, PointsMode } from '../engine/types';
 import { choiceOption, type CliIo, type Command, intOption, parseCommandArgs, UsageError } from './args';
@@ -102,10 +100,7 @@ ${ANALYSIS_USAGE}${MAP_USAGE}  --force                    replace results of an 
     // Refuse before the work, not after it.
     await checkOutputDir(outDir, force);
     const prepared = await prepareMapFlags(mapFlags, outDir, force);
-    if (force) {
-      const frameDir = mapFlags.saveFrame ? [path.join(outDir, FRAME_DIR)] : [];
-      await refuseReplacingInputs({ folders: frameDir, files: OUTPUT_FILES.map((name) => path.join(outDir, name)) }, [bundlePath]);
-    }
+    if (force) await refuseReplacingInputs(analysisOutputs(outDir, mapFlags.saveFrame), [bundlePath]);
     const bundle = await readBundle(bundlePath);
     if (options.reference !== undefined && !bundle.models.includes(options.reference)) {
       throw new UserError(

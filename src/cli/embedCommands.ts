@@ -7,9 +7,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { bundleAsStored, checkBundleNames, checkBundleTarget, writeBundle } from '../engine/io/bundle';
 import { UserError } from '../engine/errors';
-import { FRAME_DIR } from '../engine/io/frameFiles';
-import { type Replaced, refuseReplacingInputs } from '../engine/io/inputGuard';
-import { checkOutputDir, OUTPUT_FILES, writeOutputs } from '../engine/io/outputs';
+import { analysisOutputs, type Replaced, refuseReplacingInputs } from '../engine/io/inputGuard';
+import { checkOutputDir, writeOutputs } from '../engine/io/outputs';
 import { checkWritableFolder } from '../engine/io/writable';
 import { prewarmAnalysis, type StageSeconds } from '../engine/method/runAnalysis';
 import type { EmbeddingBundle } from '../engine/types';
@@ -268,9 +267,8 @@ ${EMBED_USAGE}${ANALYSIS_USAGE}${MAP_USAGE}  --help, -h                 show thi
     await checkBundleTarget(bundleDir, { overwrite: force });
     await checkWritableFolder(bundleDir, 'bundle folder');
     prewarmAnalysis(); // the analysis workers start while the models embed
-    const replaced: Replaced = force
-      ? { folders: [bundleDir, ...(mapFlags.saveFrame ? [path.join(out, FRAME_DIR)] : [])], files: OUTPUT_FILES.map((name) => path.join(out, name)) }
-      : { folders: [], files: [] };
+    const outputs = analysisOutputs(out, mapFlags.saveFrame);
+    const replaced: Replaced = force ? { folders: [bundleDir, ...outputs.folders], files: outputs.files } : { folders: [], files: [] };
     const { bundle, models, tasks, evaluationFiles } = await embedRequest(request, io, replaced);
     const known = [...bundle.models, ...(bundle.failedModels ?? []).map((failure) => failure.model)];
     if (options.reference !== undefined && !known.includes(options.reference)) {

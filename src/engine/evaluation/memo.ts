@@ -10,6 +10,7 @@ import { createHash, type Hash } from 'node:crypto';
 import type { CellScore } from './cells';
 import type { EvalKind, EvaluationData } from './types';
 import type { EmbeddingMatrix } from '../types';
+import { updateWithFloat64 } from '../float64Hash';
 
 export class EvaluationMemo {
   private cells = new Map<string, CellScore>();
@@ -48,10 +49,9 @@ export class EvaluationMemo {
   }
 }
 
-/** Hash of a task's embedding matrix (its length and bytes). */
-/** The hash of the float64 values, whatever the matrix stores (a float32 bundle hashes as its widened copy). */
+/** Hash of a task's embedding matrix: its length and its values as float64, whatever it stores. */
 export function matrixHash(matrix: EmbeddingMatrix): string {
-  return digest((h) => updateArray(h, matrix instanceof Float64Array ? matrix : Float64Array.from(matrix)));
+  return digest((h) => updateWithFloat64(h.update(`${matrix.length}\u0000`), matrix));
 }
 
 /** The key of one cell: `taskHash` from matrixHash, `dataHash` from kindDataHash, `corpusHash` for retrieval and reranking. */

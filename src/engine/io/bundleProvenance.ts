@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { updateWithFloat64 } from '../method/frameDigest';
+import { updateWithFloat64 } from '../float64Hash';
 import type { AnalysisOptions, EmbeddingBundle } from '../types';
 import { BASE_TASK } from '../types';
 import { type Provenance, provenanceOptions } from './provenance';

@@ -6,11 +6,18 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { UserError } from '../errors';
+import { FRAME_DIR } from './frameFiles';
+import { OUTPUT_FILES } from './outputs';
 
 /** What --force would replace: whole folders (a bundle) and single files (results.json, the tables, the report). */
 export interface Replaced {
   folders: string[];
   files: string[];
+}
+
+/** What `--force` lets an analysis replace in `outDir`: its output files, and the frame folder with --save-frame. */
+export function analysisOutputs(outDir: string, saveFrame: boolean): Replaced {
+  return { folders: saveFrame ? [path.join(outDir, FRAME_DIR)] : [], files: OUTPUT_FILES.map((name) => path.join(outDir, name)) };
 }
 
 /** The path with its links resolved; undefined when nothing is there (nothing to protect, or nothing replaced). */

@@ -16,6 +16,7 @@
 import { performance } from 'node:perf_hooks';
 import { UserError } from '../errors';
 import { sortedPercentile } from '../evaluation/bootstrap';
+import { rowNorms } from '../evaluation/vectors';
 import { gemm } from '../kernels/gemm';
 import { centroid2d } from './mds';
 import { acquire, release } from '../kernels/scratch';
@@ -55,7 +56,7 @@ export async function modelDisplacement(
   if (time) time.seconds += (performance.now() - started) / 1000;
   const out: TaskDisplacement[] = [];
   const base = mats[0];
-  const baseNorms = squaredRowNorms(base, n, d);
+  const baseNorms = rowNorms(base, n, d, `${modelName}/${taskNames[0]}`);
   const meanDelta = new Float64Array(d);
   for (let t = 1; t < mats.length; t++) {
     const task = mats[t];
@@ -78,7 +79,7 @@ export async function modelDisplacement(
         meanDelta[j] += delta;
         total += delta * delta;
       }
-      cos[i] = 1 - dot / (Math.sqrt(baseNorms[i]) * Math.sqrt(nt));
+      cos[i] = 1 - dot / (baseNorms[i] * Math.sqrt(nt));
     }
     let shift = 0;
     for (let j = 0; j < d; j++) {
@@ -160,18 +161,6 @@ async function neighbourMovement(
     relative[i] = Math.sqrt(s);
   }
   return { overlap: overlap / n, jaccard, relative };
-}
-
-/** |row i|^2 of an n x d matrix, summed in column order. */
-function squaredRowNorms(m: EmbeddingMatrix, n: number, d: number): Float64Array {
-  const norms = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const o = i * d;
-    let s = 0;
-    for (let j = 0; j < d; j++) s += m[o + j] * m[o + j];
-    norms[i] = s;
-  }
-  return norms;
 }
 
 /** Rows of `m` scaled to unit length, into `u` (n x d). */

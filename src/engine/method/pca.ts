@@ -39,11 +39,19 @@ export async function pcaModel(
   blockRows = COVARIANCE_BLOCK_ROWS,
 ): Promise<ModelPca> {
   const rows = n * mats.length;
-  if (rows >= d) return covariancePca(mats, n, d, k, withBasis, blockRows);
+  const mean = columnMeans(mats, n, d);
+  if (rows >= d) return covariancePca(mats, n, d, k, mean, withBasis, blockRows);
+  // The stack, centred as it is copied.
   const x = acquire(rows * d);
   try {
-    mats.forEach((m, t) => x.set(m, t * n * d));
-    return await gramPca(x, rows, d, k, withBasis);
+    mats.forEach((m, t) => {
+      const at = t * n * d;
+      for (let i = 0; i < n; i++) {
+        const o = i * d;
+        for (let j = 0; j < d; j++) x[at + o + j] = m[o + j] - mean[j];
+      }
+    });
+    return await gramPca(x, rows, d, k, mean, withBasis);
   } finally {
     release(x);
   }
@@ -93,18 +101,8 @@ function centredTransposedRows(
       }
 }
 
-/** PCA of the stack x (rows x d, rows < d), centred in place, on the Gram matrix X_c X_c^T. */
-async function gramPca(x: Float64Array, rows: number, d: number, k: number, withBasis: boolean): Promise<ModelPca> {
-  const mean = new Float64Array(d);
-  for (let r = 0; r < rows; r++) {
-    const o = r * d;
-    for (let j = 0; j < d; j++) mean[j] += x[o + j];
-  }
-  for (let j = 0; j < d; j++) mean[j] /= rows;
-  for (let r = 0; r < rows; r++) {
-    const o = r * d;
-    for (let j = 0; j < d; j++) x[o + j] -= mean[j];
-  }
+/** PCA of the centred stack x (rows x d, rows < d; `mean` its column mean) on the Gram matrix X_c X_c^T. */
+async function gramPca(x: Float64Array, rows: number, d: number, k: number, mean: Float64Array, withBasis: boolean): Promise<ModelPca> {
   const g = await gramOf(x, rows, d, acquire(rows * rows));
   let trace = 0;
   for (let r = 0; r < rows; r++) trace += g[r * rows + r];
@@ -136,11 +134,11 @@ async function covariancePca(
   n: number,
   d: number,
   k: number,
+  mean: Float64Array,
   withBasis: boolean,
   maxBlockRows: number,
 ): Promise<ModelPca> {
   const rows = n * mats.length;
-  const mean = columnMeans(mats, n, d);
   const blockRows = Math.min(rows, maxBlockRows);
   const xt = acquire(d * blockRows);
   try {
