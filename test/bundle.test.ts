@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import { compareCodePoints, readBundle, bundleAsStored, writeBundle } from '../src/engine/io/bundle';
 import { UserError } from '../src/engine/errors';
 import { encodeNpyFloat32, parseNpy } from '../src/engine/io/npy';
+import { MAX_ARRAY_FILE_BYTES, readRegularFile } from '../src/engine/io/regularFile';
 import { packageRoot } from '../src/engine/io/paths';
 import type { EmbeddingBundle } from '../src/engine/types';
 
@@ -45,6 +46,26 @@ describe('npy reader (files written by numpy)', () => {
       assert.deepStrictEqual(Array.from(matrix.data), want.values);
     });
   }
+
+  test('every numpy-written array read into shared memory gives the same values, viewed in place without a copy', async () => {
+    for (const [name, want] of Object.entries(expected)) {
+      const file = path.join(npyDir, `${name}.npy`);
+      const bytes = await readRegularFile(file, MAX_ARRAY_FILE_BYTES, { shared: true });
+      assert.ok(bytes.buffer instanceof SharedArrayBuffer, name);
+      const matrix = parseNpy(bytes, file);
+      assert.deepStrictEqual(Array.from(matrix.data), want.values, name);
+      // The header is padded to a multiple of 16 bytes, so the values are aligned and viewed where they were read.
+      assert.equal(matrix.data.buffer, bytes.buffer, name);
+    }
+    // At an offset that is not a multiple of the item size, the values are copied (still into shared memory).
+    const raw = fs.readFileSync(path.join(npyDir, 'f8_v1.npy'));
+    const shifted = Buffer.from(new SharedArrayBuffer(raw.length + 1)).subarray(1);
+    raw.copy(shifted);
+    const copied = parseNpy(shifted, 'shifted.npy');
+    assert.notEqual(copied.data.buffer, shifted.buffer);
+    assert.ok(copied.data.buffer instanceof SharedArrayBuffer);
+    assert.deepStrictEqual(Array.from(copied.data), expected.f8_v1.values);
+  });
 
   test('reads header versions 1.0, 2.0 and 3.0', () => {
     const versions = ['f4_v1', 'f4_v2', 'f8_v3'].map((name) => fs.readFileSync(path.join(npyDir, `${name}.npy`))[6]);

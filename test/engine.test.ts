@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { analyseModel, analyze, baseScores, resolveOptions } from '../src/engine/method/analyze';
 import { UserError } from '../src/engine/errors';
 import { gemm, gramOf } from '../src/engine/kernels/gemm';
 import { symmetricEigenTopGemm } from '../src/engine/kernels/gemmEigen';
+import { collectYoungGarbage } from '../src/engine/kernels/youngGarbage';
 import { mulberry32, symmetricEigenTop } from '../src/engine/kernels/linalg';
 import { classicalMds, kruskalStress } from '../src/engine/method/mds';
 import { procrustesPair } from '../src/engine/method/procrustes';
@@ -253,7 +257,7 @@ describe('gemm on onnxruntime', () => {
   });
 
   it('gramOf is exactly symmetric and equals X X^T, in one product and in row blocks', async () => {
-    for (const [n, len] of [[30, 50], [1100, 9]]) {
+    for (const [n, len] of [[30, 50], [200, 40], [1100, 9]]) { // 1, 3 and 16 blocks
       const x = random(n * len);
       const g = await gramOf(x, n, len);
       const expected = naiveProduct(x, x, n, len, n, false, true);
@@ -263,6 +267,24 @@ describe('gemm on onnxruntime', () => {
           assert.ok(Math.abs(g[i * n + j] - expected[i * n + j]) <= 1e-12 * (1 + Math.abs(expected[i * n + j])), `${n}: [${i}][${j}]`);
         }
     }
+  });
+
+  it('collectYoungGarbage frees dropped buffers at once in a worker thread, and is harmless on the main thread', async () => {
+    // Eight 1 MiB buffers, one kept: far below the external memory at which V8 would collect by itself.
+    const script = `
+      const { parentPort } = require('node:worker_threads');
+      const { collectYoungGarbage } = require(${JSON.stringify(path.join(__dirname, '../src/engine/kernels/youngGarbage.js'))});
+      const mib = () => process.memoryUsage().arrayBuffers / 2 ** 20;
+      const kept = [];
+      for (let i = 0; i < 8; i++) { const a = new Float64Array(1 << 17).fill(i); if (i === 0) kept.push(a); }
+      const before = mib();
+      collectYoungGarbage();
+      parentPort.postMessage([before, mib(), kept.length]);`;
+    const worker = new Worker(script, { eval: true });
+    const [[before, after]] = (await once(worker, 'message')) as [[number, number]];
+    await worker.terminate();
+    assert.ok(before >= 8 && after < 3, `array buffers ${before} MiB before, ${after} MiB after`);
+    collectYoungGarbage(); // main thread: no collection, no error
   });
 
   it('the blocked (WY) eigen back-transformation gives the eigenpairs of the JS solver', async () => {

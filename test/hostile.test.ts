@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { ProgressPrinter } from '../src/cli/progress';
 import { UserError } from '../src/engine/errors';
 import { MAX_TEXT_FILE_BYTES, readRegularFile } from '../src/engine/io/regularFile';
@@ -50,6 +51,28 @@ test('readRegularFile: a FIFO, /dev/zero and a folder are refused at once, namin
   const loop = path.join(dir, 'loop.txt');
   fs.symlinkSync('loop.txt', loop);
   await assert.rejects(readRegularFile(loop, 10), /loop\.txt: too many symbolic links/);
+});
+
+test('readRegularFile into shared memory: the same bytes as a plain read, for any content and size', async () => {
+  const dir = tempDir();
+  await fc.assert(
+    fc.asyncProperty(fc.uint8Array({ maxLength: 70_000 }), async (content) => {
+      const file = path.join(dir, 'data.bin');
+      fs.writeFileSync(file, content);
+      const shared = await readRegularFile(file, MAX_TEXT_FILE_BYTES, { shared: true });
+      assert.ok(shared.buffer instanceof SharedArrayBuffer);
+      assert.ok(shared.equals(await readRegularFile(file, MAX_TEXT_FILE_BYTES)));
+    }),
+    { numRuns: 40 },
+  );
+});
+
+test('readRegularFile into shared memory reads past the size the file had when opened (a file that grew)', { skip: process.platform !== 'linux' && 'needs /proc' }, async () => {
+  // /proc files say they are 0 bytes long and then have content: the case of a file that grew after the size check.
+  const status = await readRegularFile('/proc/self/status', MAX_TEXT_FILE_BYTES, { shared: true });
+  assert.ok(status.buffer instanceof SharedArrayBuffer);
+  assert.match(status.toString('utf8'), /^Name:.*\n[\s\S]*VmRSS:/);
+  assert.match(status.toString('utf8'), /\n$/);
 });
 
 test('checkWritableFolder: a missing folder under a writable one passes and leaves nothing; a file or a loop on the way is named', async () => {

@@ -749,7 +749,7 @@ function aheadReader(files: readonly string[], ahead: number): (i: number) => Pr
 
 async function readFile(file: string): Promise<Buffer> {
   try {
-    return await readRegularFile(file, MAX_ARRAY_FILE_BYTES);
+    return await readRegularFile(file, MAX_ARRAY_FILE_BYTES, { shared: true });
   } catch (error) {
     throw fileError(error, file);
   }

@@ -144,10 +144,15 @@ const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * Little-endian float32/float64 bytes as float32/float64 values in shared memory (see shared.ts). Typed-array views
- * are native order, so on the (usual) little-endian host the bytes are copied straight into the result.
+ * are native order, so on the (usual) little-endian host the bytes are copied straight into the result, or, when
+ * they are in shared memory already at an aligned offset (a bundle's files: readRegularFile's `shared`), viewed
+ * where they are.
  */
 function readLittleEndian(bytes: Buffer, itemSize: 4 | 8): Float64Array | Float32Array {
   const count = bytes.length / itemSize;
+  if (LITTLE_ENDIAN_HOST && bytes.buffer instanceof SharedArrayBuffer && bytes.byteOffset % itemSize === 0) {
+    return itemSize === 4 ? new Float32Array(bytes.buffer, bytes.byteOffset, count) : new Float64Array(bytes.buffer, bytes.byteOffset, count);
+  }
   if (itemSize === 4) {
     const data = new Float32Array(new SharedArrayBuffer(count * 4));
     if (LITTLE_ENDIAN_HOST) new Uint8Array(data.buffer).set(bytes);

@@ -11,8 +11,12 @@ export const MAX_TEXT_FILE_BYTES = 256 * 1024 * 1024;
 /** Largest .npy array: 2 GiB (a paper-scale bundle's arrays are a few MB each). */
 export const MAX_ARRAY_FILE_BYTES = 2 * 1024 * 1024 * 1024;
 
-/** Reads a whole regular file of at most `maxBytes` bytes. */
-export async function readRegularFile(file: string, maxBytes: number): Promise<Buffer> {
+/**
+ * Reads a whole regular file of at most `maxBytes` bytes. With `shared`, the bytes are read straight into shared
+ * memory (a Buffer over a SharedArrayBuffer), so that arrays parsed from it can be views the analysis workers read in
+ * place, with no second copy and no file-sized garbage per file.
+ */
+export async function readRegularFile(file: string, maxBytes: number, options: { shared?: boolean } = {}): Promise<Buffer> {
   await checkRegularFile(file, maxBytes);
   let handle: fs.FileHandle;
   try {
@@ -24,13 +28,36 @@ export async function readRegularFile(file: string, maxBytes: number): Promise<B
   try {
     const stat = await handle.stat();
     checkStat(stat, file, maxBytes);
-    const bytes = await handle.readFile();
+    const bytes = options.shared ? await readIntoShared(handle, stat.size) : await handle.readFile();
     if (bytes.length > maxBytes) throw new UserError(tooLarge(bytes.length, maxBytes), file);
     return bytes;
   } catch (error) {
     throw fileSystemError(error, file);
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * The file's bytes in a SharedArrayBuffer of its size at open time. A file that grew since then is read to its new
+ * end (into a larger buffer, so nothing is cut off); one that shrank gives the bytes it still has.
+ */
+async function readIntoShared(handle: fs.FileHandle, size: number): Promise<Buffer> {
+  let bytes = Buffer.from(new SharedArrayBuffer(size));
+  let filled = 0;
+  for (;;) {
+    if (filled === bytes.length) {
+      // Full: at the end of the file, or the file grew.
+      const probe = Buffer.alloc(1);
+      if ((await handle.read(probe, 0, 1, filled)).bytesRead === 0) return bytes;
+      const larger = Buffer.from(new SharedArrayBuffer(Math.max(2 * bytes.length, 1 << 16)));
+      bytes.copy(larger);
+      larger[filled++] = probe[0];
+      bytes = larger;
+    }
+    const { bytesRead } = await handle.read(bytes, filled, bytes.length - filled, filled);
+    if (bytesRead === 0) return bytes.subarray(0, filled);
+    filled += bytesRead;
   }
 }
 

@@ -10,6 +10,7 @@ import { analyseModel, analyze, mapForReference } from './analyze';
 import { displacementUncertainty } from './displacementIntervals';
 import { scoreModelCells } from '../evaluation/cells';
 import { mulberry32 } from '../kernels/linalg';
+import { collectYoungGarbage } from '../kernels/youngGarbage';
 import { previewInFrame } from './preview';
 import { procrustesPair } from './procrustes';
 import { sharedCopyOf, sharedFloat64 } from '../kernels/shared';
@@ -123,6 +124,8 @@ async function warmUp(): Promise<void> {
   await analyze({ ...bundle, corpus, evaluation }, { k: 8 });
 }
 
+/** Posts the reply, then collects the job's young garbage (youngGarbage.ts) while the worker would wait anyway. */
 function reply(message: WorkerReply, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(message, transfer);
+  collectYoungGarbage();
 }
