@@ -62,6 +62,8 @@ describe('runAnalysis (worker threads)', () => {
     const message = 'm2/STS: the embedding of query 4 (row 4) is a zero vector';
     await assert.rejects(analyze(broken), (err: unknown) => err instanceof UserError && err.message === message);
     await assert.rejects(runAnalysis(broken), (err: unknown) => err instanceof UserError && err.message === message);
+    // Without the neighbour numbers (no unit rows), the cosine pass finds it.
+    await assert.rejects(runAnalysis(broken, { neighbourOverlap: false }), (err: unknown) => err instanceof UserError && err.message === message);
   });
 
   it('an aborted signal rejects with CancelledError, before and during the work', async () => {

@@ -48,19 +48,21 @@ export async function modelDisplacement(
   time?: NeighbourTime,
 ): Promise<TaskDisplacement[]> {
   // Two unit-row buffers (Base and the current task) rather than one per task: this runs in a worker per model at
-  // once, and at d = 4096 each buffer is 6.5 MB per 200 queries (peak memory, issue 5).
-  const unitBase = unitRows(mats[0], n, d, modelName, taskNames[0], acquire(n * d));
-  const unitTask = acquire(n * d);
+  // once, and at d = 4096 each buffer is 6.5 MB per 200 queries (peak memory, issue 5). Only the neighbour numbers
+  // use them: without those, none (656 MB fewer at N = 10,000, d = 4096).
+  const unitBase = neighbours ? unitRows(mats[0], n, d, modelName, taskNames[0], acquire(n * d)) : null;
+  const unitTask = neighbours ? acquire(n * d) : null;
   const started = performance.now();
-  const baseNeighbours = neighbours ? await nearestNeighbours(unitBase, n, d) : null;
+  const baseNeighbours = unitBase ? await nearestNeighbours(unitBase, n, d) : null;
   if (time) time.seconds += (performance.now() - started) / 1000;
   const out: TaskDisplacement[] = [];
   const base = mats[0];
   const baseNorms = rowNorms(base, n, d, `${modelName}/${taskNames[0]}`);
+  for (let i = 0; i < n; i++) if (!(baseNorms[i] > 0)) throw zeroRow(i, modelName, taskNames[0]);
   const meanDelta = new Float64Array(d);
   for (let t = 1; t < mats.length; t++) {
     const task = mats[t];
-    unitRows(task, n, d, modelName, taskNames[t], unitTask);
+    if (unitTask) unitRows(task, n, d, modelName, taskNames[t], unitTask);
     // One pass over the rows for the cosine distances and the shift fraction's sums (the same additions in the same
     // order as separate passes: the same bits).
     const cos = new Float64Array(n);
@@ -79,6 +81,7 @@ export async function modelDisplacement(
         meanDelta[j] += delta;
         total += delta * delta;
       }
+      if (!(nt > 0)) throw zeroRow(i, modelName, taskNames[t]);
       cos[i] = 1 - dot / (baseNorms[i] * Math.sqrt(nt));
     }
     let shift = 0;
@@ -87,7 +90,7 @@ export async function modelDisplacement(
       shift += meanDelta[j] * meanDelta[j];
     }
     const taskStarted = performance.now();
-    const moved = baseNeighbours
+    const moved = baseNeighbours && unitBase && unitTask
       ? await neighbourMovement(baseNeighbours, unitBase, unitTask, n, d)
       : { overlap: null, jaccard: null, relative: null };
     if (time) time.seconds += (performance.now() - taskStarted) / 1000;
@@ -109,7 +112,7 @@ export async function modelDisplacement(
       })),
     });
   }
-  release(unitBase, unitTask);
+  if (unitBase && unitTask) release(unitBase, unitTask);
   return out;
 }
 
@@ -163,14 +166,18 @@ async function neighbourMovement(
   return { overlap: overlap / n, jaccard, relative };
 }
 
+/** A zero embedding: screen.ts leaves models with zero vectors out before the analysis; this guards direct calls. */
+function zeroRow(i: number, model: string, task: string): UserError {
+  return new UserError(`the embedding of query ${i + 1} (row ${i + 1}) is a zero vector`, `${model}/${task}`);
+}
+
 /** Rows of `m` scaled to unit length, into `u` (n x d). */
 function unitRows(m: EmbeddingMatrix, n: number, d: number, model: string, task: string, u: Float64Array): Float64Array {
   for (let i = 0; i < n; i++) {
     const o = i * d;
     let s = 0;
     for (let j = 0; j < d; j++) s += m[o + j] * m[o + j];
-    // screen.ts leaves models with zero vectors out before the analysis; this guards direct calls.
-    if (!(s > 0)) throw new UserError(`the embedding of query ${i + 1} (row ${i + 1}) is a zero vector`, `${model}/${task}`);
+    if (!(s > 0)) throw zeroRow(i, model, task);
     const inv = 1 / Math.sqrt(s);
     for (let j = 0; j < d; j++) u[o + j] = m[o + j] * inv;
   }
