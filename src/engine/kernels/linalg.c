@@ -341,10 +341,11 @@ void tridiagonal_eigenvectors(const f64 *diag, const f64 *off, int n, const f64 
  * Full SVD A = U diag(s) V^T of an m x n matrix (m >= n), column-major; `a` is overwritten. Householder
  * bidiagonalisation and implicit-shift QR (LINPACK dsvdc, as in JAMA), column-major so that every inner loop runs over
  * contiguous memory. U (m x n) and V (n x n) column-major; U and V stay orthogonal when A is rank-deficient: null
- * directions are completed by the Householder reflectors, deterministically. s: n + 1 doubles (the last is scratch),
- * e: n, work: m. Returns 0, or 1 when the QR iteration did not converge.
+ * directions are completed by the Householder reflectors, deterministically. With wantu = 0, U is neither formed nor
+ * rotated (about half the work; `u` is untouched): the same s and V bit for bit. s: n + 1 doubles (the last is
+ * scratch), e: n, work: m. Returns 0, or 1 when the QR iteration did not converge.
  */
-int svd(f64 *a, int m, int n, f64 *s, f64 *u, f64 *v, f64 *e, f64 *work) {
+int svd(f64 *a, int m, int n, f64 *s, f64 *u, f64 *v, f64 *e, f64 *work, int wantu) {
   int nu = n;
   int nct = m - 1 < n ? m - 1 : n;
   int nrt = n - 2 < m ? n - 2 : m;
@@ -369,7 +370,7 @@ int svd(f64 *a, int m, int n, f64 *s, f64 *u, f64 *v, f64 *e, f64 *work) {
       }
       e[j] = aj[k];
     }
-    if (k < nct)
+    if (wantu && k < nct)
       for (int i = k; i < m; i++) u[k * m + i] = ak[i];
     if (k < nrt) {
       e[k] = norm2(e + k + 1, n - k - 1);
@@ -393,11 +394,11 @@ int svd(f64 *a, int m, int n, f64 *s, f64 *u, f64 *v, f64 *e, f64 *work) {
   if (nrt + 1 < p) e[nrt] = a[(p - 1) * m + nrt];
   e[p - 1] = 0;
 
-  for (int j = nct; j < nu; j++) {
+  for (int j = nct; wantu && j < nu; j++) {
     for (int i = 0; i < m; i++) u[j * m + i] = 0;
     u[j * m + j] = 1;
   }
-  for (int k = nct - 1; k >= 0; k--) {
+  for (int k = wantu ? nct - 1 : -1; k >= 0; k--) {
     f64 *uk = u + k * m;
     if (s[k] != 0) {
       for (int j = k + 1; j < nu; j++) {
@@ -480,7 +481,7 @@ int svd(f64 *a, int m, int n, f64 *s, f64 *u, f64 *v, f64 *e, f64 *work) {
         s[j] = t;
         f = -sn * e[j];
         e[j] = cs * e[j];
-        rotate(u + j * m, u + (k - 1) * m, m, cs, sn);
+        if (wantu) rotate(u + j * m, u + (k - 1) * m, m, cs, sn);
       }
     } else if (kase == 3) {
       f64 scale = MAX(MAX(MAX(ABS(s[p - 1]), ABS(s[p - 2])), MAX(ABS(e[p - 2]), ABS(s[k]))), ABS(e[k]));
@@ -512,7 +513,7 @@ int svd(f64 *a, int m, int n, f64 *s, f64 *u, f64 *v, f64 *e, f64 *work) {
         s[j + 1] = -sn * e[j] + cs * s[j + 1];
         g = sn * e[j + 1];
         e[j + 1] = cs * e[j + 1];
-        if (j < m - 1) rotate(u + j * m, u + (j + 1) * m, m, cs, sn);
+        if (wantu && j < m - 1) rotate(u + j * m, u + (j + 1) * m, m, cs, sn);
       }
       e[p - 2] = f;
     } else {
@@ -531,7 +532,7 @@ int svd(f64 *a, int m, int n, f64 *s, f64 *u, f64 *v, f64 *e, f64 *work) {
             v[k * n + i] = v[(k + 1) * n + i];
             v[(k + 1) * n + i] = x;
           }
-        if (k < m - 1)
+        if (wantu && k < m - 1)
           for (int i = 0; i < m; i++) {
             f64 x = u[k * m + i];
             u[k * m + i] = u[(k + 1) * m + i];

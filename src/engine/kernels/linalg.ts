@@ -189,17 +189,34 @@ export interface Svd {
  * Into the arrays of `into` (u m*n, s n, v n*n) when given, else into new ones.
  */
 export function svd(aIn: Float64Array, m: number, n: number, into?: Svd): Svd {
-  if (m < n) throw new Error('svd needs m >= n');
-  const {
-    kernels,
-    views: [a, s, u, v],
-    at,
-  } = heap([m * n, n + 1, m * n, n * n, n, m]);
-  a.set(aIn);
-  if (kernels.svd(at[0], m, n, at[1], at[2], at[3], at[4], at[5]) !== 0) throw new Error('svd did not converge');
+  const { u, s, v } = runSvd(aIn, m, n, true);
   if (!into) return { u: u.slice(), s: s.slice(0, n), v: v.slice() };
   into.u.set(u);
   into.s.set(s.subarray(0, n));
   into.v.set(v);
   return into;
+}
+
+/**
+ * svd() without U, which is neither formed nor rotated (about half of the work): the same s and V, bit for bit. Into
+ * the arrays of `into` (s n, v n*n).
+ */
+export function svdWithoutU(aIn: Float64Array, m: number, n: number, into: { s: Float64Array; v: Float64Array }): { s: Float64Array; v: Float64Array } {
+  const { s, v } = runSvd(aIn, m, n, false);
+  into.s.set(s.subarray(0, n));
+  into.v.set(v);
+  return into;
+}
+
+/** linalg.c's svd on a copy of `aIn` in the module's memory; the views are valid until the next heap() call. */
+function runSvd(aIn: Float64Array, m: number, n: number, wantU: boolean): Svd {
+  if (m < n) throw new Error('svd needs m >= n');
+  const {
+    kernels,
+    views: [a, s, u, v],
+    at,
+  } = heap([m * n, n + 1, wantU ? m * n : 0, n * n, n, m]);
+  a.set(aIn);
+  if (kernels.svd(at[0], m, n, at[1], at[2], at[3], at[4], at[5], wantU ? 1 : 0) !== 0) throw new Error('svd did not converge');
+  return { u, s, v };
 }

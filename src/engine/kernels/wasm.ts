@@ -35,7 +35,7 @@ export interface Kernels {
   tridiagonal_eigenvalues(d: Ptr, e: Ptr, n: number): number;
   tridiagonal_eigenvectors(diag: Ptr, off: Ptr, n: number, values: Ptr, k: number, zt: Ptr, work: Ptr): void;
   /** 0, or 1 when the QR iteration did not converge. */
-  svd(a: Ptr, m: number, n: number, s: Ptr, u: Ptr, v: Ptr, e: Ptr, work: Ptr): number;
+  svd(a: Ptr, m: number, n: number, s: Ptr, u: Ptr, v: Ptr, e: Ptr, work: Ptr, wantU: number): number;
 }
 
 interface Instance {

@@ -4,10 +4,15 @@
  * For source i and target j (Base scores S_i, S_j, N x k): M = S_i^T S_j = U Sigma V^T, Q_ij = U V^T. The SVD is
  * computed once per unordered pair: Q_ji = Q_ij^T and both directions share Sigma. The normalised distance uses
  * ||S_i Q - S_j||^2 = ||S_i||^2 + ||S_j||^2 - 2 sum(Sigma): D[i][j] = max(0, that) / ||S_j||^2, D[i][i] = 0.
- * A rank-deficient M (k > N) still gives an orthogonal Q: the SVD completes the null directions deterministically.
+ *
+ * The SVD's QR iteration costs most when it rotates U as well as V, so U is not formed: U = M V Sigma^-1, whose
+ * columns carry rounding of order eps ||M|| / sigma_l (at paper scale M's condition number is up to 4e9, and
+ * Q^T Q - I measured up to 2e-9), then one Newton-Schulz step Q <- Q (3I - Q^T Q) / 2 makes Q orthogonal to rounding
+ * (the departure squares). Where Q^T Q - I exceeds 1e-8 (M near rank-deficient, as when k > N), the full SVD is used
+ * instead: it completes the null directions deterministically and Q stays orthogonal.
  */
 import { gemm } from '../kernels/gemm';
-import { svd } from '../kernels/linalg';
+import { svd, svdWithoutU } from '../kernels/linalg';
 import { acquire, release } from '../kernels/scratch';
 
 export interface PairAlignment {
@@ -17,23 +22,43 @@ export interface PairAlignment {
   sigmaSum: number;
 }
 
+/** Largest |Q^T Q - I| entry for which one Newton-Schulz step gives an orthogonal Q (the departure squares). */
+const ORTHOGONALITY_BEFORE_STEP = 1e-8;
+
 /** Q_ij and the singular value sum; Q into `out` (k x k) when given. Temporaries from scratch: no garbage per pair. */
 export async function procrustesPair(
   si: Float64Array,
   sj: Float64Array,
   n: number,
   k: number,
-  out?: Float64Array,
+  out: Float64Array = new Float64Array(k * k),
 ): Promise<PairAlignment> {
   // Column-major M_ij is the row-major buffer of M_ji = S_j^T S_i.
   const mColumnMajor = await gemm(sj, si, k, n, k, { transA: true, out: acquire(k * k) });
-  const { u, s, v } = svd(mColumnMajor, k, k, { u: acquire(k * k), s: acquire(k), v: acquire(k * k) });
-  // Column-major U and V are the row-major buffers of U^T and V^T, so Q = U V^T = (U^T)^T (V^T).
-  const q = await gemm(u, v, k, k, k, { transA: true, out });
+  const { s, v } = svdWithoutU(mColumnMajor, k, k, { s: acquire(k), v: acquire(k * k) });
   let sigmaSum = 0;
   for (let l = 0; l < k; l++) sigmaSum += s[l];
-  release(mColumnMajor, u, s, v);
-  return { q, sigmaSum };
+  // Column-major V is the row-major buffer of V^T; U^T = Sigma^-1 V^T M^T, and M^T's row-major buffer is mColumnMajor.
+  const ut = await gemm(v, mColumnMajor, k, k, k, { out: acquire(k * k) });
+  for (let l = 0; l < k; l++) {
+    const inverse = 1 / s[l];
+    for (let c = 0; c < k; c++) ut[l * k + c] *= inverse;
+  }
+  const q = await gemm(ut, v, k, k, k, { transA: true, out: acquire(k * k) });
+  const qtq = await gemm(q, q, k, k, k, { transA: true, out: ut });
+  let departure = 0;
+  for (let r = 0; r < k; r++)
+    for (let c = 0; c < k; c++) departure = Math.max(departure, Math.abs(qtq[r * k + c] - (r === c ? 1 : 0)));
+  if (departure <= ORTHOGONALITY_BEFORE_STEP) {
+    const step = await gemm(q, qtq, k, k, k, { out: v });
+    for (let x = 0; x < k * k; x++) out[x] = 1.5 * q[x] - 0.5 * step[x];
+  } else {
+    const full = svd(mColumnMajor, k, k, { u: qtq, s, v });
+    // Column-major U and V are the row-major buffers of U^T and V^T, so Q = U V^T = (U^T)^T (V^T).
+    await gemm(full.u, full.v, k, k, k, { transA: true, out });
+  }
+  release(mColumnMajor, s, v, ut, q);
+  return { q: out, sigmaSum };
 }
 
 export function sumOfSquares(a: Float64Array, from = 0, to = a.length): number {
