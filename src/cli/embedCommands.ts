@@ -22,7 +22,7 @@ import { createEmbedder } from '../models/registry';
 import { CLI_SURFACE, messageText } from '../engine/messages';
 import { scriptCoverage } from '../models/languages';
 import { analysisOptionsFrom, ANALYSIS_OPTIONS, ANALYSIS_USAGE, bundleSize, printWarnings, stageSummary } from './analyzeCommand';
-import { type CliIo, type Command, intOption, parseCommandArgs, UsageError } from './args';
+import { type CliIo, type Command, intOption, parseCommandArgs, quoted, UsageError } from './args';
 import { evaluationSummary } from './evaluationSummary';
 import { analyseWithMapFlags, MAP_OPTIONS, MAP_USAGE, mapFlagsFrom, prepareMapFlags, writeFrameOutput } from './mapFlags';
 import { ProgressPrinter } from './progress';
@@ -96,16 +96,17 @@ interface EmbedRequest {
 }
 
 function embedRequestFrom(values: Record<string, string | boolean | undefined>): EmbedRequest {
+  // parseCommandArgs refuses empty values, so a string here is a value the user gave.
   const text = (name: string) => {
     const value = values[name];
-    return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+    return typeof value === 'string' ? value : undefined;
   };
   const queriesFile = text('queries');
   if (!queriesFile) throw new UsageError('missing --queries <file>');
   const instructions = text('instructions');
   if (!instructions) throw new UsageError('missing --instructions <file|paper-en|paper-ja>');
   const models = (text('models') ?? 'use-lite').split(',').map((id) => id.trim());
-  if (models.some((id) => id === '')) throw new UsageError(`--models has an empty entry: '${text('models')}'`);
+  if (models.some((id) => id === '')) throw new UsageError(`--models has an empty entry (got ${quoted(text('models') ?? '')})`);
   return {
     queriesFile,
     instructions,
@@ -124,7 +125,7 @@ function embedRequestFrom(values: Record<string, string | boolean | undefined>):
 function secondsOption(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   const seconds = /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : NaN;
-  if (!(seconds > 0 && seconds <= 3600)) throw new UsageError(`${name} must be a number of seconds above 0 and at most 3600 (got '${value}')`);
+  if (!(seconds > 0 && seconds <= 3600)) throw new UsageError(`${name} must be a number of seconds above 0 and at most 3600 (got ${quoted(value)})`);
   return Math.round(seconds * 1000);
 }
 
@@ -220,7 +221,7 @@ ${EMBED_USAGE}  --help, -h                 show this help
 `,
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(args, EMBED_OPTIONS);
-    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    if (positionals.length > 0) throw new UsageError(`unexpected argument ${quoted(positionals[0])} (this command takes options only)`);
     const out = values.out;
     if (!out) throw new UsageError('missing --out <dir>');
     const request = embedRequestFrom(values);
@@ -250,7 +251,7 @@ ${EMBED_USAGE}${ANALYSIS_USAGE}${MAP_USAGE}  --help, -h                 show thi
 `,
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(args, { ...EMBED_OPTIONS, ...ANALYSIS_OPTIONS, ...MAP_OPTIONS });
-    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    if (positionals.length > 0) throw new UsageError(`unexpected argument ${quoted(positionals[0])} (this command takes options only)`);
     const out = values.out;
     if (!out) throw new UsageError('missing --out <dir>');
     const force = values.force === true;
