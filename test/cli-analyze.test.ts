@@ -361,3 +361,51 @@ describe('analyze --no-neighbours', () => {
     assert.match(fs.readFileSync(path.join(dir, 'off', 'displacement.csv'), 'utf8'), /^# neighbour_overlap: false\r$/m);
   });
 });
+
+/** A JSON Lines bundle of `n` queries under Base and one task, one model per dimension; values distinct and non-zero. */
+function jsonlBundle(dir: string, n: number, dims: number[]): string {
+  const file = path.join(dir, 'bundle.jsonl');
+  const lines: string[] = [];
+  dims.forEach((d, m) => {
+    for (const [t, task] of ['Base', 'Task'].entries()) {
+      for (let i = 0; i < n; i++) {
+        const vector = Array.from({ length: d }, (_, j) => Math.sin(1 + 7 * m + 3 * t + 11 * i + 13 * j * (i + 1)));
+        lines.push(JSON.stringify({ model: `m${d}`, task, index: i, vector }));
+      }
+    }
+  });
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+  return file;
+}
+
+describe('analyze: --k above what METHOD.md step 2 allows is capped, and stderr says so once', { concurrency: 2 }, () => {
+  const work = tempDir();
+  const kNotes = (stderr: string): string[] => stderr.split('\n').filter((line) => line.startsWith('note: --k'));
+  const cases: [name: string, bundle: () => string, k: string, note: string | undefined, used: number][] = [
+    ['by the smallest model dimension', () => goodBundle, '500', 'note: --k 500 capped: k = 4 used, since k is at most the smallest model dimension, 4 (model m-a)', 4],
+    ['by N*T - 1', () => jsonlBundle(fs.mkdtempSync(path.join(work, 'rows-')), 3, [8, 7]), '7', 'note: --k 7 capped: k = 5 used, since k is at most N*T - 1 = 3 queries x 2 tasks - 1 = 5', 5],
+    [
+      'by both at once',
+      () => jsonlBundle(fs.mkdtempSync(path.join(work, 'both-')), 3, [5, 9]),
+      '6',
+      'note: --k 6 capped: k = 5 used, since k is at most N*T - 1 = 3 queries x 2 tasks - 1 = 5 and at most the smallest model dimension, 5 (model m5)',
+      5,
+    ],
+    ['not capped', () => goodBundle, '3', undefined, 3],
+  ];
+  for (const [name, bundle, k, note, used] of cases) {
+    test(`${name}: --k ${k}`, async () => {
+      const out = fs.mkdtempSync(path.join(work, 'out-'));
+      const run = await cli('analyze', bundle(), '--out', out, '--k', k, '--force');
+      assert.equal(run.status, 0, run.stderr);
+      assert.deepEqual(kNotes(run.stderr), note === undefined ? [] : [note]);
+      assert.equal((JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as AnalysisResult).k, used);
+    });
+  }
+
+  test('no --k: the default is capped silently (it is documented as a minimum)', async () => {
+    const run = await cli('analyze', goodBundle, '--out', fs.mkdtempSync(path.join(work, 'default-')));
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(kNotes(run.stderr), []);
+  });
+});

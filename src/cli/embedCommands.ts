@@ -289,7 +289,7 @@ ${EMBED_USAGE}${ANALYSIS_USAGE}${MAP_USAGE}  --help, -h                 show thi
       models,
       options: provenanceOptions(options),
     };
-    printWarnings(result, io);
+    printWarnings(result, options, io);
     for (const line of evaluationSummary(result)) io.stdout(`${line}\n`);
     for (const file of await writeOutputs(out, result, { force })) io.stdout(`wrote ${file}\n`);
     for (const line of await writeFrameOutput(out, frame, force)) io.stdout(`${line}\n`);
