@@ -44,6 +44,13 @@ const CASES: [command: string, args: string[], problem: string][] = [
   ['run', [...EMBED_REQUIRED, '--retries', 'many'], '--retries must be a whole number from 0 to 20 (got "many")'],
   ['run', [...EMBED_REQUIRED, '--timeout', '3601'], '--timeout must be a number of seconds above 0 and at most 3600 (got "3601")'],
   ['run', ['-q', 'q.txt', '-i', 'paper-en'], 'missing --out <dir>'],
+  // Options of some kinds of model only, given when no chosen model uses them.
+  ['embed', [...EMBED_REQUIRED, '--dtype', 'q9', '-m', 'Xenova/bge-small-en-v1.5'], '--dtype must be one of fp32, fp16, q8, q4 (got "q9")'],
+  ['embed', [...EMBED_REQUIRED, '--dtype', 'q8'], '--dtype q8 is for Hugging Face Hub and local ONNX models (transformers.js); use-lite does not use it: drop --dtype'],
+  ['run', [...EMBED_REQUIRED, '--dtype', 'fp16', '-m', 'use-lite,bundle:b,openai:e5@http://127.0.0.1:9'], '--dtype fp16 is for Hugging Face Hub and local ONNX models (transformers.js); use-lite, bundle:b, openai:e5@http://127.0.0.1:9 do not use it: drop --dtype'],
+  ['embed', [...EMBED_REQUIRED, '--timeout', '5'], '--timeout 5 is for openai: endpoints; use-lite does not use it: drop --timeout'],
+  ['run', [...EMBED_REQUIRED, '--retries', '2', '-m', 'use-lite,bundle:b'], '--retries 2 is for openai: endpoints; use-lite, bundle:b do not use it: drop --retries'],
+  ['embed', [...EMBED_REQUIRED, '--batch-size', '8', '-m', 'bundle:b'], '--batch-size 8 is for models that embed (not bundle: models); bundle:b does not use it: drop --batch-size'],
 ];
 
 describe('usage errors: one line naming the problem, the --help hint, exit 2', { concurrency: 2 }, () => {
@@ -56,6 +63,13 @@ describe('usage errors: one line naming the problem, the --help hint, exit 2', {
       assertNoStack(run.stderr);
     });
   }
+
+  test('an option some of the models ignore: a warning naming them, before any work', async () => {
+    const run = await cli('embed', '-q', 'no-such-queries.txt', '-i', 'paper-en', '-o', 'out-never-written', '-m', 'use-lite,openai:e5@http://127.0.0.1:9', '--timeout', '5');
+    assert.equal(run.status, 2, run.stderr);
+    assert.match(run.stderr, /^warning: --timeout 5 is for openai: endpoints; use-lite ignores it \(going on\)\n/);
+    assert.match(run.stderr, /no-such-queries\.txt: file not found/);
+  });
 
   test('an unknown command names the closest one; help of an unknown command too', async () => {
     for (const args of [['emebd'], ['help', 'emebd']]) {

@@ -19,10 +19,12 @@ import { EmbeddingCache } from '../models/cache';
 import type { Embedder, TaskSpec } from '../models/embedder';
 import { embedAll } from '../models/pipeline';
 import { createEmbedder } from '../models/registry';
+import { DTYPES } from '../models/transformersEmbedder';
 import { CLI_SURFACE, messageText } from '../engine/messages';
 import { scriptCoverage } from '../models/languages';
 import { analysisOptionsFrom, ANALYSIS_OPTIONS, ANALYSIS_USAGE, bundleSize, printWarnings, stageSummary } from './analyzeCommand';
-import { type CliIo, type Command, intOption, parseCommandArgs, quoted, UsageError } from './args';
+import { choiceOption, type CliIo, type Command, intOption, parseCommandArgs, quoted, UsageError } from './args';
+import { modelOptionWarnings } from './modelOptions';
 import { evaluationSummary } from './evaluationSummary';
 import { analyseWithMapFlags, MAP_OPTIONS, MAP_USAGE, mapFlagsFrom, prepareMapFlags, writeFrameOutput } from './mapFlags';
 import { ProgressPrinter } from './progress';
@@ -68,8 +70,8 @@ const EMBED_USAGE = `  --queries, -q <file>       queries: .txt (one per line, #
                              bundle:PATH[#MODEL] (embeddings computed elsewhere, matched by query and instruction)
   --cache <dir>              Hub downloads and the embedding cache (default ${path.join('~', '.cache', 'instruction-lens')})
   --offline                  no network: Hub models only from the cache, endpoints only on this machine
-  --dtype <d>                ONNX weights for transformers.js models: fp32 (default), fp16, q8, q4
-  --batch-size <N>           texts per model call
+  --dtype <d>                ONNX weights for Hub and local ONNX models: fp32 (default), fp16, q8, q4
+  --batch-size <N>           texts per model call (not for bundle: models)
   --pairs <file>             STS pairs (id1, id2, score; CSV/TSV with a header, or JSONL); ids are query ids
   --corpus <file>            documents for retrieval and reranking (id or _id, text, optional title; CSV/TSV/JSONL,
                              BEIR's corpus.jsonl as is); needs --qrels
@@ -93,6 +95,8 @@ interface EmbedRequest {
   evaluation: EvaluationSources;
   requestTimeoutMs?: number;
   requestRetries?: number;
+  /** Options that some of the models ignore, one line each (printed before the work). */
+  optionWarnings: string[];
 }
 
 function embedRequestFrom(values: Record<string, string | boolean | undefined>): EmbedRequest {
@@ -107,18 +111,20 @@ function embedRequestFrom(values: Record<string, string | boolean | undefined>):
   if (!instructions) throw new UsageError('missing --instructions <file|paper-en|paper-ja>');
   const models = (text('models') ?? 'use-lite').split(',').map((id) => id.trim());
   if (models.some((id) => id === '')) throw new UsageError(`--models has an empty entry (got ${quoted(text('models') ?? '')})`);
-  return {
+  const request = {
     queriesFile,
     instructions,
     models,
     cacheRoot: path.resolve(text('cache') ?? defaultCacheRoot()),
     offline: values.offline === true,
-    dtype: text('dtype'),
+    dtype: choiceOption(text('dtype'), '--dtype', DTYPES),
     batchSize: intOption(text('batch-size'), '--batch-size', 1, 4096),
     evaluation: { pairs: text('pairs'), corpus: text('corpus'), qrels: text('qrels') },
     requestTimeoutMs: secondsOption(text('timeout'), '--timeout'),
     requestRetries: intOption(text('retries'), '--retries', 0, 20),
   };
+  const given = { dtype: text('dtype'), batchSize: text('batch-size'), timeout: text('timeout'), retries: text('retries') };
+  return { ...request, optionWarnings: modelOptionWarnings(models, given) };
 }
 
 /** A duration in seconds (a positive number, fractions allowed, at most an hour) as ms; undefined when absent. */
@@ -138,6 +144,7 @@ async function embedRequest(
   io: CliIo,
   replaced: Replaced,
 ): Promise<{ bundle: EmbeddingBundle; models: ModelProvenance[]; tasks: TaskSpec[]; evaluationFiles: string[] }> {
+  for (const warning of request.optionWarnings) io.stderr(`warning: ${warning} (going on)\n`);
   const queryFile = await readQueries(request.queriesFile);
   for (const duplicate of queryFile.duplicates) {
     io.stderr(`note: ${request.queriesFile}: duplicate query kept once (lines ${duplicate.lines.join(', ')}): ${duplicate.text}\n`);
