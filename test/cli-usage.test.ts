@@ -25,7 +25,7 @@ const CASES: [command: string, args: string[], problem: string][] = [
   ['analyze', ['b', '--out', '--force'], '--out needs a value (got the option "--force" instead)'],
   ['analyze', ['b', '--out', 'o', '--neighbours'], 'unknown option "--neighbours" (did you mean --no-neighbours?)'],
   ['analyze', ['b', '--out', 'o', '--force=yes'], '--force is a switch and takes no value (got "--force=yes")'],
-  ['analyze', ['b', '--out', 'o', '--k', '3', '--k', '4'], '--k is given twice ("3", then "4"): give it once'],
+  ['analyze', ['b', '--out', 'o', '--k', '3', '--k', '0'], '--k must be a whole number of at least 1 (got "0")'],
   ['analyze', ['b', '-x'], 'unknown option "-x"'],
   ['embed', [...EMBED_REQUIRED, '--batch-size', '0'], '--batch-size must be a whole number from 1 to 4096 (got "0")'],
   ['embed', [...EMBED_REQUIRED, '--batch-size', '4097'], '--batch-size must be a whole number from 1 to 4096 (got "4097")'],

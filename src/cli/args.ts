@@ -72,8 +72,8 @@ export function closestName(given: string, known: readonly string[]): string | u
 }
 
 /**
- * The command line's options and positional arguments, strictly: an unknown option, a missing or empty value, a
- * value given to a switch, and a value option given twice are UsageErrors naming the option. Accepts `--name value`,
+ * The command line's options and positional arguments, strictly: an unknown option, a missing or empty value and a
+ * value given to a switch are UsageErrors naming the option. Accepts `--name value`,
  * `--name=value`, `-x value`, `-xvalue` and `--` (everything after it is positional).
  */
 export function parseCommandArgs<T extends OptionsConfig>(args: readonly string[], options: T): { values: OptionValues<T>; positionals: string[] } {
@@ -123,9 +123,7 @@ export function parseCommandArgs<T extends OptionsConfig>(args: readonly string[
       i++;
     }
     if (value.trim() === '') throw new UsageError(`${option} needs a value (got ${quoted(value)})`);
-    const earlier = values.get(name!);
-    if (earlier !== undefined && earlier !== value) throw new UsageError(`${option} is given twice (${quoted(earlier as string)}, then ${quoted(value)}): give it once`);
-    values.set(name!, value);
+    values.set(name!, value); // given twice, the last one counts (scripts append overrides)
   }
   return { values: Object.fromEntries(values) as OptionValues<T>, positionals };
 }
