@@ -21,6 +21,7 @@ import type { TaskSpec } from '../models/embedder';
 import type { EvaluationSources } from './evaluationFiles';
 import { jsonSyntaxError } from './json';
 import { textLengthProblem } from './limits';
+import { yamlErrorSites } from './yamlErrors';
 import { isPresetName, PRESET_NAMES, presetTasks } from './presets';
 import { readUtf8File } from '../engine/io/textFile';
 
@@ -155,9 +156,8 @@ export function parseInstructionDocument(content: string, format: InstructionFor
       return { tasks, problems };
     }
   }
-  for (const error of document.errors) {
-    const message = error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-    problem(`invalid ${format === 'json' ? 'JSON' : 'YAML'}: ${message}`, error.pos[0], error.pos[1]);
+  for (const site of yamlErrorSites(content, document.errors)) {
+    problem(`invalid ${format === 'json' ? 'JSON' : 'YAML'}: ${site.message}`, site.start, site.end);
   }
   if (document.errors.length > 0) return { tasks, problems };
 
