@@ -150,6 +150,7 @@ async function embedRequest(
     io.stderr(`note: ${request.queriesFile}: duplicate query kept once (lines ${duplicate.lines.join(', ')}): ${duplicate.text}\n`);
   }
   const instructionSet = await readInstructionFile(request.instructions);
+  for (const warning of instructionSet.warnings) io.stderr(`warning: ${warning}\n`);
   const tasks = instructionSet.tasks;
   // Every evaluation file is read and checked before any embedding work.
   const sources: EvaluationSources = {
