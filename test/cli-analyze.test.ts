@@ -83,7 +83,7 @@ describe('analyze: outputs', () => {
     assert.equal(again.status, 2);
     assert.equal(
       again.stderr,
-      `instruction-lens: ${out}: output folder already contains results.json, displacement.csv, procrustes.csv, report.html; not overwriting (use --force to replace these files)\n`,
+      `instruction-lens: ${out}: output folder already contains results.json, displacement.csv, procrustes.csv, report.html; not overwriting (use --force to replace these files; --force never replaces the run's input files)\n`,
     );
     assertNoStack(again.stderr);
     assert.deepEqual(snapshot(out), before);

@@ -1,13 +1,16 @@
 /**
  * Usage errors of every command (unknown option, missing or empty value, bad number or choice), through the real
  * CLI: one line `instruction-lens <command>: <problem>`, one line pointing at `--help`, exit 2, no usage text and no
- * stack trace. And the argument parser itself, property-based (fast-check): what a command line says comes back.
+ * stack trace. The argument parser itself, property-based (fast-check): what a command line says comes back. And the
+ * refusals to replace earlier output, which hint at --force.
  */
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { type OptionsConfig, parseCommandArgs, UsageError } from '../src/cli/args';
-import { assertNoStack, cli } from './helpers/cli';
+import { assertNoStack, cli, tempDir } from './helpers/cli';
 
 /** The required options of embed and run, so that the option under test is what fails (before any file is read). */
 const EMBED_REQUIRED = ['-q', 'q.txt', '-i', 'paper-en', '-o', 'out-never-written'];
@@ -151,6 +154,39 @@ describe('parseCommandArgs (property-based)', () => {
         }
       }),
       { numRuns: 2000, seed: 7 },
+    );
+  });
+});
+
+describe('refusing to replace earlier output: the message hints at --force and what it never replaces', () => {
+  const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+  test('embed into a folder that is not empty', async () => {
+    const out = path.join(tempDir(), 'bundle');
+    fs.mkdirSync(out);
+    fs.writeFileSync(path.join(out, 'notes.txt'), 'mine\n');
+    const run = await cli('embed', '-q', 'examples/queries-en.txt', '-i', 'paper-en', '-o', out);
+    assert.equal(run.status, 2);
+    assert.equal(
+      run.stderr,
+      `instruction-lens: ${out}: folder exists and is not empty; not overwriting it (use --force to replace an earlier bundle here; --force never replaces the run's input files)\n`,
+    );
+    // With --force, a folder holding anything but a bundle is still refused, and nothing is touched.
+    const forced = await cli('embed', '-q', 'examples/queries-en.txt', '-i', 'paper-en', '-o', out, '--force');
+    assert.equal(forced.status, 2);
+    assert.match(forced.stderr, new RegExp(`not replacing the bundle folder: ${escape(path.join(out, 'notes.txt'))} is not a bundle file`));
+    assert.equal(fs.readFileSync(path.join(out, 'notes.txt'), 'utf8'), 'mine\n');
+  });
+
+  test('run over an earlier run\'s bundle', async () => {
+    const out = tempDir();
+    fs.mkdirSync(path.join(out, 'embeddings'));
+    fs.writeFileSync(path.join(out, 'embeddings', 'tasks.txt'), 'Base\n');
+    const run = await cli('run', '-q', 'examples/queries-en.txt', '-i', 'paper-en', '-o', out);
+    assert.equal(run.status, 2);
+    assert.equal(
+      run.stderr,
+      `instruction-lens: ${path.join(out, 'embeddings')}: an earlier run's bundle is here; not overwriting it (use --force to replace it; --force never replaces the run's input files)\n`,
     );
   });
 });

@@ -3,6 +3,7 @@
  * (the same, then the analysis exactly as `analyze` runs it on the written bundle).
  */
 import * as fs from 'node:fs/promises';
+import { forceHint } from '../engine/io/forceHint';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { bundleAsStored, checkBundleNames, checkBundleTarget, writeBundle } from '../engine/io/bundle';
@@ -271,7 +272,7 @@ ${EMBED_USAGE}${ANALYSIS_USAGE}${MAP_USAGE}  --help, -h                 show thi
     const prepared = await prepareMapFlags(mapFlags, out, force);
     const bundleDir = path.join(out, 'embeddings');
     if (!force && (await isNonEmptyFolder(bundleDir))) {
-      throw new UserError('an earlier run\'s bundle is here; not overwriting it (use --force to replace it)', bundleDir);
+      throw new UserError(`an earlier run's bundle is here; not overwriting it (${forceHint('it')})`, bundleDir);
     }
     await checkBundleTarget(bundleDir, { overwrite: force });
     await checkWritableFolder(bundleDir, 'bundle folder');
