@@ -80,6 +80,9 @@ describe('usage errors: one line naming the problem, the --help hint, exit 2', {
       assert.equal(run.status, 2);
       assert.equal(run.stderr, 'instruction-lens: unknown command "emebd" (did you mean embed?)\nRun `instruction-lens --help` for the commands.\n');
     }
+    const option = await cli('--k', '3');
+    assert.equal(option.status, 2);
+    assert.equal(option.stderr, 'instruction-lens: unknown option "--k" here: a command comes first (instruction-lens <command> [options])\nRun `instruction-lens --help` for the commands.\n');
   });
 });
 

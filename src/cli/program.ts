@@ -79,7 +79,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 
 function unknownCommand(name: string, io: CliIo): number {
   const guess = closestName(name, COMMANDS.map((c) => c.name));
-  io.stderr(`${PROGRAM}: unknown command ${quoted(name)}${guess === undefined ? '' : ` (did you mean ${guess}?)`}\n`);
+  if (name.startsWith('-')) io.stderr(`${PROGRAM}: unknown option ${quoted(name)} here: a command comes first (${PROGRAM} <command> [options])\n`);
+  else io.stderr(`${PROGRAM}: unknown command ${quoted(name)}${guess === undefined ? '' : ` (did you mean ${guess}?)`}\n`);
   io.stderr(`Run \`${PROGRAM} --help\` for the commands.\n`);
   return 2;
 }
