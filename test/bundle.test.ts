@@ -239,7 +239,7 @@ describe('writeBundle', () => {
   test('refuses a non-empty folder unless overwrite; overwrite replaces only a folder of bundle files', async () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, 'notes.txt'), 'mine');
-    await assert.rejects(writeBundle(dir, syntheticBundle()), { name: 'UserError', message: `${dir}: folder exists and is not empty; not overwriting it` });
+    await assert.rejects(writeBundle(dir, syntheticBundle()), { name: 'UserError', message: `${dir}: folder exists and is not empty; not overwriting it (use --force to replace an earlier bundle here; --force never replaces the run's input files)` });
     await assert.rejects(writeBundle(dir, syntheticBundle(), { overwrite: true }), {
       name: 'UserError',
       message: `${dir}: not replacing the bundle folder: ${path.join(dir, 'notes.txt')} is not a bundle file`,

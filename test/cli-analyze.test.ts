@@ -83,7 +83,7 @@ describe('analyze: outputs', () => {
     assert.equal(again.status, 2);
     assert.equal(
       again.stderr,
-      `instruction-lens: ${out}: output folder already contains results.json, displacement.csv, procrustes.csv, report.html; not overwriting (use --force to replace these files)\n`,
+      `instruction-lens: ${out}: output folder already contains results.json, displacement.csv, procrustes.csv, report.html; not overwriting (use --force to replace these files; --force never replaces the run's input files)\n`,
     );
     assertNoStack(again.stderr);
     assert.deepEqual(snapshot(out), before);
@@ -145,33 +145,33 @@ describe('analyze: outputs', () => {
 
 describe('analyze: arguments', { concurrency: 4 }, () => {
   const usageCases: [string, string[], RegExp][] = [
-    ['unknown option', ['analyze', goodBundle, '--out', 'x', '--bogus'], /^instruction-lens: unknown option '--bogus'\n/],
-    ['missing --out', ['analyze', goodBundle], /^instruction-lens: missing --out <dir>\n/],
-    ['missing bundle', ['analyze', '--out', 'x'], /^instruction-lens: missing the bundle/],
-    ['two bundles', ['analyze', 'a', 'b', '--out', 'x'], /^instruction-lens: expected one bundle, got 2: a b\n/],
-    ['bad --k', ['analyze', goodBundle, '--out', 'x', '--k', '0'], /^instruction-lens: --k must be an integer >= 1 \(got '0'\)\n/],
-    ['non-numeric --k', ['analyze', goodBundle, '--out', 'x', '--k', '2.5'], /^instruction-lens: --k must be an integer >= 1 \(got '2\.5'\)\n/],
-    ['bad --points', ['analyze', goodBundle, '--out', 'x', '--points', 'mean'], /^instruction-lens: --points must be one of flatten, centroid \(got 'mean'\)\n/],
-    ['bad --mds', ['analyze', goodBundle, '--out', 'x', '--mds', 'tsne'], /^instruction-lens: --mds must be one of classical, smacof \(got 'tsne'\)\n/],
-    ['bad --seed', ['analyze', goodBundle, '--out', 'x', '--seed=-1'], /^instruction-lens: --seed must be an integer from 0 to 4294967295/],
-    ['--out without value', ['analyze', goodBundle, '--out'], /^instruction-lens: option '-o, --out <value>' argument missing\n/],
+    ['unknown option', ['analyze', goodBundle, '--out', 'x', '--bogus'], /^instruction-lens analyze: unknown option "--bogus"\n/],
+    ['missing --out', ['analyze', goodBundle], /^instruction-lens analyze: missing --out <dir>\n/],
+    ['missing bundle', ['analyze', '--out', 'x'], /^instruction-lens analyze: missing the bundle/],
+    ['two bundles', ['analyze', 'a', 'b', '--out', 'x'], /^instruction-lens analyze: expected one bundle, got 2: a b\n/],
+    ['bad --k', ['analyze', goodBundle, '--out', 'x', '--k', '0'], /^instruction-lens analyze: --k must be a whole number of at least 1 \(got "0"\)\n/],
+    ['non-numeric --k', ['analyze', goodBundle, '--out', 'x', '--k', '2.5'], /^instruction-lens analyze: --k must be a whole number of at least 1 \(got "2\.5"\)\n/],
+    ['bad --points', ['analyze', goodBundle, '--out', 'x', '--points', 'mean'], /^instruction-lens analyze: --points must be one of flatten, centroid \(got "mean"\)\n/],
+    ['bad --mds', ['analyze', goodBundle, '--out', 'x', '--mds', 'tsne'], /^instruction-lens analyze: --mds must be one of classical, smacof \(got "tsne"\)\n/],
+    ['bad --seed', ['analyze', goodBundle, '--out', 'x', '--seed=-1'], /^instruction-lens analyze: --seed must be a whole number from 0 to 4294967295/],
+    ['--out without value', ['analyze', goodBundle, '--out'], /^instruction-lens analyze: --out needs a value\n/],
   ];
   for (const [name, args, message] of usageCases) {
-    test(`${name}: message, the command's usage, exit 2`, async () => {
+    test(`${name}: one line, the --help hint, exit 2`, async () => {
       const run = await cli(...args);
       assert.equal(run.status, 2);
       assert.match(run.stderr, message);
-      assert.match(run.stderr, /Usage: instruction-lens analyze <bundle> --out <dir>/);
+      assert.equal(run.stderr.split('\n')[1], 'Run `instruction-lens analyze --help` for the options.');
+      assert.doesNotMatch(run.stderr, /Usage:/);
       assertNoStack(run.stderr);
       assert.ok(!fs.existsSync(path.join(root, 'x')), 'nothing written');
     });
   }
 
-  test('unknown subcommand: message, the command list, exit 2', async () => {
+  test('unknown subcommand: message with the closest command, the --help hint, exit 2', async () => {
     const run = await cli('analyse', goodBundle);
     assert.equal(run.status, 2);
-    assert.match(run.stderr, /^instruction-lens: unknown command 'analyse'\n\nUsage: instruction-lens <command>/);
-    assert.match(run.stderr, /\n {2}analyze +analyse an embedding bundle/);
+    assert.equal(run.stderr, 'instruction-lens: unknown command "analyse" (did you mean analyze?)\nRun `instruction-lens --help` for the commands.\n');
   });
 
   test('no arguments: usage on stderr, exit 2', async () => {
@@ -359,5 +359,53 @@ describe('analyze --no-neighbours', () => {
     const csvRows = parseCsv(fs.readFileSync(path.join(dir, 'off', 'displacement.csv'), 'utf8'), { columns: true, comment: '#' }) as Record<string, string>[];
     assert.ok(csvRows.every((row) => row.neighbourOverlap === ''));
     assert.match(fs.readFileSync(path.join(dir, 'off', 'displacement.csv'), 'utf8'), /^# neighbour_overlap: false\r$/m);
+  });
+});
+
+/** A JSON Lines bundle of `n` queries under Base and one task, one model per dimension; values distinct and non-zero. */
+function jsonlBundle(dir: string, n: number, dims: number[]): string {
+  const file = path.join(dir, 'bundle.jsonl');
+  const lines: string[] = [];
+  dims.forEach((d, m) => {
+    for (const [t, task] of ['Base', 'Task'].entries()) {
+      for (let i = 0; i < n; i++) {
+        const vector = Array.from({ length: d }, (_, j) => Math.sin(1 + 7 * m + 3 * t + 11 * i + 13 * j * (i + 1)));
+        lines.push(JSON.stringify({ model: `m${d}`, task, index: i, vector }));
+      }
+    }
+  });
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+  return file;
+}
+
+describe('analyze: --k above what METHOD.md step 2 allows is capped, and stderr says so once', { concurrency: 2 }, () => {
+  const work = tempDir();
+  const kNotes = (stderr: string): string[] => stderr.split('\n').filter((line) => line.startsWith('note: --k'));
+  const cases: [name: string, bundle: () => string, k: string, note: string | undefined, used: number][] = [
+    ['by the smallest model dimension', () => goodBundle, '500', 'note: --k 500 capped: k = 4 used, since k is at most the smallest model dimension, 4 (model m-a)', 4],
+    ['by N*T - 1', () => jsonlBundle(fs.mkdtempSync(path.join(work, 'rows-')), 3, [8, 7]), '7', 'note: --k 7 capped: k = 5 used, since k is at most N*T - 1 = 3 queries x 2 tasks - 1 = 5', 5],
+    [
+      'by both at once',
+      () => jsonlBundle(fs.mkdtempSync(path.join(work, 'both-')), 3, [5, 9]),
+      '6',
+      'note: --k 6 capped: k = 5 used, since k is at most N*T - 1 = 3 queries x 2 tasks - 1 = 5 and at most the smallest model dimension, 5 (model m5)',
+      5,
+    ],
+    ['not capped', () => goodBundle, '3', undefined, 3],
+  ];
+  for (const [name, bundle, k, note, used] of cases) {
+    test(`${name}: --k ${k}`, async () => {
+      const out = fs.mkdtempSync(path.join(work, 'out-'));
+      const run = await cli('analyze', bundle(), '--out', out, '--k', k, '--force');
+      assert.equal(run.status, 0, run.stderr);
+      assert.deepEqual(kNotes(run.stderr), note === undefined ? [] : [note]);
+      assert.equal((JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as AnalysisResult).k, used);
+    });
+  }
+
+  test('no --k: the default is capped silently (it is documented as a minimum)', async () => {
+    const run = await cli('analyze', goodBundle, '--out', fs.mkdtempSync(path.join(work, 'default-')));
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(kNotes(run.stderr), []);
   });
 });

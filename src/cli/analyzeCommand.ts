@@ -8,6 +8,7 @@ import { CLI_SURFACE, messageText } from '../engine/messages';
 import type { AnalysisOptions, AnalysisResult, MdsMethod, PointsMode } from '../engine/types';
 import { choiceOption, type CliIo, type Command, intOption, parseCommandArgs, UsageError } from './args';
 import { evaluationSummary } from './evaluationSummary';
+import { chooseK } from '../engine/method/kChoice';
 import { prewarmAnalysis, type StageSeconds } from '../engine/method/runAnalysis';
 import { version } from './version';
 import { analyseWithMapFlags, MAP_OPTIONS, MAP_USAGE, mapFlagsFrom, prepareMapFlags, writeFrameOutput } from './mapFlags';
@@ -36,8 +37,23 @@ export const ANALYSIS_USAGE = `  --k <N>                    PCA dimension before
                              neighbourOverlap and relativeMovement are then null, top movers by cosine distance
 `;
 
-/** The result's caveats on stderr, naming the CLI's flags, and a note when models were left out. */
-export function printWarnings(result: AnalysisResult, io: CliIo): void {
+/**
+ * When --k asked for more than METHOD.md step 2 allows: the k asked for, the k used and the bound that set it
+ * (N*T - 1, the smallest model dimension, or both). Undefined when k was not asked for or not capped.
+ */
+export function kCapNote(requested: number | undefined, result: Pick<AnalysisResult, 'k' | 'n' | 'tasks' | 'models' | 'dims'>): string | undefined {
+  if (requested === undefined || result.k >= requested) return undefined;
+  const choice = chooseK(requested, result.n, result.tasks.length, result.models, result.dims);
+  const bounds: string[] = [];
+  if (choice.rows === choice.k) bounds.push(`N*T - 1 = ${result.n} queries x ${result.tasks.length} tasks - 1 = ${choice.rows}`);
+  if (choice.dimension === choice.k) bounds.push(`the smallest model dimension, ${choice.dimension} (model ${choice.dimensionModel})`);
+  return `note: --k ${requested} capped: k = ${result.k} used, since k is at most ${bounds.join(' and at most ')}`;
+}
+
+/** The result's caveats on stderr, naming the CLI's flags, a note when --k was capped and one when models were left out. */
+export function printWarnings(result: AnalysisResult, options: AnalysisOptions, io: CliIo): void {
+  const capped = kCapNote(options.k, result);
+  if (capped !== undefined) io.stderr(`${capped}\n`);
   for (const warning of result.warningDetails) io.stderr(`warning: ${messageText(warning, CLI_SURFACE)}\n`);
   if (result.failedModels.length > 0) {
     const left = result.failedModels.map((failure) => failure.model).join(', ');
@@ -116,7 +132,7 @@ ${ANALYSIS_USAGE}${MAP_USAGE}  --force                    replace results of an 
     const identities = bundleModelIdentities(bundle);
     const { result, frame } = await analyseWithMapFlags(bundle, options, prepared, io.signal, (seconds) => (stages = seconds));
     result.provenance = await bundleProvenance(bundlePath, bundle, await identities, { name: 'instruction-lens', version: version() }, options);
-    printWarnings(result, io);
+    printWarnings(result, options, io);
     for (const line of evaluationSummary(result)) io.stdout(`${line}\n`);
     for (const file of await writeOutputs(outDir, result, { force })) io.stdout(`wrote ${file}\n`);
     for (const line of await writeFrameOutput(outDir, frame, force)) io.stdout(`${line}\n`);

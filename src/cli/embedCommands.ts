@@ -3,6 +3,7 @@
  * (the same, then the analysis exactly as `analyze` runs it on the written bundle).
  */
 import * as fs from 'node:fs/promises';
+import { forceHint } from '../engine/io/forceHint';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { bundleAsStored, checkBundleNames, checkBundleTarget, writeBundle } from '../engine/io/bundle';
@@ -19,10 +20,12 @@ import { EmbeddingCache } from '../models/cache';
 import type { Embedder, TaskSpec } from '../models/embedder';
 import { embedAll } from '../models/pipeline';
 import { createEmbedder } from '../models/registry';
+import { DTYPES } from '../models/transformersEmbedder';
 import { CLI_SURFACE, messageText } from '../engine/messages';
 import { scriptCoverage } from '../models/languages';
 import { analysisOptionsFrom, ANALYSIS_OPTIONS, ANALYSIS_USAGE, bundleSize, printWarnings, stageSummary } from './analyzeCommand';
-import { type CliIo, type Command, intOption, parseCommandArgs, UsageError } from './args';
+import { choiceOption, type CliIo, type Command, intOption, parseCommandArgs, quoted, UsageError } from './args';
+import { modelOptionWarnings } from './modelOptions';
 import { evaluationSummary } from './evaluationSummary';
 import { analyseWithMapFlags, MAP_OPTIONS, MAP_USAGE, mapFlagsFrom, prepareMapFlags, writeFrameOutput } from './mapFlags';
 import { ProgressPrinter } from './progress';
@@ -68,8 +71,8 @@ const EMBED_USAGE = `  --queries, -q <file>       queries: .txt (one per line, #
                              bundle:PATH[#MODEL] (embeddings computed elsewhere, matched by query and instruction)
   --cache <dir>              Hub downloads and the embedding cache (default ${path.join('~', '.cache', 'instruction-lens')})
   --offline                  no network: Hub models only from the cache, endpoints only on this machine
-  --dtype <d>                ONNX weights for transformers.js models: fp32 (default), fp16, q8, q4
-  --batch-size <N>           texts per model call
+  --dtype <d>                ONNX weights for Hub and local ONNX models: fp32 (default), fp16, q8, q4
+  --batch-size <N>           texts per model call (not for bundle: models)
   --pairs <file>             STS pairs (id1, id2, score; CSV/TSV with a header, or JSONL); ids are query ids
   --corpus <file>            documents for retrieval and reranking (id or _id, text, optional title; CSV/TSV/JSONL,
                              BEIR's corpus.jsonl as is); needs --qrels
@@ -93,38 +96,43 @@ interface EmbedRequest {
   evaluation: EvaluationSources;
   requestTimeoutMs?: number;
   requestRetries?: number;
+  /** Options that some of the models ignore, one line each (printed before the work). */
+  optionWarnings: string[];
 }
 
 function embedRequestFrom(values: Record<string, string | boolean | undefined>): EmbedRequest {
+  // parseCommandArgs refuses empty values, so a string here is a value the user gave.
   const text = (name: string) => {
     const value = values[name];
-    return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+    return typeof value === 'string' ? value : undefined;
   };
   const queriesFile = text('queries');
   if (!queriesFile) throw new UsageError('missing --queries <file>');
   const instructions = text('instructions');
   if (!instructions) throw new UsageError('missing --instructions <file|paper-en|paper-ja>');
   const models = (text('models') ?? 'use-lite').split(',').map((id) => id.trim());
-  if (models.some((id) => id === '')) throw new UsageError(`--models has an empty entry: '${text('models')}'`);
-  return {
+  if (models.some((id) => id === '')) throw new UsageError(`--models has an empty entry (got ${quoted(text('models') ?? '')})`);
+  const request = {
     queriesFile,
     instructions,
     models,
     cacheRoot: path.resolve(text('cache') ?? defaultCacheRoot()),
     offline: values.offline === true,
-    dtype: text('dtype'),
+    dtype: choiceOption(text('dtype'), '--dtype', DTYPES),
     batchSize: intOption(text('batch-size'), '--batch-size', 1, 4096),
     evaluation: { pairs: text('pairs'), corpus: text('corpus'), qrels: text('qrels') },
     requestTimeoutMs: secondsOption(text('timeout'), '--timeout'),
     requestRetries: intOption(text('retries'), '--retries', 0, 20),
   };
+  const given = { dtype: text('dtype'), batchSize: text('batch-size'), timeout: text('timeout'), retries: text('retries') };
+  return { ...request, optionWarnings: modelOptionWarnings(models, given) };
 }
 
 /** A duration in seconds (a positive number, fractions allowed, at most an hour) as ms; undefined when absent. */
 function secondsOption(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   const seconds = /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : NaN;
-  if (!(seconds > 0 && seconds <= 3600)) throw new UsageError(`${name} must be a number of seconds above 0 and at most 3600 (got '${value}')`);
+  if (!(seconds > 0 && seconds <= 3600)) throw new UsageError(`${name} must be a number of seconds above 0 and at most 3600 (got ${quoted(value)})`);
   return Math.round(seconds * 1000);
 }
 
@@ -137,11 +145,13 @@ async function embedRequest(
   io: CliIo,
   replaced: Replaced,
 ): Promise<{ bundle: EmbeddingBundle; models: ModelProvenance[]; tasks: TaskSpec[]; evaluationFiles: string[] }> {
+  for (const warning of request.optionWarnings) io.stderr(`warning: ${warning} (going on)\n`);
   const queryFile = await readQueries(request.queriesFile);
   for (const duplicate of queryFile.duplicates) {
     io.stderr(`note: ${request.queriesFile}: duplicate query kept once (lines ${duplicate.lines.join(', ')}): ${duplicate.text}\n`);
   }
   const instructionSet = await readInstructionFile(request.instructions);
+  for (const warning of instructionSet.warnings) io.stderr(`warning: ${warning}\n`);
   const tasks = instructionSet.tasks;
   // Every evaluation file is read and checked before any embedding work.
   const sources: EvaluationSources = {
@@ -220,7 +230,7 @@ ${EMBED_USAGE}  --help, -h                 show this help
 `,
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(args, EMBED_OPTIONS);
-    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    if (positionals.length > 0) throw new UsageError(`unexpected argument ${quoted(positionals[0])} (this command takes options only)`);
     const out = values.out;
     if (!out) throw new UsageError('missing --out <dir>');
     const request = embedRequestFrom(values);
@@ -250,7 +260,7 @@ ${EMBED_USAGE}${ANALYSIS_USAGE}${MAP_USAGE}  --help, -h                 show thi
 `,
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(args, { ...EMBED_OPTIONS, ...ANALYSIS_OPTIONS, ...MAP_OPTIONS });
-    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    if (positionals.length > 0) throw new UsageError(`unexpected argument ${quoted(positionals[0])} (this command takes options only)`);
     const out = values.out;
     if (!out) throw new UsageError('missing --out <dir>');
     const force = values.force === true;
@@ -262,7 +272,7 @@ ${EMBED_USAGE}${ANALYSIS_USAGE}${MAP_USAGE}  --help, -h                 show thi
     const prepared = await prepareMapFlags(mapFlags, out, force);
     const bundleDir = path.join(out, 'embeddings');
     if (!force && (await isNonEmptyFolder(bundleDir))) {
-      throw new UserError('an earlier run\'s bundle is here; not overwriting it (use --force to replace it)', bundleDir);
+      throw new UserError(`an earlier run's bundle is here; not overwriting it (${forceHint('it')})`, bundleDir);
     }
     await checkBundleTarget(bundleDir, { overwrite: force });
     await checkWritableFolder(bundleDir, 'bundle folder');
@@ -288,7 +298,7 @@ ${EMBED_USAGE}${ANALYSIS_USAGE}${MAP_USAGE}  --help, -h                 show thi
       models,
       options: provenanceOptions(options),
     };
-    printWarnings(result, io);
+    printWarnings(result, options, io);
     for (const line of evaluationSummary(result)) io.stdout(`${line}\n`);
     for (const file of await writeOutputs(out, result, { force })) io.stdout(`wrote ${file}\n`);
     for (const line of await writeFrameOutput(out, frame, force)) io.stdout(`${line}\n`);

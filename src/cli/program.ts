@@ -9,7 +9,7 @@ import { CancelledError, UserError } from '../engine/errors';
 import { packageRoot } from '../engine/io/paths';
 import { analyzeCommand } from './analyzeCommand';
 import { embedCommand, runCommand } from './embedCommands';
-import { type CliIo, type Command, UsageError } from './args';
+import { type CliIo, closestName, type Command, quoted, UsageError } from './args';
 
 const COMMANDS: Command[] = [
   runCommand,
@@ -78,7 +78,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 }
 
 function unknownCommand(name: string, io: CliIo): number {
-  io.stderr(`${PROGRAM}: unknown command '${name}'\n\n${topUsage()}`);
+  const guess = closestName(name, COMMANDS.map((c) => c.name));
+  if (name.startsWith('-')) io.stderr(`${PROGRAM}: unknown option ${quoted(name)} here: a command comes first (${PROGRAM} <command> [options])\n`);
+  else io.stderr(`${PROGRAM}: unknown command ${quoted(name)}${guess === undefined ? '' : ` (did you mean ${guess}?)`}\n`);
+  io.stderr(`Run \`${PROGRAM} --help\` for the commands.\n`);
   return 2;
 }
 
@@ -90,7 +93,8 @@ function reportError(error: unknown, command: Command, io: CliIo): number {
     return 130;
   }
   if (error instanceof UsageError) {
-    io.stderr(`${PROGRAM}: ${error.message}\n\n${command.usage}`);
+    // One line naming the problem, and where the options are: the whole help would bury the message.
+    io.stderr(`${PROGRAM} ${command.name}: ${error.message}\nRun \`${PROGRAM} ${command.name} --help\` for the options.\n`);
     return 2;
   }
   if (error instanceof UserError || name === 'UserError') {

@@ -17,7 +17,7 @@ import { checkFrameFits } from '../engine/method/preview';
 import { prewarmAnalysis, runAnalysis, runAnalysisWithFrame, runPreview } from '../engine/method/runAnalysis';
 import { type AnalysisOptions, type AnalysisResult, BASE_TASK, type EmbeddingBundle } from '../engine/types';
 import { EvaluationMemo } from '../engine/evaluation/memo';
-import { evaluationSourcesOf, instructionFormat, type InstructionSet, parseInstructionDocument, readInstructionFile, taskSpecOf } from '../inputs/instructions';
+import { instructionFormat, type InstructionSet, instructionSetOf, parseInstructionDocument, readInstructionFile } from '../inputs/instructions';
 import { parseQueries, type QueryFile, readQueries } from '../inputs/queries';
 import { EmbeddingCache, SESSION_MEMORY_BYTES } from '../models/cache';
 import type { EmbedProgress, Embedder, TaskSpec } from '../models/embedder';
@@ -316,6 +316,7 @@ export class AnalysisController implements vscode.Disposable {
     const { queries, lines: queryLines } = queryFile;
     const queryLabels = displayLabels(queryFile);
     const instructionSet = await timed(this.log, 'read instructions', () => readInstructions(inputs.instructionSource));
+    for (const warning of instructionSet.warnings) this.log.warn(warning);
     const tasks = liveTasks ?? withExtraTasks(instructionSet.tasks, inputs.extraTasks);
     this.log.info(`${queries.length} queries, tasks ${tasks.map((task) => task.name).join(', ')}`);
     const { evaluation, documents } = await timed(this.log, 'read evaluation data', () =>
@@ -539,9 +540,7 @@ async function readInstructions(source: string): Promise<InstructionSet> {
   const text = unsavedText(source);
   const format = instructionFormat(source);
   if (text === undefined || !format) return readInstructionFile(source);
-  const { tasks, problems, evaluation } = parseInstructionDocument(text, format);
-  if (problems.length > 0) throw new UserError(problems[0].message, source, problems[0].line);
-  return { tasks: [{ name: BASE_TASK, instruction: null }, ...tasks.map(taskSpecOf)], evaluation: evaluationSourcesOf(source, evaluation) };
+  return instructionSetOf(source, parseInstructionDocument(text, format));
 }
 
 /** The query file as a run uses it: queries, their 1-based lines, and the ids and class labels when it has them. */

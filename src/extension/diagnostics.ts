@@ -21,7 +21,7 @@ export function instructionProblems(document: vscode.TextDocument): InstructionP
   const parsed = parseInstructionDocument(document.getText(), format);
   // An untitled file has no folder that its evaluation paths are relative to.
   const files = document.uri.scheme === 'file' ? evaluationFileProblems(document.uri.fsPath, parsed) : [];
-  return [...parsed.problems, ...files];
+  return [...parsed.problems, ...files, ...(parsed.warnings ?? [])];
 }
 
 function toDiagnostic(problem: InstructionProblem): vscode.Diagnostic {
@@ -29,7 +29,7 @@ function toDiagnostic(problem: InstructionProblem): vscode.Diagnostic {
   const diagnostic = new vscode.Diagnostic(
     new vscode.Range(start.line, start.character, end.line, end.character),
     problem.message,
-    vscode.DiagnosticSeverity.Error,
+    problem.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Error,
   );
   diagnostic.source = DIAGNOSTIC_SOURCE;
   return diagnostic;

@@ -2,7 +2,9 @@
  * Instruction sets: JSON or YAML files `{ "tasks": [ { "name": "Retrieval", "instruction": "..." }, ... ] }`
  * (schema: schemas/instructions.schema.json), or a preset name (paper-en, paper-ja). Base (no instruction) is always
  * added first; a task named Base in the file is an error, and so is one named Corpus (any case: the bundle's document
- * embeddings are <model>/Corpus.npy). Names and instructions are trimmed.
+ * embeddings are <model>/Corpus.npy). Names and instructions are trimmed; a name written with whitespace at its start
+ * or end gets a warning naming both forms (names become file names and lines of tasks.txt), and two names equal
+ * once trimmed are an error naming both lines.
  * Each task may declare its home kind (`kind:` retrieval, reranking, sts, classification or clustering; by default
  * the paper's task names map to theirs, docs/EVAL.md). An optional top-level `evaluation:` block names the labelled
  * data (`pairs`, `corpus`, `qrels`: paths relative to the instruction set's folder).
@@ -21,6 +23,7 @@ import type { TaskSpec } from '../models/embedder';
 import type { EvaluationSources } from './evaluationFiles';
 import { jsonSyntaxError } from './json';
 import { textLengthProblem } from './limits';
+import { yamlErrorSites } from './yamlErrors';
 import { isPresetName, PRESET_NAMES, presetTasks } from './presets';
 import { readUtf8File } from '../engine/io/textFile';
 
@@ -56,11 +59,15 @@ export interface InstructionProblem {
   /** 1-based line (for messages). */
   line: number;
   range: TextRange;
+  /** A warning: the file is usable as it is (an error otherwise). */
+  severity?: 'warning';
 }
 
 export interface InstructionDocument {
   tasks: LocatedTask[];
   problems: InstructionProblem[];
+  /** What is usable but probably not what the user meant (severity 'warning'). */
+  warnings?: InstructionProblem[];
   /** The `evaluation:` block's paths as written (relative to the file), when there is one. */
   evaluation?: EvaluationSources;
   /** Where each of those paths is written (the value, quotes included), for problems with the files they name. */
@@ -89,11 +96,13 @@ export interface InstructionSet {
   tasks: TaskSpec[];
   /** The evaluation block's files, resolved against the instruction set's folder; {} when there is no block. */
   evaluation: EvaluationSources;
+  /** "file:line: problem" for each warning of the file. */
+  warnings: string[];
 }
 
 /** Reads an instruction set file or a preset: the tasks (Base first) and the evaluation block's files. */
 export async function readInstructionFile(fileOrPreset: string): Promise<InstructionSet> {
-  if (isPresetName(fileOrPreset) && !fs.existsSync(fileOrPreset)) return { tasks: presetTasks(fileOrPreset), evaluation: {} };
+  if (isPresetName(fileOrPreset) && !fs.existsSync(fileOrPreset)) return { tasks: presetTasks(fileOrPreset), evaluation: {}, warnings: [] };
   const format = instructionFormat(fileOrPreset);
   if (!format) {
     throw new UserError(
@@ -102,13 +111,22 @@ export async function readInstructionFile(fileOrPreset: string): Promise<Instruc
     );
   }
   const content = await readUtf8File(fileOrPreset);
-  const { tasks, problems, evaluation } = parseInstructionDocument(content, format);
+  return instructionSetOf(fileOrPreset, parseInstructionDocument(content, format));
+}
+
+/** The parsed document as an instruction set: throws a UserError naming the first problem's line. */
+export function instructionSetOf(file: string, parsed: InstructionDocument): InstructionSet {
+  const { tasks, problems, evaluation } = parsed;
   if (problems.length > 0) {
     const [first] = problems;
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more ${problems.length === 2 ? 'problem' : 'problems'})` : '';
-    throw new UserError(first.message + more, fileOrPreset, first.line);
+    throw new UserError(first.message + more, file, first.line);
   }
-  return { tasks: [{ name: BASE_TASK, instruction: null }, ...tasks.map(taskSpecOf)], evaluation: evaluationSourcesOf(fileOrPreset, evaluation) };
+  return {
+    tasks: [{ name: BASE_TASK, instruction: null }, ...tasks.map(taskSpecOf)],
+    evaluation: evaluationSourcesOf(file, evaluation),
+    warnings: (parsed.warnings ?? []).map((warning) => `${file}:${warning.line}: ${warning.message}`),
+  };
 }
 
 /** The evaluation block's paths (as parseInstructionDocument returns them) resolved against the instruction set's folder. */
@@ -135,6 +153,7 @@ export function parseInstructionDocument(content: string, format: InstructionFor
   const rangeOf = (start: number, end: number): TextRange => ({ start: position(start), end: position(end) });
   const tasks: LocatedTask[] = [];
   const problems: InstructionProblem[] = [];
+  const warnings: InstructionProblem[] = [];
   const problem = (message: string, start: number, end: number): void => {
     problems.push({ message, line: position(start).line + 1, range: rangeOf(start, end) });
   };
@@ -155,9 +174,8 @@ export function parseInstructionDocument(content: string, format: InstructionFor
       return { tasks, problems };
     }
   }
-  for (const error of document.errors) {
-    const message = error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-    problem(`invalid ${format === 'json' ? 'JSON' : 'YAML'}: ${message}`, error.pos[0], error.pos[1]);
+  for (const site of yamlErrorSites(content, document.errors)) {
+    problem(`invalid ${format === 'json' ? 'JSON' : 'YAML'}: ${site.message}`, site.start, site.end);
   }
   if (document.errors.length > 0) return { tasks, problems };
 
@@ -206,7 +224,8 @@ export function parseInstructionDocument(content: string, format: InstructionFor
     problem('"tasks" is empty: give at least one task besides Base', s, e);
   }
 
-  const firstLineByName = new Map<string, number>();
+  /** Trimmed name -> its line and the name as written. */
+  const firstByName = new Map<string, { line: number; written: string }>();
   /** Lower-cased name -> the name as written and its line: names become file names, which may ignore case. */
   const firstByFoldedName = new Map<string, { name: string; line: number }>();
   taskList.items.forEach((item, index) => {
@@ -223,7 +242,7 @@ export function parseInstructionDocument(content: string, format: InstructionFor
       if (!TASK_FIELDS.includes(key)) problem(`${label}: unknown field "${key}" (allowed: ${TASK_FIELDS.join(', ')})`, ...keySpan);
       else fields.set(key, { key: keySpan, value: (pair.value as Node | null) ?? null });
     }
-    const stringField = (field: string): { value: string; span: [number, number] } | undefined => {
+    const stringField = (field: string): { value: string; written: string; span: [number, number] } | undefined => {
       const entry = fields.get(field);
       if (!entry) {
         problem(`${label}: missing field "${field}"`, start, end);
@@ -235,7 +254,8 @@ export function parseInstructionDocument(content: string, format: InstructionFor
         problem(`${label}: "${field}" must be a string`, ...span);
         return undefined;
       }
-      const value = ((node as Scalar).value as string).trim();
+      const written = (node as Scalar).value as string;
+      const value = written.trim();
       if (value === '') {
         problem(`${label}: "${field}" is empty`, ...span);
         return undefined;
@@ -245,7 +265,7 @@ export function parseInstructionDocument(content: string, format: InstructionFor
         problem(`${label}: ${tooLong}`, ...span);
         return undefined;
       }
-      return { value, span };
+      return { value, written, span };
     };
     const name = stringField('name');
     const instruction = stringField('instruction');
@@ -264,8 +284,13 @@ export function parseInstructionDocument(content: string, format: InstructionFor
         problem(`${label}: "${name.value}" is reserved: a bundle keeps the corpus documents' embeddings as ${CORPUS_TASK}.npy`, ...name.span);
       } else if (/[\r\n]/.test(name.value)) {
         problem(`${label}: the task name ${JSON.stringify(name.value)} contains a line break; a task name is one line`, ...name.span);
-      } else if (firstLineByName.has(name.value)) {
-        problem(`${label}: duplicate task name "${name.value}" (first on line ${firstLineByName.get(name.value)})`, ...name.span);
+      } else if (firstByName.has(name.value)) {
+        const first = firstByName.get(name.value)!;
+        const asWritten =
+          first.written === name.written
+            ? ''
+            : `; written ${JSON.stringify(first.written)} there and ${JSON.stringify(name.written)} here, equal once the whitespace at their ends is removed`;
+        problem(`${label}: duplicate task name "${name.value}" (first on line ${first.line})${asWritten}`, ...name.span);
       } else if (firstByFoldedName.has(name.value.toLowerCase())) {
         const first = firstByFoldedName.get(name.value.toLowerCase())!;
         problem(
@@ -274,8 +299,16 @@ export function parseInstructionDocument(content: string, format: InstructionFor
           ...name.span,
         );
       } else {
-        firstLineByName.set(name.value, line);
+        firstByName.set(name.value, { line, written: name.written });
         firstByFoldedName.set(name.value.toLowerCase(), { name: name.value, line });
+        if (name.written !== name.value) {
+          warnings.push({
+            message: `${label}: the task name ${JSON.stringify(name.written)} has whitespace at its start or end; it is used as ${JSON.stringify(name.value)}`,
+            line,
+            range: rangeOf(...name.span),
+            severity: 'warning',
+          });
+        }
       }
     }
     if (name && instruction) {
@@ -290,7 +323,7 @@ export function parseInstructionDocument(content: string, format: InstructionFor
       });
     }
   });
-  return { tasks, problems, evaluation, evaluationRanges };
+  return { tasks, problems, warnings, evaluation, evaluationRanges };
 }
 
 /** The `evaluation:` block: a mapping of pairs, corpus, qrels to non-empty path strings. */

@@ -40,6 +40,18 @@ export function parseEndpointSpec(spec: string): { model: string; baseUrl: strin
   return { model: match[1], baseUrl: match[2] };
 }
 
+/** The kinds of embedder a model spec makes: their options differ (dtype, batch size, request timeout and retries). */
+export type ModelKind = 'bundle' | 'use-lite' | 'endpoint' | 'transformers';
+
+/** Which kind of embedder `spec` makes, without making it; a malformed bundle: or openai: spec is a UserError. */
+export function modelKind(spec: string): ModelKind {
+  const trimmed = spec.trim();
+  if (parseBundleSpec(trimmed)) return 'bundle';
+  if (trimmed === USE_LITE_SPEC) return 'use-lite';
+  if (parseEndpointSpec(trimmed)) return 'endpoint';
+  return 'transformers';
+}
+
 export async function createEmbedder(spec: string, options: CreateEmbedderOptions = {}): Promise<Embedder> {
   const trimmed = spec.trim();
   if (trimmed === '') throw new UserError('empty model id');

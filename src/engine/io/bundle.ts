@@ -16,6 +16,7 @@
  * percent-encoded on write ("Qwen/Qwen3-Embedding-0.6B" -> "Qwen%2FQwen3-Embedding-0.6B") and decoded on read.
  */
 import { createReadStream, type Dirent, type ReadStream } from 'node:fs';
+import { forceHint } from './forceHint';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -168,7 +169,7 @@ export async function writeBundle(dir: string, bundle: EmbeddingBundle, options:
 export async function checkBundleTarget(dir: string, options: WriteBundleOptions = {}): Promise<string[] | undefined> {
   const existing = await listIfDirectory(dir);
   if (existing && existing.length > 0) {
-    if (!options.overwrite) throw new UserError('folder exists and is not empty; not overwriting it', dir);
+    if (!options.overwrite) throw new UserError(`folder exists and is not empty; not overwriting it (${forceHint('an earlier bundle here')})`, dir);
     await checkOnlyBundleFiles(dir, existing);
   }
   return existing;

@@ -17,6 +17,7 @@
  * The folder is written under a temporary name and renamed into place, so a reader never sees half a frame.
  */
 import * as fs from 'node:fs/promises';
+import { forceHint } from './forceHint';
 import * as path from 'node:path';
 import { tempSiblingPath, writeFileAtomic } from './atomicWrite';
 import { encodeNpyFloat64, parseNpy } from './npy';
@@ -44,7 +45,7 @@ export async function checkFrameDir(outDir: string, force: boolean): Promise<voi
     () => true,
     () => false,
   );
-  if (exists && !force) throw new UserError('a frame of an earlier run is here; not overwriting it (use --force to replace it)', dir);
+  if (exists && !force) throw new UserError(`a frame of an earlier run is here; not overwriting it (${forceHint('it')})`, dir);
 }
 
 /** Writes the frame into `<outDir>/frame` (replacing an earlier one only with `force`). Returns the folder. */

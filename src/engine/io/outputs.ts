@@ -4,6 +4,7 @@
  * of these is overwritten unless asked.
  */
 import * as fs from 'node:fs/promises';
+import { forceHint } from './forceHint';
 import * as path from 'node:path';
 import { renderReport } from '../../report/report';
 import { writeFileAtomic } from './atomicWrite';
@@ -107,7 +108,7 @@ export async function checkOutputDir(dir: string, force: boolean): Promise<void>
   const clashes = OUTPUT_FILES.filter((name) => entries.includes(name));
   if (clashes.length > 0 && !force) {
     throw new UserError(
-      `output folder already contains ${clashes.join(', ')}; not overwriting (use --force to replace these files)`,
+      `output folder already contains ${clashes.join(', ')}; not overwriting (${forceHint('these files')})`,
       dir,
     );
   }

@@ -47,6 +47,7 @@ import {
   RobustnessRow,
   TopMover,
 } from '../types';
+import { chooseK } from './kChoice';
 
 /** The paper's k: the default asks for min(DEFAULT_K, N), see resolveOptions. */
 export const DEFAULT_K = 200;
@@ -100,7 +101,7 @@ export function resolveOptions(bundle: EmbeddingBundle, options: AnalysisOptions
     throw UserError.of({ code: 'unknownReference', params: { reference: options.reference, models: [...models] } }, 'reference');
   const neighbourOverlap = options.neighbourOverlap ?? true;
   if (typeof neighbourOverlap !== 'boolean') throw new UserError('neighbourOverlap must be true or false', 'neighbourOverlap');
-  const k = Math.min(requested, n * tasks.length - 1, Math.min(...dims));
+  const { k } = chooseK(requested, n, tasks.length, models, dims);
   return { k, points, mds, seed, reference: options.reference, neighbourOverlap };
 }
 
