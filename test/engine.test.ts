@@ -8,7 +8,7 @@ import { UserError } from '../src/engine/errors';
 import { gemm, gramOf } from '../src/engine/kernels/gemm';
 import { symmetricEigenTopGemm } from '../src/engine/kernels/gemmEigen';
 import { collectYoungGarbage } from '../src/engine/kernels/youngGarbage';
-import { mulberry32, symmetricEigenTop } from '../src/engine/kernels/linalg';
+import { mulberry32, svd, symmetricEigenTop } from '../src/engine/kernels/linalg';
 import { classicalMds, kruskalStress } from '../src/engine/method/mds';
 import { procrustesPair } from '../src/engine/method/procrustes';
 import { messageText } from '../src/engine/messages';
@@ -117,6 +117,30 @@ describe('engine properties', () => {
             for (let c = 0; c < k; c++) worst = Math.max(worst, Math.abs(qtq[r * k + c] - (r === c ? 1 : 0)));
           assert.ok(worst < 1e-10, `${name} Q(${i},${j}): |Q^T Q - I| = ${worst}`);
         }
+    }
+  });
+
+  it('procrustesPair without U gives the full SVD\'s U V^T and singular value sum, and the full SVD where M is rank-deficient', async () => {
+    const rng = mulberry32(21);
+    for (const [n, k, rank] of [[40, 12, 12], [25, 9, 9], [10, 14, 10]]) {
+      // S_i of the given rank; S_j a rotated, noisy S_i, as two models' Base scores are.
+      const si = new Float64Array(n * k);
+      const basis = Float64Array.from({ length: rank * k }, () => rng() - 0.5);
+      for (let r = 0; r < n; r++)
+        for (let x = 0; x < rank; x++) {
+          const w = rng() - 0.5;
+          for (let c = 0; c < k; c++) si[r * k + c] += w * basis[x * k + c];
+        }
+      const sj = await gemm(si, randomOrthogonal(k, 5), n, k, k);
+      for (let x = 0; x < n * k; x++) sj[x] += 0.01 * (rng() - 0.5);
+      const { q, sigmaSum } = await procrustesPair(si, sj, n, k);
+      const mColumnMajor = await gemm(sj, si, k, n, k, { transA: true });
+      const full = svd(mColumnMajor, k, k);
+      const expected = await gemm(full.u, full.v, k, k, k, { transA: true });
+      const label = `${n} x ${k}, rank ${rank}`;
+      if (rank === k) for (let x = 0; x < k * k; x++) assert.ok(Math.abs(q[x] - expected[x]) <= 1e-12, `${label}: Q[${x}]`);
+      else assert.deepEqual(q, expected, `${label}: the full SVD's Q`);
+      assert.equal(sigmaSum, full.s.reduce((a, b) => a + b, 0), `${label}: sum of the singular values`);
     }
   });
 

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { mulberry32, svd, symmetricEigenTop } from '../src/engine/kernels/linalg';
+import { mulberry32, svd, svdWithoutU, symmetricEigenTop } from '../src/engine/kernels/linalg';
 import { distPath, packageRoot } from '../src/engine/io/paths';
 
 const KERNELS = path.join(packageRoot(), 'src', 'engine', 'kernels');
@@ -67,6 +67,10 @@ describe('WebAssembly kernels', () => {
       };
       orthonormal(u, m, 'U');
       orthonormal(v, n, 'V');
+      // Without U: the same singular values and V, bit for bit (the QR iteration's rotations of V do not depend on U).
+      const without = svdWithoutU(a, m, n, { s: new Float64Array(n), v: new Float64Array(n * n) });
+      assert.deepEqual(without.s, s, `${label}: s without U`);
+      assert.deepEqual(without.v, v, `${label}: V without U`);
     }
   });
 
