@@ -9,7 +9,7 @@ import { parentPort } from 'node:worker_threads';
 import { analyseModel, analyze, mapForReference } from './analyze';
 import { displacementUncertainty } from './displacementIntervals';
 import { scoreModelCells } from '../evaluation/cells';
-import { mulberry32 } from '../kernels/linalg';
+import { mulberry32, svd, svdWithoutU, tridiagonalEigenTop } from '../kernels/linalg';
 import { collectYoungGarbage } from '../kernels/youngGarbage';
 import { previewInFrame } from './preview';
 import { procrustesPair } from './procrustes';
@@ -93,6 +93,7 @@ async function handle(request: WorkerRequest): Promise<void> {
  */
 async function warmUp(): Promise<void> {
   const rng = mulberry32(1);
+  warmKernels(rng);
   const n = 40;
   const dims = [24, 16, 32];
   // Both storage types a bundle can have (float32 .npy files stay float32, embedded models give float64), so that the
@@ -125,6 +126,24 @@ async function warmUp(): Promise<void> {
 }
 
 /** Posts the reply, then collects the job's young garbage (youngGarbage.ts) while the worker would wait anyway. */
+/**
+ * The WebAssembly kernels on inputs large enough for V8 to tier them up (about 35 ms): the small analysis below does
+ * not, and a kernel runs its whole call in the code it started with, so the first real model's tridiagonalisation ran
+ * in baseline code (a first 768 x 768 eigenproblem took 278 ms instead of 110 ms).
+ */
+function warmKernels(rng: () => number): void {
+  const symmetric = (n: number): Float64Array => {
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) a[i * n + j] = a[j * n + i] = rng() - 0.5;
+    return a;
+  };
+  for (let r = 0; r < 3; r++) {
+    tridiagonalEigenTop(symmetric(120), 120, 40);
+    svd(symmetric(60), 60, 60);
+    svdWithoutU(symmetric(60), 60, 60, { s: new Float64Array(60), v: new Float64Array(60 * 60) });
+  }
+}
+
 function reply(message: WorkerReply, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(message, transfer);
   collectYoungGarbage();
