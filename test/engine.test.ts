@@ -7,6 +7,7 @@ import { analyseModel, analyze, baseScores, resolveOptions } from '../src/engine
 import { UserError } from '../src/engine/errors';
 import { gemm, gramOf } from '../src/engine/kernels/gemm';
 import { symmetricEigenTopGemm } from '../src/engine/kernels/gemmEigen';
+import { acquire, release, trimScratch } from '../src/engine/kernels/scratch';
 import { collectYoungGarbage } from '../src/engine/kernels/youngGarbage';
 import { mulberry32, svd, symmetricEigenTop } from '../src/engine/kernels/linalg';
 import { classicalMds, kruskalStress } from '../src/engine/method/mds';
@@ -291,6 +292,22 @@ describe('gemm on onnxruntime', () => {
           assert.ok(Math.abs(g[i * n + j] - expected[i * n + j]) <= 1e-12 * (1 + Math.abs(expected[i * n + j])), `${n}: [${i}][${j}]`);
         }
     }
+  });
+
+  it('scratch buffers: the smallest free one that fits is reused; a request larger than every free one drops them', () => {
+    trimScratch();
+    const small = acquire(10);
+    const medium = acquire(40);
+    release(small, medium);
+    const reused = acquire(8);
+    assert.equal(reused.buffer, small.buffer, 'the smallest that fits');
+    assert.equal(reused.length, 8);
+    release(reused);
+    const large = acquire(100); // no free buffer fits: small and medium are dropped
+    assert.notEqual(large.buffer, small.buffer);
+    release(large);
+    assert.equal(acquire(8).buffer, large.buffer, 'only the large one is left');
+    trimScratch();
   });
 
   it('collectYoungGarbage runs a minor collection in a worker thread, each time it is called, and nothing on the main thread', async () => {
