@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { parentPort } from 'node:worker_threads';
-import { analyseModel, analyze, mapForReference } from './analyze';
+import { analyze, mapForReference, modelDisplacementStage, modelPcaStage } from './analyze';
 import { displacementUncertainty } from './displacementIntervals';
 import { scoreModelCells } from '../evaluation/cells';
 import { mulberry32, svd, svdWithoutU, tridiagonalEigenTop } from '../kernels/linalg';
@@ -30,19 +30,14 @@ port.on('message', (message: WorkerRequest | WorkerHint) => {
 
 async function handle(request: WorkerRequest): Promise<void> {
   try {
-    if (request.type === 'model') {
-      const stage = await analyseModel(request.bundle, 0, request.k, request.neighbours, request.withFrame);
-      reply({
-        id: request.id,
-        type: 'model',
-        scores: sharedCopyOf(stage.scores),
-        explainedVarianceRatio: stage.explainedVarianceRatio,
-        displacement: stage.displacement,
-        seconds: stage.seconds,
-        ...(stage.frame
-          ? { frame: { mean: sharedCopyOf(stage.frame.mean), basis: sharedCopyOf(stage.frame.basis), taskDigests: stage.frame.taskDigests } }
-          : {}),
-      });
+    if (request.type === 'pca') {
+      const stage = await modelPcaStage(request.bundle, 0, request.k, request.withFrame);
+      // Scores (and a frame's mean and basis) in shared memory: shared with the caller and the other worker, not copied.
+      const { mean, basis } = stage;
+      const shared = { ...stage, scores: sharedCopyOf(stage.scores), ...(mean && basis ? { mean: sharedCopyOf(mean), basis: sharedCopyOf(basis) } : {}) };
+      reply({ id: request.id, type: 'pca', stage: shared });
+    } else if (request.type === 'displacement') {
+      reply({ id: request.id, type: 'displacement', stage: await modelDisplacementStage(request.bundle, 0, request.neighbours, request.withFrame) });
     } else if (request.type === 'pair') {
       const started = performance.now();
       // Q straight into the shared array posted back (no copy).

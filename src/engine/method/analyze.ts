@@ -158,10 +158,28 @@ export interface ModelSeconds {
   neighbours: number;
 }
 
+/** Stage A's PCA half for one model (pcaModel), with the seconds it took; the mean and basis with a frame. */
+export interface ModelPcaStage {
+  scores: Float64Array;
+  explainedVarianceRatio: Float64Array;
+  mean?: Float64Array;
+  basis?: Float64Array;
+  seconds: number;
+}
+
+/** Stage A's displacement half for one model, with its seconds; the tasks' matrix digests with a frame. */
+export interface ModelDisplacementStage {
+  displacement: TaskDisplacement[];
+  seconds: { displacement: number; neighbours: number };
+  taskDigests?: string[];
+}
+
 /**
- * Stage A for model m; first a UserError if one of its values is NaN or infinite (checked here, on the model's
- * thread, rather than over the whole bundle before any worker starts). `withFrame` also keeps what the frame of a
- * live preview needs (frame.ts).
+ * Stage A for model m: its PCA half and its displacement half, which need only the model's own matrices, so that the
+ * workers run them as separate jobs (a large model's two halves on both threads at once). Each half first raises a
+ * UserError if one of the model's values is NaN or infinite (checked on the model's thread, rather than over the
+ * whole bundle before any worker starts; by both halves, so that the message is the same whichever ends first).
+ * `withFrame` also keeps what the frame of a live preview needs (frame.ts).
  */
 export async function analyseModel(
   bundle: EmbeddingBundle,
@@ -170,21 +188,50 @@ export async function analyseModel(
   neighbours = true,
   withFrame = false,
 ): Promise<ModelStage> {
+  return combineModelStage(await modelPcaStage(bundle, m, k, withFrame), await modelDisplacementStage(bundle, m, neighbours, withFrame));
+}
+
+export async function modelPcaStage(bundle: EmbeddingBundle, m: number, k: number, withFrame: boolean): Promise<ModelPcaStage> {
+  checkFinite(bundle, m);
+  const started = performance.now();
+  const pca = await pcaModel(bundle.embeddings[m], bundle.n, bundle.dims[m], k, withFrame);
+  return { ...pca, seconds: (performance.now() - started) / 1000 };
+}
+
+export async function modelDisplacementStage(
+  bundle: EmbeddingBundle,
+  m: number,
+  neighbours: boolean,
+  withFrame: boolean,
+): Promise<ModelDisplacementStage> {
+  checkFinite(bundle, m);
   const mats = bundle.embeddings[m];
-  const model = bundle.models[m];
-  mats.forEach((mat, t) => {
+  const started = performance.now();
+  const time = { seconds: 0 };
+  const displacement = await modelDisplacement(mats, bundle.n, bundle.dims[m], bundle.models[m], bundle.tasks, neighbours, time);
+  const seconds = { displacement: (performance.now() - started) / 1000, neighbours: time.seconds };
+  return withFrame ? { displacement, seconds, taskDigests: mats.map(matrixDigest) } : { displacement, seconds };
+}
+
+/** The two halves of a model's stage A as one ModelStage (with its frame part when both halves kept theirs). */
+export function combineModelStage(pca: ModelPcaStage, moved: ModelDisplacementStage): ModelStage {
+  const { scores, explainedVarianceRatio, mean, basis } = pca;
+  const seconds = { pca: pca.seconds, ...moved.seconds };
+  const stage: ModelStage = { scores, explainedVarianceRatio, displacement: moved.displacement, seconds };
+  if (mean && basis && moved.taskDigests) stage.frame = { mean, basis, taskDigests: moved.taskDigests };
+  return stage;
+}
+
+/** A UserError naming the model, task and query of the first NaN or infinite value of model m, if there is one. */
+function checkFinite(bundle: EmbeddingBundle, m: number): void {
+  bundle.embeddings[m].forEach((mat, t) => {
     for (let x = 0; x < mat.length; x++)
       if (!Number.isFinite(mat[x]))
-        throw UserError.of({ code: 'nonFinite', params: { model, task: bundle.tasks[t], line: queryExample(bundle, Math.floor(x / bundle.dims[m])).line } });
+        throw UserError.of({
+          code: 'nonFinite',
+          params: { model: bundle.models[m], task: bundle.tasks[t], line: queryExample(bundle, Math.floor(x / bundle.dims[m])).line },
+        });
   });
-  const started = performance.now();
-  const { scores, explainedVarianceRatio, mean, basis } = await pcaModel(mats, bundle.n, bundle.dims[m], k, withFrame);
-  const pcaDone = performance.now();
-  const time = { seconds: 0 };
-  const displacement = await modelDisplacement(mats, bundle.n, bundle.dims[m], model, bundle.tasks, neighbours, time);
-  const seconds = { pca: (pcaDone - started) / 1000, displacement: (performance.now() - pcaDone) / 1000, neighbours: time.seconds };
-  if (!withFrame || !mean || !basis) return { scores, explainedVarianceRatio, displacement, seconds };
-  return { scores, explainedVarianceRatio, displacement, seconds, frame: { mean, basis, taskDigests: mats.map(matrixDigest) } };
 }
 
 export interface MapStage {

@@ -17,10 +17,11 @@ import {
   baseNormSquared,
   baseScores,
   distancesAndReference,
+  combineModelStage,
   MapInputs,
   MapStage,
-  ModelFrameStage,
-  ModelSeconds,
+  ModelDisplacementStage,
+  ModelPcaStage,
   ModelStage,
   prepareAnalysis,
   referenceOrder,
@@ -39,7 +40,8 @@ import { AnalysisCore, AnalysisOptions, AnalysisResult, EmbeddingBundle, Embeddi
 export const MAX_WORKERS = 2;
 
 export type WorkerRequest =
-  | { id: number; type: 'model'; bundle: EmbeddingBundle; k: number; neighbours: boolean; withFrame: boolean }
+  | { id: number; type: 'pca'; bundle: EmbeddingBundle; k: number; withFrame: boolean }
+  | { id: number; type: 'displacement'; bundle: EmbeddingBundle; neighbours: boolean; withFrame: boolean }
   | { id: number; type: 'pair'; source: Float64Array; target: Float64Array; n: number; k: number }
   | { id: number; type: 'map'; input: MapInputs; ref: number; wantCosine: boolean; withFrame: boolean }
   | { id: number; type: 'uncertainty'; input: UncertaintyInput }
@@ -51,15 +53,8 @@ export type WorkerRequest =
 export type WorkerHint = { type: 'workWaiting' };
 
 export type WorkerReply =
-  | {
-      id: number;
-      type: 'model';
-      scores: Float64Array;
-      explainedVarianceRatio: Float64Array;
-      displacement: TaskDisplacement[];
-      frame?: ModelFrameStage;
-      seconds: ModelSeconds;
-    }
+  | { id: number; type: 'pca'; stage: ModelPcaStage }
+  | { id: number; type: 'displacement'; stage: ModelDisplacementStage }
   | { id: number; type: 'pair'; rotation: Float64Array; sigmaSum: number; seconds: number }
   | { id: number; type: 'map'; coords: Float64Array; stress: number; cosine?: Float64Array; frame?: MapStage['frame']; seconds: number }
   | { id: number; type: 'uncertainty'; uncertainty: DisplacementUncertainty }
@@ -260,6 +255,21 @@ async function evaluationOnWorkers(pool: WorkerPool, jobs: EvaluationJob[], sign
 }
 
 /**
+ * Relative costs of stage A's jobs, for their order: operations weighted by the speed they run at on this machine
+ * (about 30 GFLOP/s on Gemm, 6 for the WebAssembly tridiagonalisation, 1 for the engine's JavaScript loops). Only
+ * the order matters.
+ */
+function pcaCost(rows: number, d: number, k: number): number {
+  const size = Math.min(rows, d);
+  return (rows * d * size + 2 * rows * d * k) / 30 + (4 / 3) * size ** 3 / 6 + (8 * size * k * k) / 6;
+}
+
+function displacementCost(n: number, tasks: number, d: number, neighbours: boolean): number {
+  const loops = tasks * n * d * (neighbours ? 16 : 6);
+  return loops + (neighbours ? (tasks * n * n * d) / 30 : 0);
+}
+
+/**
  * Seconds the workers spent per stage, summed over their jobs (CPU-bound work on two threads: the shares show where
  * the time goes). `neighbours` is the part of `displacement` spent on the neighbour overlap.
  */
@@ -353,24 +363,39 @@ async function runStages(
   const spent: StageSeconds = { pca: 0, displacement: 0, neighbours: 0, procrustes: 0, maps: 0 };
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    // Stage A, largest models first so that the two workers finish together.
-    const cost = (m: number): number => rows * dims[m] * Math.min(rows, dims[m]);
-    const byCost = models.map((_, m) => m).sort((a, b) => cost(b) - cost(a) || a - b);
-    const stages = new Array<ModelStage>(mCount);
-    // Each model's matrices are copied into shared memory a slice at a time (see sharedCopy) and its job starts as
-    // soon as they are there, so the workers begin while later models are still being copied.
+    // Stage A: each model's PCA and displacement as two jobs, the costliest first (longest-first scheduling), so that
+    // the two workers finish together even when one model outweighs the rest (at N = 2,000 the d = 4096 PCA alone).
+    const jobs = models.flatMap((_, m) => [
+      { m, part: 'pca' as const, cost: pcaCost(rows, dims[m], k) },
+      { m, part: 'displacement' as const, cost: displacementCost(n, tasks.length, dims[m], opts.neighbourOverlap) },
+    ]);
+    jobs.sort((a, b) => b.cost - a.cost || a.m - b.m || (a.part === 'pca' ? -1 : 1));
+    const pcaStages = new Array<ModelPcaStage>(mCount);
+    const displacementStages = new Array<ModelDisplacementStage>(mCount);
+    // Each model's matrices are copied into shared memory a slice at a time (see sharedCopy), once, before its first
+    // job; a job starts as soon as its model is there, so the workers begin while later models are still being copied.
+    const sharedModels = new Array<EmbeddingBundle | undefined>(mCount);
     const modelJobs: Promise<void>[] = [];
-    for (const m of byCost) {
-      const mats: EmbeddingMatrix[] = [];
-      for (const mat of bundle.embeddings[m]) mats.push(await sharedCopy(mat, signal));
-      const sub: EmbeddingBundle = { models: [models[m]], tasks, n, dims: [dims[m]], embeddings: [mats] };
-      const job = pool.run({ type: 'model', bundle: sub, k, neighbours: opts.neighbourOverlap, withFrame }).then((reply) => {
-        if (reply.type !== 'model') return;
-        const { scores, explainedVarianceRatio, displacement, seconds, frame } = reply;
-        stages[m] = { scores, explainedVarianceRatio, displacement, seconds, ...(frame ? { frame } : {}) };
-        spent.pca += seconds.pca;
-        spent.displacement += seconds.displacement;
-        spent.neighbours += seconds.neighbours;
+    for (const { m, part } of jobs) {
+      let sub = sharedModels[m];
+      if (!sub) {
+        const mats: EmbeddingMatrix[] = [];
+        for (const mat of bundle.embeddings[m]) mats.push(await sharedCopy(mat, signal));
+        sub = sharedModels[m] = { models: [models[m]], tasks, n, dims: [dims[m]], embeddings: [mats] };
+      }
+      const request: RequestBody =
+        part === 'pca'
+          ? { type: 'pca', bundle: sub, k, withFrame }
+          : { type: 'displacement', bundle: sub, neighbours: opts.neighbourOverlap, withFrame };
+      const job = pool.run(request).then((reply) => {
+        if (reply.type === 'pca') {
+          pcaStages[m] = reply.stage;
+          spent.pca += reply.stage.seconds;
+        } else if (reply.type === 'displacement') {
+          displacementStages[m] = reply.stage;
+          spent.displacement += reply.stage.seconds.displacement;
+          spent.neighbours += reply.stage.seconds.neighbours;
+        }
       });
       // A job may fail while later models are still being copied, before Promise.all below listens: mark its
       // rejection handled now (Promise.all still rejects with it) so that it is not an unhandled rejection.
@@ -378,6 +403,8 @@ async function runStages(
       modelJobs.push(job);
     }
     await Promise.all(modelJobs);
+    sharedModels.fill(undefined); // copies made for the workers go now, not after stages B and C
+    const stages = pcaStages.map((pca, m) => combineModelStage(pca, displacementStages[m]));
     // The bootstrap of the mean displacement needs only stage A: it runs beside stages B and C.
     const uncertaintyJob = pool.run({ type: 'uncertainty', input: uncertaintyInput(prepared, stages) }).then((reply) => {
       if (reply.type !== 'uncertainty') throw new Error('unexpected worker reply');
