@@ -57,12 +57,31 @@ function hostProcesses(probeDir: string): number {
   return fs.readdirSync(probeDir).filter((name) => name.endsWith('.json')).length;
 }
 
-function childProcesses(pid: number): number {
+/** The child processes of `pid`, each as "pid command line". */
+function childList(pid: number): string[] {
   try {
-    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).length;
+    return execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map((line) => line.trim());
   } catch {
-    return 0; // ps exits 1 when there are none
+    return []; // ps exits 1 when there are none
   }
+}
+
+function childProcesses(pid: number): number {
+  return childList(pid).length;
+}
+
+/**
+ * The children of `pid` once their number is at most `limit`, or after 10 s: a child that VS Code starts for a moment
+ * (seen once in CI: one more child in a single snapshot) is gone by then, one left behind is not.
+ */
+async function settledChildren(pid: number, limit: number): Promise<string[]> {
+  const deadline = Date.now() + 10_000;
+  let children = childList(pid);
+  while (children.length > limit && Date.now() < deadline) {
+    await sleep(500);
+    children = childList(pid);
+  }
+  return children;
 }
 
 function latestResults(userData: string): AnalysisResult | undefined {
@@ -171,5 +190,6 @@ test(`soak: ${EDITS} live edits, then idle: event loop, memory, workers, the las
   assert.ok(end.p99Ms < 50, `event-loop p99 ${end.p99Ms} ms`);
   assert.ok(Math.abs(growth) <= 0.1, `memory changed by ${(growth * 100).toFixed(1)}%`);
   assert.ok(threads(host.pid) <= threadsAfterTen, `threads: ${threadsAfterTen} after 10 edits, ${threads(host.pid)} at the end`);
-  assert.ok(childProcesses(host.pid) <= childrenAfterTen, 'no child process left behind');
+  const children = await settledChildren(host.pid, childrenAfterTen);
+  assert.ok(children.length <= childrenAfterTen, `no child process left behind: ${childrenAfterTen} after 10 edits, now ${children.join('; ')}`);
 });
