@@ -9,7 +9,9 @@
  *
  * V8's gc function is taken from a fresh context with --expose-gc set for that moment only (the flag is
  * process-wide); where the runtime refuses, collecting is a no-op. Never on the main thread: there a pause could
- * stall the extension host.
+ * stall the extension host. Not under Electron (VS Code desktop's extension host) either: setting a V8 flag after
+ * start-up is fatal, not an exception, where the embedder froze the flags (NW.js: "Check failed: !IsFrozen()"), and
+ * taking the extension host down is no price for memory; Node (the CLI, code-server) keeps them writable.
  */
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
@@ -20,7 +22,7 @@ type Collect = (options: { type: 'minor' }) => void;
 let collect: Collect | null | undefined;
 
 function exposedGc(): Collect | null {
-  if (isMainThread) return null;
+  if (isMainThread || process.versions.electron !== undefined) return null;
   try {
     v8.setFlagsFromString('--expose-gc');
     const gc: unknown = vm.runInNewContext('gc');
