@@ -50,11 +50,13 @@ export async function modelDisplacement(
   // Two unit-row buffers (Base and the current task) rather than one per task: this runs in a worker per model at
   // once, and at d = 4096 each buffer is 6.5 MB per 200 queries (peak memory, issue 5). Only the neighbour numbers
   // use them: without those, none (656 MB fewer at N = 10,000, d = 4096).
-  const unitBase = neighbours ? unitRows(mats[0], n, d, modelName, taskNames[0], acquire(n * d)) : null;
-  const unitTask = neighbours ? acquire(n * d) : null;
-  const started = performance.now();
-  const baseNeighbours = unitBase ? await nearestNeighbours(unitBase, n, d) : null;
-  if (time) time.seconds += (performance.now() - started) / 1000;
+  let units: { base: Float64Array; task: Float64Array; baseNeighbours: Int32Array } | null = null;
+  if (neighbours) {
+    const started = performance.now();
+    const unitBase = unitRows(mats[0], n, d, modelName, taskNames[0], acquire(n * d));
+    units = { base: unitBase, task: acquire(n * d), baseNeighbours: await nearestNeighbours(unitBase, n, d) };
+    if (time) time.seconds += (performance.now() - started) / 1000;
+  }
   const out: TaskDisplacement[] = [];
   const base = mats[0];
   const baseNorms = rowNorms(base, n, d, `${modelName}/${taskNames[0]}`);
@@ -62,7 +64,7 @@ export async function modelDisplacement(
   const meanDelta = new Float64Array(d);
   for (let t = 1; t < mats.length; t++) {
     const task = mats[t];
-    if (unitTask) unitRows(task, n, d, modelName, taskNames[t], unitTask);
+    if (units) unitRows(task, n, d, modelName, taskNames[t], units.task);
     // One pass over the rows for the cosine distances and the shift fraction's sums (the same additions in the same
     // order as separate passes: the same bits).
     const cos = new Float64Array(n);
@@ -90,8 +92,8 @@ export async function modelDisplacement(
       shift += meanDelta[j] * meanDelta[j];
     }
     const taskStarted = performance.now();
-    const moved = baseNeighbours && unitBase && unitTask
-      ? await neighbourMovement(baseNeighbours, unitBase, unitTask, n, d)
+    const moved = units
+      ? await neighbourMovement(units.baseNeighbours, units.base, units.task, n, d)
       : { overlap: null, jaccard: null, relative: null };
     if (time) time.seconds += (performance.now() - taskStarted) / 1000;
     const key = moved.relative ?? cos;
@@ -112,7 +114,7 @@ export async function modelDisplacement(
       })),
     });
   }
-  if (unitBase && unitTask) release(unitBase, unitTask);
+  if (units) release(units.base, units.task);
   return out;
 }
 
