@@ -8,6 +8,8 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { firstNonFinite } from '../src/engine/kernels/finite';
 import { mulberry32, svd, svdWithoutU, symmetricEigenTop } from '../src/engine/kernels/linalg';
 import { distPath, packageRoot } from '../src/engine/io/paths';
 
@@ -104,5 +106,33 @@ describe('WebAssembly kernels', () => {
         }
       }
     }
+  });
+});
+
+describe('firstNonFinite', () => {
+  // Any bit pattern: NaNs of every payload and sign, both infinities, subnormals, signed zeros.
+  const float32Bits = fc.integer({ min: -0x80000000, max: 0x7fffffff });
+  const float64Halves = fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 0xffffffff }));
+
+  it('float32: the index of the first NaN or infinity, -1 when every value is finite, on arbitrary bit patterns', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(float32Bits, fc.constant(0x7f800000), fc.constant(0x3f800000)), { maxLength: 64 }), (words) => {
+        const values = new Float32Array(Int32Array.from(words).buffer);
+        assert.equal(firstNonFinite(values), values.findIndex((v) => !Number.isFinite(v)));
+      }),
+    );
+  });
+
+  it('float64: the same on arbitrary bit patterns, and on views that start inside a larger buffer', () => {
+    fc.assert(
+      fc.property(fc.array(float64Halves, { maxLength: 64 }), fc.nat(3), (halves, skip) => {
+        const words = new Uint32Array(halves.flat());
+        const all = new Float64Array(words.buffer);
+        const values = all.subarray(Math.min(skip, all.length));
+        assert.equal(firstNonFinite(values), values.findIndex((v) => !Number.isFinite(v)));
+      }),
+    );
+    const view = new Float32Array([Number.NaN, 1, 2, Number.POSITIVE_INFINITY]).subarray(1);
+    assert.equal(firstNonFinite(view), 2);
   });
 });

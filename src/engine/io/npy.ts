@@ -4,6 +4,7 @@
  * Header versions 1.0, 2.0 and 3.0 are read; 1.0 is written.
  */
 import { UserError } from '../errors';
+import { firstNonFinite } from '../kernels/finite';
 import { sharedFloat64 } from '../kernels/shared';
 
 export interface NpyMatrix {
@@ -89,14 +90,10 @@ export function parseNpy(bytes: Uint8Array, file: string): NpyMatrix {
   }
 
   const data = readLittleEndian(buf.subarray(dataStart, dataStart + expectedBytes), itemSize);
-  for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i])) {
-      const row = Math.floor(i / cols);
-      throw new UserError(
-        `array has a non-finite value (${data[i]}) at row ${row}, column ${i - row * cols} (0-based)`,
-        file,
-      );
-    }
+  const bad = firstNonFinite(data);
+  if (bad >= 0) {
+    const row = Math.floor(bad / cols);
+    throw new UserError(`array has a non-finite value (${data[bad]}) at row ${row}, column ${bad - row * cols} (0-based)`, file);
   }
   return { rows, cols, data, dtype: itemSize === 4 ? '<f4' : '<f8' };
 }

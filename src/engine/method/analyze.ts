@@ -21,6 +21,7 @@
 import { performance } from 'node:perf_hooks';
 import { UserError } from '../errors';
 import { recordOf } from '../records';
+import { firstNonFinite } from '../kernels/finite';
 import { gemm, gramOf } from '../kernels/gemm';
 import { type EngineMessage, messageText } from '../messages';
 import { type DisplacementUncertainty, displacementUncertainty, type UncertaintyInput } from './displacementIntervals';
@@ -225,12 +226,12 @@ export function combineModelStage(pca: ModelPcaStage, moved: ModelDisplacementSt
 /** A UserError naming the model, task and query of the first NaN or infinite value of model m, if there is one. */
 function checkFinite(bundle: EmbeddingBundle, m: number): void {
   bundle.embeddings[m].forEach((mat, t) => {
-    for (let x = 0; x < mat.length; x++)
-      if (!Number.isFinite(mat[x]))
-        throw UserError.of({
-          code: 'nonFinite',
-          params: { model: bundle.models[m], task: bundle.tasks[t], line: queryExample(bundle, Math.floor(x / bundle.dims[m])).line },
-        });
+    const x = firstNonFinite(mat);
+    if (x >= 0)
+      throw UserError.of({
+        code: 'nonFinite',
+        params: { model: bundle.models[m], task: bundle.tasks[t], line: queryExample(bundle, Math.floor(x / bundle.dims[m])).line },
+      });
   });
 }
 
