@@ -34,7 +34,7 @@ test('results.json: the format key first, provenance last, the same bytes for th
   assert.doesNotMatch(text, /"date"|\d{4}-\d\d-\d\dT/, 'no date');
   // Read back and written again: still the same bytes (format is not doubled).
   assert.equal(resultsJson(JSON.parse(text)), text);
-  const report = renderReport({ ...result, provenance }, { plotlyJs: '', reportJs: '' });
+  const report = renderReport({ ...result, provenance }, { plotlyJs: new Uint8Array(0), reportJs: '' }).toString('utf8');
   assert.match(report, /<h2>Provenance<\/h2>/);
   assert.match(report, /Find &lt;similar&gt; text/);
   assert.match(report, /sha256:abc/);

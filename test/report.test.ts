@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { packageRoot } from '../src/engine/io/paths';
 import { escapeHtml } from '../src/report/html';
-import { renderReport } from '../src/report/report';
+import { renderReport as renderPage, type ReportAssets } from '../src/report/report';
 import type { AnalysisResult } from '../src/engine/types';
 import { displacementFigure, formatNumber, heatmapFigure, LIGHT_THEME, mapFigure, type Trace } from '../webview/charts';
 
@@ -136,7 +136,8 @@ describe('chart builders', () => {
 });
 
 describe('report.html', () => {
-  const assets = { plotlyJs: 'window.Plotly = {};', reportJs: 'var s = "</script>"; var t = "</SCRIPT >";' };
+  const assets = { plotlyJs: Buffer.from('window.Plotly = {}; // </Script'), reportJs: 'var s = "</script>"; var t = "</SCRIPT >";' };
+  const renderReport = (r: AnalysisResult, a?: ReportAssets): string => renderPage(r, a).toString('utf8');
   const result = sampleResult(MODELS, TASKS);
 
   test('the same result gives the same bytes', () => {
@@ -151,6 +152,14 @@ describe('report.html', () => {
     assert.ok(!match[1].includes('\u2028'));
     assert.equal(html.match(/<\/script/gi)?.length, 3, 'only the three real closing tags');
     assert.match(html, /var s = "<\\\/script>"; var t = "<\\\/SCRIPT >";/);
+  });
+
+  test('Plotly goes in byte for byte, UTF-8 intact, escaped only where it holds a closing tag', () => {
+    const plain = Buffer.from('var é = "—"; window.Plotly = {};');
+    const page = renderPage(result, { ...assets, plotlyJs: plain });
+    assert.ok(page.includes(Buffer.concat([Buffer.from('<script>'), plain, Buffer.from('</script>')])));
+    const closing = renderPage(result, { ...assets, plotlyJs: Buffer.from('var é = "—</scRipt>";') }).toString('utf8');
+    assert.match(closing, /<script>var é = "—<\\\/scRipt>";<\/script>/);
   });
 
   test('tables are static HTML with every user string escaped', () => {
@@ -271,7 +280,7 @@ describe('report.html in headless Chromium', () => {
   test('hostile names and queries stay text: no script runs, tables show them verbatim', async () => {
     const file = path.join(dir, 'hostile.html');
     const result = sampleResult(MODELS, TASKS);
-    fs.writeFileSync(file, renderReport(result));
+    fs.writeFileSync(file, renderPage(result));
     const { page, requests, errors } = await open(file);
     try {
       assert.equal(await page.evaluate('typeof window.__pwned'), 'undefined');

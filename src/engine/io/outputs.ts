@@ -126,7 +126,7 @@ export async function checkOutputDir(dir: string, force: boolean): Promise<void>
 export async function writeOutputs(dir: string, result: AnalysisResult, options: { force: boolean }): Promise<string[]> {
   await checkOutputDir(dir, options.force);
   // The report is rendered first: it needs the built assets, and a missing asset must not leave a partial set.
-  const contents: [string, string][] = [
+  const contents: [string, string | Uint8Array][] = [
     [RESULTS_FILE, resultsJson(result)],
     [DISPLACEMENT_FILE, displacementCsv(result)],
     [PROCRUSTES_FILE, procrustesCsv(result)],

@@ -38,12 +38,17 @@ async function handle(request: WorkerRequest): Promise<void> {
       reply({ id: request.id, type: 'pca', stage: shared });
     } else if (request.type === 'displacement') {
       reply({ id: request.id, type: 'displacement', stage: await modelDisplacementStage(request.bundle, 0, request.neighbours, request.withFrame) });
-    } else if (request.type === 'pair') {
+    } else if (request.type === 'pairs') {
       const started = performance.now();
-      // Q straight into the shared array posted back (no copy).
-      const rotation = sharedFloat64(request.k * request.k);
-      const pair = await procrustesPair(request.source, request.target, request.n, request.k, rotation);
-      reply({ id: request.id, type: 'pair', rotation, sigmaSum: pair.sigmaSum, seconds: (performance.now() - started) / 1000 });
+      const rotations: Float64Array[] = [];
+      const sigmaSums: number[] = [];
+      for (const { source, target } of request.pairs) {
+        // Q straight into the shared array posted back (no copy).
+        const rotation = sharedFloat64(request.k * request.k);
+        sigmaSums.push((await procrustesPair(source, target, request.n, request.k, rotation)).sigmaSum);
+        rotations.push(rotation);
+      }
+      reply({ id: request.id, type: 'pairs', rotations, sigmaSums, seconds: (performance.now() - started) / 1000 });
     } else if (request.type === 'uncertainty') {
       reply({ id: request.id, type: 'uncertainty', uncertainty: displacementUncertainty(request.input) });
     } else if (request.type === 'evaluate') {
