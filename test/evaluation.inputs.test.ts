@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { UserError } from '../src/engine/errors';
 import { readBundle, writeBundle } from '../src/engine/io/bundle';
+import { EVALUATION_BUNDLE_FILES, mayHaveEvaluation } from '../src/engine/io/bundleEvaluation';
 import { packageRoot } from '../src/engine/io/paths';
 import { DEFAULT_TASK_KINDS } from '../src/engine/evaluation/types';
 import type { EmbeddingBundle } from '../src/engine/types';
@@ -519,6 +520,19 @@ describe('bundle: the evaluation files', () => {
     assert.deepEqual(read.evaluation?.homeKinds, [null, 'retrieval', 'sts', null]);
     assert.deepEqual([...read.evaluation!.pairs!.b], [3]);
     assert.deepEqual([...read.evaluation!.qrels!.query], [1]);
+  });
+
+  test('mayHaveEvaluation: a bundle folder with any evaluation file; not one without, nor a .jsonl bundle', async () => {
+    const out = path.join(dir, 'bundle-may-evaluate');
+    await writeBundle(out, syntheticBundle());
+    assert.equal(mayHaveEvaluation(out), true);
+    for (const name of EVALUATION_BUNDLE_FILES) fs.rmSync(path.join(out, name), { force: true });
+    assert.equal(mayHaveEvaluation(out), false);
+    fs.writeFileSync(path.join(out, 'qrels.tsv'), 'query-id\tcorpus-id\tscore\n');
+    assert.equal(mayHaveEvaluation(out), true);
+    const jsonl = path.join(dir, 'vectors.jsonl');
+    fs.writeFileSync(jsonl, '');
+    assert.equal(mayHaveEvaluation(jsonl), false);
   });
 
   test('bad bundle evaluation files name the file and line', async () => {

@@ -1,5 +1,6 @@
 /** `instruction-lens analyze <bundle> --out <dir>`: the paper's analysis of an embedding bundle, without VS Code. */
 import { readBundle } from '../engine/io/bundle';
+import { mayHaveEvaluation } from '../engine/io/bundleEvaluation';
 import { bundleModelIdentities, bundleProvenance } from '../engine/io/bundleProvenance';
 import { UserError } from '../engine/errors';
 import { analysisOutputs, refuseReplacingInputs } from '../engine/io/inputGuard';
@@ -111,7 +112,8 @@ ${ANALYSIS_USAGE}${MAP_USAGE}  --force                    replace results of an 
 
     const options = analysisOptionsFrom(values);
     const mapFlags = mapFlagsFrom(values, options);
-    prewarmAnalysis(); // the analysis workers start (onnxruntime, kernels, compiled loops) while the bundle is read
+    // The analysis workers start (onnxruntime, kernels, compiled loops) while the bundle is read.
+    prewarmAnalysis({ evaluation: mayHaveEvaluation(bundlePath) });
 
     // Refuse before the work, not after it.
     await checkOutputDir(outDir, force);

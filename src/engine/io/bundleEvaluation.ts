@@ -14,6 +14,7 @@
  * bundle carries no evaluation data (it holds vectors only): use the folder form to evaluate vectors made elsewhere.
  */
 import * as fs from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../errors';
 import { CORPUS_TASK, EVAL_KINDS, type EvalKind, type EvaluationData, isCorpusTask } from '../evaluation/types';
@@ -42,6 +43,14 @@ const CORPUS_NPY = `${CORPUS_TASK}.npy`;
 
 /** The top-level files this module writes (an existing bundle holding only bundle files may be replaced). */
 export const EVALUATION_BUNDLE_FILES = [QUERIES_JSONL_FILE, PAIRS_FILE, QRELS_FILE, CORPUS_IDS_FILE, KINDS_FILE];
+
+/**
+ * Whether the bundle at `bundlePath` has any evaluation file, so that its analysis may score task performance (a
+ * .jsonl bundle has none). A cheap look before reading: the analysis workers' warm-up then knows what to compile.
+ */
+export function mayHaveEvaluation(bundlePath: string): boolean {
+  return EVALUATION_BUNDLE_FILES.some((name) => existsSync(path.join(bundlePath, name)));
+}
 
 /** The corpus as readBundle returns it after writeBundle: float32-rounded, like the query embeddings. */
 export function corpusAsStored(corpus: Float64Array[] | undefined): Float64Array[] | undefined {

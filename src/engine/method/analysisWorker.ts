@@ -57,7 +57,7 @@ async function handle(request: WorkerRequest): Promise<void> {
     } else if (request.type === 'preview') {
       reply({ id: request.id, type: 'preview', result: await previewInFrame(request.frame, request.bundle, request.source, request.neighbours) });
     } else if (request.type === 'warm') {
-      await warmUp();
+      await warmUp(request.evaluation);
       reply({ id: request.id, type: 'warm' });
     } else {
       const started = performance.now();
@@ -87,11 +87,12 @@ async function handle(request: WorkerRequest): Promise<void> {
 /**
  * A whole analysis of a small seeded bundle on this thread: loads onnxruntime and the kernels and gets V8 to compile
  * the engine's loops, which the first real analysis would otherwise run unoptimised. Then the same with labelled
- * data, for the evaluation's loops, unless work is waiting: the CLI reading a small bundle has its first models queued
- * before the first part ends, and the evaluation part would only delay them (about 150 ms of the 3-model interactive
- * case); the extension embeds for seconds meanwhile, so there it runs.
+ * data, for the evaluation's loops, unless work is waiting or no evaluation will come (`evaluation` false): the CLI
+ * reading a small bundle has its first models queued before the first part ends, and the evaluation part would only
+ * delay them (about 150 ms of the 3-model interactive case); the extension embeds for seconds meanwhile, so there it
+ * runs.
  */
-async function warmUp(): Promise<void> {
+async function warmUp(evaluation: boolean): Promise<void> {
   const rng = mulberry32(1);
   warmKernels(rng);
   const n = 40;
@@ -108,7 +109,7 @@ async function warmUp(): Promise<void> {
   const docs = 50;
   const corpus = dims.map((d) => Float64Array.from({ length: docs * d }, () => rng() - 0.5));
   const entries = 4 * n;
-  const evaluation: EvaluationData = {
+  const labels: EvaluationData = {
     queryIds: Array.from({ length: n }, (_, i) => String(i + 1)),
     corpusIds: Array.from({ length: docs }, (_, j) => String(j)),
     qrels: {
@@ -121,11 +122,10 @@ async function warmUp(): Promise<void> {
   };
   const bundle = { models: ['a', 'b', 'c'], tasks: ['Base', 't1', 't2'], n, dims, embeddings };
   await analyze(bundle, { k: 8 });
-  if (workWaiting) return;
-  await analyze({ ...bundle, corpus, evaluation }, { k: 8 });
+  if (workWaiting || !evaluation) return;
+  await analyze({ ...bundle, corpus, evaluation: labels }, { k: 8 });
 }
 
-/** Posts the reply, then collects the job's young garbage (youngGarbage.ts) while the worker would wait anyway. */
 /**
  * The WebAssembly kernels on inputs large enough for V8 to tier them up (about 35 ms): the small analysis below does
  * not, and a kernel runs its whole call in the code it started with, so the first real model's tridiagonalisation ran
@@ -144,6 +144,7 @@ function warmKernels(rng: () => number): void {
   }
 }
 
+/** Posts the reply, then collects the job's young garbage (youngGarbage.ts) while the worker would wait anyway. */
 function reply(message: WorkerReply, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(message, transfer);
   collectYoungGarbage();

@@ -53,7 +53,7 @@ export type WorkerRequest =
   | { id: number; type: 'uncertainty'; input: UncertaintyInput }
   | { id: number; type: 'evaluate'; job: EvaluationJob }
   | { id: number; type: 'preview'; frame: MapFrame; bundle: EmbeddingBundle; source: string; neighbours: boolean }
-  | { id: number; type: 'warm' };
+  | { id: number; type: 'warm'; evaluation: boolean };
 
 /** Told to a worker busy warming up when jobs wait for it (no reply). */
 export type WorkerHint = { type: 'workWaiting' };
@@ -191,15 +191,17 @@ function borrowPool(): WorkerPool {
  * Starts the worker pool ahead of a run: the extension and the CLI call it before embedding, which takes seconds, and
  * meanwhile the workers start and analyse a small bundle each, so that onnxruntime and the kernels are loaded and V8
  * has compiled the engine's loops (a first small analysis took about 1 s instead of 0.2 s without this). Nothing
- * happens when a started pool is waiting already.
+ * happens when a started pool is waiting already. `evaluation: false` (the caller knows that no task performance will
+ * be scored) leaves out the evaluation's part of the warm-up, which would only take CPU from reading a large bundle.
  */
-export function prewarmAnalysis(): void {
+export function prewarmAnalysis(options: { evaluation?: boolean } = {}): void {
   if (sparePool && !sparePool.failed) return;
   const pool = new WorkerPool(MAX_WORKERS);
+  const evaluation = options.evaluation ?? true;
   // The warm-up keeps the process alive until it ends (a process must not exit while a worker is inside
   // onnxruntime: see fail()); then a pool still waiting does not. A failed warm-up leaves a failed pool, which
   // borrowPool replaces.
-  const warmUps = Array.from({ length: MAX_WORKERS }, () => pool.run({ type: 'warm' }));
+  const warmUps = Array.from({ length: MAX_WORKERS }, () => pool.run({ type: 'warm', evaluation }));
   void Promise.allSettled(warmUps).then(() => {
     if (sparePool === pool) pool.keepAlive(false);
   });
