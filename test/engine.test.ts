@@ -332,6 +332,33 @@ describe('gemm on onnxruntime', () => {
     collectYoungGarbage(); // main thread: no collection, no error
   });
 
+  it('droppedCopy collects once 16 MiB of dropped copies have added up since the last collection', async () => {
+    const script = `
+      const { parentPort } = require('node:worker_threads');
+      const { PerformanceObserver } = require('node:perf_hooks');
+      const { collectYoungGarbage, droppedCopy } = require(${JSON.stringify(path.join(__dirname, '../src/engine/kernels/youngGarbage.js'))});
+      const counts = [];
+      let collections = 0;
+      new PerformanceObserver((list) => (collections += list.getEntries().length)).observe({ entryTypes: ['gc'] });
+      const MiB = 1 << 20;
+      const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
+      (async () => {
+        await settle();
+        const base = collections;
+        droppedCopy(10 * MiB); await settle(); counts.push(collections - base);
+        droppedCopy(6 * MiB); await settle(); counts.push(collections - base);
+        droppedCopy(15 * MiB); await settle(); counts.push(collections - base);
+        collectYoungGarbage(); await settle(); counts.push(collections - base);
+        droppedCopy(15 * MiB); await settle(); counts.push(collections - base);
+        parentPort.postMessage(counts);
+      })();`;
+    const worker = new Worker(script, { eval: true });
+    const [counts] = (await once(worker, 'message')) as [number[]];
+    await worker.terminate();
+    // 10 (none), 16 (one, the count starts again), 15 (none), an explicit one, 15 after it (none).
+    assert.deepEqual(counts, [0, 1, 1, 2, 2]);
+  });
+
   it('the blocked (WY) eigen back-transformation gives the eigenpairs of the JS solver', async () => {
     const n = 150; // 148 reflectors: three blocks of 64, the last partial
     const a = new Float64Array(n * n);

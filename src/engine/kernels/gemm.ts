@@ -11,7 +11,7 @@
 import type * as Ort from 'onnxruntime-node';
 import { encodeOnnxModel, ONNX_DOUBLE, type OnnxValueInfo } from './onnxWriter';
 import { acquire, release } from './scratch';
-import { collectYoungGarbage } from './youngGarbage';
+import { droppedCopy } from './youngGarbage';
 
 export interface GemmOptions {
   /** Use A^T: A is given as k x m. */
@@ -21,9 +21,6 @@ export interface GemmOptions {
   /** Receives C (m x n elements, e.g. a subarray view); a new array when absent. */
   out?: Float64Array;
 }
-
-/** Products of at least this many elements (1 MiB) are followed by a young-generation collection. */
-const COLLECT_AFTER_ELEMENTS = 1 << 17;
 
 /**
  * C (m x n, row-major) = op(A) op(B), op(A) m x k, op(B) k x n, both row-major as given (A is k x m when transA,
@@ -65,8 +62,8 @@ export async function gemm(
       { Y: new ort.Tensor('float64', y, [m, n]) },
     );
     if (y !== out) out.set(y);
-    // onnxruntime-node returned a copy of Y, dropped here: collect it while it is young (youngGarbage.ts).
-    if (m * n >= COLLECT_AFTER_ELEMENTS) collectYoungGarbage();
+    // onnxruntime-node returned a copy of Y, dropped here: collected while it is young (youngGarbage.ts).
+    droppedCopy(m * n * Float64Array.BYTES_PER_ELEMENT);
     return out;
   } finally {
     release(...scratch);
