@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { analyseModel, analyze, baseScores, resolveOptions } from '../src/engine/method/analyze';
 import { UserError } from '../src/engine/errors';
 import { gemm, gramOf } from '../src/engine/kernels/gemm';
-import { symmetricEigenTopGemm } from '../src/engine/kernels/gemmEigen';
+import { BLOCKED_FROM, symmetricEigenTopGemm } from '../src/engine/kernels/gemmEigen';
 import { acquire, release, trimScratch } from '../src/engine/kernels/scratch';
 import { collectYoungGarbage } from '../src/engine/kernels/youngGarbage';
 import { mulberry32, svd, symmetricEigenTop } from '../src/engine/kernels/linalg';
@@ -368,6 +368,36 @@ describe('gemm on onnxruntime', () => {
     const got = await symmetricEigenTopGemm(a.slice(), n, 40);
     assert.deepEqual(got.values, expected.values);
     got.vectors.forEach((v, x) => assert.ok(Math.abs(v - expected.vectors[x]) < 1e-12, `vector entry ${x}: ${v} vs ${expected.vectors[x]}`));
+  });
+
+  it('the blocked tridiagonalisation, its large panel updates on Gemm, gives the eigenpairs to rounding (n = BLOCKED_FROM)', async () => {
+    // 32 panels of 32 columns: the first 24 update their trailing matrix (992 .. 256 rows) on Gemm in 15 .. 4 row
+    // blocks, the rest in WebAssembly; symmetricEigenTop reduces with the fused one-pass kernel instead.
+    const n = BLOCKED_FROM;
+    const k = 40;
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j <= i; j++) a[i * n + j] = a[j * n + i] = rng() - 0.5 + (i === j ? 0.01 * i : 0);
+    const expected = symmetricEigenTop(a.slice(), n, k);
+    const got = await symmetricEigenTopGemm(a.slice(), n, k);
+    const scale = Math.abs(expected.values[0]);
+    got.values.forEach((value, c) => assert.ok(Math.abs(value - expected.values[c]) <= 1e-13 * scale, `value ${c}: ${value} vs ${expected.values[c]}`));
+    let residual = 0;
+    let orthogonality = 0;
+    for (let c = 0; c < k; c++) {
+      for (let i = 0; i < n; i++) {
+        let t = 0;
+        for (let j = 0; j < n; j++) t += a[i * n + j] * got.vectors[j * k + c];
+        residual = Math.max(residual, Math.abs(t - got.values[c] * got.vectors[i * k + c]));
+      }
+      for (let d = 0; d <= c; d++) {
+        let t = 0;
+        for (let i = 0; i < n; i++) t += got.vectors[i * k + c] * got.vectors[i * k + d];
+        orthogonality = Math.max(orthogonality, Math.abs(t - (c === d ? 1 : 0)));
+      }
+    }
+    assert.ok(residual <= 1e-12 * scale, `max |A v - lambda v| ${residual}`);
+    assert.ok(orthogonality <= 1e-12, `max |V^T V - I| ${orthogonality}`);
   });
 
   it('rejects operands whose sizes do not match the shapes', async () => {

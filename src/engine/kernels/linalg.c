@@ -188,6 +188,146 @@ void tridiagonalize(f64 *a, int n, f64 *diag, f64 *off, f64 *beta, f64 *work) {
   off[n - 1] = 0;
 }
 
+/* y(s..n-1) = A(s.., s..) v, A symmetric, its lower triangle read (row-major n x n); rows four at a time. */
+static void symv_lower(const f64 *a, int n, int s, const f64 *v, f64 *y) {
+  for (int i = s; i < n; i++) y[i] = 0;
+  int i = s;
+  for (; i + 3 < n; i += 4) {
+    const f64 *r0 = a + i * n, *r1 = r0 + n, *r2 = r1 + n, *r3 = r2 + n;
+    v128_t V0 = wasm_f64x2_splat(v[i]), V1 = wasm_f64x2_splat(v[i + 1]), V2 = wasm_f64x2_splat(v[i + 2]), V3 = wasm_f64x2_splat(v[i + 3]);
+    v128_t c0 = wasm_f64x2_splat(0), c1 = c0, c2 = c0, c3 = c0;
+    int j = s;
+    for (; j + 1 < i; j += 2) {
+      v128_t vj = wasm_v128_load(v + j);
+      v128_t a0 = wasm_v128_load(r0 + j), a1 = wasm_v128_load(r1 + j), a2 = wasm_v128_load(r2 + j), a3 = wasm_v128_load(r3 + j);
+      c0 = wasm_f64x2_add(c0, wasm_f64x2_mul(a0, vj));
+      c1 = wasm_f64x2_add(c1, wasm_f64x2_mul(a1, vj));
+      c2 = wasm_f64x2_add(c2, wasm_f64x2_mul(a2, vj));
+      c3 = wasm_f64x2_add(c3, wasm_f64x2_mul(a3, vj));
+      v128_t t = wasm_f64x2_add(wasm_f64x2_add(wasm_f64x2_mul(a0, V0), wasm_f64x2_mul(a1, V1)), wasm_f64x2_add(wasm_f64x2_mul(a2, V2), wasm_f64x2_mul(a3, V3)));
+      wasm_v128_store(y + j, wasm_f64x2_add(wasm_v128_load(y + j), t));
+    }
+    f64 acc[4] = {wasm_f64x2_extract_lane(c0, 0) + wasm_f64x2_extract_lane(c0, 1), wasm_f64x2_extract_lane(c1, 0) + wasm_f64x2_extract_lane(c1, 1),
+                  wasm_f64x2_extract_lane(c2, 0) + wasm_f64x2_extract_lane(c2, 1), wasm_f64x2_extract_lane(c3, 0) + wasm_f64x2_extract_lane(c3, 1)};
+    const f64 *rows[4] = {r0, r1, r2, r3};
+    /* the rest of each row up to the block's diagonal: columns j..i+3 */
+    for (int x = 0; x < 4; x++) {
+      const f64 *row = rows[x];
+      f64 vx = v[i + x];
+      for (int c = j; c < i + x; c++) {
+        acc[x] += row[c] * v[c];
+        y[c] += row[c] * vx;
+      }
+      y[i + x] += acc[x] + row[i + x] * vx;
+    }
+  }
+  for (; i < n; i++) {
+    const f64 *row = a + i * n;
+    f64 vi = v[i], acc = 0;
+    for (int j = s; j < i; j++) {
+      acc += row[j] * v[j];
+      y[j] += row[j] * vi;
+    }
+    y[i] += acc + row[i] * vi;
+  }
+}
+
+/*
+ * The blocked form of tridiagonalize for large matrices, LAPACK dsytrd / dlatrd style (gemmEigen.ts drives it): a
+ * panel of b columns is reduced with the trailing matrix left as it was at the panel's start (each column is brought
+ * up to date first, each matrix-vector product corrected by the panel's earlier reflectors), then the trailing lower
+ * triangle gets the panel's whole rank-2b update A <- A - V W^T - W V^T at once, as a matrix product on onnxruntime's
+ * Gemm, subtracted here (tridiagonal_subtract). The matrix is then read once per column and written once per panel,
+ * where tridiagonalize reads and writes it once per column: the difference once it no longer fits in cache. The
+ * same reflectors and T as tridiagonalize, to rounding.
+ *
+ * tridiagonal_panel reduces columns k0 .. k0+jb-1 (jb = min(b, n-2-k0), returned) and leaves the panel's V and W in
+ * vw = [V W] and wv = [W V] (n x 2b row-major; rows below k0 unused), so that V W^T + W V^T = vw wv^T.
+ * work: 2n + 2b doubles.
+ */
+int tridiagonal_panel(f64 *a, int n, int k0, int b, f64 *diag, f64 *off, f64 *beta, f64 *vw, f64 *wv, f64 *work) {
+  int b2 = 2 * b;
+  int jb = n - 2 - k0 < b ? n - 2 - k0 : b;
+  f64 *v = work, *y = work + n, *pq = work + 2 * n;
+  for (int i = k0 * b2; i < n * b2; i++) vw[i] = wv[i] = 0;
+  for (int j = 0; j < jb; j++) {
+    int k = k0 + j, s = k + 1;
+    /* (V W^T + W V^T)[i][k] = vw[i] . wv[k], over the panel's j columns of V and of W */
+    const f64 *wvk = wv + k * b2;
+    for (int i = k; i < n; i++) {
+      const f64 *vi = vw + i * b2;
+      a[i * n + k] -= dot(vi, wvk, j) + dot(vi + b, wvk + b, j);
+    }
+    diag[k] = a[k * n + k];
+    f64 tail = 0;
+    for (int i = s + 1; i < n; i++) tail += a[i * n + k] * a[i * n + k];
+    f64 x0 = a[s * n + k];
+    if (tail == 0) {
+      off[k] = x0;
+      beta[k] = 0; /* H_k = I: its columns of V and W stay zero */
+      continue;
+    }
+    f64 norm = SQRT(x0 * x0 + tail);
+    f64 alpha = x0 >= 0 ? -norm : norm;
+    v[s] = x0 - alpha;
+    for (int i = s + 1; i < n; i++) v[i] = a[i * n + k];
+    f64 bk = 1 / (alpha * (alpha - x0));
+    off[k] = alpha;
+    beta[k] = bk;
+    /* y = (A - V W^T - W V^T) v on rows s..: pq = wv^T v = [W^T v, V^T v], then y -= vw pq */
+    symv_lower(a, n, s, v, y);
+    for (int l = 0; l < b2; l++) pq[l] = 0;
+    for (int i = s; i < n; i++) {
+      axpy(v[i], wv + i * b2, pq, j);
+      axpy(v[i], wv + i * b2 + b, pq + b, j);
+    }
+    for (int i = s; i < n; i++) {
+      const f64 *vi = vw + i * b2;
+      y[i] -= dot(vi, pq, j) + dot(vi + b, pq + b, j);
+    }
+    /* w = beta y - (beta^2 / 2) (y^T v) v */
+    f64 pv = 0;
+    for (int r = s; r < n; r++) {
+      y[r] *= bk;
+      pv += y[r] * v[r];
+    }
+    f64 half = 0.5 * bk * pv;
+    for (int r = s; r < n; r++) y[r] -= half * v[r];
+    for (int r = s; r < n; r++) {
+      a[k * n + r] = v[r];
+      vw[r * b2 + j] = wv[r * b2 + b + j] = v[r];
+      vw[r * b2 + b + j] = wv[r * b2 + j] = y[r];
+    }
+  }
+  return jb;
+}
+
+/* A panel's trailing update here, for the small trailing matrices: rows and columns r0..n-1, A -= vw wv^T. */
+void tridiagonal_update(f64 *a, int n, int r0, const f64 *vw, const f64 *wv, int b2) {
+  for (int i = r0; i < n; i++)
+    for (int j = r0; j <= i; j++) a[i * n + j] -= dot(vw + i * b2, wv + j * b2, b2);
+}
+
+/* The same from a product computed on Gemm: rows ra..rb-1, columns r0..i, minus p ((rb - ra) x (rb - r0)). */
+void tridiagonal_subtract(f64 *a, int n, int ra, int rb, int r0, const f64 *p) {
+  int width = rb - r0;
+  for (int i = ra; i < rb; i++) {
+    f64 *row = a + i * n;
+    const f64 *pr = p + (i - ra) * width - r0;
+    for (int j = r0; j <= i; j++) row[j] -= pr[j];
+  }
+}
+
+/* T's last 2 x 2 block, once every panel and its update are done. */
+void tridiagonal_finish(const f64 *a, int n, f64 *diag, f64 *off) {
+  if (n >= 2) {
+    diag[n - 2] = a[(n - 2) * n + n - 2];
+    off[n - 2] = a[(n - 1) * n + n - 2];
+  }
+  diag[n - 1] = a[(n - 1) * n + n - 1];
+  off[n - 1] = 0;
+}
+
 /*
  * All eigenvalues of the symmetric tridiagonal (d: diagonal, e: e[i] = T[i+1][i], e[n-1] = 0), by implicit QL
  * (EISPACK tql1 as in JAMA's tql2), in place in d (unsorted); e is destroyed. Returns 0, or 1 when an eigenvalue

@@ -59,13 +59,23 @@ export interface TridiagonalEigen {
  * so A's eigenvectors are H z for T's eigenvectors z (see gemmEigen.ts for a blocked version on onnxruntime).
  */
 export function tridiagonalEigenTop(a: Float64Array, n: number, k: number): TridiagonalEigen {
-  const diag = new Float64Array(n);
-  const off = new Float64Array(n); // off[i] = T[i+1][i]; off[n-1] = 0
-  const beta = new Float64Array(n);
-  tridiagonalize(a, n, diag, off, beta);
+  const t: Tridiagonal = { diag: new Float64Array(n), off: new Float64Array(n), beta: new Float64Array(n) };
+  tridiagonalize(a, n, t.diag, t.off, t.beta);
+  return eigenOfTridiagonal(t, k);
+}
+
+/** T (diag, off; off[i] = T[i+1][i], off[n-1] = 0) and the reflector factors of the reduction that made it. */
+export interface Tridiagonal {
+  diag: Float64Array;
+  off: Float64Array;
+  beta: Float64Array;
+}
+
+/** The min(k, n) largest eigenvalues of T and their eigenvectors (not yet back-transformed). */
+export function eigenOfTridiagonal({ diag, off, beta }: Tridiagonal, k: number): TridiagonalEigen {
   const all = tridiagonalEigenvalues(diag, off);
   all.sort((x, y) => y - x);
-  const values = all.slice(0, Math.min(k, n));
+  const values = all.slice(0, Math.min(k, diag.length));
   return { values, tridiagonalVectors: tridiagonalEigenvectors(diag, off, values), beta };
 }
 

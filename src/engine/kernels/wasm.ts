@@ -31,6 +31,11 @@ type Ptr = number;
 
 export interface Kernels {
   tridiagonalize(a: Ptr, n: number, diag: Ptr, off: Ptr, beta: Ptr, work: Ptr): void;
+  /** The number of columns reduced. */
+  tridiagonal_panel(a: Ptr, n: number, k0: number, panel: number, diag: Ptr, off: Ptr, beta: Ptr, vw: Ptr, wv: Ptr, work: Ptr): number;
+  tridiagonal_update(a: Ptr, n: number, r0: number, vw: Ptr, wv: Ptr, width: number): void;
+  tridiagonal_subtract(a: Ptr, n: number, ra: number, rb: number, r0: number, p: Ptr): void;
+  tridiagonal_finish(a: Ptr, n: number, diag: Ptr, off: Ptr): void;
   /** 0, or 1 when the QL iteration did not converge. */
   tridiagonal_eigenvalues(d: Ptr, e: Ptr, n: number): number;
   tridiagonal_eigenvectors(diag: Ptr, off: Ptr, n: number, values: Ptr, k: number, zt: Ptr, work: Ptr): void;
@@ -67,6 +72,7 @@ const PAGE = 65536;
  * valid until the next call of heap() on this thread (growing the memory detaches them).
  */
 export function heap(lengths: readonly number[]): { kernels: Kernels; views: Float64Array[]; at: Ptr[] } {
+  if (leased) throw new Error('linalg: the kernels\' memory is held by an unfinished leaseHeap() on this thread');
   const { kernels, memory, heapBase } = instance();
   const base = Math.ceil(heapBase / 16) * 16;
   const at: Ptr[] = [];
@@ -80,6 +86,20 @@ export function heap(lengths: readonly number[]): { kernels: Kernels; views: Flo
   return { kernels, views, at };
 }
 
+/** Whether a leaseHeap() layout is in use on this thread. */
+let leased = false;
+
+/**
+ * heap() for a caller that awaits between kernel calls (gemmEigen.ts's blocked tridiagonalisation, whose matrix
+ * products run on onnxruntime meanwhile): the layout stays valid, and until release() any other heap() on this thread
+ * throws instead of laying its arrays over these. The analysis workers run one job at a time, so none is refused there.
+ */
+export function leaseHeap(lengths: readonly number[]): { kernels: Kernels; views: Float64Array[]; at: Ptr[]; release(): void } {
+  const layout = heap(lengths);
+  leased = true;
+  return { ...layout, release: () => (leased = false) };
+}
+
 /**
  * Drops this thread's instance, and with it its memory, which only grows (to n^2 doubles for the largest
  * eigenproblem, 134 MB at n = 4096). analyze() calls it when it finishes, as it trims its scratch memory; the
@@ -87,5 +107,6 @@ export function heap(lengths: readonly number[]): { kernels: Kernels; views: Flo
  * some machines (a page fault per 4 KiB).
  */
 export function releaseKernels(): void {
+  if (leased) throw new Error('linalg: releaseKernels() during a leaseHeap()');
   loaded = undefined;
 }
