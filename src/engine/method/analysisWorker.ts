@@ -10,7 +10,6 @@ import { analyze, mapForReference, modelDisplacementStage, modelPcaStage } from 
 import { displacementUncertainty } from './displacementIntervals';
 import { scoreModelCells } from '../evaluation/cells';
 import { mulberry32, svd, svdWithoutU, tridiagonalEigenTop } from '../kernels/linalg';
-import { tridiagonalizeBlocked } from '../kernels/gemmEigen';
 import { collectYoungGarbage } from '../kernels/youngGarbage';
 import { previewInFrame } from './preview';
 import { procrustesPair } from './procrustes';
@@ -95,7 +94,7 @@ async function handle(request: WorkerRequest): Promise<void> {
  */
 async function warmUp(evaluation: boolean): Promise<void> {
   const rng = mulberry32(1);
-  await warmKernels(rng);
+  warmKernels(rng);
   const n = 40;
   const dims = [24, 16, 32];
   // Both storage types a bundle can have (float32 .npy files stay float32, embedded models give float64), so that the
@@ -130,9 +129,10 @@ async function warmUp(evaluation: boolean): Promise<void> {
 /**
  * The WebAssembly kernels on inputs large enough for V8 to tier them up (about 35 ms): the small analysis below does
  * not, and a kernel runs its whole call in the code it started with, so the first real model's tridiagonalisation ran
- * in baseline code (a first 768 x 768 eigenproblem took 278 ms instead of 110 ms).
+ * in baseline code (a first 768 x 768 eigenproblem took 278 ms instead of 110 ms). The blocked tridiagonalisation
+ * (gemmEigen.ts) needs none: it calls its kernels once per panel, and its first n = 1200 took no longer than its second.
  */
-async function warmKernels(rng: () => number): Promise<void> {
+function warmKernels(rng: () => number): void {
   const symmetric = (n: number): Float64Array => {
     const a = new Float64Array(n * n);
     for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) a[i * n + j] = a[j * n + i] = rng() - 0.5;
@@ -140,7 +140,6 @@ async function warmKernels(rng: () => number): Promise<void> {
   };
   for (let r = 0; r < 3; r++) {
     tridiagonalEigenTop(symmetric(120), 120, 40);
-    await tridiagonalizeBlocked(symmetric(300), 300); // one of its panel updates on Gemm
     svd(symmetric(60), 60, 60);
     svdWithoutU(symmetric(60), 60, 60, { s: new Float64Array(60), v: new Float64Array(60 * 60) });
   }
