@@ -103,7 +103,8 @@ function centredTransposedRows(
 
 /** PCA of the centred stack x (rows x d, rows < d; `mean` its column mean) on the Gram matrix X_c X_c^T. */
 async function gramPca(x: Float64Array, rows: number, d: number, k: number, mean: Float64Array, withBasis: boolean): Promise<ModelPca> {
-  const g = await gramOf(x, rows, d, acquire(rows * rows));
+  // The eigensolver reads the lower triangle only.
+  const g = await gramOf(x, rows, d, acquire(rows * rows), true);
   let trace = 0;
   for (let r = 0; r < rows; r++) trace += g[r * rows + r];
   const eig = await symmetricEigenTopGemm(g, rows, k);
@@ -147,12 +148,13 @@ async function covariancePca(
       const r1 = Math.min(rows, r0 + blockRows);
       const block = xt.subarray(0, d * (r1 - r0));
       centredTransposedRows(mats, n, d, r0, r1, mean, block);
+      // Lower triangles only: the eigensolver reads nothing else.
       if (r0 === 0) {
-        await gramOf(block, d, r1 - r0, cov);
+        await gramOf(block, d, r1 - r0, cov, true);
         continue;
       }
-      const part = await gramOf(block, d, r1 - r0, acquire(d * d));
-      for (let x = 0; x < d * d; x++) cov[x] += part[x];
+      const part = await gramOf(block, d, r1 - r0, acquire(d * d), true);
+      for (let i = 0; i < d; i++) for (let j = i * d; j <= i * d + i; j++) cov[j] += part[j];
       release(part);
     }
     let trace = 0;
