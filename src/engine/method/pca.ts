@@ -101,6 +101,16 @@ function centredTransposedRows(
       }
 }
 
+/** Rows r0..r1-1 of the stack of `mats` (n x d each), centred by `mean`, into `out` ((r1 - r0) x d, row-major). */
+function centredRows(mats: EmbeddingMatrix[], n: number, d: number, r0: number, r1: number, mean: Float64Array, out: Float64Array): void {
+  for (let r = r0; r < r1; r++) {
+    const m = mats[Math.floor(r / n)];
+    const from = (r % n) * d;
+    const to = (r - r0) * d;
+    for (let j = 0; j < d; j++) out[to + j] = m[from + j] - mean[j];
+  }
+}
+
 /** PCA of the centred stack x (rows x d, rows < d; `mean` its column mean) on the Gram matrix X_c X_c^T. */
 async function gramPca(x: Float64Array, rows: number, d: number, k: number, mean: Float64Array, withBasis: boolean): Promise<ModelPca> {
   // The eigensolver reads the lower triangle only.
@@ -162,12 +172,17 @@ async function covariancePca(
     const eig = await symmetricEigenTopGemm(cov, d, k);
     release(cov);
     const scores = new Float64Array(rows * k);
-    for (let r0 = 0; r0 < rows; r0 += blockRows) {
-      const r1 = Math.min(rows, r0 + blockRows);
-      const block = xt.subarray(0, d * (r1 - r0));
+    if (blockRows === rows) {
       // One block: still in xt from the covariance.
-      if (r0 > 0 || r1 < rows) centredTransposedRows(mats, n, d, r0, r1, mean, block);
-      await gemm(block, eig.vectors, r1 - r0, d, k, { transA: true, out: scores.subarray(r0 * k, r1 * k) });
+      await gemm(xt, eig.vectors, rows, d, k, { transA: true, out: scores });
+    } else {
+      // Several: each block's rows centred again, in their own order (a copy, not a transposition).
+      for (let r0 = 0; r0 < rows; r0 += blockRows) {
+        const r1 = Math.min(rows, r0 + blockRows);
+        const block = xt.subarray(0, d * (r1 - r0));
+        centredRows(mats, n, d, r0, r1, mean, block);
+        await gemm(block, eig.vectors, r1 - r0, d, k, { out: scores.subarray(r0 * k, r1 * k) });
+      }
     }
     const flipped = fixSigns(scores, rows, k);
     const result = withVarianceRatio(scores, eig.values, trace, k);
