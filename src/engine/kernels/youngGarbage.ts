@@ -7,7 +7,8 @@
  * in the thread's arena, so at paper scale the process peaked about 80 MiB higher than the work needs. A scavenge
  * once 16 MiB of copies have been dropped, and when a job ends, frees them while they are young and cheap to collect
  * (measured in BENCHMARKS.md). A scavenge after every product of 1 MiB or more, as before, cost the 50-model maps
- * about a fifth of their time (2,500 scavenges of 1.9 MB products).
+ * about a tenth of their time (2,500 scavenges after 1.9 MB products); waiting for 16 MiB costs the paper-scale peak
+ * about 40 MiB (483 MiB against 443, the limit being 522).
  *
  * V8's gc function is taken from a fresh context with --expose-gc set for that moment only (the flag is
  * process-wide); where the runtime refuses, collecting is a no-op. Never on the main thread: there a pause could
