@@ -77,6 +77,50 @@ static f64 norm2(const f64 *x, int len) {
 }
 
 /*
+ * Step k's Householder reflector, from column k (rows k+1..n-1) of the row-major n x n `a`: v (rows k+1..n-1) and
+ * *beta with (I - beta v v^T) mapping the column onto off[k] e_{k+1}. Returns 0, leaving v and *beta alone, when the
+ * column is zero below row k+1 (then H_k = I and off[k] = a[k+1][k]).
+ */
+static int reflector(const f64 *a, int n, int k, f64 *v, f64 *off, f64 *beta) {
+  int s = k + 1;
+  f64 tail = 0;
+  for (int i = s + 1; i < n; i++) tail += a[i * n + k] * a[i * n + k];
+  f64 x0 = a[s * n + k];
+  if (tail == 0) {
+    off[k] = x0;
+    return 0;
+  }
+  f64 norm = SQRT(x0 * x0 + tail);
+  f64 alpha = x0 >= 0 ? -norm : norm;
+  v[s] = x0 - alpha;
+  for (int i = s + 1; i < n; i++) v[i] = a[i * n + k];
+  off[k] = alpha;
+  *beta = 1 / (alpha * (alpha - x0));
+  return 1;
+}
+
+/* From y = A v (rows s..n-1): w = b y - (b^2 / 2) (y^T v) v in place, the w of the rank-2 update A - v w^T - w v^T. */
+static void rank2_w(f64 *y, const f64 *v, int s, int n, f64 b) {
+  f64 pv = 0;
+  for (int r = s; r < n; r++) {
+    y[r] *= b;
+    pv += y[r] * v[r];
+  }
+  f64 half = 0.5 * b * pv;
+  for (int r = s; r < n; r++) y[r] -= half * v[r];
+}
+
+/* T's last 2 x 2 block, once every step's update is done (tridiagonalize, or the last panel's). */
+void tridiagonal_finish(const f64 *a, int n, f64 *diag, f64 *off) {
+  if (n >= 2) {
+    diag[n - 2] = a[(n - 2) * n + n - 2];
+    off[n - 2] = a[(n - 1) * n + n - 2];
+  }
+  diag[n - 1] = a[(n - 1) * n + n - 1];
+  off[n - 1] = 0;
+}
+
+/*
  * Lower triangle of the symmetric n x n row-major `a` -> tridiagonal T (diag, off; off[i] = T[i+1][i]). Reflector k
  * (H_k = I - beta[k] v v^T) is stored in row k, columns k+1..n-1. The rank-2 update of step k is applied lazily,
  * fused with the matrix-vector product of step k+1, so the trailing triangle is streamed once per step.
@@ -89,24 +133,14 @@ void tridiagonalize(f64 *a, int n, f64 *diag, f64 *off, f64 *beta, f64 *work) {
     int s = k + 1;
     for (int i = k; i < n; i++) a[i * n + k] -= vp[i] * wp[k] + wp[i] * vp[k];
     diag[k] = a[k * n + k];
-    f64 tail = 0;
-    for (int i = s + 1; i < n; i++) tail += a[i * n + k] * a[i * n + k];
-    f64 x0 = a[s * n + k];
-    if (tail == 0) {
-      off[k] = x0;
-      beta[k] = 0;
+    beta[k] = 0;
+    if (!reflector(a, n, k, v, off, beta + k)) {
       for (int i = s; i < n; i++)
         for (int j = s; j <= i; j++) a[i * n + j] -= vp[i] * wp[j] + wp[i] * vp[j];
       for (int i = 0; i < n; i++) vp[i] = wp[i] = 0;
       continue;
     }
-    f64 norm = SQRT(x0 * x0 + tail);
-    f64 alpha = x0 >= 0 ? -norm : norm;
-    v[s] = x0 - alpha;
-    for (int i = s + 1; i < n; i++) v[i] = a[i * n + k];
-    f64 b = 1 / (alpha * (alpha - x0));
-    off[k] = alpha;
-    beta[k] = b;
+    f64 b = beta[k];
     /* w = b * A' v over the trailing lower triangle, applying the pending update on the way; rows in pairs. */
     for (int i = s; i < n; i++) w[i] = 0;
     int i = s;
@@ -162,13 +196,7 @@ void tridiagonalize(f64 *a, int n, f64 *diag, f64 *off, f64 *beta, f64 *work) {
       row[i] = aii;
       w[i] += acc + aii * vi;
     }
-    f64 pv = 0;
-    for (int r = s; r < n; r++) {
-      w[r] *= b;
-      pv += w[r] * v[r];
-    }
-    f64 half = 0.5 * b * pv;
-    for (int r = s; r < n; r++) w[r] -= half * v[r];
+    rank2_w(w, v, s, n, b);
     for (int r = s; r < n; r++) a[k * n + r] = v[r];
     f64 *t = vp;
     vp = v;
@@ -180,12 +208,7 @@ void tridiagonalize(f64 *a, int n, f64 *diag, f64 *off, f64 *beta, f64 *work) {
   int s = n - 2 > 0 ? n - 2 : 0;
   for (int i = s; i < n; i++)
     for (int j = s; j <= i; j++) a[i * n + j] -= vp[i] * wp[j] + wp[i] * vp[j];
-  if (n >= 2) {
-    diag[n - 2] = a[(n - 2) * n + n - 2];
-    off[n - 2] = a[(n - 1) * n + n - 2];
-  }
-  diag[n - 1] = a[(n - 1) * n + n - 1];
-  off[n - 1] = 0;
+  tridiagonal_finish(a, n, diag, off);
 }
 
 /* y(s..n-1) = A(s.., s..) v, A symmetric, its lower triangle read (row-major n x n); rows four at a time. */
@@ -259,21 +282,9 @@ int tridiagonal_panel(f64 *a, int n, int k0, int b, f64 *diag, f64 *off, f64 *be
       a[i * n + k] -= dot(vi, wvk, j) + dot(vi + b, wvk + b, j);
     }
     diag[k] = a[k * n + k];
-    f64 tail = 0;
-    for (int i = s + 1; i < n; i++) tail += a[i * n + k] * a[i * n + k];
-    f64 x0 = a[s * n + k];
-    if (tail == 0) {
-      off[k] = x0;
-      beta[k] = 0; /* H_k = I: its columns of V and W stay zero */
-      continue;
-    }
-    f64 norm = SQRT(x0 * x0 + tail);
-    f64 alpha = x0 >= 0 ? -norm : norm;
-    v[s] = x0 - alpha;
-    for (int i = s + 1; i < n; i++) v[i] = a[i * n + k];
-    f64 bk = 1 / (alpha * (alpha - x0));
-    off[k] = alpha;
-    beta[k] = bk;
+    beta[k] = 0;
+    if (!reflector(a, n, k, v, off, beta + k)) continue; /* H_k = I: its columns of V and W stay zero */
+    f64 bk = beta[k];
     /* y = (A - V W^T - W V^T) v on rows s..: pq = wv^T v = [W^T v, V^T v], then y -= vw pq */
     symv_lower(a, n, s, v, y);
     for (int l = 0; l < b2; l++) pq[l] = 0;
@@ -285,14 +296,7 @@ int tridiagonal_panel(f64 *a, int n, int k0, int b, f64 *diag, f64 *off, f64 *be
       const f64 *vi = vw + i * b2;
       y[i] -= dot(vi, pq, j) + dot(vi + b, pq + b, j);
     }
-    /* w = beta y - (beta^2 / 2) (y^T v) v */
-    f64 pv = 0;
-    for (int r = s; r < n; r++) {
-      y[r] *= bk;
-      pv += y[r] * v[r];
-    }
-    f64 half = 0.5 * bk * pv;
-    for (int r = s; r < n; r++) y[r] -= half * v[r];
+    rank2_w(y, v, s, n, bk);
     for (int r = s; r < n; r++) {
       a[k * n + r] = v[r];
       vw[r * b2 + j] = wv[r * b2 + b + j] = v[r];
@@ -316,16 +320,6 @@ void tridiagonal_subtract(f64 *a, int n, int ra, int rb, int r0, const f64 *p) {
     const f64 *pr = p + (i - ra) * width - r0;
     for (int j = r0; j <= i; j++) row[j] -= pr[j];
   }
-}
-
-/* T's last 2 x 2 block, once every panel and its update are done. */
-void tridiagonal_finish(const f64 *a, int n, f64 *diag, f64 *off) {
-  if (n >= 2) {
-    diag[n - 2] = a[(n - 2) * n + n - 2];
-    off[n - 2] = a[(n - 1) * n + n - 2];
-  }
-  diag[n - 1] = a[(n - 1) * n + n - 1];
-  off[n - 1] = 0;
 }
 
 /*
