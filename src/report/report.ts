@@ -79,18 +79,16 @@ ${tasks.join('\n')}
  * about 40 ms of a 0.9 s interactive run.
  */
 export function renderReport(result: AnalysisResult, assets: ReportAssets = loadReportAssets()): Buffer {
-  const text = reportText(result, assets.reportJs);
-  const at = text.indexOf(PLOTLY_PLACE);
-  return Buffer.concat([Buffer.from(text.slice(0, at)), inlineScriptBytes(assets.plotlyJs), Buffer.from(text.slice(at + PLOTLY_PLACE.length))]);
+  const tail = `</script>
+<script>${inlineScript(assets.reportJs)}</script>
+</body>
+</html>
+`;
+  return Buffer.concat([Buffer.from(pageBeforePlotly(result)), inlineScriptBytes(assets.plotlyJs), Buffer.from(tail)]);
 }
 
-/**
- * Where Plotly goes in reportText's page. Its first occurrence is the place: the text before it is the page's own
- * markup and the user's names and numbers, escaped (`<` is never left as it is in escaped text or embedded JSON).
- */
-const PLOTLY_PLACE = '<plotly>';
-
-function reportText(result: AnalysisResult, reportJs: string): string {
+/** The page up to Plotly's script element, opened. */
+function pageBeforePlotly(result: AnalysisResult): string {
   const reference = `${escapeHtml(result.reference)} (${result.referenceChosenBy === 'auto' ? 'smallest mean D onto it' : 'chosen by the user'})`;
   const summary = [
     ['Models', String(result.models.length)],
@@ -180,11 +178,7 @@ ${topMoversTable(result)}
 ${provenanceSection(result)}
 </main>
 <script type="application/json" id="result-data">${embedJson(result)}</script>
-<script>${PLOTLY_PLACE}</script>
-<script>${inlineScript(reportJs)}</script>
-</body>
-</html>
-`;
+<script>`;
 }
 
 /**
