@@ -1,6 +1,6 @@
 /**
- * The engine at scale (issue 14): blocked neighbour search, the neighbour overlap turned off, and our PCA against
- * ml-pca (an independent implementation: SVD of the centred data in plain JavaScript).
+ * The engine at scale (issue 14): blocked neighbour search, the neighbour overlap turned off, our PCA against
+ * ml-pca (an independent implementation: SVD of the centred data in plain JavaScript), map points in blocks of queries.
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -18,6 +18,8 @@ import { readBundle } from '../src/engine/io/bundle';
 import { packageRoot } from '../src/engine/io/paths';
 import { createBundleEmbedder } from '../src/models/bundleEmbedder';
 import { pcaModel } from '../src/engine/method/pca';
+import { alignedCosine, cosineOfPoints, pointShape, queriesPerBlock } from '../src/engine/method/mapPoints';
+import { pairIndex } from '../src/engine/method/procrustes';
 
 /** Unit rows of a seeded n x d matrix. */
 function unitMatrix(n: number, d: number, seed: number): Float64Array {
@@ -205,5 +207,66 @@ describe('float32 bundles kept float32', () => {
     for (const matrix of bundle.embeddings[m]) digest.update(new Uint8Array(Float64Array.from(matrix).buffer));
     const embedder = await createBundleEmbedder(dir, bundle.models[m]);
     assert.equal(await embedder.identity(), `bundle|${bundle.models[m]}|sha256:${digest.digest('hex')}`);
+  });
+});
+
+/** A seeded k x k orthogonal matrix (Gram-Schmidt of a random one). */
+function orthogonal(k: number, seed: number): Float64Array {
+  const rng = mulberry32(seed);
+  const q = Float64Array.from({ length: k * k }, () => rng() - 0.5);
+  for (let r = 0; r < k; r++) {
+    for (let s = 0; s < r; s++) {
+      let dot = 0;
+      for (let c = 0; c < k; c++) dot += q[r * k + c] * q[s * k + c];
+      for (let c = 0; c < k; c++) q[r * k + c] -= dot * q[s * k + c];
+    }
+    let norm = 0;
+    for (let c = 0; c < k; c++) norm += q[r * k + c] ** 2;
+    for (let c = 0; c < k; c++) q[r * k + c] /= Math.sqrt(norm);
+  }
+  return q;
+}
+
+describe('map points in blocks of queries', () => {
+  it('blocks of at least 256 queries and about 16 MiB, one block where the points are small or many', () => {
+    assert.equal(queriesPerBlock(pointShape('flatten', 6, 6, 10000, 200)), 291);
+    assert.equal(queriesPerBlock(pointShape('flatten', 6, 6, 200, 200)), 200);
+    assert.equal(queriesPerBlock(pointShape('flatten', 50, 6, 2000, 200)), 256);
+    assert.equal(queriesPerBlock(pointShape('centroid', 6, 6, 10000, 200)), 1);
+  });
+
+  it('two blocks (6 models x 6 tasks, N = 8000, k = 8): the points and cosines of plain loops; the preview\'s cosines bit for bit', async () => {
+    const [models, tasks, n, k] = [6, 6, 8000, 8];
+    assert.equal(queriesPerBlock(pointShape('flatten', models, tasks, n, k)), 7281);
+    const rng = mulberry32(5);
+    const scores = Array.from({ length: models }, () => Float64Array.from({ length: tasks * n * k }, () => rng() - 0.5));
+    const pairRotations: Float64Array[] = [];
+    for (let i = 0; i < models; i++) for (let j = i + 1; j < models; j++) pairRotations[pairIndex(i, j, models)] = orthogonal(k, 100 + 10 * i + j);
+    const ref = 2;
+    const { cosine, points } = await alignedCosine({ scores, pairRotations, n, tasks, k, points: 'flatten' }, ref, true);
+    assert.ok(points);
+    const len = n * k;
+    // A[m][t] = S[m][t] Q_{m,ref}, with Q_{m,ref} = Q_{ref,m}^T for m > ref and the identity for the reference.
+    const aligned = new Float64Array(models * tasks * len);
+    for (let m = 0; m < models; m++) {
+      const q = m === ref ? undefined : pairRotations[pairIndex(Math.min(m, ref), Math.max(m, ref), models)];
+      for (let row = 0; row < tasks * n; row++)
+        for (let c = 0; c < k; c++) {
+          let v = 0;
+          for (let l = 0; l < k; l++) v += scores[m][row * k + l] * (q === undefined ? +(l === c) : m < ref ? q[l * k + c] : q[c * k + l]);
+          aligned[m * tasks * len + row * k + c] = v;
+        }
+    }
+    aligned.forEach((v, x) => assert.ok(Math.abs(points[x] - v) <= 1e-14, `point value ${x}: ${points[x]} vs ${v}`));
+    const p = models * tasks;
+    const norms = Array.from({ length: p }, (_, a) => Math.sqrt(aligned.subarray(a * len, (a + 1) * len).reduce((s, v) => s + v * v, 0)));
+    for (let a = 0; a < p; a++)
+      for (let b = 0; b < p; b++) {
+        let dot = 0;
+        for (let x = 0; x < len; x++) dot += aligned[a * len + x] * aligned[b * len + x];
+        const want = a === b ? 0 : 1 - dot / (norms[a] * norms[b]);
+        assert.ok(Math.abs(cosine[a * p + b] - want) <= 1e-12, `cosine [${a}][${b}]: ${cosine[a * p + b]} vs ${want}`);
+      }
+    assert.deepEqual(await cosineOfPoints(points, pointShape('flatten', models, tasks, n, k), tasks), cosine);
   });
 });

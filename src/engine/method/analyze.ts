@@ -22,19 +22,18 @@ import { performance } from 'node:perf_hooks';
 import { UserError } from '../errors';
 import { recordOf } from '../records';
 import { firstNonFinite } from '../kernels/finite';
-import { gemm, gramOf } from '../kernels/gemm';
 import { type EngineMessage, messageText } from '../messages';
 import { type DisplacementUncertainty, displacementUncertainty, type UncertaintyInput } from './displacementIntervals';
 import { queryExample, type Screened, screenBundle } from './screen';
 import { type ClassicalFit, classicalMdsFit, kruskalStress, smacofMds } from './mds';
 import { buildFrame, type MapFrame } from './frame';
 import { matrixDigest } from './frameDigest';
+import { type AlignedInputs, alignedCosine } from './mapPoints';
 import { mapDisparity, modelDisplacement, TaskDisplacement } from './metrics';
 import { pcaModel } from './pca';
-import { acquire, release, trimScratch } from '../kernels/scratch';
-import { sharedCopyOf } from '../kernels/shared';
+import { trimScratch } from '../kernels/scratch';
 import { releaseKernels } from '../kernels/wasm';
-import { normalisedDistance, pairIndex, procrustesPair, rotationOnto, sumOfSquares } from './procrustes';
+import { normalisedDistance, pairIndex, procrustesPair, sumOfSquares } from './procrustes';
 import { evaluateBundle, withEvaluation } from './evaluationStage';
 import {
   AnalysisCore,
@@ -245,87 +244,20 @@ export interface MapStage {
   frame?: { points: Float64Array; classical?: ClassicalFit };
 }
 
-export interface MapInputs {
-  /** Per model, its N*T x k scores. */
-  scores: readonly Float64Array[];
-  /** Q for every unordered pair i < j (pairIndex order), k x k. */
-  pairRotations: readonly Float64Array[];
-  n: number;
-  tasks: number;
-  k: number;
-  points: PointsMode;
+export interface MapInputs extends AlignedInputs {
   mds: MdsMethod;
   seed: number;
 }
 
-/**
- * Stage C: points aligned onto reference `ref`, their cosine distances and the 2-D map. The products (S Q per model,
- * the Gram of the points) run on onnxruntime's Gemm.
- */
+/** Stage C: the cosine distances of the points aligned onto reference `ref` (mapPoints.ts) and the 2-D map. */
 export async function mapForReference(input: MapInputs, ref: number, withFrame = false): Promise<MapStage> {
-  const { scores, pairRotations, n, tasks, k } = input;
-  const models = scores.length;
-  const p = models * tasks;
-  const len = input.points === 'flatten' ? n * k : k;
-  const pts = acquire(p * len);
-  for (let m = 0; m < models; m++) {
-    const rotation = rotationOnto(pairRotations, m, ref, models);
-    const s = scores[m];
-    const align = async (x: Float64Array, rows: number, offset: number): Promise<void> => {
-      const out = pts.subarray(offset, offset + rows * k);
-      if (rotation) await gemm(x, rotation.q, rows, k, k, { transB: rotation.transposed, out });
-      else out.set(x);
-    };
-    if (input.points === 'flatten') {
-      await align(s, n * tasks, m * tasks * n * k);
-    } else {
-      const means = new Float64Array(tasks * k);
-      for (let t = 0; t < tasks; t++) {
-        for (let i = 0; i < n; i++) {
-          const o = (t * n + i) * k;
-          for (let c = 0; c < k; c++) means[t * k + c] += s[o + c];
-        }
-        for (let c = 0; c < k; c++) means[t * k + c] /= n;
-      }
-      await align(means, tasks, m * tasks * k);
-    }
-  }
-  const cosine = await cosineOfPoints(pts, p, len, tasks);
-  // In shared memory: the worker's reply then shares it with the caller, and previews (another worker) read it in place.
-  const framePoints = withFrame ? sharedCopyOf(pts) : undefined;
-  release(pts);
+  const { cosine, points } = await alignedCosine(input, ref, withFrame);
+  const p = input.scores.length * input.tasks;
   const fit = input.mds === 'classical' ? classicalMdsFit(cosine, p) : undefined;
   const coords = fit ? fit.coords : smacofMds(cosine, p, input.seed);
   const stage: MapStage = { coords, cosine, stress: kruskalStress(coords, cosine, p) };
-  if (framePoints) stage.frame = fit ? { points: framePoints, classical: fit } : { points: framePoints };
+  if (points) stage.frame = fit ? { points, classical: fit } : { points };
   return stage;
-}
-
-/**
- * Cosine distances (p x p) between the rows of pts (p x len, model-major with `tasks` points per model): exactly 0 on
- * the diagonal and exactly symmetric. A zero point is a UserError.
- */
-export async function cosineOfPoints(pts: Float64Array, p: number, len: number, tasks: number): Promise<Float64Array> {
-  const g = await gramOf(pts, p, len);
-  const norms = new Float64Array(p);
-  for (let a = 0; a < p; a++) {
-    norms[a] = Math.sqrt(g[a * p + a]);
-    if (!(norms[a] > 0)) {
-      throw new UserError(
-        `the aligned point of model #${Math.floor(a / tasks) + 1}, task #${(a % tasks) + 1} is zero: ` +
-          'its embeddings do not vary',
-        'bundle',
-      );
-    }
-  }
-  const cosine = new Float64Array(p * p);
-  for (let a = 0; a < p; a++)
-    for (let b = 0; b < a; b++) {
-      const v = 1 - g[a * p + b] / (norms[a] * norms[b]);
-      cosine[a * p + b] = v;
-      cosine[b * p + a] = v;
-    }
-  return cosine;
 }
 
 /** Stage B result assembled: D (M x M row-major) and the reference index. */

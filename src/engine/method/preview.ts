@@ -15,10 +15,11 @@ import { UserError } from '../errors';
 import { gemm } from '../kernels/gemm';
 import { acquire, release } from '../kernels/scratch';
 import { applyPlane } from './anchor';
-import { assembleResult, cosineOfPoints, type ModelStage, type PreparedAnalysis, type ResolvedOptions, uncertaintyInput } from './analyze';
+import { assembleResult, type ModelStage, type PreparedAnalysis, type ResolvedOptions, uncertaintyInput } from './analyze';
 import { displacementUncertainty } from './displacementIntervals';
 import { type MapFrame, pointLength } from './frame';
 import { matrixDigest, queriesDigest } from './frameDigest';
+import { cosineOfPoints, pointShape } from './mapPoints';
 import { kruskalStress } from './mds';
 import { modelDisplacement } from './metrics';
 import { gowerPoint, smacofPoint } from './outOfSample';
@@ -95,7 +96,7 @@ export async function previewInFrame(frame: MapFrame, input: EmbeddingBundle, so
         projected.push({ model: bundle.models[m], task: bundle.tasks[t] });
       }
     }
-    const cosine = await cosineOfPoints(pts, p, len, tCount);
+    const cosine = await cosineOfPoints(pts, pointShape(frame.pointsMode, mCount, tCount, n, k), tCount);
     const opts: ResolvedOptions = {
       k,
       points: frame.pointsMode,
