@@ -39,10 +39,17 @@ export function displacementUncertainty(input: UncertaintyInput): DisplacementUn
     const resamples = replicates[0]?.length ?? 0;
     let whole = 0;
     const adjacent = new Array<number>(Math.max(0, order.length - 1)).fill(0);
+    // Resample b keeps the whole order when every adjacent pair of it is in descendingOrder's order (a sort's order
+    // is total, so no resample needs sorting).
     for (let b = 0; b < resamples; b++) {
-      const resampled = descendingOrder((x) => replicates[x][b], replicates.length);
-      if (resampled.every((x, i) => x === order[i])) whole++;
-      for (let i = 0; i + 1 < order.length; i++) if (replicates[order[i]][b] > replicates[order[i + 1]][b]) adjacent[i]++;
+      let kept = true;
+      for (let i = 0; i + 1 < order.length; i++) {
+        const upper = replicates[order[i]][b];
+        const lower = replicates[order[i + 1]][b];
+        if (upper > lower) adjacent[i]++;
+        else if (upper < lower || order[i] > order[i + 1]) kept = false;
+      }
+      if (kept) whole++;
     }
     taskOrderStability.push({
       model,

@@ -40,10 +40,16 @@ import { AnalysisCore, AnalysisOptions, AnalysisResult, EmbeddingBundle, Embeddi
 export const MAX_WORKERS = 2;
 
 /**
- * Procrustes pairs per worker job: one 200 x 200 pair takes about 15 ms and a job's round trip about 0.6 ms (0.7 s of
- * idle workers over the 1,225 pairs of 50 models); four to a job keep that small and the last job short.
+ * Procrustes pairs per worker job: one 200 x 200 pair takes about 10 ms and a job's round trip about 0.6 ms (0.7 s of
+ * idle workers over the 1,225 pairs of 50 models); four to a job keep that small and the last job short. With fewer
+ * than four jobs of four for the two workers (up to 15 pairs), one pair to a job: the 3 pairs of 3 models went to
+ * one worker as one job.
  */
 const PAIRS_PER_JOB = 4;
+
+function pairsPerJob(pairs: number): number {
+  return pairs < 4 * PAIRS_PER_JOB ? 1 : PAIRS_PER_JOB;
+}
 
 export type WorkerRequest =
   | { id: number; type: 'pca'; bundle: EmbeddingBundle; k: number; withFrame: boolean }
@@ -413,12 +419,6 @@ async function runStages(
     await Promise.all(modelJobs);
     sharedModels.fill(undefined); // copies made for the workers go now, not after stages B and C
     const stages = pcaStages.map((pca, m) => combineModelStage(pca, displacementStages[m]));
-    // The bootstrap of the mean displacement needs only stage A: it runs beside stages B and C.
-    const uncertaintyJob = pool.run({ type: 'uncertainty', input: uncertaintyInput(prepared, stages) }).then((reply) => {
-      if (reply.type !== 'uncertainty') throw new Error('unexpected worker reply');
-      return reply.uncertainty;
-    });
-    uncertaintyJob.catch(() => undefined); // awaited below; handled now in case stage B fails first
     const scores = stages.map((stage) => stage.scores);
     const baseNorms = stages.map((s) => baseNormSquared(s.scores, n, k));
 
@@ -428,8 +428,9 @@ async function runStages(
     const sigmaSums = new Array<number>(pairs.length).fill(0);
     const pairRotations = new Array<Float64Array>(pairs.length).fill(new Float64Array(0)); // the workers' shared arrays
     const pairJobs: Promise<void>[] = [];
-    for (let first = 0; first < pairs.length; first += PAIRS_PER_JOB) {
-      const batch = pairs.slice(first, first + PAIRS_PER_JOB);
+    const perJob = pairsPerJob(pairs.length);
+    for (let first = 0; first < pairs.length; first += perJob) {
+      const batch = pairs.slice(first, first + perJob);
       pairJobs.push(
         pool
           .run({
@@ -448,6 +449,13 @@ async function runStages(
           }),
       );
     }
+    // The bootstrap of the mean displacement needs only stage A: it runs beside stages B and C, queued after the
+    // pairs, which stage C waits for.
+    const uncertaintyJob = pool.run({ type: 'uncertainty', input: uncertaintyInput(prepared, stages) }).then((reply) => {
+      if (reply.type !== 'uncertainty') throw new Error('unexpected worker reply');
+      return reply.uncertainty;
+    });
+    uncertaintyJob.catch(() => undefined); // awaited below; handled now in case stage B fails first
     await Promise.all(pairJobs);
     const { distance, ref } = distancesAndReference(models, baseNorms, sigmaSums, opts.reference);
 
