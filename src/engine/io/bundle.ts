@@ -236,8 +236,7 @@ async function readFolderBundle(dir: string): Promise<EmbeddingBundle> {
     for (let t = 0; t < tasks.length; t++) {
       const file = files[m * tasks.length + t];
       const matrix = parseNpy(await reads(m * tasks.length + t), file);
-      // A float64 file's values must fit the float32 a bundle stores; a float32 file's NaN or infinity is caught by
-      // the analysis workers' finite check (not here: this pass would run on the calling thread before any worker).
+      // A float64 file's values must fit the float32 a bundle stores (parseNpy has refused NaN and infinity in both).
       if (matrix.data instanceof Float64Array) checkFloat32Range(matrix.data, matrix.cols, file);
       if (n < 0) {
         n = matrix.rows;
