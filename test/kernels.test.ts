@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { firstNonFinite } from '../src/engine/kernels/finite';
-import { mulberry32, svd, svdWithoutU, symmetricEigenTop } from '../src/engine/kernels/linalg';
+import { eigenOfTridiagonal, mulberry32, svd, svdWithoutU, symmetricEigenTop } from '../src/engine/kernels/linalg';
 import { distPath, packageRoot } from '../src/engine/io/paths';
 
 const KERNELS = path.join(packageRoot(), 'src', 'engine', 'kernels');
@@ -107,6 +107,63 @@ describe('WebAssembly kernels', () => {
       }
     }
   });
+});
+
+describe('tridiagonal eigenvectors (inverse iteration, Gram-Schmidt in the first and last iterations)', () => {
+  /** Largest |T z - lambda z| / ||T||_1 and largest |Z^T Z - I| of the top-k eigenpairs of (diag, off). */
+  function quality(diag: Float64Array, off: Float64Array, k: number): { residual: number; orthogonality: number } {
+    const n = diag.length;
+    const { values, tridiagonalVectors: z } = eigenOfTridiagonal({ diag, off, beta: new Float64Array(n) }, k);
+    const kk = values.length;
+    let norm = 0;
+    for (let i = 0; i < n; i++) norm = Math.max(norm, Math.abs(diag[i]) + Math.abs(off[i]) + (i > 0 ? Math.abs(off[i - 1]) : 0));
+    let residual = 0;
+    let orthogonality = 0;
+    for (let c = 0; c < kk; c++) {
+      for (let i = 0; i < n; i++) {
+        const tz = diag[i] * z[i * kk + c] + (i + 1 < n ? off[i] * z[(i + 1) * kk + c] : 0) + (i > 0 ? off[i - 1] * z[(i - 1) * kk + c] : 0);
+        residual = Math.max(residual, Math.abs(tz - values[c] * z[i * kk + c]) / norm);
+      }
+      for (let d = 0; d <= c; d++) {
+        let t = 0;
+        for (let i = 0; i < n; i++) t += z[i * kk + c] * z[i * kk + d];
+        orthogonality = Math.max(orthogonality, Math.abs(t - (c === d ? 1 : 0)));
+      }
+    }
+    return { residual, orthogonality };
+  }
+
+  /** 50 copies of one 4 x 4 tridiagonal, coupled by `coupling(i)` (0: each eigenvalue exactly 50 times). */
+  function repeatedBlocks(coupling: () => number): { diag: Float64Array; off: Float64Array } {
+    const n = 200;
+    const diag = Float64Array.from({ length: n }, (_, i) => [1, 2, 3, 4][i % 4]);
+    const off = Float64Array.from({ length: n }, (_, i) => (i === n - 1 ? 0 : i % 4 === 3 ? coupling() : 0.5));
+    return { diag, off };
+  }
+
+  const rng = mulberry32(21);
+  const cases: [string, () => { diag: Float64Array; off: Float64Array }, number][] = [
+    ['each eigenvalue 50 times', () => repeatedBlocks(() => 0), 200],
+    ['eigenvalues split by 1e-14', () => repeatedBlocks(() => 1e-14 * rng()), 200],
+    ['eigenvalues split by 1e-9', () => repeatedBlocks(() => 1e-9 * rng()), 200],
+    [
+      'a PCA-like decaying spectrum, top 200 of 1200 (one cluster of about 190)',
+      () => ({
+        diag: Float64Array.from({ length: 1200 }, (_, i) => Math.exp(-i / 50) * (1 + 0.1 * rng())),
+        off: Float64Array.from({ length: 1200 }, (_, i) => (i < 1199 ? 1e-3 * Math.exp(-i / 50) * rng() : 0)),
+      }),
+      200,
+    ],
+    ['rank 5 of 300 (195 zero eigenvalues among the top 200)', () => ({ diag: Float64Array.from({ length: 300 }, (_, i) => (i < 5 ? i + 1 : 0)), off: new Float64Array(300) }), 200],
+  ];
+  for (const [name, make, k] of cases) {
+    it(`${name}: residuals and orthogonality to rounding`, () => {
+      const { diag, off } = make();
+      const { residual, orthogonality } = quality(diag, off, k);
+      assert.ok(residual <= 1e-13, `residual ${residual}`);
+      assert.ok(orthogonality <= 1e-13, `orthogonality ${orthogonality}`);
+    });
+  }
 });
 
 describe('firstNonFinite', () => {
