@@ -2,7 +2,8 @@
  * The analysis of METHOD.md on an embedding bundle, on the calling thread (see runAnalysis.ts for the worker-thread
  * version, which calls the same stage functions in the same order and so gives bit-identical results). The heavy
  * products run on onnxruntime's single-threaded Gemm (gemm.ts), hence async; large temporaries come from scratch.ts.
- * A map per reference costs one S Q product per model and one Gram of the points, all on Gemm.
+ * A map per reference costs one S Q product per model and one Gram of the points, all on Gemm (in blocks of queries
+ * where the points are large: mapPoints.ts).
  *
  * Stages: (0) prepareAnalysis: the bundle is checked, failed and degenerate models are left out (screen.ts) and the
  * options resolved on what is left; (A) per model: PCA (pca.ts) and displacement numbers (metrics.ts); (B) per
