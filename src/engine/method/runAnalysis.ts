@@ -41,9 +41,8 @@ export const MAX_WORKERS = 2;
 
 /**
  * Procrustes pairs per worker job: one 200 x 200 pair takes about 10 ms and a job's round trip about 0.6 ms (0.7 s of
- * idle workers over the 1,225 pairs of 50 models); four to a job keep that small and the last job short. With fewer
- * than four jobs of four for the two workers (up to 15 pairs), one pair to a job: the 3 pairs of 3 models went to
- * one worker as one job.
+ * idle workers over the 1,225 pairs of 50 models); four to a job keep that small and the last job short. Below 16
+ * pairs, one pair to a job, so that both workers get some (the 3 pairs of 3 models went to one worker as one job).
  */
 const PAIRS_PER_JOB = 4;
 
