@@ -4,7 +4,12 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { analyze } from '../src/engine/method/analyze';
 import { CancelledError, UserError } from '../src/engine/errors';
-import { prewarmAnalysis, runAnalysis } from '../src/engine/method/runAnalysis';
+import { earlyPca, hasEarlyPca, prewarmAnalysis, runAnalysis } from '../src/engine/method/runAnalysis';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { readBundle, writeBundle } from '../src/engine/io/bundle';
+import { mulberry32 } from '../src/engine/kernels/linalg';
+import type { AnalysisOptions } from '../src/engine/types';
 import { FIXTURE_NAMES, loadFixture } from './engineFixtures';
 
 // runAnalysis starts dist/analysisWorker.js: build with `node esbuild.mjs` first.
@@ -109,5 +114,55 @@ describe('runAnalysis (worker threads)', () => {
     assert.equal(JSON.stringify(first), expected);
     assert.equal(JSON.stringify(second), expected);
     assert.equal(JSON.stringify(await runAnalysis(bundle, options)), expected);
+  });
+});
+
+describe('early PCA jobs while the bundle is read (the CLI\'s analyze)', () => {
+  /** A seeded folder bundle of models of the given dimensions (tasks Base, a, b). */
+  async function folderBundle(dims: number[], n: number): Promise<string> {
+    const rng = mulberry32(dims.length * 100 + n);
+    const tasks = ['Base', 'a', 'b'];
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'il-early-'));
+    await writeBundle(path.join(dir, 'bundle'), {
+      models: dims.map((_, m) => `model-${m}`),
+      tasks,
+      n,
+      dims,
+      embeddings: dims.map((d) => tasks.map(() => Float64Array.from({ length: n * d }, () => rng() - 0.5))),
+    });
+    return path.join(dir, 'bundle');
+  }
+
+  /**
+   * runAnalysis on the bundle read with early jobs and on the bundle read without: the same JSON. Returns, per model,
+   * whether it had an early job when the read ended and whether that job was left unused. A model gets one when a
+   * worker waits idle as its files are read: the first always does (the pool is idle after an analysis), later ones
+   * when the earlier jobs have ended.
+   */
+  async function compare(dir: string, early: AnalysisOptions, options: AnalysisOptions): Promise<{ made: boolean[]; unused: boolean[] }> {
+    prewarmAnalysis();
+    await runAnalysis(await readBundle(dir), options); // the spare pool, warm and idle
+    const withEarly = await readBundle(dir, earlyPca(early, false));
+    const made = withEarly.embeddings.map((mats) => hasEarlyPca(mats));
+    assert.equal(made[0], true, 'the first model read goes to an idle worker');
+    const result = await runAnalysis(withEarly, options);
+    assert.equal(JSON.stringify(result), JSON.stringify(await runAnalysis(await readBundle(dir), options)));
+    return { made, unused: withEarly.embeddings.map((mats) => hasEarlyPca(mats)) };
+  }
+
+  it('early jobs are used, and the results are those of a bundle read without them', async () => {
+    const { unused } = await compare(await folderBundle([24, 16, 32], 12), {}, {});
+    assert.deepEqual(unused, [false, false, false]);
+  });
+
+  it('a later model of smaller dimension lowers k: the jobs made with the larger k are left unused', async () => {
+    // Default k = min(200, N = 25) = 25 until model 2 (d = 20) makes it 20.
+    const { made, unused } = await compare(await folderBundle([40, 30, 20], 25), {}, {});
+    assert.deepEqual(unused, [true, made[1], false]);
+  });
+
+  it('jobs made for another k are left unused', async () => {
+    const { made, unused } = await compare(await folderBundle([24, 16, 32], 12), { k: 5 }, { k: 6 });
+    assert.deepEqual(unused, made);
   });
 });

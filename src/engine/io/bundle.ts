@@ -50,14 +50,28 @@ function fitsFloat32(value: number): boolean {
 }
 
 /** Reads a bundle folder or a .jsonl file, validating everything (UserError naming file, line/array, problem). */
-export async function readBundle(bundlePath: string): Promise<EmbeddingBundle> {
+/** One model of a folder bundle, as soon as its files are read (readBundle's `onModel`). */
+export interface ReadModel {
+  name: string;
+  tasks: readonly string[];
+  n: number;
+  dim: number;
+  /** Its task matrices in task order, in shared memory. */
+  matrices: readonly EmbeddingMatrix[];
+}
+
+/**
+ * `onModel` is called for each model of a folder bundle once its task files are read and checked, before the next
+ * model's (the CLI starts its PCA there); a later file can still make the whole read fail.
+ */
+export async function readBundle(bundlePath: string, onModel?: (model: ReadModel) => void): Promise<EmbeddingBundle> {
   let stat;
   try {
     stat = await fs.stat(bundlePath);
   } catch (error) {
     throw fileError(error, bundlePath);
   }
-  if (stat.isDirectory()) return readFolderBundle(bundlePath);
+  if (stat.isDirectory()) return readFolderBundle(bundlePath, onModel);
   if (/\.(jsonl|ndjson)$/i.test(bundlePath)) {
     const bundle = await readJsonlBundle(bundlePath);
     const corpus = bundle.tasks.find(isCorpusTask);
@@ -178,7 +192,7 @@ export async function checkBundleTarget(dir: string, options: WriteBundleOptions
 // ---------------------------------------------------------------------------------------------------------------
 // Folder form
 
-async function readFolderBundle(dir: string): Promise<EmbeddingBundle> {
+async function readFolderBundle(dir: string, onModel?: (model: ReadModel) => void): Promise<EmbeddingBundle> {
   const entries = await readDir(dir);
   const folders = await filterEntries(dir, entries, 'directory');
   if (folders.length === 0) {
@@ -257,6 +271,7 @@ async function readFolderBundle(dir: string): Promise<EmbeddingBundle> {
       row.push(matrix.data);
     }
     embeddings.push(row);
+    onModel?.({ name: models[m], tasks, n, dim: dims[m], matrices: row });
   }
 
   const bundle: EmbeddingBundle = { models, tasks, n, dims, embeddings };
