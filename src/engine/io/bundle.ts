@@ -49,7 +49,6 @@ function fitsFloat32(value: number): boolean {
   return Number.isFinite(Math.fround(value));
 }
 
-/** Reads a bundle folder or a .jsonl file, validating everything (UserError naming file, line/array, problem). */
 /** One model of a folder bundle, as soon as its files are read (readBundle's `onModel`). */
 export interface ReadModel {
   name: string;
@@ -61,6 +60,7 @@ export interface ReadModel {
 }
 
 /**
+ * Reads a bundle folder or a .jsonl file, validating everything (UserError naming file, line/array, problem).
  * `onModel` is called for each model of a folder bundle once its task files are read and checked, before the next
  * model's (the CLI starts its PCA there); a later file can still make the whole read fail.
  */

@@ -50,7 +50,7 @@ import {
 } from '../types';
 import { chooseK } from './kChoice';
 
-/** The paper's k: the default asks for min(DEFAULT_K, N), see resolveOptions. */
+/** The paper's k: the default asks for min(DEFAULT_K, N), see requestedK. */
 export const DEFAULT_K = 200;
 /** Two models whose Procrustes distance is below this both ways are one model under two names. */
 export const SAME_MODEL_DISTANCE = 1e-9;
@@ -88,8 +88,7 @@ export function resolveOptions(bundle: EmbeddingBundle, options: AnalysisOptions
       if (mat.length !== n * dims[m]) throw new UserError(`expected ${n} x ${dims[m]} numbers, got ${mat.length}`, where);
     });
   });
-  // Unrequested, k is capped at N too, so that the Base alignment is determined (METHOD.md step 2).
-  const requested = options.k ?? Math.min(DEFAULT_K, n);
+  const requested = requestedK(options.k, n);
   if (!Number.isInteger(requested) || requested < 1) throw UserError.of({ code: 'kInvalid', params: { k: requested } }, 'k');
   const points = options.points ?? 'flatten';
   if (points !== 'flatten' && points !== 'centroid') throw new UserError(`unknown points mode "${points}"`, 'points');
@@ -104,6 +103,11 @@ export function resolveOptions(bundle: EmbeddingBundle, options: AnalysisOptions
   if (typeof neighbourOverlap !== 'boolean') throw new UserError('neighbourOverlap must be true or false', 'neighbourOverlap');
   const { k } = chooseK(requested, n, tasks.length, models, dims);
   return { k, points, mds, seed, reference: options.reference, neighbourOverlap };
+}
+
+/** The k asked for: the user's, else DEFAULT_K capped at N, so that the Base alignment is determined (METHOD.md step 2). */
+export function requestedK(k: number | undefined, n: number): number {
+  return k ?? Math.min(DEFAULT_K, n);
 }
 
 /** What the stages analyse: the screened bundle (models left out removed) and its resolved options. */

@@ -44,13 +44,7 @@ export async function pcaModel(
   // The stack, centred as it is copied.
   const x = acquire(rows * d);
   try {
-    mats.forEach((m, t) => {
-      const at = t * n * d;
-      for (let i = 0; i < n; i++) {
-        const o = i * d;
-        for (let j = 0; j < d; j++) x[at + o + j] = m[o + j] - mean[j];
-      }
-    });
+    centredRows(mats, n, d, 0, rows, mean, x);
     return await gramPca(x, rows, d, k, mean, withBasis);
   } finally {
     release(x);

@@ -18,7 +18,6 @@ import {
   baseScores,
   distancesAndReference,
   combineModelStage,
-  DEFAULT_K,
   MapInputs,
   MapStage,
   ModelDisplacementStage,
@@ -26,6 +25,7 @@ import {
   ModelStage,
   prepareAnalysis,
   referenceOrder,
+  requestedK,
   uncertaintyInput,
 } from './analyze';
 import type { DisplacementUncertainty, UncertaintyInput } from './displacementIntervals';
@@ -245,19 +245,16 @@ function givePoolBack(pool: WorkerPool): void {
 
 /** A model's PCA job started while its bundle was still being read (earlyPca). */
 interface EarlyJob {
-  /** The job's request bundle, in earlyRequests until the job is taken. */
+  /** The job's request: its one model's matrices are bundle.embeddings[0]. */
   bundle: EmbeddingBundle;
-  matrices: readonly EmbeddingMatrix[];
   k: number;
   withFrame: boolean;
   pool: WorkerPool;
   reply: Promise<WorkerReply>;
 }
 
-/** Early jobs by their model's first matrix: they go when the bundle goes. */
+/** Early jobs not taken by a run, by their model's first matrix: they go when the bundle goes. */
 const earlyJobs = new WeakMap<EmbeddingMatrix, EarlyJob>();
-/** The request bundles of early jobs not taken by a run: withdrawEarlyPca drops those still queued. */
-const earlyRequests = new WeakSet<EmbeddingBundle>();
 
 /**
  * readBundle's `onModel` for the CLI's analyze: a model's PCA goes to the warmed spare pool as soon as the model's
@@ -271,7 +268,7 @@ export function earlyPca(options: Pick<AnalysisOptions, 'k'>, withFrame: boolean
   let smallest = Infinity;
   return ({ name, tasks, n, dim, matrices }) => {
     smallest = Math.min(smallest, dim);
-    const requested = options.k ?? Math.min(DEFAULT_K, n);
+    const requested = requestedK(options.k, n);
     const pool = sparePool;
     if (!pool || pool.failed || !pool.idleWorker || !Number.isInteger(requested) || requested < 1 || !matrices.every(isShared)) return;
     const { k } = chooseK(requested, n, tasks.length, [name], [smallest]);
@@ -282,8 +279,7 @@ export function earlyPca(options: Pick<AnalysisOptions, 'k'>, withFrame: boolean
       () => pool.release(),
       () => pool.release(),
     );
-    earlyRequests.add(bundle);
-    earlyJobs.set(matrices[0], { bundle, matrices: [...matrices], k, withFrame, pool, reply });
+    earlyJobs.set(matrices[0], { bundle, k, withFrame, pool, reply });
   };
 }
 
@@ -292,7 +288,13 @@ export function earlyPca(options: Pick<AnalysisOptions, 'k'>, withFrame: boolean
  * only delay it), the CLI when the read fails (they would keep the process alive for nothing).
  */
 export function withdrawEarlyPca(pool: WorkerPool | undefined = sparePool): void {
-  pool?.withdraw((request) => request.type === 'pca' && earlyRequests.has(request.bundle));
+  pool?.withdraw((request) => request.type === 'pca' && isEarlyJob(request.bundle));
+}
+
+/** Whether `bundle` is the request of an early job not yet taken. */
+function isEarlyJob(bundle: EmbeddingBundle): boolean {
+  const first = bundle.embeddings[0]?.[0];
+  return first !== undefined && earlyJobs.get(first)?.bundle === bundle;
 }
 
 /** Whether an early job for these matrices waits to be used (tests). */
@@ -304,9 +306,9 @@ export function hasEarlyPca(matrices: readonly EmbeddingMatrix[]): boolean {
 function takeEarlyPca(pool: WorkerPool, matrices: readonly EmbeddingMatrix[], k: number, withFrame: boolean): Promise<WorkerReply> | undefined {
   const job = matrices.length > 0 ? earlyJobs.get(matrices[0]) : undefined;
   if (!job || job.pool !== pool || job.k !== k || job.withFrame !== withFrame) return undefined;
-  if (job.matrices.length !== matrices.length || job.matrices.some((mat, t) => mat !== matrices[t])) return undefined;
+  const made = job.bundle.embeddings[0];
+  if (made.length !== matrices.length || made.some((mat, t) => mat !== matrices[t])) return undefined;
   earlyJobs.delete(matrices[0]);
-  earlyRequests.delete(job.bundle);
   return job.reply;
 }
 
