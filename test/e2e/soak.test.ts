@@ -188,7 +188,9 @@ test(`soak: ${EDITS} live edits, then idle: event loop, memory, workers, the las
       `child processes ${childrenAfterTen} -> ${childProcesses(host.pid)}`,
   );
   assert.ok(end.p99Ms < 50, `event-loop p99 ${end.p99Ms} ms`);
-  assert.ok(Math.abs(growth) <= 0.1, `memory changed by ${(growth * 100).toFixed(1)}%`);
+  // A leak shows as growth. RSS also falls when V8 and the allocator hand pages back after the busy phase
+  // (one CI run: 356 -> 317 MB with the heap level at 45 -> 44 MB), which is no fault.
+  assert.ok(growth <= 0.1, `memory grew by ${(growth * 100).toFixed(1)}%`);
   assert.ok(threads(host.pid) <= threadsAfterTen, `threads: ${threadsAfterTen} after 10 edits, ${threads(host.pid)} at the end`);
   const children = await settledChildren(host.pid, childrenAfterTen);
   assert.ok(children.length <= childrenAfterTen, `no child process left behind: ${childrenAfterTen} after 10 edits, now ${children.join('; ')}`);
