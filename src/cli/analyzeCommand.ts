@@ -10,7 +10,7 @@ import type { AnalysisOptions, AnalysisResult, EmbeddingBundle, MdsMethod, Point
 import { choiceOption, type CliIo, type Command, intOption, parseCommandArgs, UsageError } from './args';
 import { evaluationSummary } from './evaluationSummary';
 import { chooseK } from '../engine/method/kChoice';
-import { earlyPca, prewarmAnalysis, type StageSeconds, withdrawEarlyPca } from '../engine/method/runAnalysis';
+import { earlyPca, prewarmAnalysis, type StageSeconds } from '../engine/method/runAnalysis';
 import { version } from './version';
 import { analyseWithMapFlags, MAP_OPTIONS, MAP_USAGE, mapFlagsFrom, prepareMapFlags, writeFrameOutput } from './mapFlags';
 
@@ -119,20 +119,14 @@ ${ANALYSIS_USAGE}${MAP_USAGE}  --force                    replace results of an 
     await checkOutputDir(outDir, force);
     const prepared = await prepareMapFlags(mapFlags, outDir, force);
     if (force) await refuseReplacingInputs(analysisOutputs(outDir, mapFlags.saveFrame), [bundlePath]);
-    // Each model's PCA starts as soon as its files are read (an analysis in a saved frame, a preview, has none); if
-    // the bundle then fails, the jobs still queued go.
-    let bundle: EmbeddingBundle;
-    try {
-      bundle = await readBundle(bundlePath, prepared.frame ? undefined : earlyPca(options, prepared.flags.saveFrame));
-      if (options.reference !== undefined && !bundle.models.includes(options.reference)) {
-        throw new UserError(
-          `--reference: model '${options.reference}' is not in the bundle (models: ${bundle.models.join(', ')})`,
-          bundlePath,
-        );
-      }
-    } catch (error) {
-      withdrawEarlyPca();
-      throw error;
+    // Each model's PCA starts as soon as its files are read while a worker waits idle (an analysis in a saved frame,
+    // a preview, has none); such a job is never queued, so if the bundle then fails it only runs to its end.
+    const bundle = await readBundle(bundlePath, prepared.frame ? undefined : earlyPca(options, prepared.flags.saveFrame));
+    if (options.reference !== undefined && !bundle.models.includes(options.reference)) {
+      throw new UserError(
+        `--reference: model '${options.reference}' is not in the bundle (models: ${bundle.models.join(', ')})`,
+        bundlePath,
+      );
     }
     io.stderr(
       `analysing ${bundleSize(bundle)} from ${bundlePath}\n`,

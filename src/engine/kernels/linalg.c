@@ -327,9 +327,9 @@ void tridiagonal_update(f64 *a, int n, int r0, const f64 *vw, const f64 *wv, int
 void tridiagonal_subtract(f64 *a, int n, int ra, int rb, int r0, const f64 *p) {
   int width = rb - r0;
   for (int i = ra; i < rb; i++) {
-    f64 *row = a + i * n;
-    const f64 *pr = p + (i - ra) * width - r0;
-    for (int j = r0; j <= i; j++) row[j] -= pr[j];
+    f64 *row = a + i * n + r0;
+    const f64 *pr = p + (i - ra) * width;
+    for (int j = 0; j <= i - r0; j++) row[j] -= pr[j];
   }
 }
 

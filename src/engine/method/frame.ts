@@ -11,6 +11,7 @@ import { composePlane, IDENTITY_PLANE, type PlaneTransform, applyPlaneInPlace } 
 import type { MapStage, ModelStage, ResolvedOptions } from './analyze';
 import type { ClassicalFit } from './mds';
 import { queriesDigest } from './frameDigest';
+import { pointShape } from './mapPoints';
 import { rotationOnto } from './procrustes';
 import type { EmbeddingBundle, MdsMethod, PointsMode } from '../types';
 
@@ -55,9 +56,10 @@ export interface MapFrame {
   explainedVarianceRatio: Float64Array[];
 }
 
-/** Length of one point's vector. */
+/** Length of one point's vector (queries x width of mapPoints' pointShape, where the rule lives). */
 export function pointLength(frame: Pick<MapFrame, 'pointsMode' | 'n' | 'k'>): number {
-  return frame.pointsMode === 'flatten' ? frame.n * frame.k : frame.k;
+  const { queries, width } = pointShape(frame.pointsMode, 1, 1, frame.n, frame.k);
+  return queries * width;
 }
 
 /** The frame of an exact analysis, from its stages (run with frames on: analyseModel and mapForReference). */

@@ -136,15 +136,6 @@ class WorkerPool {
     if (--this.holds === 0) for (const worker of this.all) worker.unref();
   }
 
-  /** Rejects the queued jobs (not those running) whose request `matches` with CancelledError. */
-  withdraw(matches: (request: WorkerRequest) => boolean): void {
-    for (let x = this.queue.length - 1; x >= 0; x--) {
-      if (!matches(this.queue[x].request)) continue;
-      const [job] = this.queue.splice(x, 1);
-      job.reject(new CancelledError());
-    }
-  }
-
   /** Stops every worker. */
   close(): void {
     this.fail(new CancelledError());
@@ -281,20 +272,6 @@ export function earlyPca(options: Pick<AnalysisOptions, 'k'>, withFrame: boolean
     );
     earlyJobs.set(matrices[0], { bundle, k, withFrame, pool, reply });
   };
-}
-
-/**
- * Drops the early jobs still queued that no run has taken: a run calls it once it has taken its own (the others would
- * only delay it), the CLI when the read fails (they would keep the process alive for nothing).
- */
-export function withdrawEarlyPca(pool: WorkerPool | undefined = sparePool): void {
-  pool?.withdraw((request) => request.type === 'pca' && isEarlyJob(request.bundle));
-}
-
-/** Whether `bundle` is the request of an early job not yet taken. */
-function isEarlyJob(bundle: EmbeddingBundle): boolean {
-  const first = bundle.embeddings[0]?.[0];
-  return first !== undefined && earlyJobs.get(first)?.bundle === bundle;
 }
 
 /** Whether an early job for these matrices waits to be used (tests). */
@@ -506,7 +483,6 @@ async function runStages(
       job.catch(() => undefined);
       modelJobs.push(job);
     }
-    withdrawEarlyPca(pool);
     await Promise.all(modelJobs);
     sharedModels.fill(undefined); // copies made for the workers go now, not after stages B and C
     const stages = pcaStages.map((pca, m) => combineModelStage(pca, displacementStages[m]));
