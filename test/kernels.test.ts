@@ -109,7 +109,7 @@ describe('WebAssembly kernels', () => {
   });
 });
 
-describe('tridiagonal eigenvectors (inverse iteration, Gram-Schmidt in the first and last iterations)', () => {
+describe('tridiagonal eigenvectors (inverse iteration, Gram-Schmidt in the last iteration and for close eigenvalues in the first)', () => {
   /** Largest |T z - lambda z| / ||T||_1 and largest |Z^T Z - I| of the top-k eigenpairs of (diag, off). */
   function quality(diag: Float64Array, off: Float64Array, k: number): { residual: number; orthogonality: number } {
     const n = diag.length;
@@ -146,6 +146,9 @@ describe('tridiagonal eigenvectors (inverse iteration, Gram-Schmidt in the first
     ['each eigenvalue 50 times', () => repeatedBlocks(() => 0), 200],
     ['eigenvalues split by 1e-14', () => repeatedBlocks(() => 1e-14 * rng()), 200],
     ['eigenvalues split by 1e-9', () => repeatedBlocks(() => 1e-9 * rng()), 200],
+    // k <= n / 3: the eigenvalues by bisection, 50 copies of the largest among them.
+    ['each eigenvalue 50 times, top 60 (by bisection)', () => repeatedBlocks(() => 0), 60],
+    ['eigenvalues split by 1e-14, top 60 (by bisection)', () => repeatedBlocks(() => 1e-14 * rng()), 60],
     [
       'a PCA-like decaying spectrum, top 200 of 1200 (one cluster of about 190)',
       () => ({
@@ -164,6 +167,29 @@ describe('tridiagonal eigenvectors (inverse iteration, Gram-Schmidt in the first
       assert.ok(orthogonality <= 1e-13, `orthogonality ${orthogonality}`);
     });
   }
+
+  it('the top k eigenvalues by bisection (n >= 3k) are QL\'s to 1e-14 ||T||_1 (+1e-306), descending, on arbitrary tridiagonals', () => {
+    const entry = fc.oneof(fc.double({ min: -1e3, max: 1e3, noNaN: true }), fc.constantFrom(0, 1, -1, 1e-300, 1e-12));
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 90 }), fc.array(entry, { minLength: 180, maxLength: 180 }), fc.nat(), (n, entries, kSeed) => {
+        const diag = Float64Array.from(entries.slice(0, n));
+        const off = Float64Array.from({ length: n }, (_, i) => (i < n - 1 ? entries[90 + i] : 0));
+        const k = 1 + (kSeed % Math.max(1, Math.floor(n / 3)));
+        const beta = new Float64Array(n);
+        const all = eigenOfTridiagonal({ diag, off, beta }, n).values; // k = n: QL
+        const top = eigenOfTridiagonal({ diag, off, beta }, k).values; // bisection when n >= 3k
+        let norm = 0;
+        for (let i = 0; i < n; i++) norm = Math.max(norm, Math.abs(diag[i]) + Math.abs(off[i]) + (i > 0 ? Math.abs(off[i - 1]) : 0));
+        assert.equal(top.length, k);
+        for (let c = 0; c < k; c++) {
+          // Bisection stops at eps ||T|| or, for a zero T, at pivmin (a few times the least normal double).
+          assert.ok(Math.abs(top[c] - all[c]) <= 1e-14 * norm + 1e-306, `eigenvalue ${c}: ${top[c]} vs ${all[c]}`);
+          if (c > 0) assert.ok(top[c] <= top[c - 1], 'descending');
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
 });
 
 describe('firstNonFinite', () => {

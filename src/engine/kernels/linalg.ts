@@ -71,11 +71,22 @@ export interface Tridiagonal {
   beta: Float64Array;
 }
 
+/**
+ * Eigenvalues are found by bisection (k of them) from n = BISECTION_FROM * k, else all n by QL: bisection took 0.78x
+ * QL's time at n = 768, 0.56x at 1200, 1.15x at 512 (k = 200, PCA tridiagonals; the two agree to 7e-15 lambda_max).
+ */
+const BISECTION_FROM = 3;
+
 /** The min(k, n) largest eigenvalues of T and their eigenvectors (not yet back-transformed). */
 export function eigenOfTridiagonal({ diag, off, beta }: Tridiagonal, k: number): TridiagonalEigen {
-  const all = tridiagonalEigenvalues(diag, off);
-  all.sort((x, y) => y - x);
-  const values = all.slice(0, Math.min(k, diag.length));
+  const count = Math.min(k, diag.length);
+  let values: Float64Array;
+  if (count > 0 && diag.length >= BISECTION_FROM * count) values = tridiagonalTopEigenvalues(diag, off, count);
+  else {
+    const all = tridiagonalEigenvalues(diag, off);
+    all.sort((x, y) => y - x);
+    values = all.slice(0, count);
+  }
   return { values, tridiagonalVectors: tridiagonalEigenvectors(diag, off, values), beta };
 }
 
@@ -109,6 +120,20 @@ function tridiagonalEigenvalues(diag: Float64Array, off: Float64Array): Float64A
   e.set(off);
   if (kernels.tridiagonal_eigenvalues(at[0], at[1], n) !== 0) throw new Error('tridiagonal QL did not converge');
   return d.slice();
+}
+
+/** The k largest eigenvalues of the symmetric tridiagonal (diag, off), descending: bisection (linalg.c). */
+function tridiagonalTopEigenvalues(diag: Float64Array, off: Float64Array, k: number): Float64Array {
+  const n = diag.length;
+  const {
+    kernels,
+    views: [d, e, values],
+    at,
+  } = heap([n, n, k, 2 * n]);
+  d.set(diag);
+  e.set(off);
+  kernels.tridiagonal_top_eigenvalues(at[0], at[1], n, k, at[2], at[3]);
+  return values.slice();
 }
 
 /**

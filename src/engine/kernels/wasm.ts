@@ -38,6 +38,7 @@ export interface Kernels {
   tridiagonal_finish(a: Ptr, n: number, diag: Ptr, off: Ptr): void;
   /** 0, or 1 when the QL iteration did not converge. */
   tridiagonal_eigenvalues(d: Ptr, e: Ptr, n: number): number;
+  tridiagonal_top_eigenvalues(d: Ptr, e: Ptr, n: number, k: number, values: Ptr, work: Ptr): void;
   tridiagonal_eigenvectors(diag: Ptr, off: Ptr, n: number, values: Ptr, k: number, zt: Ptr, work: Ptr): void;
   /** 0, or 1 when the QR iteration did not converge. */
   svd(a: Ptr, m: number, n: number, s: Ptr, u: Ptr, v: Ptr, e: Ptr, work: Ptr, wantU: number): number;
