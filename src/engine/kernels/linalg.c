@@ -1,7 +1,7 @@
 /*
  * The O(n^3) loops of the engine's dense linear algebra that cannot be phrased as matrix products (see linalg.ts,
- * which calls them through wasm.ts): Householder tridiagonalisation, the tridiagonal's eigenvalues (QL) and
- * eigenvectors (inverse iteration), and the full SVD. Compiled to WebAssembly with 128-bit SIMD (two doubles per operation) by scripts/build-wasm.sh; V8's
+ * which calls them through wasm.ts): Householder tridiagonalisation, the tridiagonal's eigenvalues (all by QL, or
+ * the top k by bisection) and eigenvectors (inverse iteration), and the full SVD. Compiled to WebAssembly with 128-bit SIMD (two doubles per operation) by scripts/build-wasm.sh; V8's
  * code for the same loops in JavaScript runs about 4x slower (no SIMD, bounds checks).
  *
  * No libc: only arithmetic and sqrt. No fused multiply-add (wasm has none), so results depend only on the input:

@@ -36,9 +36,10 @@ export interface TopEigen {
 
 /**
  * Top-k eigenpairs of a symmetric n x n matrix (row-major; only the lower triangle is read; `a` is overwritten).
- * Householder tridiagonalisation (reflectors kept, never accumulated), all eigenvalues by implicit QL without
- * vectors, eigenvectors of the k largest by inverse iteration on the tridiagonal (re-orthogonalised within clusters,
- * as LAPACK dstein), then the k vectors are back-transformed through the reflectors. Cost ~ 2/3 n^3 + 2 n^2 k.
+ * Householder tridiagonalisation (reflectors kept, never accumulated), the k largest eigenvalues (by bisection, or
+ * all by implicit QL without vectors when k > n/3), their eigenvectors by inverse iteration on the tridiagonal
+ * (re-orthogonalised within clusters, as LAPACK dstein), then the k vectors are back-transformed through the
+ * reflectors. Cost ~ 2/3 n^3 + 2 n^2 k.
  */
 export function symmetricEigenTop(a: Float64Array, n: number, k: number): TopEigen {
   const { values, tridiagonalVectors, beta } = tridiagonalEigenTop(a, n, k);
