@@ -139,7 +139,9 @@ function warmKernels(rng: () => number): void {
     return a;
   };
   for (let r = 0; r < 3; r++) {
+    // Both eigenvalue kernels: bisection for k <= n/3, QL above (linalg.ts eigenOfTridiagonal).
     tridiagonalEigenTop(symmetric(120), 120, 40);
+    tridiagonalEigenTop(symmetric(120), 120, 60);
     svd(symmetric(60), 60, 60);
     svdWithoutU(symmetric(60), 60, 60, { s: new Float64Array(60), v: new Float64Array(60 * 60) });
   }
