@@ -169,7 +169,7 @@ describe('tridiagonal eigenvectors (inverse iteration, Gram-Schmidt in the last 
   }
 
   it('the top k eigenvalues by bisection (n >= 3k) are QL\'s to 1e-14 ||T||_1 (+1e-306), descending, on arbitrary tridiagonals', () => {
-    const entry = fc.oneof(fc.double({ min: -1e3, max: 1e3, noNaN: true }), fc.constantFrom(0, 1, -1, 1e-300, 1e-12));
+    const entry = fc.oneof(fc.double({ min: -1e3, max: 1e3, noNaN: true }), fc.constantFrom(0, 1, -1, 1e-300, 1e-12, 5e-324));
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 90 }), fc.array(entry, { minLength: 180, maxLength: 180 }), fc.nat(), (n, entries, kSeed) => {
         const diag = Float64Array.from(entries.slice(0, n));
@@ -188,6 +188,23 @@ describe('tridiagonal eigenvectors (inverse iteration, Gram-Schmidt in the last 
         }
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('bisection scales exactly: the top k of 2^p T are 2^p times those of T, for p from -900 to 900', () => {
+    // Entries 0 or of magnitude 1e-3..1e3, so that 2^p T is exact (no subnormals, no overflow).
+    const entry = fc.oneof(fc.constant(0), fc.double({ min: 1e-3, max: 1e3, noNaN: true }), fc.double({ min: -1e3, max: -1e-3, noNaN: true }));
+    fc.assert(
+      fc.property(fc.integer({ min: 3, max: 60 }), fc.array(entry, { minLength: 120, maxLength: 120 }), fc.integer({ min: -900, max: 900 }), (n, entries, p) => {
+        const diag = Float64Array.from(entries.slice(0, n));
+        const off = Float64Array.from({ length: n }, (_, i) => (i < n - 1 ? entries[60 + i] : 0));
+        const k = Math.max(1, Math.floor(n / 3));
+        const factor = 2 ** p;
+        const top = eigenOfTridiagonal({ diag, off, beta: new Float64Array(n) }, k).values;
+        const scaled = eigenOfTridiagonal({ diag: diag.map((v) => v * factor), off: off.map((v) => v * factor), beta: new Float64Array(n) }, k).values;
+        assert.deepEqual(Array.from(scaled), Array.from(top, (v) => v * factor));
+      }),
+      { numRuns: 200 },
     );
   });
 });

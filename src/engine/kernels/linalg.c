@@ -334,6 +334,22 @@ void tridiagonal_subtract(f64 *a, int n, int ra, int rb, int r0, const f64 *p) {
 }
 
 /*
+ * The power of two that scales the tridiagonal (d, e) to a largest entry in [0.5, 2], or 0 for a zero T. Scaling by
+ * it is exact, and squares of the scaled entries neither overflow nor underflow (nor do sums of a few of them, beside
+ * entries near the largest double): the eigenvalue kernels run on the scaled T. At most 2^1000: a subnormal largest
+ * entry would need up to 2^1074, which overflows.
+ */
+static f64 unit_scale(const f64 *d, const f64 *e, int n) {
+  f64 big = 0;
+  for (int i = 0; i < n; i++) big = MAX(big, MAX(ABS(d[i]), ABS(e[i])));
+  if (big == 0) return 0;
+  f64 scale = 1;
+  while (big * scale > 2) scale *= 0.5;
+  while (big * scale < 0.5 && scale < 0x1p1000) scale *= 2;
+  return scale;
+}
+
+/*
  * All eigenvalues of the symmetric tridiagonal (d: diagonal, e: e[i] = T[i+1][i], e[n-1] = 0), by implicit QL
  * (EISPACK tql1 as in JAMA's tql2), in place in d (unsorted); e is destroyed. Returns 0, or 1 when an eigenvalue
  * took more than 100 iterations.
@@ -343,6 +359,13 @@ int tridiagonal_eigenvalues(f64 *d, f64 *e, int n) {
    * Off-diagonals below eps ||T|| are negligible. (tql1 measures against the rows seen so far, which lets a
    * subnormal e[0] beside d[0] = 0 be iterated on: a shift of 1e-12 / 5e-324 overflows and every value becomes NaN.)
    */
+  /* On T scaled by unit_scale (the same bits wherever nothing underflows or overflows unscaled). */
+  f64 scale = unit_scale(d, e, n);
+  if (scale == 0) return 0;
+  for (int i = 0; i < n; i++) {
+    d[i] *= scale;
+    e[i] *= scale;
+  }
   f64 f = 0, tst1 = 0;
   for (int l = 0; l < n; l++) tst1 = MAX(tst1, ABS(d[l]) + ABS(e[l]));
   for (int l = 0; l < n; l++) {
@@ -389,6 +412,7 @@ int tridiagonal_eigenvalues(f64 *d, f64 *e, int n) {
     d[l] += f;
     e[l] = 0;
   }
+  for (int i = 0; i < n; i++) d[i] /= scale;
   return 0;
 }
 
@@ -406,13 +430,10 @@ int tridiagonal_eigenvalues(f64 *d, f64 *e, int n) {
  */
 void tridiagonal_top_eigenvalues(const f64 *d, const f64 *e, int n, int k, f64 *values, f64 *work) {
   f64 *sd = work, *e2 = work + n;
-  f64 tnorm = 0;
-  for (int i = 0; i < n; i++) tnorm = MAX(tnorm, ABS(d[i]) + ABS(e[i]));
-  /* T scaled by a power of two to a norm in [0.5, 2], exactly, so that squaring e neither overflows nor underflows. */
-  f64 scale = 1;
-  if (tnorm > 0) {
-    while (tnorm * scale > 2) scale *= 0.5;
-    while (tnorm * scale < 0.5) scale *= 2;
+  f64 scale = unit_scale(d, e, n);
+  if (scale == 0) {
+    for (int j = 0; j < k; j++) values[j] = 0;
+    return;
   }
   f64 lo = 0, hi = 0, emax = 0;
   for (int i = 0; i < n; i++) {
@@ -429,10 +450,10 @@ void tridiagonal_top_eigenvalues(const f64 *d, const f64 *e, int n, int k, f64 *
   }
   const f64 safmin = 2.2250738585072014e-308; /* 2^-1022 */
   f64 pivmin = safmin * MAX(1, emax);
-  tnorm = MAX(ABS(lo), ABS(hi));
+  f64 tnorm = MAX(ABS(lo), ABS(hi));
   lo -= 2.1 * EPS * tnorm * n + 4.2 * pivmin;
   hi += 2.1 * EPS * tnorm * n + 4.2 * pivmin;
-  /* Halvings from the interval's width down to eps ||T|| (or pivmin, for a zero T). */
+  /* Halvings from the interval's width down to eps ||T||, or pivmin (a bound that needs no special case). */
   int halvings = 2;
   for (f64 w = hi - lo; w > MAX(EPS * tnorm, pivmin); w *= 0.5) halvings++;
   const v128_t vpivmin = wasm_f64x2_splat(pivmin), vneg = wasm_f64x2_splat(-pivmin), half = wasm_f64x2_splat(0.5);
