@@ -420,12 +420,12 @@ int tridiagonal_eigenvalues(f64 *d, f64 *e, int n) {
  * The k largest eigenvalues of the symmetric tridiagonal (d, e; e[i] = T[i+1][i]), descending, into `values`, by
  * bisection on Sturm counts (LAPACK dstebz): eigenvalue j (0-based from the largest) is the one of ascending index
  * m = n-1-j, and count(x), the number of eigenvalues below x, is the number of negative pivots of the LDL^T of
- * T - x I (a pivot within pivmin of zero taken as -pivmin). Every eigenvalue starts from the Gershgorin interval and
- * halves it the same number of times, down to eps ||T|| (the absolute accuracy of QL) or pivmin (about 1e-308), the
- * larger; count is monotone in x, so
- * the values come out in order. Eight eigenvalues are bisected at once, two per SIMD operation and four independent
- * chains, so that the divisions overlap: each eigenvalue costs n divisions per halving, where QL costs all n
- * eigenvalues about n steps of two divisions and a square root each, so for k well below n this is faster.
+ * T - x I (a pivot within pivmin of zero taken as -pivmin), on T scaled by unit_scale. Every eigenvalue starts from
+ * the Gershgorin interval and halves it the same number of times, down to eps ||T|| (the absolute accuracy of QL) or
+ * pivmin (about 1e-308), the larger; count is monotone in x, so the values come out in order. Eight eigenvalues are
+ * bisected at once, two per SIMD operation and four independent chains, so that the divisions overlap: each
+ * eigenvalue costs n divisions per halving, where QL costs all n eigenvalues about n steps of two divisions and a
+ * square root each, so for k well below n this is faster.
  * work: 2n doubles (T's diagonal scaled, its off-diagonal scaled and squared).
  */
 void tridiagonal_top_eigenvalues(const f64 *d, const f64 *e, int n, int k, f64 *values, f64 *work) {
