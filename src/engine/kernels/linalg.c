@@ -355,10 +355,6 @@ static f64 unit_scale(const f64 *d, const f64 *e, int n) {
  * took more than 100 iterations.
  */
 int tridiagonal_eigenvalues(f64 *d, f64 *e, int n) {
-  /*
-   * Off-diagonals below eps ||T|| are negligible. (tql1 measures against the rows seen so far, which lets a
-   * subnormal e[0] beside d[0] = 0 be iterated on: a shift of 1e-12 / 5e-324 overflows and every value becomes NaN.)
-   */
   /* On T scaled by unit_scale (the same bits wherever nothing underflows or overflows unscaled). */
   f64 scale = unit_scale(d, e, n);
   if (scale == 0) return 0;
@@ -366,6 +362,10 @@ int tridiagonal_eigenvalues(f64 *d, f64 *e, int n) {
     d[i] *= scale;
     e[i] *= scale;
   }
+  /*
+   * Off-diagonals below eps ||T|| are negligible. (tql1 measures against the rows seen so far, which lets a
+   * subnormal e[0] beside d[0] = 0 be iterated on: a shift of 1e-12 / 5e-324 overflows and every value becomes NaN.)
+   */
   f64 f = 0, tst1 = 0;
   for (int l = 0; l < n; l++) tst1 = MAX(tst1, ABS(d[l]) + ABS(e[l]));
   for (int l = 0; l < n; l++) {
@@ -416,6 +416,13 @@ int tridiagonal_eigenvalues(f64 *d, f64 *e, int n) {
   return 0;
 }
 
+/* A Sturm pivot q (two lanes) within pivmin of zero taken as -pivmin; each lane's count gains 1 where it is negative. */
+static inline v128_t sturm_pivot(v128_t q, v128_t pivmin, v128_t *count) {
+  q = wasm_v128_bitselect(wasm_f64x2_neg(pivmin), q, wasm_f64x2_le(wasm_f64x2_abs(q), pivmin));
+  *count = wasm_i64x2_sub(*count, wasm_f64x2_lt(q, wasm_f64x2_splat(0)));
+  return q;
+}
+
 /*
  * The k largest eigenvalues of the symmetric tridiagonal (d, e; e[i] = T[i+1][i]), descending, into `values`, by
  * bisection on Sturm counts (LAPACK dstebz): eigenvalue j (0-based from the largest) is the one of ascending index
@@ -456,7 +463,7 @@ void tridiagonal_top_eigenvalues(const f64 *d, const f64 *e, int n, int k, f64 *
   /* Halvings from the interval's width down to eps ||T||, or pivmin (a bound that needs no special case). */
   int halvings = 2;
   for (f64 w = hi - lo; w > MAX(EPS * tnorm, pivmin); w *= 0.5) halvings++;
-  const v128_t vpivmin = wasm_f64x2_splat(pivmin), vneg = wasm_f64x2_splat(-pivmin), half = wasm_f64x2_splat(0.5);
+  const v128_t vpivmin = wasm_f64x2_splat(pivmin), half = wasm_f64x2_splat(0.5);
   for (int j0 = 0; j0 < k; j0 += 8) {
     v128_t a[4], b[4], target[4];
     for (int g = 0; g < 4; g++) {
@@ -473,19 +480,11 @@ void tridiagonal_top_eigenvalues(const f64 *d, const f64 *e, int n, int k, f64 *
         count[g] = wasm_i64x2_splat(0);
       }
       v128_t dd = wasm_f64x2_splat(sd[0]);
-      for (int g = 0; g < 4; g++) {
-        q[g] = wasm_f64x2_sub(dd, x[g]);
-        q[g] = wasm_v128_bitselect(vneg, q[g], wasm_f64x2_le(wasm_f64x2_abs(q[g]), vpivmin));
-        count[g] = wasm_i64x2_sub(count[g], wasm_f64x2_lt(q[g], wasm_f64x2_splat(0)));
-      }
+      for (int g = 0; g < 4; g++) q[g] = sturm_pivot(wasm_f64x2_sub(dd, x[g]), vpivmin, &count[g]);
       for (int i = 1; i < n; i++) {
         dd = wasm_f64x2_splat(sd[i]);
         v128_t ee = wasm_f64x2_splat(e2[i - 1]);
-        for (int g = 0; g < 4; g++) {
-          q[g] = wasm_f64x2_sub(wasm_f64x2_sub(dd, x[g]), wasm_f64x2_div(ee, q[g]));
-          q[g] = wasm_v128_bitselect(vneg, q[g], wasm_f64x2_le(wasm_f64x2_abs(q[g]), vpivmin));
-          count[g] = wasm_i64x2_sub(count[g], wasm_f64x2_lt(q[g], wasm_f64x2_splat(0)));
-        }
+        for (int g = 0; g < 4; g++) q[g] = sturm_pivot(wasm_f64x2_sub(wasm_f64x2_sub(dd, x[g]), wasm_f64x2_div(ee, q[g])), vpivmin, &count[g]);
       }
       /* count(x) <= m: the eigenvalue is at or above x. */
       for (int g = 0; g < 4; g++) {
