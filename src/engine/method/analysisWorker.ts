@@ -85,13 +85,23 @@ async function handle(request: WorkerRequest): Promise<void> {
 }
 
 /**
- * A whole analysis of a small seeded bundle on this thread: loads onnxruntime and the kernels and gets V8 to compile
+ * Whole analyses of a small seeded bundle on this thread: loads onnxruntime and the kernels and gets V8 to compile
  * the engine's loops, which the first real analysis would otherwise run unoptimised. Then the same with labelled
  * data, for the evaluation's loops, unless work is waiting or no evaluation will come (`evaluation` false): the CLI
  * reading a small bundle has its first models queued before the first part ends, and the evaluation part would only
  * delay them (about 150 ms of the 3-model interactive case); the extension embeds for seconds meanwhile, so there it
  * runs.
+ *
+ * Each pass analyses a structured clone of the bundle, as a job's input arrives through postMessage: the clone's
+ * arrays have other hidden classes than arrays built here, and code optimised on these was thrown away at the first
+ * job ("wrong map" deoptimisations of the PCA's loops). One pass left most of the stage functions below V8's
+ * threshold for optimising them, so the first real analysis ran them unoptimised and compiled them on the way; with
+ * WARM_PASSES the whole 3-model interactive process took about 0.8x its time (measured in BENCHMARKS.md). Larger
+ * dimensions, to take the Gram path and the blocked Gram products too (24, 80, 160), cost more than they saved.
  */
+/** Passes of the warm-up's analysis without labelled data. */
+const WARM_PASSES = 3;
+
 async function warmUp(evaluation: boolean): Promise<void> {
   const rng = mulberry32(1);
   warmKernels(rng);
@@ -121,9 +131,9 @@ async function warmUp(evaluation: boolean): Promise<void> {
     homeKinds: [null, 'retrieval', 'sts'],
   };
   const bundle = { models: ['a', 'b', 'c'], tasks: ['Base', 't1', 't2'], n, dims, embeddings };
-  await analyze(bundle, { k: 8 });
+  for (let pass = 0; pass < WARM_PASSES; pass++) await analyze(structuredClone(bundle), { k: 8 });
   if (workWaiting || !evaluation) return;
-  await analyze({ ...bundle, corpus, evaluation: labels }, { k: 8 });
+  await analyze(structuredClone({ ...bundle, corpus, evaluation: labels }), { k: 8 });
 }
 
 /**
