@@ -637,7 +637,9 @@ test('garbage is said, not shown: Japanese queries with use-lite, a failing mode
     await degenerate.waitFor({ timeout: 180_000 });
     assert.match((await degenerate.textContent()) ?? '', /^model use-lite gave distinct queries the same vector: \d+ of 63 queries \(\d+\.\d%\) .* e\.g\. line 3 "戦後日本/);
     assert.equal(await frame.locator('#warnings .warning', { hasText: "use-lite's tokenizer does not know" }).count(), 1);
-    await degenerate.scrollIntoViewIfNeeded();
+    // The warnings list is re-rendered whenever the result is drawn again (a resize, a later message), which detaches
+    // its children: scroll its container, which stays.
+    await frame.locator('#warnings').scrollIntoViewIfNeeded();
     await screenshot(page, '11-degenerate-warning');
 
     // 2. use-lite and the failing endpoint on the English queries, with k set above N: a partial result, the failure
