@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { describe, it } from 'node:test';
 import { analyze } from '../src/engine/method/analyze';
 import { CancelledError, UserError } from '../src/engine/errors';
@@ -114,6 +115,35 @@ describe('runAnalysis (worker threads)', () => {
     assert.equal(JSON.stringify(first), expected);
     assert.equal(JSON.stringify(second), expected);
     assert.equal(JSON.stringify(await runAnalysis(bundle, options)), expected);
+  });
+
+  it('cancelled and failed runs keep the pool: the runs after them start no worker thread and are right', async () => {
+    const { bundle, options } = loadFixture('gram');
+    const expected = JSON.stringify(await analyze(bundle, options));
+    await runAnalysis(bundle, options); // the kept pool exists and waits
+    // Worker thread ids count up: the next one made tells how many were made in between.
+    const nextThreadId = async (): Promise<number> => {
+      const worker = new Worker('', { eval: true });
+      const id = worker.threadId;
+      await worker.terminate();
+      return id;
+    };
+    const before = await nextThreadId();
+    const bad = bundle.embeddings.map((per) => per.map((e) => e.slice()));
+    bad[1][2].fill(1e-170, 0, bundle.dims[1]); // m2's job fails while the other worker computes
+    for (let round = 0; round < 10; round++) {
+      const controller = new AbortController();
+      const run = runAnalysis(bundle, options, controller.signal);
+      setTimeout(() => controller.abort(), round * 2); // before, during and after the workers' jobs
+      await run.then(
+        (result) => assert.equal(JSON.stringify(result), expected, 'finished before the abort'),
+        (err: unknown) => assert.ok(err instanceof CancelledError, String(err)),
+      );
+      await assert.rejects(runAnalysis({ ...bundle, embeddings: bad }, options), UserError);
+      // The next run right after: its jobs wait for the ones given up, and its result is its own.
+      assert.equal(JSON.stringify(await runAnalysis(bundle, options)), expected);
+    }
+    assert.equal((await nextThreadId()) - before, 1, 'no analysis worker was started for the runs after a cancelled or failed one');
   });
 });
 

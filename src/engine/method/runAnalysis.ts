@@ -90,6 +90,10 @@ class WorkerPool {
   private failure: Error | undefined;
   /** Workers told, during their warm-up, that jobs wait. */
   private readonly hinted = new Set<Worker>();
+  /** Running jobs that their call gave up (abandon): the replies are dropped, the workers taken back. */
+  private readonly abandoned = new Set<number>();
+  /** How many times a call gave up its jobs: an early job made before then is no longer one to take. */
+  abandonments = 0;
 
   constructor(size: number) {
     for (let w = 0; w < size; w++) {
@@ -142,6 +146,25 @@ class WorkerPool {
   }
 
   /**
+   * Ends a call's use of the pool (cancelled, or one of its jobs failed) and keeps the pool: queued and running jobs
+   * are rejected with `reason` at once. A busy worker cannot be stopped safely (see fail()), so it finishes its job,
+   * whose reply is dropped, and holds the pool until then; the next call's jobs wait for it. Stopping the pool instead
+   * started two new workers (onnxruntime and the kernels loaded again) for every live edit that superseded a running
+   * one: 128 of them in one 300-edit soak, their start-up on the extension host's thread and 46 MB more RSS at the end.
+   */
+  abandon(reason: Error): void {
+    this.abandonments++;
+    for (const job of this.queue) job.reject(reason);
+    this.queue.length = 0;
+    for (const [id, { job }] of this.running) {
+      if (this.abandoned.has(id)) continue;
+      job.reject(reason);
+      this.abandoned.add(id);
+      this.hold();
+    }
+  }
+
+  /**
    * Rejects running, pending and later jobs with `reason` and stops the workers: idle ones now, busy ones when their
    * current job ends (settle). Terminating a thread while it is inside onnxruntime's native code aborts the whole
    * process (the binding throws a C++ exception as the thread's environment goes away), so a busy worker is left to
@@ -184,6 +207,11 @@ class WorkerPool {
       return;
     }
     this.idle.push(worker);
+    if (this.abandoned.delete(reply.id)) {
+      this.release();
+      this.dispatch();
+      return;
+    }
     if (reply.type === 'error') {
       const err = reply.name === 'UserError' ? new UserError(reply.message) : new Error(reply.message);
       if (reply.name !== 'UserError' && reply.stack) err.stack = reply.stack;
@@ -196,7 +224,8 @@ class WorkerPool {
 /**
  * The pool kept between calls: live mode re-analyses after every pause in typing, and two fresh workers that each
  * load onnxruntime cost more than a small analysis itself. A call borrows it (or starts its own pool when another
- * call has it) and gives it back only after a clean finish; a pool that failed or was cancelled is closed.
+ * call has it) and gives it back when it ends, cancelled or failed too (its jobs abandoned); a pool whose worker
+ * failed is closed, and so is a second pool given back while one waits.
  */
 let sparePool: WorkerPool | undefined;
 
@@ -241,6 +270,8 @@ interface EarlyJob {
   k: number;
   withFrame: boolean;
   pool: WorkerPool;
+  /** The pool's abandonments when the job was made: a call that gave up since then rejected it. */
+  abandonments: number;
   reply: Promise<WorkerReply>;
 }
 
@@ -270,7 +301,7 @@ export function earlyPca(options: Pick<AnalysisOptions, 'k'>, withFrame: boolean
       () => pool.release(),
       () => pool.release(),
     );
-    earlyJobs.set(matrices[0], { bundle, k, withFrame, pool, reply });
+    earlyJobs.set(matrices[0], { bundle, k, withFrame, pool, abandonments: pool.abandonments, reply });
   };
 }
 
@@ -282,7 +313,7 @@ export function hasEarlyPca(matrices: readonly EmbeddingMatrix[]): boolean {
 /** The early job's reply when it is the PCA this pool would run for these matrices; it is taken (used once). */
 function takeEarlyPca(pool: WorkerPool, matrices: readonly EmbeddingMatrix[], k: number, withFrame: boolean): Promise<WorkerReply> | undefined {
   const job = matrices.length > 0 ? earlyJobs.get(matrices[0]) : undefined;
-  if (!job || job.pool !== pool || job.k !== k || job.withFrame !== withFrame) return undefined;
+  if (!job || job.pool !== pool || job.abandonments !== pool.abandonments || job.k !== k || job.withFrame !== withFrame) return undefined;
   const made = job.bundle.embeddings[0];
   if (made.length !== matrices.length || made.some((mat, t) => mat !== matrices[t])) return undefined;
   earlyJobs.delete(matrices[0]);
@@ -399,7 +430,7 @@ export async function runPreview(
   if (signal?.aborted) throw new CancelledError();
   const pool = borrowPool();
   let finished = false;
-  const onAbort = (): void => pool.fail(new CancelledError());
+  const onAbort = (): void => pool.abandon(new CancelledError());
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const shared: EmbeddingBundle = { ...bundle, embeddings: [] };
@@ -418,8 +449,9 @@ export async function runPreview(
     return withEvaluation(reply.result, evaluation);
   } finally {
     signal?.removeEventListener('abort', onAbort);
-    if (finished) givePoolBack(pool);
-    else pool.close();
+    // A call that did not finish (cancelled, or a job failed) leaves no job of its own queued or running.
+    if (!finished) pool.abandon(new CancelledError());
+    givePoolBack(pool);
   }
 }
 
@@ -439,7 +471,7 @@ async function runStages(
   const rows = n * tasks.length;
   const pool = borrowPool();
   let finished = false;
-  const onAbort = (): void => pool.fail(new CancelledError());
+  const onAbort = (): void => pool.abandon(new CancelledError());
   const spent: StageSeconds = { pca: 0, displacement: 0, neighbours: 0, procrustes: 0, maps: 0 };
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
@@ -553,7 +585,8 @@ async function runStages(
     return frame ? { result, frame } : { result };
   } finally {
     signal?.removeEventListener('abort', onAbort);
-    if (finished) givePoolBack(pool);
-    else pool.close();
+    // A call that did not finish (cancelled, or a job failed) leaves no job of its own queued or running.
+    if (!finished) pool.abandon(new CancelledError());
+    givePoolBack(pool);
   }
 }
