@@ -34,14 +34,19 @@ function collectionRequest(handled: { last: number }): number | undefined {
   }
 }
 
+/** Written whole or not at all: the test may read the file at any moment. */
+function writeJson(file: string, value: unknown): void {
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify(value));
+  fs.renameSync(`${file}.tmp`, file);
+}
+
 if (dir && !isMainThread) {
   const handled = { last: 0 };
   const file = path.join(dir, `${process.pid}-worker-${threadId}.json`);
   setInterval(() => {
     if (collectionRequest(handled) !== undefined) collect?.();
     const heap = getHeapStatistics();
-    fs.writeFileSync(`${file}.tmp`, JSON.stringify({ threadId, at: Date.now(), heapTotal: heap.total_heap_size, external: heap.external_memory }));
-    fs.renameSync(`${file}.tmp`, file);
+    writeJson(file, { threadId, at: Date.now(), heapTotal: heap.total_heap_size, external: heap.external_memory });
   }, TICK_MS).unref();
 }
 
@@ -83,8 +88,7 @@ if (dir && isMainThread) {
       collected: collect ? collected : -1,
       argv: process.argv.slice(1).join(' '),
     };
-    fs.writeFileSync(path.join(dir, `${process.pid}.json.tmp`), JSON.stringify(stats));
-    fs.renameSync(path.join(dir, `${process.pid}.json.tmp`), path.join(dir, `${process.pid}.json`));
+    writeJson(path.join(dir, `${process.pid}.json`), stats);
   }, TICK_MS);
   timer.unref();
 }

@@ -51,9 +51,13 @@ after(async () => {
   await server?.stop();
 });
 
+/** The probe's files of the processes that loaded the extension, one per process (<pid>.json). */
+function hostFiles(probeDir: string): string[] {
+  return fs.readdirSync(probeDir).filter((name) => /^\d+\.json$/.test(name));
+}
+
 function hostStats(probeDir: string): HostStats | undefined {
-  const files = fs.readdirSync(probeDir).filter((name) => /^\d+\.json$/.test(name));
-  const stats = files.map((name) => JSON.parse(fs.readFileSync(path.join(probeDir, name), 'utf8')) as HostStats);
+  const stats = hostFiles(probeDir).map((name) => JSON.parse(fs.readFileSync(path.join(probeDir, name), 'utf8')) as HostStats);
   return stats.sort((a, b) => b.at - a.at)[0];
 }
 
@@ -68,7 +72,7 @@ async function statsAfterCollection(probeDir: string, asked: number): Promise<Ho
 }
 
 function hostProcesses(probeDir: string): number {
-  return fs.readdirSync(probeDir).filter((name) => /^\d+\.json$/.test(name)).length;
+  return hostFiles(probeDir).length;
 }
 
 /** Each worker thread of process `pid` as "thread id: heap MB + external MB", from the probe's latest samples. */
