@@ -294,6 +294,23 @@ describe(`gemm on ${gemmBackend()}`, () => {
     });
   }
 
+  it('sameOrderEveryEntry: identical rows give identical entries wherever they are (products and Grams)', async () => {
+    for (const [m, n, d] of [[37, 300, 12], [300, 37, 384], [129, 257, 1000], [5, 1100, 64]]) {
+      const a = random(m * d);
+      const b = random(n * d);
+      // Row 0 of each copied to the middle and the end: the places a kernel's main and edge code handle.
+      for (const [x, rows] of [[a, m], [b, n]] as const)
+        for (const to of [rows >> 1, rows - 1]) x.copyWithin(to * d, 0, d);
+      const c = await gemm(a, b, m, d, n, { transB: true, sameOrderEveryEntry: true });
+      for (const r of [m >> 1, m - 1]) assert.deepEqual(c.subarray(r * n, (r + 1) * n), c.subarray(0, n), `${m} x ${n} x ${d}: row ${r}`);
+      for (let r = 0; r < m; r++)
+        for (const col of [n >> 1, n - 1]) assert.equal(c[r * n + col], c[r * n], `${m} x ${n} x ${d}: [${r}][${col}]`);
+      const g = await gramOf(b, n, d, undefined, false, true);
+      for (let r = 0; r < n; r++)
+        for (const col of [n >> 1, n - 1]) assert.equal(g[r * n + col], g[r * n], `Gram ${n} x ${d}: [${r}][${col}]`);
+    }
+  });
+
   it('takes subarray views of shared memory and leaves the operands unchanged', async () => {
     const shared = new Float64Array(new SharedArrayBuffer(8 * 200));
     shared.set(random(200));

@@ -155,7 +155,8 @@ export async function scoreClassification(
   labelNames?: readonly string[],
 ): Promise<KindScore> {
   checkClassificationLabels(labels, labelCount, labelNames);
-  const gram = await gramOf(vectors, n, d);
+  // The k-NN's ties go to the lower index: identical rows must get identical similarities.
+  const gram = await gramOf(vectors, n, d, undefined, false, true);
   const { features, width } = await classifierFeatures(vectors, gram, n, d);
   const { predictions } = await crossValidate(features, width, n, labels, labelCount);
   const neighbours = knnPredictions(gram, n, labels, labelCount);

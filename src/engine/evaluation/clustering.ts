@@ -163,7 +163,8 @@ export async function scoreClustering(
   labelCount: number,
   seed: number,
 ): Promise<KindScore> {
-  const gram = await gramOf(vectors, n, d);
+  // k-means' ties go to the lower index: identical rows must get identical distances.
+  const gram = await gramOf(vectors, n, d, undefined, false, true);
   const { assignments } = bestRun(kMeansRuns(gram, n, labelCount, seed));
   return {
     n,

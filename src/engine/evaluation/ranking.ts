@@ -124,7 +124,8 @@ export async function topK(
       for (let q0 = 0; q0 < nQueries; q0 += blockQueries) {
         const rows = Math.min(blockQueries, nQueries - q0);
         const out = product.subarray(0, rows * cols);
-        await gemm(queryCopy.subarray(q0 * d, (q0 + rows) * d), docBlock, rows, d, cols, { transB: true, out });
+        // Ties go to the lower index: a document's similarity must not depend on its place in the block.
+        await gemm(queryCopy.subarray(q0 * d, (q0 + rows) * d), docBlock, rows, d, cols, { transB: true, out, sameOrderEveryEntry: true });
         for (let i = 0; i < rows; i++) {
           const q = q0 + i;
           const base = q * kk;

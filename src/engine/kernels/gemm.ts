@@ -24,6 +24,13 @@ export interface GemmOptions {
   transB?: boolean;
   /** Receives C (m x n elements, e.g. a subarray view); a new array when absent. */
   out?: Float64Array;
+  /**
+   * Every entry summed in the same order whatever its place in C, so that identical rows give identical entries:
+   * the tie rules of METHOD.md and EVAL.md (the lower index wins among equal similarities) need it wherever entries
+   * are ranked. onnxruntime's Gemm runs one k loop for every entry; OpenBLAS's edge kernels sum in another order than
+   * its main kernel, so these products stay on onnxruntime.
+   */
+  sameOrderEveryEntry?: boolean;
 }
 
 /**
@@ -46,7 +53,7 @@ export async function gemm(
     throw new Error(`gemm: bad operand sizes for ${m} x ${k} x ${n}`);
   if (m === 0 || n === 0) return out;
   if (k === 0) return out.fill(0);
-  const native = nativeBlas();
+  const native = options.sameOrderEveryEntry ? null : nativeBlas();
   if (native) {
     native.dgemm(transA, transB, m, n, k, a, b, out);
     return out;
@@ -95,7 +102,7 @@ const GRAM_MAX_BLOCKS = 16;
  * upper one is then left as `out` had it; mirroring a 4096 x 4096 matrix column by column takes about 60 ms). Rows go
  * in up to 16 blocks of equal size; block b is one product of rows 0..end of block b with its rows, so about
  * (B+1)/(2B) of the full product's work is done. The split depends on n only (same bits on every thread). Into `out`
- * when given.
+ * when given; `sameOrderEveryEntry` as gemm's.
  */
 export async function gramOf(
   x: Float64Array,
@@ -103,8 +110,9 @@ export async function gramOf(
   len: number,
   out: Float64Array = new Float64Array(n * n),
   lowerOnly = false,
+  sameOrderEveryEntry = false,
 ): Promise<Float64Array> {
-  const native = nativeBlas();
+  const native = sameOrderEveryEntry ? null : nativeBlas();
   if (native) {
     native.dsyrkLower(n, len, x, out);
     if (!lowerOnly) mirrorLower(out, n);
@@ -112,7 +120,7 @@ export async function gramOf(
   }
   const blocks = Math.min(GRAM_MAX_BLOCKS, Math.floor(n / GRAM_BLOCK_ROWS));
   if (blocks < 2) {
-    await gemm(x, x, n, len, n, { transB: true, out });
+    await gemm(x, x, n, len, n, { transB: true, out, sameOrderEveryEntry });
   } else {
     const strip = acquire(Math.ceil(n / blocks) * n);
     for (let b = 0; b < blocks; b++) {
@@ -121,7 +129,7 @@ export async function gramOf(
       const rows = r1 - r0;
       // part[j][i] = <x_j, x_(r0+i)> for j < r1: column r0 + i of G's rows 0..r1-1.
       const part = strip.subarray(0, r1 * rows);
-      await gemm(x.subarray(0, r1 * len), x.subarray(r0 * len, r1 * len), r1, len, rows, { transB: true, out: part });
+      await gemm(x.subarray(0, r1 * len), x.subarray(r0 * len, r1 * len), r1, len, rows, { transB: true, out: part, sameOrderEveryEntry });
       for (let i = 0; i < rows; i++) {
         const row = (r0 + i) * n;
         for (let j = 0; j <= r0 + i; j++) out[row + j] = part[j * rows + i];

@@ -240,7 +240,8 @@ export async function nearestNeighbours(
   for (let r0 = 0; r0 < n; r0 += blockRows) {
     const r1 = Math.min(n, r0 + blockRows);
     const sim = block.subarray(0, (r1 - r0) * r1);
-    await gemm(unit.subarray(r0 * d, r1 * d), unit.subarray(0, r1 * d), r1 - r0, d, r1, { transB: true, out: sim });
+    // Neighbour ties go to the lower index: identical queries must get identical similarities wherever they are.
+    await gemm(unit.subarray(r0 * d, r1 * d), unit.subarray(0, r1 * d), r1 - r0, d, r1, { transB: true, out: sim, sameOrderEveryEntry: true });
     for (let i = r0; i < r1; i++) {
       const row = (i - r0) * r1;
       // Row i: columns 0..r1-1 in order; within the block the lower-triangle value <u_max, u_min> for both rows.
