@@ -8,6 +8,10 @@
  *   upper triangle is left as it was.
  *   dgesdd(m, n, a, s, u, vt): the full SVD A = U Sigma V^T of A (m x n, column-major, as LAPACK has it; a is
  *   overwritten), U m x m and V^T n x n column-major; returns LAPACK's info (0, or > 0 where it did not converge).
+ *   dsyevrTop(n, k, a, w, z): the k largest eigenvalues of the symmetric A (n x n; row-major lower triangle read,
+ *   which is LAPACK's column-major upper one; a is overwritten) into w, ascending, and their unit eigenvectors into
+ *   z (k x n: eigenvector c is z[c n .. c n + n - 1]), by LAPACK's dsyevr (MRRR); returns LAPACK's info. Where
+ *   that is not 0, a's lower triangle is as it was, so that the caller can solve it another way.
  *
  * They run synchronously on the calling thread: only the analysis workers multiply, and each is one thread of our
  * parallelism, so OpenBLAS is held to one thread (as onnxruntime's sessions were) and a product of given shapes
@@ -29,6 +33,10 @@ void cblas_dsyrk(int order, int uplo, int trans, int n, int k, double alpha, con
                  double *c, int ldc);
 void dgesdd_(const char *jobz, const int *m, const int *n, double *a, const int *lda, double *s, double *u,
              const int *ldu, double *vt, const int *ldvt, double *work, const int *lwork, int *iwork, int *info);
+void dsyevr_(const char *jobz, const char *range, const char *uplo, const int *n, double *a, const int *lda,
+             const double *vl, const double *vu, const int *il, const int *iu, const double *abstol, int *m, double *w,
+             double *z, const int *ldz, int *isuppz, double *work, const int *lwork, int *iwork, const int *liwork,
+             int *info);
 void openblas_set_num_threads(int threads);
 
 /*
@@ -164,6 +172,68 @@ static napi_value dgesdd(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static napi_value dsyevr_top(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 5)
+    return fail(env, "dsyevrTop: expected (n, k, a, w, z)");
+  int n = 0, k = 0;
+  if (!dimension(env, argv[0], &n) || !dimension(env, argv[1], &k) || n == 0 || k == 0 || k > n)
+    return fail(env, "dsyevrTop: n and k must be integers with 1 <= k <= n < 2^31");
+  double *a = NULL, *w = NULL, *z = NULL;
+  size_t a_length = 0, w_length = 0, z_length = 0;
+  if (!float64_array(env, argv[2], &a, &a_length) || !float64_array(env, argv[3], &w, &w_length) ||
+      !float64_array(env, argv[4], &z, &z_length))
+    return fail(env, "dsyevrTop: a, w and z must be Float64Arrays");
+  if (a_length != (size_t)n * n || w_length != (size_t)k || z_length != (size_t)n * k)
+    return fail(env, "dsyevrTop: array lengths do not match n and k");
+  const int il = n - k + 1, iu = n, query = -1;
+  const double unused = 0, abstol = 0;
+  int found = 0, status = 0, liwork = 0;
+  double optimal = 0;
+  /* dsyevr's W holds n values during the solve, so the k found are staged here; the diagonal is kept beside them. */
+  double *values = malloc(sizeof(double) * 2 * (size_t)n);
+  int *isuppz = malloc(sizeof(int) * 2 * (size_t)k);
+  if (values && isuppz)
+    dsyevr_("V", "I", "U", &n, a, &n, &unused, &unused, &il, &iu, &abstol, &found, values, z, &n, isuppz, &optimal,
+            &query, &liwork, &query, &status);
+  int lwork = (int)optimal;
+  double *work = values && isuppz && status == 0 ? malloc(sizeof(double) * (size_t)lwork) : NULL;
+  int *iwork = work ? malloc(sizeof(int) * (size_t)liwork) : NULL;
+  if (!iwork) {
+    free(values);
+    free(isuppz);
+    free(work);
+    napi_throw_error(env, NULL, status == 0 ? "dsyevrTop: out of memory" : "dsyevrTop: workspace query failed");
+    return NULL;
+  }
+  /*
+   * The reduction overwrites the triangle it reads (row-major lower) and the diagonal, and never touches the other
+   * triangle: a copy of the matrix there, and of the diagonal, lets a failed solve give the matrix back.
+   */
+  double *diagonal = values + n;
+  for (size_t i = 0; i < (size_t)n; i++) {
+    diagonal[i] = a[i * n + i];
+    for (size_t j = 0; j < i; j++) a[j * n + i] = a[i * n + j];
+  }
+  dsyevr_("V", "I", "U", &n, a, &n, &unused, &unused, &il, &iu, &abstol, &found, values, z, &n, isuppz, work, &lwork,
+          iwork, &liwork, &status);
+  if (status == 0 && found != k) status = -1000;
+  if (status == 0) memcpy(w, values, sizeof(double) * (size_t)k);
+  else
+    for (size_t i = 0; i < (size_t)n; i++) {
+      a[i * n + i] = diagonal[i];
+      for (size_t j = 0; j < i; j++) a[i * n + j] = a[j * n + i];
+    }
+  free(values);
+  free(isuppz);
+  free(work);
+  free(iwork);
+  napi_value result;
+  napi_create_int32(env, status, &result);
+  return result;
+}
+
 static bool export_function(napi_env env, napi_value exports, const char *name, napi_callback callback) {
   napi_value function;
   return napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, NULL, &function) == napi_ok &&
@@ -173,7 +243,7 @@ static bool export_function(napi_env env, napi_value exports, const char *name, 
 NAPI_MODULE_INIT() {
   openblas_set_num_threads(1);
   if (!export_function(env, exports, "dgemm", dgemm) || !export_function(env, exports, "dsyrkLower", dsyrk_lower) ||
-      !export_function(env, exports, "dgesdd", dgesdd))
+      !export_function(env, exports, "dgesdd", dgesdd) || !export_function(env, exports, "dsyevrTop", dsyevr_top))
     return NULL;
   return exports;
 }

@@ -1,5 +1,6 @@
 /**
- * linalg.symmetricEigenTop with its matrix products on onnxruntime's Gemm.
+ * The PCA's symmetric eigenproblems: LAPACK's dsyevr on the OpenBLAS addon, or linalg.symmetricEigenTop with its
+ * matrix products on gemm().
  *
  * From n = 1024 the tridiagonalisation is linalg.c's blocked one (LAPACK dsytrd): each panel of 32 columns is
  * reduced in WebAssembly, and its rank-64 update of the trailing lower triangle, half of the reduction's work, is a
@@ -17,6 +18,7 @@
  */
 import { gemm } from './gemm';
 import { eigenOfTridiagonal, TopEigen, type Tridiagonal, tridiagonalEigenTop } from './linalg';
+import { nativeBlas } from './nativeBlas';
 import { acquire, release } from './scratch';
 import { leaseHeap } from './wasm';
 
@@ -78,8 +80,35 @@ export async function tridiagonalizeBlocked(a: Float64Array, n: number): Promise
 /** Reflectors per block of the back-transformation. */
 const BLOCK = 64;
 
-/** Top-k eigenpairs of the symmetric n x n matrix `a` (lower triangle read, `a` overwritten); see linalg.ts. */
+/**
+ * Top-k eigenpairs of the symmetric n x n matrix `a` (lower triangle read, `a` overwritten): LAPACK's dsyevr where
+ * the OpenBLAS addon is loaded (it gives the matrix back if it fails, and the path below solves it), else linalg.ts's
+ * solver with the products above.
+ */
 export async function symmetricEigenTopGemm(a: Float64Array, n: number, k: number): Promise<TopEigen> {
+  const count = Math.min(k, n);
+  const blas = nativeBlas();
+  if (blas && count > 0) {
+    const w = new Float64Array(count);
+    const z = acquire(n * count);
+    const status = blas.dsyevrTop(n, count, a, w, z);
+    if (status === 0) {
+      const values = w.reverse();
+      const vectors = new Float64Array(n * count);
+      for (let c = 0; c < count; c++) {
+        const from = (count - 1 - c) * n;
+        for (let i = 0; i < n; i++) vectors[i * count + c] = z[from + i];
+      }
+      release(z);
+      return { values, vectors };
+    }
+    release(z);
+  }
+  return symmetricEigenTopWasm(a, n, k);
+}
+
+/** linalg.ts's solver with its tridiagonalisation (from BLOCKED_FROM) and back-transformation on gemm(). */
+async function symmetricEigenTopWasm(a: Float64Array, n: number, k: number): Promise<TopEigen> {
   const { values, tridiagonalVectors: z, beta } =
     n >= BLOCKED_FROM ? eigenOfTridiagonal(await tridiagonalizeBlocked(a, n), k) : tridiagonalEigenTop(a, n, k);
   const kk = values.length;

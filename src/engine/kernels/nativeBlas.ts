@@ -1,8 +1,9 @@
 /**
  * The OpenBLAS addon (dist/blas.node, built from native/blas.c by scripts/build-native.mjs where Debian's static
- * OpenBLAS is installed): float64 Gemm, the lower triangle of a Gram, and LAPACK's divide-and-conquer SVD. On this
- * project's shapes it runs 1.2-2x as fast as onnxruntime's float64 Gemm and the SVD about twice as fast as ours in
- * WebAssembly (BENCHMARKS.md); where it is absent the engine uses those, with results equal to rounding.
+ * OpenBLAS is installed): float64 Gemm, the lower triangle of a Gram, LAPACK's divide-and-conquer SVD and its MRRR
+ * symmetric eigensolver. On this project's shapes it runs 1.2-2x as fast as onnxruntime's float64 Gemm, the SVD about
+ * twice and the PCA's eigenproblems 1.3-1.6x as fast as ours in WebAssembly (BENCHMARKS.md); where it is absent the
+ * engine uses those, with results equal to rounding.
  * INSTRUCTION_LENS_GEMM=onnxruntime leaves it unused even where it exists (the tests and benchmarks run both).
  * It is loaded on first use, per thread: only the analysis workers compute with it, synchronously, one thread each.
  */
@@ -16,6 +17,12 @@ export interface NativeBlas {
   dsyrkLower(n: number, len: number, x: Float64Array, g: Float64Array): void;
   /** A = U Sigma V^T, A m x n column-major (overwritten), U m x m and V^T n x n column-major; LAPACK's info. */
   dgesdd(m: number, n: number, a: Float64Array, s: Float64Array, u: Float64Array, vt: Float64Array): number;
+  /**
+   * The k largest eigenvalues of the symmetric A (n x n, row-major lower triangle read, overwritten) into w,
+   * ascending, and their unit eigenvectors into z (eigenvector c is z[c n, c n + n)), by LAPACK's dsyevr; LAPACK's
+   * info, and where that is not 0 the lower triangle is given back unchanged.
+   */
+  dsyevrTop(n: number, k: number, a: Float64Array, w: Float64Array, z: Float64Array): number;
 }
 
 let loaded: NativeBlas | null | undefined;
